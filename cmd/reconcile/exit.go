@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+)
+
+// Exit statuses, as documented in "reconcile help" and DESIGN.md.
+const (
+	exitOK          = 0   // completed
+	exitFailure     = 1   // could not complete
+	exitUsage       = 2   // usage or configuration error
+	exitExceptions  = 3   // completed with exceptions under --fail-on-exceptions
+	exitInterrupted = 130 // SIGINT or SIGTERM
+)
+
+// usageError is a mistake in the command line or the configuration.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode maps the error a sub-command returned to the process's exit
+// status. It is the only place that does.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	default:
+		return exitFailure
+	}
+}
+
+// report prints err, if any, and returns the exit status for it.
+func report(io *stdio, name string, err error) int {
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(io.err, "reconcile %s: %v\n", name, err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(io.err, "Run 'reconcile %s --help' for usage.\n", name)
+		}
+	}
+	return code
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// newFlagSet returns a flag set for a sub-command whose --help prints help
+// (to standard output, exit status 0) and whose parse errors are usage
+// errors (exit status 2).
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("reconcile "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args into fs. On --help it prints help to io.out and
+// returns flag.ErrHelp; a parse error becomes a usage error.
+func parseFlags(fs *flag.FlagSet, args []string, help string, io *stdio) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(io.out, help)
+		return flag.ErrHelp
+	case err != nil:
+		return &usageError{err}
+	}
+	return nil
+}
+
+// stringList is a repeatable string flag; a value may also hold several
+// items separated by commas.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*s = append(*s, item)
+		}
+	}
+	return nil
+}
