@@ -1,0 +1,134 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations[i] takes the schema from version i to version i+1. Append new
+// migrations; never edit one that has shipped. The version of a file is
+// PRAGMA user_version; 0 is a new, empty file.
+var migrations = []string{
+	// 1: runs, declarations, callbacks and the attempts log.
+	`
+CREATE TABLE runs (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	window_from  TEXT    NOT NULL CHECK (window_from GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+	window_to    TEXT    NOT NULL CHECK (window_to GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+	inputs       TEXT             CHECK (inputs IS NULL OR json_valid(inputs)),
+	started_at   TEXT    NOT NULL,
+	ended_at     TEXT,
+	status       TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'interrupted', 'failed', 'abandoned')),
+	counts       TEXT             CHECK (counts IS NULL OR json_valid(counts)),
+	report_path  TEXT    NOT NULL DEFAULT '',
+	summary_path TEXT    NOT NULL DEFAULT '',
+	pid          INTEGER NOT NULL,
+	host         TEXT    NOT NULL DEFAULT '',
+	error        TEXT    NOT NULL DEFAULT '',
+	exit_code    INTEGER,
+	dry_run      INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1)),
+	CHECK (window_from <= window_to),
+	CHECK ((status = 'running') = (ended_at IS NULL))
+);
+CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+
+CREATE TABLE declarations (
+	order_id         TEXT    NOT NULL PRIMARY KEY CHECK (order_id <> ''),
+	transaction_id   TEXT    NOT NULL,
+	customs          TEXT    NOT NULL,
+	order_fee        INTEGER NOT NULL,
+	product_fee      INTEGER NOT NULL,
+	transport_fee    INTEGER NOT NULL,
+	state            TEXT    NOT NULL CHECK (state IN ('in_flight', 'accepted', 'rejected', 'failed')),
+	platform_state   TEXT    NOT NULL DEFAULT '',
+	attempts         INTEGER NOT NULL CHECK (attempts >= 1),
+	error_code       TEXT    NOT NULL DEFAULT '',
+	error_msg        TEXT    NOT NULL DEFAULT '',
+	request_id       TEXT    NOT NULL DEFAULT '',
+	first_attempt_at TEXT    NOT NULL,
+	last_attempt_at  TEXT    NOT NULL,
+	last_run_id      INTEGER NOT NULL REFERENCES runs (id)
+);
+CREATE INDEX declarations_state ON declarations (state);
+CREATE INDEX declarations_last_run ON declarations (last_run_id);
+
+CREATE TABLE callbacks (
+	idempotent       TEXT    NOT NULL CHECK (idempotent <> ''),
+	clearance_status INTEGER NOT NULL,
+	order_id         TEXT    NOT NULL DEFAULT '',
+	result_code      TEXT    NOT NULL DEFAULT '',
+	port_no          TEXT    NOT NULL DEFAULT '',
+	state            TEXT    NOT NULL CHECK (state IN ('in_flight', 'sent', 'rejected', 'failed')),
+	msg_code         TEXT    NOT NULL DEFAULT '',
+	msg_info         TEXT    NOT NULL DEFAULT '',
+	attempts         INTEGER NOT NULL CHECK (attempts >= 1),
+	error_code       TEXT    NOT NULL DEFAULT '',
+	error_msg        TEXT    NOT NULL DEFAULT '',
+	request_id       TEXT    NOT NULL DEFAULT '',
+	first_attempt_at TEXT    NOT NULL,
+	last_attempt_at  TEXT    NOT NULL,
+	last_run_id      INTEGER NOT NULL REFERENCES runs (id),
+	PRIMARY KEY (idempotent, clearance_status)
+);
+CREATE INDEX callbacks_state ON callbacks (state);
+CREATE INDEX callbacks_last_run ON callbacks (last_run_id);
+
+CREATE TABLE attempts (
+	id               INTEGER PRIMARY KEY,
+	run_id           INTEGER NOT NULL REFERENCES runs (id),
+	kind             TEXT    NOT NULL CHECK (kind IN ('declaration', 'callback', 'materials')),
+	key              TEXT    NOT NULL CHECK (key <> ''),
+	clearance_status INTEGER NOT NULL DEFAULT 0,
+	attempt          INTEGER NOT NULL CHECK (attempt >= 1),
+	started_at       TEXT    NOT NULL,
+	ended_at         TEXT,
+	outcome          TEXT    NOT NULL DEFAULT '',
+	error_code       TEXT    NOT NULL DEFAULT '',
+	error_msg        TEXT    NOT NULL DEFAULT '',
+	request_id       TEXT    NOT NULL DEFAULT '',
+	UNIQUE (kind, key, clearance_status, attempt),
+	CHECK ((ended_at IS NULL) = (outcome = ''))
+);
+CREATE INDEX attempts_run ON attempts (run_id);
+`,
+}
+
+// SchemaVersion is the schema version this program writes.
+var SchemaVersion = len(migrations)
+
+// migrate brings the file to SchemaVersion in one write transaction. BEGIN
+// IMMEDIATE makes two processes opening a new file at once take turns; the
+// second finds the schema already there.
+func (j *Journal) migrate(ctx context.Context) error {
+	err := j.write(ctx, func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("schema version %d, this program knows up to %d: %w (upgrade reconcile, or use another --state file)",
+				v, len(migrations), ErrNewerSchema)
+		}
+		if v < 0 {
+			return fmt.Errorf("schema version %d is not one this program wrote", v)
+		}
+		for i := v; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
+			}
+		}
+		if v == len(migrations) {
+			return nil
+		}
+		// PRAGMA takes no bound parameters; the value is an int.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+			return fmt.Errorf("set schema version: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return nil
+}
