@@ -1,0 +1,104 @@
+package batch
+
+// Code is an exception code (DESIGN.md, "Exceptions"). Codes are stable:
+// the workbook, the summary JSON and scripts rely on them.
+type Code string
+
+// The exception codes, in the order DESIGN.md lists them.
+const (
+	InputInvalid     Code = "INPUT_INVALID"
+	OrderDuplicate   Code = "ORDER_DUPLICATE"
+	FeeMismatch      Code = "FEE_MISMATCH"
+	PaymentMissing   Code = "PAYMENT_MISSING"
+	PaymentDuplicate Code = "PAYMENT_DUPLICATE"
+	AmountMismatch   Code = "AMOUNT_MISMATCH"
+	PaymentRefunded  Code = "PAYMENT_REFUNDED"
+	PaymentOrphan    Code = "PAYMENT_ORPHAN"
+	MaterialsInvalid Code = "MATERIALS_INVALID"
+	DeclareRejected  Code = "DECLARE_REJECTED"
+	DeclareConflict  Code = "DECLARE_CONFLICT"
+	DeclareError     Code = "DECLARE_ERROR"
+	CallbackInvalid  Code = "CALLBACK_INVALID"
+	CallbackRejected Code = "CALLBACK_REJECTED"
+	CallbackError    Code = "CALLBACK_ERROR"
+)
+
+// codeInfo is what the finance team sees of a code.
+type codeInfo struct {
+	label  string // the Chinese label
+	advice string // one line: what to do about it
+}
+
+var codes = []Code{
+	InputInvalid, OrderDuplicate, FeeMismatch, PaymentMissing, PaymentDuplicate, AmountMismatch,
+	PaymentRefunded, PaymentOrphan, MaterialsInvalid, DeclareRejected, DeclareConflict, DeclareError,
+	CallbackInvalid, CallbackRejected, CallbackError,
+}
+
+var codeInfos = map[Code]codeInfo{
+	InputInvalid:     {"数据行无法读取", "按“来源”找到原文件中的这一行，修正或重新导出后重跑该日期"},
+	OrderDuplicate:   {"订单重复且不一致", "同一订单在两份导出中金额或海关不同：核对后删除错误的一份，再重跑"},
+	FeeMismatch:      {"订单金额≠货款+邮费", "在千牛/天猫后台核对该订单的货款、邮费和总金额，修正导出后重跑"},
+	PaymentMissing:   {"未找到支付", "确认买家已付款；补上遗漏的微信账单（可能在次日账单中）后重跑"},
+	PaymentDuplicate: {"重复支付", "同一订单有多笔成功支付：核实后退还多付的一笔，再人工申报"},
+	AmountMismatch:   {"支付金额与订单不符", "核对微信支付金额与订单总金额，差额需人工处理后再申报"},
+	PaymentRefunded:  {"支付已退款或撤销", "已退款/撤销的支付不申报：确认订单已关闭或重新支付"},
+	PaymentOrphan:    {"支付无对应订单", "找到这笔支付的订单导出（可能在其他日期或店铺）后重跑"},
+	MaterialsInvalid: {"清关材料无效", "请买家更新实名认证信息（身份证号、有效期、姓名），再重跑申报"},
+	DeclareRejected:  {"申报被拒", "按平台返回的原因处理（如海关备案、参数），下次运行会自动重试"},
+	DeclareConflict:  {"申报信息冲突", "该订单已用不同信息申报过：需在微信支付后台修改申报，不要重复申报"},
+	DeclareError:     {"申报失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
+	CallbackInvalid:  {"清关回传数据无效", "在清关结果文件中补全幂等键或修正清关状态（1或2）后重跑"},
+	CallbackRejected: {"清关回传被拒", "按平台返回的原因修正清关数据后重跑"},
+	CallbackError:    {"清关回传失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
+}
+
+// Codes returns every exception code, in DESIGN.md's order.
+func Codes() []Code { return append([]Code(nil), codes...) }
+
+// Label returns the code's Chinese label for the finance team, or the code
+// itself when it is not a known code.
+func (c Code) Label() string {
+	if i, ok := codeInfos[c]; ok {
+		return i.label
+	}
+	return string(c)
+}
+
+// Advice returns one line, in Chinese, on what to do about an exception
+// with this code; "" for an unknown code.
+func (c Code) Advice() string { return codeInfos[c].advice }
+
+// Known reports whether c is one of the codes of DESIGN.md.
+func (c Code) Known() bool { _, ok := codeInfos[c]; return ok }
+
+// Exception is one thing the finance team must look at. It never holds a
+// full ID number, a buyer's name or a credential.
+type Exception struct {
+	Code          Code
+	OrderID       string // "" when unknown
+	TransactionID string // "" when unknown
+	Customs       string // the customs code involved, if any
+	// Expected and Actual are amounts in fen when HasAmounts is set: for
+	// FEE_MISMATCH product_fee+transport_fee and order_fee, for
+	// AMOUNT_MISMATCH order_fee and the amount paid, for PAYMENT_REFUNDED
+	// the amount paid and the amount refunded.
+	Expected   int64
+	Actual     int64
+	HasAmounts bool
+	// Amount is the money at stake in fen (the order's order_fee, or the
+	// payment's amount for an orphan); the workbook sums it per code.
+	Amount       int64
+	PlatformCode string // the platform's code where there is one, e.g. "15 isv.invalid-parameter" or "NO_AUTH"
+	PlatformMsg  string // the platform's message where there is one
+	Message      string // what happened and what to check, for a person
+	Source       string // "file:line" of the row(s) it came from, "; "-separated
+}
+
+// Difference is Actual − Expected in fen; 0 without amounts.
+func (e *Exception) Difference() int64 {
+	if !e.HasAmounts {
+		return 0
+	}
+	return e.Actual - e.Expected
+}

@@ -1,0 +1,141 @@
+package batch
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/cst"
+)
+
+// Window is the run's date window: From to To inclusive, calendar days in
+// UTC+8.
+type Window struct {
+	From, To cst.Date
+}
+
+// Contains reports whether t falls on a day of the window (UTC+8).
+func (w Window) Contains(t time.Time) bool {
+	return !t.Before(w.From.Start()) && t.Before(w.To.AddDays(1).Start())
+}
+
+// Days returns the number of days in the window.
+func (w Window) Days() int {
+	return int(w.To.AddDays(1).Start().Sub(w.From.Start()).Hours()+0.5) / 24
+}
+
+// String returns "2026-11-20", or "2026-11-20..2026-11-22" for several days.
+func (w Window) String() string {
+	if w.From == w.To {
+		return w.From.String()
+	}
+	return fmt.Sprintf("%s..%s", w.From, w.To)
+}
+
+// Status is how a run ended.
+type Status string
+
+const (
+	StatusCompleted   Status = "completed"   // every phase ran to its end
+	StatusInterrupted Status = "interrupted" // SIGINT or SIGTERM stopped dispatching
+	StatusFailed      Status = "failed"      // a fatal error stopped the run
+)
+
+// Input is one export file the run read.
+type Input struct {
+	Kind     string // "orders", "payments" or "clearance"
+	Path     string
+	Format   string // "csv" or "xlsx"
+	Encoding string // "utf-8", "utf-8-bom", "gb18030"; "" for xlsx
+	Variant  string // the kind of export detected, e.g. "wechat-all"
+	Records  int    // records read
+	Errors   int    // rows that could not be read (each an INPUT_INVALID exception)
+}
+
+// Outcome is how one declaration or callback attempted in this run ended.
+type Outcome string
+
+const (
+	OutcomeDone     Outcome = "done"     // accepted (declared) or taken (callback sent)
+	OutcomeRejected Outcome = "rejected" // refused by the platform
+	OutcomeConflict Outcome = "conflict" // declared before with different data (declarations only)
+	OutcomeError    Outcome = "error"    // transient failures outlasted the retries; tried again next run
+)
+
+// Declaration is one declaration this run attempted.
+type Declaration struct {
+	OrderID       string
+	TransactionID string
+	Customs       string
+	OrderFee      int64 // fen
+	ProductFee    int64 // fen
+	TransportFee  int64 // fen
+	Outcome       Outcome
+	PlatformState string // UNDECLARED, SUBMITTED, PROCESSING, SUCCESS, FAIL, EXCEPT or ""
+	Attempts      int    // HTTP calls made for it in this run
+	FirstAttempt  time.Time
+	LastAttempt   time.Time
+	ErrorCode     string // the platform's (or transport's) code of the last failure
+	ErrorMsg      string
+	RequestID     string // of the last answer
+}
+
+// Callback is one clearance callback this run attempted.
+type Callback struct {
+	Idempotent    string
+	Status        int // 1 clearance started, 2 clearance result
+	OrderID       string
+	ResultCode    string
+	PortNo        string
+	ClearanceTime time.Time // zero when unknown
+	Outcome       Outcome
+	Attempts      int
+	FirstAttempt  time.Time
+	LastAttempt   time.Time
+	ErrorCode     string // msg_code, or the platform's or transport's code
+	ErrorMsg      string
+	RequestID     string
+}
+
+// Counts are the run's totals. They add up: every order in the window is
+// eligible or has exactly one check exception; every eligible order is
+// declared, already declared, or has one declaration exception; every
+// clearance row in the window is sent, already sent, or has one callback
+// exception.
+type Counts struct {
+	OrdersRead      int // distinct orders read, in the window or not
+	OrdersInWindow  int // paid orders whose paid_at falls in the window
+	OrdersUnpaid    int // orders without a payment time or with an unpaid/closed status: neither declared nor exceptions
+	PaymentsRead    int
+	ClearanceRead   int
+	RowsInvalid     int // rows that could not be read (INPUT_INVALID)
+	Eligible        int // orders that passed every check
+	Declared        int // declarations accepted in this run
+	AlreadyDeclared int // skipped: the journal holds them as accepted
+	DeclareFailed   int // DECLARE_REJECTED + DECLARE_CONFLICT + DECLARE_ERROR
+	NotDeclared     int // eligible but not attempted: the run stopped first
+	Pending         int // clearance rows in the window that are valid callbacks
+	CallbacksSent   int
+	AlreadySent     int
+	CallbacksFailed int // CALLBACK_REJECTED + CALLBACK_ERROR
+	NotSent         int // valid callbacks not attempted: the run stopped first
+	Calls           int // HTTP calls made to the gateway
+	Retries         int // calls that were retries of an earlier attempt
+}
+
+// Result is everything a run produced: what the workbook shows and the
+// summary JSON reports.
+type Result struct {
+	RunID        int64 // the journal's run id; 0 for a dry run
+	DryRun       bool
+	Window       Window
+	StartedAt    time.Time
+	EndedAt      time.Time
+	Status       Status
+	Reason       string // why the run failed or was interrupted, and what to do; "" when completed
+	Inputs       []Input
+	Exceptions   []Exception // sorted by code (DESIGN.md order), then order id
+	Declarations []Declaration
+	Callbacks    []Callback
+	Counts       Counts
+	ByCode       map[Code]int // exceptions per code, every code present (zeros included)
+}
