@@ -41,7 +41,7 @@ var (
 	// ErrDryRun: Begin named a dry run, which must change no state.
 	ErrDryRun = errors.New("dry run changes no journal state")
 	// ErrNewerSchema: the file was written by a newer program.
-	ErrNewerSchema = errors.New("journal schema is newer than this program")
+	ErrNewerSchema = errors.New("schema is newer than this program")
 	// ErrNotDatabase: the file is not a SQLite database.
 	ErrNotDatabase = errors.New("not a SQLite database")
 )
@@ -157,6 +157,10 @@ func isNotADB(err error) bool {
 func (j *Journal) openErr(err error) error {
 	if isNotADB(err) {
 		return fmt.Errorf("journal %s: %w (the file exists but holds something else; move it away or choose another --state path): %v", j.path, ErrNotDatabase, err)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
+		return fmt.Errorf("journal %s: cannot open or create the file (does its directory exist, and may we write there?): %w", j.path, err)
 	}
 	return fmt.Errorf("journal %s: open: %w", j.path, err)
 }

@@ -107,8 +107,8 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return fmt.Errorf("read schema version: %w", err)
 		}
 		if v > len(migrations) {
-			return fmt.Errorf("schema version %d, this program knows up to %d: %w (upgrade reconcile, or use another --state file)",
-				v, len(migrations), ErrNewerSchema)
+			return fmt.Errorf("%w: the file has schema version %d, this program knows up to %d; upgrade reconcile or use another --state file",
+				ErrNewerSchema, v, len(migrations))
 		}
 		if v < 0 {
 			return fmt.Errorf("schema version %d is not one this program wrote", v)

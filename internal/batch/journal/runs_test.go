@@ -1,0 +1,312 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRunRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	j := open(t, tempPath(t))
+	clk := &clock{t: at(2, 0, 3, 0)}
+	j.now = clk.Now
+
+	start := RunStart{
+		From: "2026-11-18", To: "2026-11-20",
+		Inputs:     json.RawMessage(`{"orders":["o.csv"],"qps":50}`),
+		StartedAt:  time.Date(2026, 11, 20, 18, 0, 3, 0, time.UTC), // 02:00:03 UTC+8
+		PID:        4242,
+		Host:       "batch-1",
+		ReportPath: "/reports/2026-11-20.xlsx",
+	}
+	id, err := j.BeginRun(ctx, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Run(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Run{ID: id, From: "2026-11-18", To: "2026-11-20", Inputs: start.Inputs, StartedAt: at(2, 0, 3, 0),
+		Status: RunRunning, ReportPath: start.ReportPath, PID: 4242, Host: "batch-1"}
+	if !runsEqual(got, want) {
+		t.Errorf("running run:\n got %+v\nwant %+v", got, want)
+	}
+
+	clk.Set(at(2, 10, 0, 500))
+	end := RunEnd{Status: RunCompleted, Counts: json.RawMessage(`{"declared":12,"FEE_MISMATCH":1}`),
+		SummaryPath: "/reports/summary.json", ExitCode: 0}
+	if err := j.EndRun(ctx, id, end); err != nil {
+		t.Fatal(err)
+	}
+	got, err = j.Run(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Status, want.EndedAt, want.Counts, want.SummaryPath = RunCompleted, at(2, 10, 0, 500), end.Counts, end.SummaryPath
+	if !runsEqual(got, want) {
+		t.Errorf("ended run:\n got %+v\nwant %+v", got, want)
+	}
+
+	// A second run, failed, with a new report path; Runs lists newest first.
+	id2, err := j.BeginRun(ctx, RunStart{From: "2026-11-21", To: "2026-11-21", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.EndRun(ctx, id2, RunEnd{Status: RunFailed, Error: "invalid signature", ExitCode: 1, ReportPath: "/r/2.xlsx"}); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := j.Runs(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].ID != id2 || runs[1].ID != id {
+		t.Fatalf("Runs(0) ids = %v, want [%d %d]", runIDs(runs), id2, id)
+	}
+	r2 := runs[0]
+	if r2.Status != RunFailed || r2.Error != "invalid signature" || r2.ExitCode != 1 || r2.ReportPath != "/r/2.xlsx" ||
+		!r2.DryRun || r2.PID != os.Getpid() || r2.Host == "" || !r2.StartedAt.Equal(clk.Now()) {
+		t.Errorf("second run = %+v, want failed, exit 1, dry run, this pid and host, report /r/2.xlsx", r2)
+	}
+	runs, err = j.Runs(ctx, 1)
+	if err != nil || len(runs) != 1 || runs[0].ID != id2 {
+		t.Errorf("Runs(1) = %v, %v; want [%d]", runIDs(runs), err, id2)
+	}
+	if _, err := j.Run(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Run(999): got %v, want ErrNotFound", err)
+	}
+}
+
+func runsEqual(a, b Run) bool {
+	return a.ID == b.ID && a.From == b.From && a.To == b.To && string(a.Inputs) == string(b.Inputs) &&
+		a.StartedAt.Equal(b.StartedAt) && a.EndedAt.Equal(b.EndedAt) && a.Status == b.Status &&
+		string(a.Counts) == string(b.Counts) && a.ReportPath == b.ReportPath && a.SummaryPath == b.SummaryPath &&
+		a.Error == b.Error && a.ExitCode == b.ExitCode && a.PID == b.PID && a.Host == b.Host && a.DryRun == b.DryRun
+}
+
+func runIDs(runs []Run) []int64 {
+	var ids []int64
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func TestBeginRunRefusesBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		s    RunStart
+		want string
+	}{
+		{"bad from", RunStart{From: "2026-11-31", To: "2026-12-01"}, "window start"},
+		{"bad to", RunStart{From: "2026-11-20", To: "20261121"}, "window end"},
+		{"reversed", RunStart{From: "2026-11-21", To: "2026-11-20"}, "ends before it starts"},
+		{"bad inputs", RunStart{From: "2026-11-20", To: "2026-11-20", Inputs: json.RawMessage(`{"a":`)}, "inputs"},
+	}
+	j := open(t, tempPath(t))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := j.BeginRun(context.Background(), tt.s)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("BeginRun: got %v, want an error about %s", err, tt.want)
+			}
+		})
+	}
+	// None of them took the lock.
+	id := beginRun(t, j)
+	if err := j.EndRun(context.Background(), id, RunEnd{Status: RunCompleted}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEndRunRefuses(t *testing.T) {
+	ctx := context.Background()
+	j := open(t, tempPath(t))
+	id := beginRun(t, j)
+	tests := []struct {
+		name string
+		id   int64
+		e    RunEnd
+		want error
+	}{
+		{"still running", id, RunEnd{Status: RunRunning}, nil},
+		{"unknown status", id, RunEnd{Status: "done"}, nil},
+		{"bad counts", id, RunEnd{Status: RunCompleted, Counts: json.RawMessage(`[1,`)}, nil},
+		{"other run", id + 1, RunEnd{Status: RunCompleted}, ErrRunNotRunning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := j.EndRun(ctx, tt.id, tt.e)
+			if err == nil {
+				t.Fatalf("EndRun succeeded, want an error")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("EndRun: got %v, want %v", err, tt.want)
+			}
+		})
+	}
+	// The run is still running and ours to end, once.
+	if err := j.EndRun(ctx, id, RunEnd{Status: RunInterrupted, ExitCode: 130}); err != nil {
+		t.Fatalf("EndRun after refusals: %v", err)
+	}
+	if err := j.EndRun(ctx, id, RunEnd{Status: RunCompleted}); !errors.Is(err, ErrRunNotRunning) {
+		t.Errorf("second EndRun: got %v, want ErrRunNotRunning", err)
+	}
+	r, _ := j.Run(ctx, id)
+	if r.Status != RunInterrupted || r.ExitCode != 130 {
+		t.Errorf("run = %s exit %d, want interrupted exit 130", r.Status, r.ExitCode)
+	}
+}
+
+// checkLocked checks that err is a *LockedError naming run id of pid.
+func checkLocked(t *testing.T, err error, path string, id int64, pid int) {
+	t.Helper()
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("BeginRun on a locked journal: got %v, want *LockedError", err)
+	}
+	if !errors.Is(err, ErrLocked) {
+		t.Errorf("errors.Is(%v, ErrLocked) = false", err)
+	}
+	host, _ := os.Hostname()
+	if le.RunID != id || le.PID != pid || le.Host != host || le.Since.IsZero() || le.Path != path {
+		t.Errorf("LockedError = %+v, want run %d, pid %d, host %s, a start time, path %s", le, id, pid, host, path)
+	}
+	want := fmt.Sprintf("journal %s is in use by run %d (pid %d on host %s, started ", path, id, pid, host)
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %q, want it to start %q", err, want)
+	}
+}
+
+func TestLockSameProcess(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	j1 := open(t, path)
+	j2 := open(t, path)
+	id := beginRun(t, j1)
+
+	_, err := j2.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
+	checkLocked(t, err, path, id, os.Getpid())
+	// The same Journal cannot begin a second run either.
+	_, err = j1.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
+	checkLocked(t, err, path, id, os.Getpid())
+
+	// EndRun releases; the ended run is not abandoned by the next one.
+	if err := j1.EndRun(ctx, id, RunEnd{Status: RunCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	id2 := beginRun(t, j2)
+	_, err = j1.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
+	checkLocked(t, err, path, id2, os.Getpid())
+	if r, _ := j1.Run(ctx, id); r.Status != RunCompleted {
+		t.Errorf("run %d after the next BeginRun: %s, want completed", id, r.Status)
+	}
+	runs, _ := j1.Runs(ctx, 0)
+	if len(runs) != 2 {
+		t.Errorf("runs = %v, want 2 (refused BeginRuns record nothing)", runIDs(runs))
+	}
+}
+
+func TestCloseReleasesAndAbandons(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	j1, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := beginRun(t, j1)
+	if err := j1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j2 := open(t, path)
+	id2 := beginRun(t, j2)
+	r, err := j2.Run(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != RunAbandoned || r.EndedAt.IsZero() || !strings.Contains(r.Error, "closed before the run ended") {
+		t.Errorf("run closed without EndRun = %+v, want abandoned with an end time and a reason", r)
+	}
+	if r2, _ := j2.Run(ctx, id2); r2.Status != RunRunning {
+		t.Errorf("new run status = %s, want running", r2.Status)
+	}
+}
+
+func TestLockChildProcess(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	c := startChild(t, "hold", path)
+
+	j := open(t, path)
+	_, err := j.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
+	checkLocked(t, err, path, c.runID, c.cmd.Process.Pid)
+
+	c.kill(t)
+	before := time.Now()
+	id, err := j.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
+	if err != nil {
+		t.Fatalf("BeginRun after the holder was killed: %v", err)
+	}
+	if id == c.runID {
+		t.Fatalf("new run reused id %d", id)
+	}
+	r, err := j.Run(ctx, c.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != RunAbandoned {
+		t.Errorf("killed run status = %s, want abandoned", r.Status)
+	}
+	if r.EndedAt.Before(before.Truncate(time.Millisecond)) {
+		t.Errorf("killed run ended_at = %v, want now (after %v)", r.EndedAt, before)
+	}
+	wantErr := fmt.Sprintf("the process (pid %d on host %s) ended without finishing the run; found when run %d began",
+		c.cmd.Process.Pid, r.Host, id)
+	if r.Error != wantErr {
+		t.Errorf("killed run error = %q, want %q", r.Error, wantErr)
+	}
+	if err := j.EndRun(ctx, id, RunEnd{Status: RunCompleted}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLockChildRefusedWhileWeHold(t *testing.T) {
+	// The other direction: this process holds the lock, a child is refused.
+	path := tempPath(t)
+	j := open(t, path)
+	id := beginRun(t, j)
+	cmd := childCmd("hold", path)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("child began a run on a locked journal: %s", out)
+	}
+	want := fmt.Sprintf("journal %s is in use by run %d (pid %d", path, id, os.Getpid())
+	if !strings.Contains(string(out), want) {
+		t.Errorf("child said %q, want %q", out, want)
+	}
+}
+
+func TestLockedErrorMessage(t *testing.T) {
+	since := time.Date(2026, 11, 20, 18, 0, 3, 0, time.UTC)
+	tests := []struct {
+		e    LockedError
+		want string
+	}{
+		{LockedError{Path: "s.db", RunID: 42, PID: 1234, Host: "h", Since: since},
+			"journal s.db is in use by run 42 (pid 1234 on host h, started 2026-11-21 02:00:03)"},
+		{LockedError{Path: "s.db", PID: 1234, Host: "h"}, "journal s.db is in use by another run (pid 1234 on host h)"},
+		{LockedError{Path: "s.db", RunID: 7, PID: 9}, "journal s.db is in use by run 7 (pid 9)"},
+		{LockedError{Path: "s.db"}, "journal s.db is in use by another run"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
