@@ -1,0 +1,317 @@
+package ingest
+
+import (
+	"errors"
+	"math"
+	"math/big"
+	"strconv"
+)
+
+// text is what the parsers accept: a string, or bytes straight from a read
+// buffer (which saves a copy per cell on the hot path).
+type text interface{ ~string | ~[]byte }
+
+// amountExample ends the amount error messages.
+const amountExample = "expected an amount in yuan such as 1234.50, 1,234.50 or ¥1,234.50"
+
+// errEmpty is returned by the parsers for an empty value; the readers turn
+// it into a message that names what was expected.
+var errEmpty = errors.New("is empty")
+
+// ParseAmount parses an amount in yuan and returns it in fen. It accepts
+// 1234, 1234.5, 1234.50, 1,234.50 (commas only between groups of three
+// digits, so the European 1,5 is refused rather than read as 15), a leading
+// ¥ or ￥, an optional minus sign before or after the currency sign, and
+// surrounding spaces. A fraction may have more than 2 digits only when the
+// extra digits are zeros (1.500). It refuses, with a message for a finance
+// user: an empty string, more than 2 significant decimals, scientific
+// notation (1.2E+3), anything else non-numeric, and amounts that do not fit
+// an int64 number of fen. It never goes through a float.
+//
+// ParseAmount accepts negative amounts; the readers refuse them.
+func ParseAmount(s string) (int64, error) { return parseAmount(s) }
+
+func parseAmount[T text](s T) (int64, error) {
+	i, n := 0, len(s)
+	for i < n && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for n > i && (s[n-1] == ' ' || s[n-1] == '\t') {
+		n--
+	}
+	if i == n {
+		return 0, errEmpty
+	}
+	neg := false
+	if s[i] == '-' {
+		neg = true
+		i++
+	}
+	// ¥ is C2 A5 in UTF-8, ￥ is EF BF A5.
+	if i+1 < n && s[i] == 0xC2 && s[i+1] == 0xA5 {
+		i += 2
+	} else if i+2 < n && s[i] == 0xEF && s[i+1] == 0xBF && s[i+2] == 0xA5 {
+		i += 3
+	}
+	if !neg && i < n && s[i] == '-' {
+		neg = true
+		i++
+	}
+	var (
+		ip      int64 // integer part, in yuan
+		digits  int   // digits in the integer part
+		group   = -1  // digits since the last grouping comma; -1 before any comma
+		grouped bool
+		over    bool
+	)
+	for ; i < n; i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			if ip > (math.MaxInt64-9)/10 {
+				over = true
+			} else {
+				ip = ip*10 + int64(c-'0')
+			}
+			digits++
+			if grouped {
+				group++
+				if group > 3 {
+					return 0, amountError(s, "has a comma in the wrong place")
+				}
+			}
+			continue
+		}
+		if c == ',' {
+			if digits == 0 || (grouped && group != 3) || (!grouped && digits > 3) {
+				return 0, amountError(s, "has a comma in the wrong place")
+			}
+			grouped, group = true, 0
+			continue
+		}
+		break
+	}
+	if grouped && group != 3 {
+		return 0, amountError(s, "has a comma in the wrong place")
+	}
+	var frac int64 // fen from the fraction
+	fdigits, extra := 0, false
+	if i < n && s[i] == '.' {
+		i++
+		for ; i < n && s[i] >= '0' && s[i] <= '9'; i++ {
+			switch fdigits {
+			case 0:
+				frac += 10 * int64(s[i]-'0')
+			case 1:
+				frac += int64(s[i] - '0')
+			default:
+				extra = extra || s[i] != '0'
+			}
+			fdigits++
+		}
+	}
+	if digits+fdigits == 0 {
+		return 0, amountError(s, "is not a number")
+	}
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		return 0, amountError(s, "is in scientific notation (Excel shows large numbers that way)")
+	}
+	if i < n {
+		return 0, amountError(s, "is not a number")
+	}
+	if extra {
+		return 0, amountError(s, "has more than 2 decimals")
+	}
+	if over || ip > (math.MaxInt64-frac)/100 {
+		return 0, amountError(s, "is too large")
+	}
+	v := ip*100 + frac
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+func amountError[T text](s T, what string) error {
+	return errors.New(strconv.Quote(string(s)) + " " + what + "; " + amountExample)
+}
+
+// FormatAmount formats fen as yuan with two decimals and no grouping, e.g.
+// 123450 as "1234.50" and -5 as "-0.05". ParseAmount(FormatAmount(v)) is v.
+func FormatAmount(fen int64) string {
+	var b [24]byte
+	i := len(b)
+	u := uint64(fen)
+	if fen < 0 {
+		u = -u
+	}
+	for k := 0; k < 2; k++ {
+		i--
+		b[i] = byte('0' + u%10)
+		u /= 10
+	}
+	i--
+	b[i] = '.'
+	for {
+		i--
+		b[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
+		}
+	}
+	if fen < 0 {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// Excel keeps numbers as IEEE-754 doubles and writes them with up to 17
+// significant digits, so a sum like 0.1+0.2 is stored as
+// 0.30000000000000004 and a typed 123.45 may come back as
+// 123.45000000000002. ParseExcelAmount takes such a value for what it is
+// meant to be, under a rule tight enough that a real sub-fen amount is
+// never rounded away:
+//
+//   - the value is written with at least 15 significant digits (a double
+//     printed in full; a hand-typed 1.005 has 4 and is refused), and
+//   - rounding it half away from zero to the fen changes it by less than
+//     1e-13 of the rounded amount, or of 1 yuan when the amount is smaller
+//     (a double carries about 16 significant digits, so the noise of a few
+//     additions stays far below that, while a genuine extra decimal at any
+//     plausible amount, say 0.0045 yuan on 12,345,678,901.23, is above it).
+//
+// Everything else follows ParseAmount, except that a plain number in
+// scientific notation (5.5511151231257827E-17, 1E+3) is read as the number it
+// is, because that is how a numeric cell stores small and large values.
+const (
+	excelMinDigits     = 15 // significant digits that mark a full-precision double
+	excelToleranceExp  = 13 // the rounding may change the amount by < 10^-13 of it
+	excelMinMagnitudeF = 100
+)
+
+// ParseExcelAmount parses the raw value of an XLSX cell as an amount in
+// fen: like ParseAmount, with the float-noise allowance described above for
+// values that look like a numeric cell's (an optional minus sign, digits, an
+// optional fraction and exponent; no currency sign or grouping commas).
+func ParseExcelAmount(s string) (int64, error) { return parseExcelAmount(s) }
+
+func parseExcelAmount[T text](s T) (int64, error) {
+	v, err := parseAmount(s)
+	if err == nil || err == errEmpty {
+		return v, err
+	}
+	if w, ok := excelNumberFen(s); ok {
+		return w, nil
+	}
+	return 0, err
+}
+
+// excelNumberFen applies the float-noise rule to a numeric cell value.
+func excelNumberFen[T text](s T) (int64, bool) {
+	i, n := 0, len(s)
+	neg := false
+	if i < n && s[i] == '-' {
+		neg = true
+		i++
+	}
+	var mant []byte // significant digits, leading zeros dropped
+	exp, sawDigit, sawPoint := 0, false, false
+	for ; i < n; i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			sawDigit = true
+			if sawPoint {
+				exp--
+			}
+			if c == '0' && len(mant) == 0 {
+				continue
+			}
+			if len(mant) >= 40 {
+				return 0, false
+			}
+			mant = append(mant, c)
+		case c == '.' && !sawPoint:
+			sawPoint = true
+		default:
+			goto expPart
+		}
+	}
+expPart:
+	if !sawDigit {
+		return 0, false
+	}
+	if i < n {
+		if s[i] != 'e' && s[i] != 'E' {
+			return 0, false
+		}
+		i++
+		eneg := false
+		if i < n && (s[i] == '+' || s[i] == '-') {
+			eneg = s[i] == '-'
+			i++
+		}
+		if i == n || n-i > 3 {
+			return 0, false
+		}
+		e := 0
+		for ; i < n; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+			e = e*10 + int(s[i]-'0')
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	if len(mant) == 0 {
+		return 0, true // zero, however written
+	}
+	// value = mant × 10^exp yuan = mant × 10^(exp+2) fen.
+	m, _ := new(big.Int).SetString(string(mant), 10)
+	shift := exp + 2
+	if shift >= 0 {
+		if shift > 20 {
+			return 0, false
+		}
+		m.Mul(m, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(shift)), nil))
+		if !m.IsInt64() {
+			return 0, false
+		}
+		if neg {
+			return -m.Int64(), true
+		}
+		return m.Int64(), true
+	}
+	// A fraction of a fen is left: only float noise may be dropped.
+	sig := len(mant)
+	for sig > 0 && mant[sig-1] == '0' {
+		sig--
+	}
+	if sig < excelMinDigits || -shift > 60 {
+		return 0, false
+	}
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-shift)), nil)
+	q, r := new(big.Int).QuoRem(m, scale, new(big.Int))
+	dropped := r
+	if rest := new(big.Int).Sub(scale, r); r.Cmp(rest) >= 0 { // round half away from zero
+		q.Add(q, big.NewInt(1))
+		dropped = rest
+	}
+	// dropped/scale fen < max(|q|, 100 fen) × 10^-13
+	lhs := new(big.Int).Mul(dropped, new(big.Int).Exp(big.NewInt(10), big.NewInt(excelToleranceExp), nil))
+	mag := new(big.Int).Set(q)
+	if mag.Cmp(big.NewInt(excelMinMagnitudeF)) < 0 {
+		mag.SetInt64(excelMinMagnitudeF)
+	}
+	if lhs.Cmp(mag.Mul(mag, scale)) >= 0 || !q.IsInt64() {
+		return 0, false
+	}
+	if neg {
+		return -q.Int64(), true
+	}
+	return q.Int64(), true
+}
