@@ -36,9 +36,10 @@ type DeclarationCounts struct {
 	// Failed counts the declarations answered without being held:
 	// CL_PARAM_ERROR, fee mismatch, NO_AUTH, EXCEPT, isv.invalid-parameter.
 	Failed int
-	// Effects counts, per order id, the declarations that reached the
-	// effect stage: every outcome above, including those whose answer a
-	// lost fault threw away. Effects[id] == 2 means the order was declared
+	// Effects counts, per order id, the declarations that passed the
+	// argument checks (40, 41, CL_PARAM_ERROR) and so reached the effect
+	// stage, whatever their outcome, including those whose answer a lost
+	// fault threw away. Effects[id] == 2 means the order was declared
 	// twice.
 	Effects map[string]int
 }

@@ -142,22 +142,6 @@ func (g *Gateway) declare(req *request) (object, *apiError) {
 	}
 	d.effects++
 
-	failed := func() {
-		g.ctr.Declarations.Failed++
-		if !d.held {
-			d.p, d.state, d.at = p, StateFail, req.at
-		}
-	}
-	if p.orderFee != p.productFee+p.transportFee {
-		failed()
-		return declareObj(false, StateFail, "PARAM_ERROR", "参数错误",
-			fmt.Sprintf("order_fee(%d) != product_fee(%d) + transport_fee(%d)", p.orderFee, p.productFee, p.transportFee)), nil
-	}
-	if g.rejectOrders[p.orderID] {
-		failed()
-		return nil, &apiError{code: top.CodeRemoteServiceTimeout, msg: top.CodeMsg(top.CodeRemoteServiceTimeout),
-			subCode: "isv.invalid-parameter", subMsg: "非法参数"}
-	}
 	if d.held {
 		if diff := differences(d.p, p); len(diff) > 0 {
 			d.conflicts++
@@ -168,6 +152,20 @@ func (g *Gateway) declare(req *request) (object, *apiError) {
 		d.repeats++
 		g.ctr.Declarations.Repeated++
 		return declareObj(true, g.stateAt(d, req.at), "", "", ""), nil
+	}
+	failed := func() {
+		g.ctr.Declarations.Failed++
+		d.p, d.state, d.at = p, StateFail, req.at
+	}
+	if p.orderFee != p.productFee+p.transportFee {
+		failed()
+		return declareObj(false, StateFail, "PARAM_ERROR", "参数错误",
+			fmt.Sprintf("order_fee(%d) != product_fee(%d) + transport_fee(%d)", p.orderFee, p.productFee, p.transportFee)), nil
+	}
+	if g.rejectOrders[p.orderID] {
+		failed()
+		return nil, &apiError{code: top.CodeRemoteServiceTimeout, msg: top.CodeMsg(top.CodeRemoteServiceTimeout),
+			subCode: "isv.invalid-parameter", subMsg: "非法参数"}
 	}
 	d.p, d.at = p, req.at
 	switch {

@@ -57,15 +57,16 @@
 // (order_id all digits) and whose order_fee, product_fee and transport_fee
 // must be JSON integers in fen; anything else is code 41, a missing
 // parameter 40, a missing or empty inner field (or a negative fee) the
-// business error response_code CL_PARAM_ERROR. Then, in order: order_fee ≠
-// product_fee + transport_fee answers obj.request_success false, state
-// FAIL, error_code PARAM_ERROR; an order in Config.RejectOrders answers
-// error_response 15 isv.invalid-parameter; an order already held with the
-// same parameters answers its current state (a repeat); with different
-// parameters error_code PARAM_ERROR "商户海关申报重入信息不一致" and the held
-// state, unchanged; a customs code in Config.FailCustoms answers state FAIL,
-// error_code NO_AUTH "商户未在当前申报的海关进行备案"; an order in
-// Config.ExceptOrders answers request_success true with state EXCEPT
+// business error response_code CL_PARAM_ERROR. Then, in order: an order
+// already held answers its current state if the parameters are the same (a
+// repeat) and, if they differ in any way, obj.request_success false,
+// error_code PARAM_ERROR, error_msg "商户海关申报重入信息不一致" and the held
+// state, unchanged; order_fee ≠ product_fee + transport_fee answers
+// request_success false, state FAIL, error_code PARAM_ERROR; an order in
+// Config.RejectOrders answers error_response 15 isv.invalid-parameter; a
+// customs code in Config.FailCustoms answers state FAIL, error_code NO_AUTH
+// "商户未在当前申报的海关进行备案"; an order in Config.ExceptOrders answers
+// request_success true with state EXCEPT, error_code CUSTOMS_EXCEPT
 // (海关接口异常), so that a client must look at the state; anything else is
 // held and answered UNDECLARED. A held declaration turns PROCESSING after
 // Config.ProcessingAfter and SUCCESS after Config.SuccessAfter, on the
