@@ -275,3 +275,5 @@ func banSeconds(t *testing.T, subMsg string) int {
 	}
 	return n
 }
+
+func jsonNumber(s string) json.Number { return json.Number(s) }

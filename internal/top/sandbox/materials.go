@@ -64,6 +64,8 @@ func LoadMaterials(path string) (map[string]Materials, error) {
 			return nil, fmt.Errorf("%s:%s: %w", path, lineCol(b, se.Offset), err)
 		case errors.As(err, &te):
 			return nil, fmt.Errorf("%s:%s: %w", path, lineCol(b, te.Offset), err)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, fmt.Errorf("%s:%s: unexpected end of file", path, lineCol(b, int64(len(b))))
 		}
 		return nil, fmt.Errorf("%s: want a JSON object of order id to materials: %w", path, err)
 	}
