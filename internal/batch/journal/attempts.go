@@ -67,14 +67,15 @@ FROM attempts WHERE run_id = ? ORDER BY id`, []any{runID}, func(s scanner) error
 	return out, nil
 }
 
+const sqlEndAttempt = `
+UPDATE attempts SET ended_at = ?, outcome = ?, error_code = ?, error_msg = ?, request_id = ?
+WHERE kind = ? AND key = ? AND clearance_status = ? AND attempt = ? AND run_id = ? AND ended_at IS NULL`
+
 // endAttempt completes an attempts-log row inside tx; the error wraps
 // ErrNoAttempt when there is no unfinished row for that attempt in runID.
-func endAttempt(ctx context.Context, tx *sql.Tx, runID int64, kind AttemptKind, key string, status, attempt int,
+func endAttempt(ctx context.Context, w wtx, runID int64, kind AttemptKind, key string, status, attempt int,
 	outcome, code, msg, requestID string, at any) error {
-	res, err := tx.ExecContext(ctx, `
-UPDATE attempts SET ended_at = ?, outcome = ?, error_code = ?, error_msg = ?, request_id = ?
-WHERE kind = ? AND key = ? AND clearance_status = ? AND attempt = ? AND run_id = ? AND ended_at IS NULL`,
-		at, outcome, code, msg, requestID, string(kind), key, status, attempt, runID)
+	res, err := w.exec(ctx, sqlEndAttempt, at, outcome, code, msg, requestID, string(kind), key, status, attempt, runID)
 	if err != nil {
 		return err
 	}
@@ -97,6 +98,12 @@ type MaterialsOutcome struct {
 	At        time.Time // zero means now
 }
 
+const sqlLogMaterials = `
+INSERT INTO attempts (run_id, kind, key, attempt, started_at)
+SELECT ?, 'materials', ?, COALESCE(MAX(attempt), 0) + 1, ?
+FROM attempts WHERE kind = 'materials' AND key = ? AND clearance_status = 0
+RETURNING attempt`
+
 // BeginMaterials logs, before the call, an attempt of run runID to fetch
 // the materials of orderID, and returns its number. Materials have no state
 // table: the check is repeated on every run.
@@ -104,15 +111,11 @@ func (j *Journal) BeginMaterials(ctx context.Context, runID int64, orderID strin
 	if orderID == "" {
 		return 0, fmt.Errorf("journal %s: begin materials: empty order id", j.path)
 	}
-	err = j.write(ctx, func(tx *sql.Tx) error {
-		if err := checkRun(ctx, tx, runID); err != nil {
+	err = j.write(ctx, func(w wtx) error {
+		if err := checkRun(ctx, w, runID); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `
-INSERT INTO attempts (run_id, kind, key, attempt, started_at)
-SELECT ?, 'materials', ?, COALESCE(MAX(attempt), 0) + 1, ?
-FROM attempts WHERE kind = 'materials' AND key = ? AND clearance_status = 0
-RETURNING attempt`, runID, orderID, formatTime(j.now()), orderID).Scan(&attempt)
+		return w.queryRow(ctx, sqlLogMaterials, runID, orderID, formatTime(j.now()), orderID).Scan(&attempt)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("journal %s: begin materials of order %s: %w", j.path, orderID, err)
@@ -127,8 +130,8 @@ func (j *Journal) FinishMaterials(ctx context.Context, runID int64, orderID stri
 	if o.Outcome == "" {
 		return fmt.Errorf("journal %s: finish materials of order %s: empty outcome", j.path, orderID)
 	}
-	err := j.write(ctx, func(tx *sql.Tx) error {
-		return endAttempt(ctx, tx, runID, KindMaterials, orderID, 0, attempt, o.Outcome, o.ErrorCode, o.ErrorMsg, o.RequestID, formatTime(j.at(o.At)))
+	err := j.write(ctx, func(w wtx) error {
+		return endAttempt(ctx, w, runID, KindMaterials, orderID, 0, attempt, o.Outcome, o.ErrorCode, o.ErrorMsg, o.RequestID, formatTime(j.at(o.At)))
 	})
 	if err != nil {
 		return fmt.Errorf("journal %s: finish materials of order %s attempt %d: %w", j.path, orderID, attempt, err)

@@ -110,6 +110,22 @@ func (j *Journal) Callbacks(ctx context.Context, keys []CallbackKey) (map[Callba
 	return out, nil
 }
 
+const (
+	sqlUpsertCallback = `
+INSERT INTO callbacks (idempotent, clearance_status, order_id, result_code, port_no,
+	state, attempts, first_attempt_at, last_attempt_at, last_run_id)
+VALUES (?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?)
+ON CONFLICT (idempotent, clearance_status) DO UPDATE SET
+	order_id = excluded.order_id, result_code = excluded.result_code, port_no = excluded.port_no,
+	state = 'in_flight', attempts = attempts + 1,
+	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id
+RETURNING attempts`
+	sqlLogCallback    = `INSERT INTO attempts (run_id, kind, key, clearance_status, attempt, started_at) VALUES (?, 'callback', ?, ?, ?, ?)`
+	sqlFinishCallback = `
+UPDATE callbacks SET state = ?, msg_code = ?, msg_info = ?, error_code = ?, error_msg = ?, request_id = ?
+WHERE idempotent = ? AND clearance_status = ? AND attempts = ?`
+)
+
 // BeginCallback records, before the call, that run runID is about to send
 // callback c: in one transaction it upserts the row of c.Key with c's
 // parameters in state in_flight, attempts+1, first_attempt_at if unset,
@@ -121,25 +137,16 @@ func (j *Journal) BeginCallback(ctx context.Context, runID int64, c Callback) (a
 		return 0, fmt.Errorf("journal %s: begin callback: empty idempotent key", j.path)
 	}
 	now := formatTime(j.now())
-	err = j.write(ctx, func(tx *sql.Tx) error {
-		if err := checkRun(ctx, tx, runID); err != nil {
+	err = j.write(ctx, func(w wtx) error {
+		if err := checkRun(ctx, w, runID); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `
-INSERT INTO callbacks (idempotent, clearance_status, order_id, result_code, port_no,
-	state, attempts, first_attempt_at, last_attempt_at, last_run_id)
-VALUES (?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?)
-ON CONFLICT (idempotent, clearance_status) DO UPDATE SET
-	order_id = excluded.order_id, result_code = excluded.result_code, port_no = excluded.port_no,
-	state = 'in_flight', attempts = attempts + 1,
-	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id
-RETURNING attempts`,
+		err := w.queryRow(ctx, sqlUpsertCallback,
 			c.Key.Idempotent, c.Key.Status, c.OrderID, c.ResultCode, c.PortNo, now, now, runID).Scan(&attempt)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO attempts (run_id, kind, key, clearance_status, attempt, started_at) VALUES (?, 'callback', ?, ?, ?, ?)`,
-			runID, c.Key.Idempotent, c.Key.Status, attempt, now)
+		_, err = w.exec(ctx, sqlLogCallback, runID, c.Key.Idempotent, c.Key.Status, attempt, now)
 		return err
 	})
 	if err != nil {
@@ -158,13 +165,11 @@ func (j *Journal) FinishCallback(ctx context.Context, runID int64, key CallbackK
 		return fmt.Errorf("journal %s: finish callback %s/%d: state %q is not an outcome", j.path, key.Idempotent, key.Status, o.State)
 	}
 	at := formatTime(j.at(o.At))
-	err := j.write(ctx, func(tx *sql.Tx) error {
-		if err := endAttempt(ctx, tx, runID, KindCallback, key.Idempotent, key.Status, attempt, string(o.State), o.ErrorCode, o.ErrorMsg, o.RequestID, at); err != nil {
+	err := j.write(ctx, func(w wtx) error {
+		if err := endAttempt(ctx, w, runID, KindCallback, key.Idempotent, key.Status, attempt, string(o.State), o.ErrorCode, o.ErrorMsg, o.RequestID, at); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `
-UPDATE callbacks SET state = ?, msg_code = ?, msg_info = ?, error_code = ?, error_msg = ?, request_id = ?
-WHERE idempotent = ? AND clearance_status = ? AND attempts = ?`,
+		_, err := w.exec(ctx, sqlFinishCallback,
 			string(o.State), o.MsgCode, o.MsgInfo, o.ErrorCode, o.ErrorMsg, o.RequestID, key.Idempotent, key.Status, attempt)
 		return err
 	})

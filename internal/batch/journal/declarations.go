@@ -159,6 +159,24 @@ func (j *Journal) query(ctx context.Context, q string, args []any, each func(sca
 	return rows.Err()
 }
 
+const (
+	sqlGetDeclaration    = `SELECT ` + declarationColumns + ` FROM declarations WHERE order_id = ?`
+	sqlUpsertDeclaration = `
+INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee,
+	state, attempts, first_attempt_at, last_attempt_at, last_run_id)
+VALUES (?, ?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?)
+ON CONFLICT (order_id) DO UPDATE SET
+	transaction_id = excluded.transaction_id, customs = excluded.customs,
+	order_fee = excluded.order_fee, product_fee = excluded.product_fee, transport_fee = excluded.transport_fee,
+	state = 'in_flight', attempts = attempts + 1,
+	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id
+RETURNING attempts`
+	sqlLogDeclaration    = `INSERT INTO attempts (run_id, kind, key, attempt, started_at) VALUES (?, 'declaration', ?, ?, ?)`
+	sqlFinishDeclaration = `
+UPDATE declarations SET state = ?, platform_state = ?, error_code = ?, error_msg = ?, request_id = ?
+WHERE order_id = ? AND attempts = ?`
+)
+
 // BeginDeclaration records, before the call, that run runID is about to
 // declare d: in one transaction it upserts the order's row with d's
 // parameters in state in_flight, attempts+1, first_attempt_at if unset,
@@ -177,11 +195,11 @@ func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declarati
 		return 0, fmt.Errorf("journal %s: begin declaration: empty order id", j.path)
 	}
 	now := formatTime(j.now())
-	err = j.write(ctx, func(tx *sql.Tx) error {
-		if err := checkRun(ctx, tx, runID); err != nil {
+	err = j.write(ctx, func(w wtx) error {
+		if err := checkRun(ctx, w, runID); err != nil {
 			return err
 		}
-		old, err := scanDeclaration(tx.QueryRowContext(ctx, `SELECT `+declarationColumns+` FROM declarations WHERE order_id = ?`, d.OrderID))
+		old, err := scanDeclaration(w.queryRow(ctx, sqlGetDeclaration, d.OrderID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -189,22 +207,12 @@ func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declarati
 		case old.State == DeclarationAccepted && !old.sameParameters(d):
 			return &ConflictError{Path: j.path, Existing: old, Wanted: d}
 		}
-		err = tx.QueryRowContext(ctx, `
-INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee,
-	state, attempts, first_attempt_at, last_attempt_at, last_run_id)
-VALUES (?, ?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?)
-ON CONFLICT (order_id) DO UPDATE SET
-	transaction_id = excluded.transaction_id, customs = excluded.customs,
-	order_fee = excluded.order_fee, product_fee = excluded.product_fee, transport_fee = excluded.transport_fee,
-	state = 'in_flight', attempts = attempts + 1,
-	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id
-RETURNING attempts`,
+		err = w.queryRow(ctx, sqlUpsertDeclaration,
 			d.OrderID, d.TransactionID, d.Customs, d.OrderFee, d.ProductFee, d.TransportFee, now, now, runID).Scan(&attempt)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO attempts (run_id, kind, key, attempt, started_at) VALUES (?, 'declaration', ?, ?, ?)`,
-			runID, d.OrderID, attempt, now)
+		_, err = w.exec(ctx, sqlLogDeclaration, runID, d.OrderID, attempt, now)
 		return err
 	})
 	if err != nil {
@@ -228,13 +236,11 @@ func (j *Journal) FinishDeclaration(ctx context.Context, runID int64, orderID st
 		return fmt.Errorf("journal %s: finish declaration of order %s: state %q is not an outcome", j.path, orderID, o.State)
 	}
 	at := formatTime(j.at(o.At))
-	err := j.write(ctx, func(tx *sql.Tx) error {
-		if err := endAttempt(ctx, tx, runID, KindDeclaration, orderID, 0, attempt, string(o.State), o.ErrorCode, o.ErrorMsg, o.RequestID, at); err != nil {
+	err := j.write(ctx, func(w wtx) error {
+		if err := endAttempt(ctx, w, runID, KindDeclaration, orderID, 0, attempt, string(o.State), o.ErrorCode, o.ErrorMsg, o.RequestID, at); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `
-UPDATE declarations SET state = ?, platform_state = ?, error_code = ?, error_msg = ?, request_id = ?
-WHERE order_id = ? AND attempts = ?`,
+		_, err := w.exec(ctx, sqlFinishDeclaration,
 			string(o.State), o.PlatformState, o.ErrorCode, o.ErrorMsg, o.RequestID, orderID, attempt)
 		return err
 	})

@@ -55,6 +55,10 @@ type Journal struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only connections
 
+	// stmts holds the writer's hot statements, prepared once at Open:
+	// parsing them on every call cost a third of the time of a write.
+	stmts map[string]*sql.Stmt
+
 	now func() time.Time // the clock; tests replace it
 
 	mu   sync.Mutex // guards held
@@ -98,6 +102,11 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	w.SetConnMaxIdleTime(0)
 	j.w = w
 	if err := j.init(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	if err := j.prepare(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -188,6 +197,9 @@ func (j *Journal) Close() error {
 		}
 	}
 	j.mu.Unlock()
+	for _, s := range j.stmts {
+		s.Close()
+	}
 	if j.r != nil {
 		if err := j.r.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("journal %s: close: %w", j.path, err))
@@ -249,14 +261,56 @@ func (j *Journal) Check(ctx context.Context) error {
 	return nil
 }
 
+// hotQueries are the statements of Begin and Finish, prepared at Open.
+var hotQueries = []string{
+	sqlCheckRun,
+	sqlGetDeclaration, sqlUpsertDeclaration, sqlLogDeclaration, sqlFinishDeclaration,
+	sqlUpsertCallback, sqlLogCallback, sqlFinishCallback,
+	sqlLogMaterials, sqlEndAttempt,
+}
+
+// prepare prepares hotQueries on the writer connection.
+func (j *Journal) prepare(ctx context.Context) error {
+	j.stmts = make(map[string]*sql.Stmt, len(hotQueries))
+	for _, q := range hotQueries {
+		s, err := j.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("journal %s: prepare: %w", j.path, err)
+		}
+		j.stmts[q] = s
+	}
+	return nil
+}
+
+// wtx is a write transaction that runs the journal's prepared statements
+// when it has them.
+type wtx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (w wtx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := w.stmts[q]; s != nil {
+		return w.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	return w.tx.ExecContext(ctx, q, args...)
+}
+
+func (w wtx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := w.stmts[q]; s != nil {
+		return w.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return w.tx.QueryRowContext(ctx, q, args...)
+}
+
 // write runs fn in a write transaction (BEGIN IMMEDIATE) on the writer
 // connection and commits it, or rolls it back if fn fails.
-func (j *Journal) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (j *Journal) write(ctx context.Context, fn func(w wtx) error) error {
 	tx, err := j.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(wtx{tx: tx, stmts: j.stmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -295,12 +349,14 @@ func (j *Journal) at(t time.Time) time.Time {
 	return t
 }
 
+const sqlCheckRun = `SELECT status, dry_run FROM runs WHERE id = ?`
+
 // checkRun verifies inside tx that runID is a running run that is not a dry
 // run: declarations and callbacks are only begun by a live run.
-func checkRun(ctx context.Context, tx *sql.Tx, runID int64) error {
+func checkRun(ctx context.Context, w wtx, runID int64) error {
 	var status string
 	var dry bool
-	err := tx.QueryRowContext(ctx, `SELECT status, dry_run FROM runs WHERE id = ?`, runID).Scan(&status, &dry)
+	err := w.queryRow(ctx, sqlCheckRun, runID).Scan(&status, &dry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("run %d does not exist: %w", runID, ErrRunNotRunning)
 	}

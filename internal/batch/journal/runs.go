@@ -215,8 +215,8 @@ func (j *Journal) BeginRun(ctx context.Context, s RunStart) (int64, error) {
 	}
 
 	var id int64
-	err = j.write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `
+	err = j.write(ctx, func(w wtx) error {
+		err := w.queryRow(ctx, `
 INSERT INTO runs (window_from, window_to, inputs, started_at, status, report_path, pid, host, dry_run)
 VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id`,
 			from.String(), to.String(), inputs, formatTime(s.StartedAt), s.ReportPath, s.PID, s.Host, s.DryRun).Scan(&id)
@@ -225,7 +225,7 @@ VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id`,
 		}
 		// Recovery: we hold the lock, so a run still "running" belongs to
 		// a process that died holding it.
-		_, err = tx.ExecContext(ctx, `
+		_, err = w.exec(ctx, `
 UPDATE runs SET status = 'abandoned', ended_at = ?,
 	error = printf('the process (pid %d on host %s) ended without finishing the run; found when run %d began', pid, host, ?)
 WHERE status = 'running' AND id <> ?`,

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -101,9 +100,9 @@ var SchemaVersion = len(migrations)
 // IMMEDIATE makes two processes opening a new file at once take turns; the
 // second finds the schema already there.
 func (j *Journal) migrate(ctx context.Context) error {
-	err := j.write(ctx, func(tx *sql.Tx) error {
+	err := j.write(ctx, func(w wtx) error {
 		var v int
-		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		if err := w.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
 		if v > len(migrations) {
@@ -114,7 +113,7 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return fmt.Errorf("schema version %d is not one this program wrote", v)
 		}
 		for i := v; i < len(migrations); i++ {
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			if _, err := w.exec(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
 			}
 		}
@@ -122,7 +121,7 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return nil
 		}
 		// PRAGMA takes no bound parameters; the value is an int.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		if _, err := w.exec(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
 			return fmt.Errorf("set schema version: %w", err)
 		}
 		return nil
