@@ -149,13 +149,21 @@ func (e *env) do(req *http.Request) reply {
 	}
 	r := reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: b}
 	if strings.HasPrefix(r.ctype, "application/json") {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		if err := dec.Decode(&r.m); err != nil {
-			e.t.Fatalf("answer is not JSON: %v: %s", err, b)
-		}
+		r.m = decodeJSON(e.t, b)
 	}
 	return r
+}
+
+// decodeJSON decodes an answer, keeping numbers exact.
+func decodeJSON(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("answer is not JSON: %v: %s", err, b)
+	}
+	return m
 }
 
 // call signs a JSON call of method with app parameters, all in the body.
