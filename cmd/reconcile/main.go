@@ -49,6 +49,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version and exit", cmdVersion},
+		{"sandbox", "serve a local TOP gateway for demos and tests", cmdSandbox},
 	}
 }
 
