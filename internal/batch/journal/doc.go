@@ -21,7 +21,12 @@
 // [*LockedError] naming the run that holds the journal. The kernel releases
 // the lock of a killed process; the next BeginRun then marks the run that
 // was left "running" as "abandoned". The journal must live on a local file
-// system: flock and SQLite's WAL mode are not reliable over NFS or SMB.
+// system: flock and SQLite's WAL mode are not reliable over NFS or SMB. Do
+// not delete the lock file while a run may hold it (a new file would be a
+// new lock), and do not open and close the journal file itself in a process
+// that has it open: closing any descriptor of the file drops the process's
+// POSIX locks, SQLite's among them (copy it with the sqlite3 .backup
+// command, or after Close).
 //
 // # Storage
 //

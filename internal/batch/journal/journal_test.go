@@ -355,3 +355,49 @@ func TestTimesAreStoredInUTC8(t *testing.T) {
 		t.Errorf("formatTime(zero) = %v, want nil", got)
 	}
 }
+
+func TestSchemaVersionCountsMigrations(t *testing.T) {
+	if SchemaVersion != len(migrations) {
+		t.Errorf("SchemaVersion = %d, want len(migrations) = %d", SchemaVersion, len(migrations))
+	}
+}
+
+func TestMigrationsApplyTheMissingOnesAtomically(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	j := open(t, path)
+	id := beginRun(t, j)
+	j.Close()
+
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	base := migrations[:len(migrations):len(migrations)]
+
+	// A migration that fails half-way changes nothing.
+	migrations = append(base, `CREATE TABLE extra (a TEXT); THIS IS NOT SQL`)
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migrate to schema version %d", len(saved)+1)) {
+		t.Fatalf("Open with a broken migration: got %v, want a migration error", err)
+	}
+	db := rawDB(t, path)
+	var n int
+	db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'extra'`).Scan(&n)
+	if got := pragmaInt(t, db, "user_version"); got != len(saved) || n != 0 {
+		t.Errorf("after a failed migration: user_version %d, table extra present %v; want %d and absent", got, n == 1, len(saved))
+	}
+
+	// A good one is applied once, on top of the existing data.
+	migrations = append(base, `ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT 'none'`)
+	j = open(t, path)
+	if got := pragmaInt(t, j.w, "user_version"); got != len(saved)+1 {
+		t.Errorf("user_version = %d, want %d", got, len(saved)+1)
+	}
+	var note string
+	if err := j.r.QueryRow(`SELECT note FROM runs WHERE id = ?`, id).Scan(&note); err != nil || note != "none" {
+		t.Errorf("new column on the old run = %q, %v; want \"none\"", note, err)
+	}
+	j.Close()
+	j = open(t, path) // reopening does not apply it again (ALTER would fail)
+	if got := pragmaInt(t, j.w, "user_version"); got != len(saved)+1 {
+		t.Errorf("user_version after reopen = %d, want %d", got, len(saved)+1)
+	}
+}

@@ -93,8 +93,9 @@ CREATE INDEX attempts_run ON attempts (run_id);
 `,
 }
 
-// SchemaVersion is the schema version this program writes.
-var SchemaVersion = len(migrations)
+// SchemaVersion is the schema version this program writes: the number of
+// migrations.
+const SchemaVersion = 1
 
 // migrate brings the file to SchemaVersion in one write transaction. BEGIN
 // IMMEDIATE makes two processes opening a new file at once take turns; the
