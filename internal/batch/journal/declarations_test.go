@@ -398,3 +398,19 @@ func ids(format string, from, to int) []string {
 	}
 	return out
 }
+
+func TestCancelledContext(t *testing.T) {
+	j := open(t, tempPath(t))
+	run := beginRun(t, j)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := j.BeginDeclaration(ctx, run, decl("X1")); !errors.Is(err, context.Canceled) {
+		t.Errorf("BeginDeclaration with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if _, err := j.Declarations(ctx, []string{"X1"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Declarations with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if m, _ := j.Declarations(context.Background(), []string{"X1"}); len(m) != 0 {
+		t.Errorf("a cancelled Begin wrote %+v", m)
+	}
+}

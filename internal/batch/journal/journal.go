@@ -61,6 +61,12 @@ type Journal struct {
 
 	now func() time.Time // the clock; tests replace it
 
+	// writing is a semaphore of one in front of the writer connection.
+	// database/sql would queue writers too, but handing its one connection
+	// from goroutine to goroutine costs a third more under 32 writers; the
+	// channel keeps the wait cancellable.
+	writing chan struct{}
+
 	mu   sync.Mutex // guards held
 	held *heldLock  // the lock of the run begun here, if any
 }
@@ -84,7 +90,7 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("journal %s: is a directory, want a file", path)
 	}
-	j := &Journal{path: path, now: time.Now}
+	j := &Journal{path: path, now: time.Now, writing: make(chan struct{}, 1)}
 
 	// Every pragma is set by the driver on each new connection. busy_timeout
 	// comes first (the driver orders it so) so that the others wait for
@@ -306,6 +312,12 @@ func (w wtx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 // write runs fn in a write transaction (BEGIN IMMEDIATE) on the writer
 // connection and commits it, or rolls it back if fn fails.
 func (j *Journal) write(ctx context.Context, fn func(w wtx) error) error {
+	select {
+	case j.writing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-j.writing }()
 	tx, err := j.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
