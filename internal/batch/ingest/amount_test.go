@@ -99,7 +99,7 @@ func TestParseExcelAmount(t *testing.T) {
 		{"1234.5", 123450, false},
 		{"¥1,234.50", 123450, false},       // ordinary text still parses
 		{"1.005", 0, true},                 // a real third decimal: few digits, not float noise
-		{"1.0049999999999999", 0, true},     // the double nearest a typed 1.005: a real third decimal, refused
+		{"1.0049999999999999", 0, true},    // the double nearest a typed 1.005: a real third decimal, refused
 		{"12345678901.2345", 0, true},      // 15 digits, but 0.0045 yuan is not noise
 		{"0.0045000000000000001", 0, true}, // 0.0045 yuan is a real amount below a fen
 		{"1.2345678901234567", 0, true},    // 0.0045678… dropped: not noise

@@ -1,0 +1,94 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Expand turns the paths a user gave into the files to read. Each pattern
+// is a file, a directory (every .csv and .xlsx file directly inside it, by
+// name; not recursive; names starting with "." or "~$", such as the lock
+// files Excel leaves beside an open workbook, are skipped) or a glob
+// (filepath.Match syntax; a directory it matches is expanded the same way).
+// A pattern that matches nothing, or a directory without such a file, is
+// an error naming the pattern. Files are returned in the order the
+// patterns give them, each once.
+func Expand(patterns []string) ([]string, error) {
+	var out []string
+	seen := make(map[string]bool)
+	add := func(p string) {
+		key := filepath.Clean(p)
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	for _, pat := range patterns {
+		var matches []string
+		if _, err := os.Stat(pat); err == nil {
+			matches = []string{pat}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", pat, errors.Unwrap(err))
+		} else if strings.ContainsAny(pat, "*?[") {
+			if matches, err = filepath.Glob(pat); err != nil {
+				return nil, fmt.Errorf("%s: bad pattern: %w", pat, err)
+			}
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("%s: no such file or directory", pat)
+		}
+		found := 0
+		for _, m := range matches {
+			st, err := os.Stat(m)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", m, errors.Unwrap(err))
+			}
+			if !st.IsDir() {
+				add(m)
+				found++
+				continue
+			}
+			files, err := exportsIn(m)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range files {
+				add(f)
+			}
+			found += len(files)
+		}
+		if found == 0 {
+			return nil, fmt.Errorf("%s: no .csv or .xlsx file there", pat)
+		}
+	}
+	return out, nil
+}
+
+// exportsIn lists the .csv and .xlsx files directly inside dir, by name.
+func exportsIn(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, errors.Unwrap(err))
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+			continue
+		}
+		ext := strings.ToLower(filepath.Ext(name))
+		if ext != ".csv" && ext != ".xlsx" {
+			continue
+		}
+		if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
+			if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
+				out = append(out, filepath.Join(dir, name))
+			}
+		}
+	}
+	return out, nil
+}
