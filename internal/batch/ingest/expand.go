@@ -13,7 +13,8 @@ import (
 // is a file, a directory (every .csv and .xlsx file directly inside it, by
 // name; not recursive; names starting with "." or "~$", such as the lock
 // files Excel leaves beside an open workbook, are skipped) or a glob
-// (filepath.Match syntax; a directory it matches is expanded the same way).
+// (filepath.Match syntax; a directory it matches is expanded the same way,
+// and hidden and lock files are skipped too).
 // A pattern that matches nothing, or a directory without such a file, is
 // an error naming the pattern. Files are returned in the order the
 // patterns give them, each once.
@@ -48,6 +49,9 @@ func Expand(patterns []string) ([]string, error) {
 				return nil, fmt.Errorf("%s: %w", m, errors.Unwrap(err))
 			}
 			if !st.IsDir() {
+				if m != pat && skipName(filepath.Base(m)) {
+					continue // a glob does not pick up hidden or lock files
+				}
 				add(m)
 				found++
 				continue
@@ -77,7 +81,7 @@ func exportsIn(dir string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+		if skipName(name) {
 			continue
 		}
 		ext := strings.ToLower(filepath.Ext(name))
@@ -91,4 +95,10 @@ func exportsIn(dir string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// skipName reports whether a file name is one Expand leaves out of
+// directories and globs: hidden files and the ~$ lock files of Excel.
+func skipName(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$")
 }

@@ -85,6 +85,7 @@ type File struct {
 	// date1904 is the date system of an XLSX workbook.
 	date1904 bool
 	enc      encoding
+	gbBOM    bool // the file starts with the GB18030 byte-order mark
 	wechat   bool
 	width    int // fields a CSV row must have: up to the last named header
 	done     bool
@@ -163,7 +164,7 @@ func (f *File) open(o *options) error {
 		f.enc = encUTF8BOM
 		c.r = 3
 	case bytes.HasPrefix(head, []byte("\x84\x31\x95\x33")):
-		f.enc = encGB18030
+		f.enc, f.gbBOM = encGB18030, true
 		c.r = 4
 	case bytes.IndexByte(head, 0) >= 0:
 		fh.Close()
@@ -173,7 +174,7 @@ func (f *File) open(o *options) error {
 	case utf8.Valid(trimPartialRune(head, c.eof)):
 		f.enc = encUTF8
 	default:
-		f.enc = encGB18030
+		f.enc = encGB18030 // unless the header says otherwise: see readHeader
 	}
 	f.info.Format = "csv"
 	f.info.Encoding = f.enc.String()
@@ -231,6 +232,15 @@ func (f *File) readHeader() ([]string, error) {
 			continue
 		}
 		f.decideEncoding()
+		if f.enc == encGB18030 && !f.gbBOM {
+			// The header is the best evidence there is: Chinese GBK text is
+			// almost never valid UTF-8, so a header that is means UTF-8
+			// whatever a stray byte in the first lines said.
+			if raw := f.src.raw(); raw != nil && hasNonASCII(raw) && utf8.Valid(raw) {
+				f.enc = encUTF8
+				f.info.Encoding = f.enc.String()
+			}
+		}
 		headers := make([]string, len(fields))
 		for i, raw := range fields {
 			b, msg := f.decode(raw)
@@ -449,7 +459,7 @@ func (f *File) nextRow() (bool, *RowError) {
 		if f.xlsx {
 			return true, nil
 		}
-		if n := f.src.numFields(); n < f.width || n > len(f.m.headers) && !isBlank(f.src.allFields()[len(f.m.headers):]) {
+		if n := f.src.numFields(); n < f.width || n > len(f.m.headers) {
 			return true, f.fieldCountError(n)
 		}
 		return true, nil

@@ -93,11 +93,15 @@ func (f *File) openXLSX(o *options) error {
 		return fmt.Errorf("worksheet %q: %w", sheet, err)
 	}
 	headers, err := f.readHeader()
-	if err != nil {
-		return fmt.Errorf("worksheet %q: %w", sheet, err)
+	if err == nil {
+		err = f.setHeader(headers)
 	}
-	if err := f.setHeader(headers); err != nil {
-		return err
+	if err != nil {
+		// A damaged sheet reads as a short one: say which it is.
+		if _, serr := scanSheet(f.path, part, nil); serr != nil {
+			return fmt.Errorf("worksheet %q is damaged (%v); save it again or export it as CSV", sheet, serr)
+		}
+		return fmt.Errorf("worksheet %q: %w", sheet, err)
 	}
 	// The id and amount columns: where the cell type matters.
 	for i, sp := range f.m.specs {
