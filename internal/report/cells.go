@@ -1,0 +1,248 @@
+package report
+
+import (
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/idcard"
+)
+
+// maxExactFen bounds the amounts written as numbers: |fen| < 10^15, that is
+// |yuan| < 10^13 (ten trillion yuan). See the package documentation for why
+// the yuan value of such an amount reaches the file as its exact decimal.
+const maxExactFen = 1_000_000_000_000_000
+
+// yuan returns fen as yuan for a number cell, and false when |fen| ≥ 10^15,
+// where a double could no longer carry every decimal of the amount; the
+// caller then writes fenDecimal(fen) as text.
+//
+// This is the only place where money becomes a float64: fen is an exact
+// integer (|fen| < 2^53), the division by 100 is correctly rounded, and the
+// stream writer formats the result with strconv.FormatFloat(v, 'f', -1, 64),
+// the shortest text that reads back as the same double. For a decimal of at
+// most 15 significant digits that text is the decimal itself.
+func yuan(fen int64) (float64, bool) {
+	if fen <= -maxExactFen || fen >= maxExactFen {
+		return 0, false
+	}
+	return float64(fen) / 100, true
+}
+
+// fenDecimal returns fen as an exact decimal yuan amount with two fraction
+// digits, "-1234.05", computed with integer arithmetic only.
+func fenDecimal(fen int64) string {
+	u := uint64(fen)
+	sign := ""
+	if fen < 0 {
+		u = -u // two's complement: exact for math.MinInt64 too
+		sign = "-"
+	}
+	frac := u % 100
+	s := sign + strconv.FormatUint(u/100, 10) + "."
+	if frac < 10 {
+		s += "0"
+	}
+	return s + strconv.FormatUint(frac, 10)
+}
+
+// fenTotal sums amounts in fen exactly. It switches to a big integer when
+// the sum leaves the int64 range, so a total is never wrong, only (absurdly
+// large) text.
+type fenTotal struct {
+	n    int64
+	over *big.Int // non-nil once the sum overflowed int64
+}
+
+func (t *fenTotal) add(v int64) {
+	if t.over != nil {
+		t.over.Add(t.over, big.NewInt(v))
+		return
+	}
+	s := t.n + v
+	if (v > 0 && s < t.n) || (v < 0 && s > t.n) {
+		t.over = new(big.Int).Add(big.NewInt(t.n), big.NewInt(v))
+		return
+	}
+	t.n = s
+}
+
+// decimal returns the sum as exact decimal yuan text, for the overflowed case.
+func (t *fenTotal) decimal() string {
+	if t.over == nil {
+		return fenDecimal(t.n)
+	}
+	q, m := new(big.Int).QuoRem(new(big.Int).Abs(t.over), big.NewInt(100), new(big.Int))
+	s := q.String() + "." + strings.Repeat("0", 2-len(m.String())) + m.String()
+	if t.over.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// excelEpoch is day 0 of Excel's 1900 date system as Excel counts after
+// 1900-02-28 (Excel keeps Lotus 1-2-3's phantom 1900-02-29).
+var excelEpoch = time.Date(1899, time.December, 30, 0, 0, 0, 0, time.UTC).Unix()
+
+// firstSerialDay and lastSerialDay bound the days written as date cells:
+// 1900-03-01 (before it Excel's serials are off by the phantom leap day) to
+// 9999-12-31, the last day Excel can show.
+var (
+	firstSerialDay = time.Date(1900, time.March, 1, 0, 0, 0, 0, time.UTC)
+	lastSerialDay  = time.Date(9999, time.December, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// serial returns the Excel date serial of t's wall-clock time in UTC+8,
+// whatever t's location and the host's zone, truncated to the second (the
+// workbook shows seconds; truncating keeps the shown second equal to
+// cst.Format(t)). It reports false for the zero time (an empty cell) and for
+// days Excel cannot show as dates (the caller writes cst.Format(t) as text).
+//
+// The serial is computed here from the UTC+8 calendar fields with integer
+// arithmetic and one correctly rounded division, rather than leaving it to
+// the stream writer, whose conversion depends on the time's location.
+func serial(t time.Time) (float64, bool) {
+	if t.IsZero() {
+		return 0, false
+	}
+	w := t.In(cst.Zone)
+	y, m, d := w.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if day.Before(firstSerialDay) || day.After(lastSerialDay) {
+		return 0, false
+	}
+	h, mi, s := w.Clock()
+	secs := day.Unix() - excelEpoch + int64(h*3600+mi*60+s)
+	return float64(secs) / 86400, true
+}
+
+// maxCellUnits is the most UTF-16 code units Excel keeps in a cell.
+const maxCellUnits = 32767
+
+// cleanText returns s as it can be stored in a cell and read back: invalid
+// UTF-8 becomes U+FFFD; the C0 control characters XML 1.0 cannot carry
+// (all but tab, line feed and carriage return) become the matching Unicode
+// control pictures (U+0001 → U+2401 "␁"), so they stay visible and do not
+// corrupt the file; U+FFFE and U+FFFF become U+FFFD; a text longer than
+// Excel's 32,767 characters is cut and ends with a note of its full length.
+// Everything else, including a leading '=', '+', '-' or '@', is kept as is:
+// the cell is written as a string, never a formula.
+func cleanText(s string) string {
+	if textIsClean(s) {
+		return s
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	units := 0
+	total := utf16Len(s)
+	limit := maxCellUnits
+	var note string
+	if total > maxCellUnits {
+		note = "…（已截断，原文共 " + strconv.Itoa(total) + " 个字符）"
+		limit = maxCellUnits - utf16Len(note)
+	}
+	for _, r := range s {
+		switch {
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+			r = 0x2400 + r
+		case r == 0xFFFE || r == 0xFFFF:
+			r = utf8.RuneError
+		}
+		n := utf16.RuneLen(r)
+		if units+n > limit {
+			break
+		}
+		units += n
+		b.WriteRune(r)
+	}
+	b.WriteString(note)
+	return b.String()
+}
+
+// textIsClean reports whether cleanText would return s unchanged.
+func textIsClean(s string) bool {
+	if len(s) > maxCellUnits { // may be too long: let cleanText count units
+		return false
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+			return false
+		}
+		i += n
+	}
+	return true // len(s) bytes ≥ its UTF-16 units, so it fits
+}
+
+// utf16Len returns the number of UTF-16 code units of s, the unit of
+// Excel's cell limit.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// maskIDs returns s with every ID number it holds masked by idcard.MaskID,
+// a defence in depth: the job masks before the workbook sees the data. An ID
+// number is a maximal run of digits and 'X'/'x' that is exactly 18
+// characters long and passes idcard.Check (a lower-case check character is
+// judged as upper-case); longer digit runs, such as a 28-digit transaction
+// id, are never cut into a candidate.
+func maskIDs(s string, now time.Time) string {
+	var b []byte // nil until the first ID is found
+	start := -1
+	last := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isIDChar(s[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start == idcard.Len {
+			cand := s[start:i]
+			up := strings.ToUpper(cand)
+			if idcard.Check(up, now) == nil {
+				if b == nil {
+					b = make([]byte, 0, len(s))
+				}
+				b = append(b, s[last:start]...)
+				b = append(b, idcard.MaskID(cand)...)
+				last = i
+			}
+		}
+		start = -1
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[last:]...))
+}
+
+func isIDChar(c byte) bool { return c >= '0' && c <= '9' || c == 'X' || c == 'x' }
+
+// freeText prepares a free-text cell (a message, a platform message, a
+// reason): ID numbers masked, then cleaned.
+func freeText(s string, now time.Time) string {
+	if s == "" {
+		return ""
+	}
+	return cleanText(maskIDs(s, now))
+}

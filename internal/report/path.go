@@ -1,0 +1,159 @@
+package report
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/crossborder/reconcile/internal/batch"
+)
+
+// The custom document properties that mark a workbook as this job's output.
+// CheckOverwrite reads them back.
+const (
+	propGenerator = "ReconcileGenerator" // always generatorName
+	propWindow    = "ReconcileWindow"    // batch.Window.String(): "2026-11-20" or "2026-11-20..2026-11-22"
+	propRunID     = "ReconcileRunID"     // the journal's run id, decimal; "0" for a dry run
+	propStatus    = "ReconcileStatus"    // batch.Status
+	propDryRun    = "ReconcileDryRun"    // true for a dry run
+
+	generatorName = "reconcile"
+)
+
+// customPropsPart is where excelize stores the custom document properties.
+const customPropsPart = "docProps/custom.xml"
+
+// maxPropsSize bounds how much of a custom properties part CheckOverwrite
+// reads; this job writes a few hundred bytes.
+const maxPropsSize = 1 << 20
+
+// ErrRefuseOverwrite is wrapped by the errors of CheckOverwrite (and Write)
+// when the report path holds something that is not this job's own earlier
+// workbook for the same window.
+var ErrRefuseOverwrite = errors.New("refusing to overwrite")
+
+// Path returns the workbook path for the --report value target and the
+// run's window. A target that ends in a path separator, or names an existing
+// directory, gets the file reconcile_<from>_<to>.xlsx inside it
+// (reconcile_<date>.xlsx when the window is one day); the directory itself
+// is not created. Any other target is the file itself and must end in
+// ".xlsx" (any case). It fails for an empty target or an invalid window.
+func Path(target string, win batch.Window) (string, error) {
+	if target == "" {
+		return "", errors.New("report: empty report path")
+	}
+	if err := checkWindow(win); err != nil {
+		return "", err
+	}
+	name := "reconcile_" + win.From.String() + "_" + win.To.String() + ".xlsx"
+	if win.From == win.To {
+		name = "reconcile_" + win.From.String() + ".xlsx"
+	}
+	if strings.HasSuffix(target, "/") || strings.HasSuffix(target, string(filepath.Separator)) {
+		return filepath.Join(target, name), nil
+	}
+	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+		return filepath.Join(target, name), nil
+	}
+	if !strings.EqualFold(filepath.Ext(target), ".xlsx") {
+		return "", fmt.Errorf("report: %q is neither a directory nor a file name ending in .xlsx", target)
+	}
+	return target, nil
+}
+
+// checkWindow refuses a zero or reversed window.
+func checkWindow(win batch.Window) error {
+	if win.From.IsZero() || win.To.IsZero() {
+		return errors.New("report: the window has no dates")
+	}
+	if win.To.Before(win.From) {
+		return fmt.Errorf("report: the window ends (%s) before it starts (%s)", win.To, win.From)
+	}
+	return nil
+}
+
+// CheckOverwrite reports whether the workbook for win may be written at
+// path. It returns nil when nothing exists at path, or when path is a
+// workbook this job wrote earlier for the same window (recognised by the
+// custom document properties Write sets). Otherwise it returns an error
+// wrapping ErrRefuseOverwrite that says why: not a regular file, not a
+// workbook, a workbook not written by this job, or this job's workbook for
+// another window. Errors reading the file are returned as they are.
+func CheckOverwrite(path string, win batch.Window) error {
+	if err := checkWindow(win); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("report: %w %s: it is not a regular file (%s)", ErrRefuseOverwrite, path, fi.Mode().Type())
+	}
+	props, err := readOwnProps(path)
+	if err != nil {
+		return err
+	}
+	if props[propGenerator] != generatorName {
+		return fmt.Errorf("report: %w %s: it was not written by reconcile; move it away or choose another --report path", ErrRefuseOverwrite, path)
+	}
+	if got := props[propWindow]; got != win.String() {
+		return fmt.Errorf("report: %w %s: it is reconcile's workbook for %s, not for %s", ErrRefuseOverwrite, path, got, win)
+	}
+	return nil
+}
+
+// readOwnProps returns the string-valued custom document properties of the
+// workbook at path, or an error wrapping ErrRefuseOverwrite when path is not
+// a workbook. It reads the zip directory and one small part only, so a
+// large workbook costs no more than a small one.
+func readOwnProps(path string) (map[string]string, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		if errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("report: %w %s: it is not an xlsx workbook", ErrRefuseOverwrite, path)
+		}
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	defer zr.Close()
+	var part *zip.File
+	for _, f := range zr.File {
+		if f.Name == customPropsPart {
+			part = f
+			break
+		}
+	}
+	if part == nil {
+		return map[string]string{}, nil // a workbook, not ours
+	}
+	if part.UncompressedSize64 > maxPropsSize {
+		return map[string]string{}, nil
+	}
+	rc, err := part.Open()
+	if err != nil {
+		return nil, fmt.Errorf("report: %w %s: unreadable properties: %v", ErrRefuseOverwrite, path, err)
+	}
+	defer rc.Close()
+	var doc struct {
+		Property []struct {
+			Name   string `xml:"name,attr"`
+			Lpwstr string `xml:"lpwstr"`
+		} `xml:"property"`
+	}
+	if err := xml.NewDecoder(io.LimitReader(rc, maxPropsSize)).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("report: %w %s: unreadable properties: %v", ErrRefuseOverwrite, path, err)
+	}
+	props := make(map[string]string, len(doc.Property))
+	for _, p := range doc.Property {
+		props[p.Name] = p.Lpwstr
+	}
+	return props, nil
+}

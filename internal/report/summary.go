@@ -1,0 +1,492 @@
+package report
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/width"
+
+	"github.com/crossborder/reconcile/internal/batch"
+)
+
+// dryRunBanner marks a dry run's workbook.
+const dryRunBanner = "试运行：未调用平台、未写入日志"
+
+// summaryWidths are the widths of the summary's columns A to E.
+var summaryWidths = []float64{30, 30, 12, 18, 70}
+
+// statusLabel names how a run ended, in Chinese.
+func statusLabel(s batch.Status) string {
+	switch s {
+	case batch.StatusCompleted:
+		return "已完成"
+	case batch.StatusInterrupted:
+		return "已中断"
+	case batch.StatusFailed:
+		return "失败"
+	}
+	return string(s)
+}
+
+// windowText shows a window: "2026-11-20", or "2026-11-20 至 2026-11-22（共 3 天）".
+func windowText(w batch.Window) string {
+	if w.From == w.To {
+		return w.From.String()
+	}
+	return w.From.String() + " 至 " + w.To.String() + "（共 " + strconv.Itoa(w.Days()) + " 天）"
+}
+
+// kindLabel names an input kind in Chinese.
+func kindLabel(kind string) string {
+	switch kind {
+	case "orders":
+		return "订单"
+	case "payments":
+		return "支付"
+	case "clearance":
+		return "清关结果"
+	}
+	return kind
+}
+
+// formatLabel shows an input's format, encoding and variant:
+// "CSV · GB18030 · wechat-all".
+func formatLabel(in batch.Input) string {
+	parts := []string{strings.ToUpper(in.Format)}
+	switch in.Encoding {
+	case "":
+	case "utf-8-bom":
+		parts = append(parts, "UTF-8（带 BOM）")
+	default:
+		parts = append(parts, strings.ToUpper(in.Encoding))
+	}
+	if in.Variant != "" {
+		parts = append(parts, in.Variant)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// codeStat is one line of the exception table.
+type codeStat struct {
+	code  batch.Code
+	count int
+	sum   fenTotal
+}
+
+// codeStats counts and sums the exceptions per code: every code of
+// batch.Codes, zeros included, then any unknown code found, by its text.
+// The counts come from the exceptions themselves, so they match the
+// exception sheet row for row.
+func codeStats(ex []batch.Exception) []*codeStat {
+	var stats []*codeStat
+	by := map[batch.Code]*codeStat{}
+	for _, c := range batch.Codes() {
+		s := &codeStat{code: c}
+		by[c] = s
+		stats = append(stats, s)
+	}
+	var unknown []*codeStat
+	for i := range ex {
+		s, ok := by[ex[i].Code]
+		if !ok {
+			s = &codeStat{code: ex[i].Code}
+			by[s.code] = s
+			unknown = append(unknown, s)
+		}
+		s.count++
+		s.sum.add(ex[i].Amount)
+	}
+	for i := 1; i < len(unknown); i++ { // few: insertion sort by code
+		for j := i; j > 0 && unknown[j].code < unknown[j-1].code; j-- {
+			unknown[j], unknown[j-1] = unknown[j-1], unknown[j]
+		}
+	}
+	return append(stats, unknown...)
+}
+
+// sheetWriter writes cells of a normal (non-stream) sheet and keeps the
+// first error.
+type sheetWriter struct {
+	f     *excelize.File
+	sheet string
+	err   error
+}
+
+func (w *sheetWriter) cell(col string, row int, v interface{}, style int) {
+	if w.err != nil {
+		return
+	}
+	ref := col + strconv.Itoa(row)
+	switch v := v.(type) {
+	case nil:
+	case string:
+		w.err = w.f.SetCellStr(w.sheet, ref, v)
+	default:
+		w.err = w.f.SetCellValue(w.sheet, ref, v)
+	}
+	if w.err == nil && style != 0 {
+		w.err = w.f.SetCellStyle(w.sheet, ref, ref, style)
+	}
+}
+
+// put writes an excelize.Cell made by one of the book's cell functions.
+func (w *sheetWriter) put(col string, row int, c excelize.Cell) {
+	w.cell(col, row, c.Value, c.StyleID)
+}
+
+func (w *sheetWriter) merge(from, to string, row int) {
+	if w.err == nil {
+		w.err = w.f.MergeCell(w.sheet, from+strconv.Itoa(row), to+strconv.Itoa(row))
+	}
+}
+
+func (w *sheetWriter) height(row int, h float64) {
+	if w.err == nil {
+		w.err = w.f.SetRowHeight(w.sheet, row, h)
+	}
+}
+
+// textWidth estimates the width of s in Excel's character units (the width
+// of a digit of the default font): East Asian wide and full-width
+// characters take about two, capitals a little more than a digit, lower
+// case and punctuation less. It errs on the wide side, so that an estimated
+// row height shows the whole text.
+func textWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			w++
+		case r >= 'a' && r <= 'z':
+			w += 0.9
+		case r >= 'A' && r <= 'Z':
+			w += 1.2
+		case r < utf8.RuneSelf:
+			w += 0.6
+		default:
+			switch width.LookupRune(r).Kind() {
+			case width.EastAsianWide, width.EastAsianFullwidth:
+				w += 2.1
+			default:
+				w++
+			}
+		}
+	}
+	return w
+}
+
+// textLines estimates how many lines s takes wrapped in a column width
+// units wide. It stops counting at maxLines+1.
+func textLines(s string, width float64) int {
+	usable := width - 1 // the cell's padding
+	if usable < 1 {
+		usable = 1
+	}
+	lines := 0
+	for para := range strings.SplitSeq(s, "\n") {
+		w := textWidth(para)
+		lines += max(1, int(math.Ceil(w/usable)))
+		if lines > maxLines {
+			return lines
+		}
+	}
+	return lines
+}
+
+// wrappedHeight returns a row height that shows s wrapped in a cell width
+// units wide (Excel does not grow merged cells to fit).
+func wrappedHeight(s string, width float64) float64 {
+	return float64(min(textLines(s, width), maxLines))*lineHeight + 4
+}
+
+func (b *book) writeSummary() error {
+	r, st := b.r, b.st
+	w := &sheetWriter{f: b.f, sheet: sheetSummary}
+	for i, width := range summaryWidths {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		if err := b.f.SetColWidth(sheetSummary, col, col, width); err != nil {
+			return err
+		}
+	}
+	valueWidth := summaryWidths[1] + summaryWidths[2] + summaryWidths[3] + summaryWidths[4]
+
+	w.cell("A", 1, "对账异常报告 · "+r.Window.String(), st.title)
+	w.merge("A", "E", 1)
+	w.height(1, 30)
+	if r.DryRun {
+		w.cell("A", 2, dryRunBanner, st.dryRun)
+		w.merge("A", "E", 2)
+		w.height(2, 22)
+	}
+
+	row := 3
+	kv := func(key string, value excelize.Cell) {
+		w.cell("A", row, key, st.key)
+		w.put("B", row, value)
+		row++
+	}
+	kv("对账区间", excelize.Cell{StyleID: st.value, Value: windowText(r.Window)})
+	runID := strconv.FormatInt(r.RunID, 10)
+	if r.DryRun && r.RunID == 0 {
+		runID = "无（试运行）"
+	}
+	kv("运行编号", excelize.Cell{StyleID: st.value, Value: runID})
+	start, end := b.date(r.StartedAt), b.date(r.EndedAt)
+	start.StyleID, end.StyleID = st.valueDate, st.valueDate
+	kv("开始时间", start)
+	kv("结束时间", end)
+	dur := excelize.Cell{StyleID: st.duration}
+	if !r.StartedAt.IsZero() && !r.EndedAt.IsZero() && !r.EndedAt.Before(r.StartedAt) {
+		dur.Value = float64(int64(r.EndedAt.Sub(r.StartedAt).Seconds())) / 86400
+	}
+	kv("用时", dur)
+	status := st.statusBad
+	switch r.Status {
+	case batch.StatusCompleted:
+		status = st.statusOK
+	case batch.StatusInterrupted:
+		status = st.statusWarn
+	}
+	kv("运行结果", excelize.Cell{StyleID: status, Value: statusLabel(r.Status)})
+	reason := freeText(r.Reason, b.now)
+	w.cell("A", row, "原因", st.key)
+	if reason == "" {
+		reason = "（无）"
+	}
+	w.cell("B", row, reason, st.valueWrap)
+	w.merge("B", "E", row)
+	w.height(row, wrappedHeight(reason, valueWidth))
+	row += 2
+
+	// The exceptions per code.
+	w.cell("A", row, "一、异常汇总（明细见“异常明细”表）", st.section)
+	w.merge("A", "E", row)
+	w.height(row, 22)
+	row++
+	for i, h := range []string{"异常代码", "异常类型", "数量", "涉及金额（元）", "处理建议"} {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		w.cell(col, row, h, st.header)
+	}
+	w.height(row, 22)
+	row++
+	stats := codeStats(r.Exceptions)
+	firstStat := row
+	var total fenTotal
+	count := 0
+	for _, s := range stats {
+		textStyle, countStyle, moneyStyle, wrapStyle := st.text, st.count, st.money, st.wrap
+		if s.count == 0 { // grey, so that the codes with exceptions stand out
+			textStyle, countStyle, moneyStyle, wrapStyle = st.zeroText, st.zeroCount, st.zeroMoney, st.zeroWrap
+		}
+		w.cell("A", row, cleanText(string(s.code)), textStyle)
+		w.cell("B", row, cleanText(s.code.Label()), textStyle)
+		w.put("C", row, excelize.Cell{StyleID: countStyle, Value: s.count})
+		w.put("D", row, b.sumCell(&s.sum, moneyStyle))
+		w.cell("E", row, s.code.Advice(), wrapStyle)
+		if l := textLines(s.code.Advice(), summaryWidths[4]); l > 1 {
+			w.height(row, float64(min(l, maxLines))*lineHeight+2)
+		}
+		count += s.count
+		addTotal(&total, &s.sum)
+		row++
+	}
+	lastStat := row - 1
+	w.cell("A", row, "合计", st.total)
+	w.cell("B", row, "", st.total)
+	w.put("C", row, excelize.Cell{StyleID: st.totalCount, Value: count})
+	w.put("D", row, b.sumCell(&total, st.totalMoney))
+	w.cell("E", row, "", st.total)
+	row++
+	for _, note := range b.notes() {
+		w.cell("A", row, note, st.note)
+		w.merge("A", "E", row)
+		w.height(row, wrappedHeight(note, valueWidth+summaryWidths[0]))
+		row++
+	}
+	row++
+
+	// Declarations and callbacks.
+	c := r.Counts
+	w.cell("A", row, "二、申报与回传（笔）", st.section)
+	w.merge("A", "E", row)
+	w.height(row, 22)
+	row++
+	for i, h := range []string{"项目", "申报", "回传"} {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		w.cell(col, row, h, st.header)
+	}
+	w.height(row, 22)
+	row++
+	for _, line := range []struct {
+		label    string
+		dec, cbk int
+	}{
+		{"本次成功", c.Declared, c.CallbacksSent},
+		{"此前已完成（本次跳过）", c.AlreadyDeclared, c.AlreadySent},
+		{"失败（见“异常明细”）", c.DeclareFailed, c.CallbacksFailed},
+		{"未尝试（运行提前结束）", c.NotDeclared, c.NotSent},
+	} {
+		w.cell("A", row, line.label, st.text)
+		w.put("B", row, b.count(line.dec))
+		w.put("C", row, b.count(line.cbk))
+		row++
+	}
+	row++
+
+	// Orders, payments and calls.
+	w.cell("A", row, "三、订单、支付与接口调用", st.section)
+	w.merge("A", "E", row)
+	w.height(row, 22)
+	row++
+	for _, line := range []struct {
+		label string
+		n     int
+	}{
+		{"读取的订单", c.OrdersRead},
+		{"区间内已付款的订单", c.OrdersInWindow},
+		{"未付款或已关闭的订单（不申报）", c.OrdersUnpaid},
+		{"通过全部检查的订单", c.Eligible},
+		{"读取的支付记录", c.PaymentsRead},
+		{"读取的清关记录", c.ClearanceRead},
+		{"区间内待回传的清关记录", c.Pending},
+		{"无法读取的数据行", c.RowsInvalid},
+		{"平台接口调用次数", c.Calls},
+		{"其中重试", c.Retries},
+	} {
+		w.cell("A", row, line.label, st.text)
+		w.put("B", row, b.count(line.n))
+		row++
+	}
+	row++
+
+	// The inputs.
+	w.cell("A", row, "四、输入文件", st.section)
+	w.merge("A", "E", row)
+	w.height(row, 22)
+	row++
+	for i, h := range []string{"类型", "格式 · 编码", "记录数", "错误行数", "文件路径"} {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		w.cell(col, row, h, st.header)
+	}
+	w.height(row, 22)
+	row++
+	if len(r.Inputs) == 0 {
+		w.cell("A", row, "（无）", st.text)
+		row++
+	}
+	for _, in := range r.Inputs {
+		w.cell("A", row, cleanText(kindLabel(in.Kind)), st.text)
+		w.cell("B", row, cleanText(formatLabel(in)), st.text)
+		w.put("C", row, b.count(in.Records))
+		w.put("D", row, b.count(in.Errors))
+		path := cleanText(in.Path)
+		w.put("E", row, excelize.Cell{StyleID: st.wrap, Value: path})
+		if l := textLines(path, summaryWidths[4]); l > 1 {
+			w.height(row, float64(min(l, maxLines))*lineHeight+2)
+		}
+		row++
+	}
+	row++
+
+	// The chart.
+	w.cell("A", row, "五、各类异常数量", st.section)
+	w.merge("A", "E", row)
+	w.height(row, 22)
+	row++
+	if w.err != nil {
+		return w.err
+	}
+	if err := b.addChart(row, firstStat, lastStat); err != nil {
+		return err
+	}
+	fit := true
+	if err := b.f.SetSheetProps(sheetSummary, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	if err := b.printSetup(sheetSummary, ""); err != nil {
+		return err
+	}
+	return nil
+}
+
+// addTotal adds s to t exactly.
+func addTotal(t *fenTotal, s *fenTotal) {
+	if s.over == nil {
+		t.add(s.n)
+		return
+	}
+	if t.over == nil {
+		t.over = big.NewInt(t.n)
+	}
+	t.over.Add(t.over, s.over)
+}
+
+// sumCell is a sum of amounts: a number when exact, else text.
+func (b *book) sumCell(t *fenTotal, style int) excelize.Cell {
+	if t.over == nil {
+		c := b.money(t.n)
+		if c.StyleID == b.st.money {
+			c.StyleID = style
+		}
+		return c
+	}
+	b.textAmounts++
+	return excelize.Cell{StyleID: b.st.moneyText, Value: t.decimal()}
+}
+
+// notes are the remarks under the exception table: what the workbook could
+// not show as asked.
+func (b *book) notes() []string {
+	var notes []string
+	for _, sheet := range Sheets()[1:] {
+		if n := b.cut[sheet]; n > 0 {
+			notes = append(notes, "注：“"+sheet+"”表超出 Excel 的行数上限，只列出前 "+
+				strconv.Itoa(maxDataRows)+" 行，另有 "+strconv.Itoa(n)+" 行未列出。")
+		}
+	}
+	if b.textAmounts > 0 {
+		notes = append(notes, "注：有 "+strconv.Itoa(b.textAmounts)+
+			" 个金额超出 Excel 能精确表示的范围（±10 万亿元），以文本显示原值，不参与求和。")
+	}
+	return notes
+}
+
+// addChart adds a bar chart of the exception counts (summary rows first to
+// last) at the given row.
+func (b *book) addChart(row, first, last int) error {
+	ref := func(col string) string {
+		return "'" + sheetSummary + "'!$" + col + "$" + strconv.Itoa(first) + ":$" + col + "$" + strconv.Itoa(last)
+	}
+	noVary := false
+	return b.f.AddChart(sheetSummary, "A"+strconv.Itoa(row), &excelize.Chart{
+		Type: excelize.Bar,
+		Series: []excelize.ChartSeries{{
+			Name:       "'" + sheetSummary + "'!$C$" + strconv.Itoa(first-1),
+			Categories: ref("B"),
+			Values:     ref("C"),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"2F5597"}},
+		}},
+		VaryColors: &noVary,
+		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "各类异常数量（笔）"}}},
+		Legend:     excelize.ChartLegend{Position: "none"},
+		XAxis:      excelize.ChartAxis{ReverseOrder: true, Font: excelize.Font{Color: "262626", Size: 10}},
+		YAxis:      excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0"}, Font: excelize.Font{Color: "595959", Size: 9}},
+		PlotArea:   excelize.ChartPlotArea{ShowVal: true},
+		Dimension:  excelize.ChartDimension{Width: chartWidth(), Height: uint(120 + 24*(last-first+1))},
+		Format:     excelize.GraphicOptions{OffsetX: 4, OffsetY: 6},
+	})
+}
+
+// chartWidth returns the width in pixels of the summary's columns A to E,
+// so that the chart lines up with the tables above it.
+func chartWidth() uint {
+	px := 0.0
+	for _, w := range summaryWidths {
+		px += math.Trunc((w*7+5)/7*256)/256*7 + 5 // Excel's width-to-pixel rule for a 7-pixel digit
+	}
+	return uint(px) - 8
+}

@@ -1,0 +1,741 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/cst"
+)
+
+func TestSheetsAndHeaders(t *testing.T) {
+	f := openBook(t, writeBook(t, smallResult()))
+	if got, want := f.GetSheetList(), []string{"汇总", "异常明细", "申报记录", "回传记录"}; !slices.Equal(got, want) {
+		t.Fatalf("sheets = %q, want %q", got, want)
+	}
+	if got := f.GetActiveSheetIndex(); got != 0 {
+		t.Errorf("active sheet = %d, want 0 (汇总)", got)
+	}
+	for _, tc := range []struct {
+		sheet string
+		want  []string
+	}{
+		{"异常明细", []string{"异常代码", "异常类型", "订单号", "支付交易号", "涉及金额（元）", "应为（元）", "实际（元）", "差额（元）", "海关", "平台代码", "平台信息", "说明", "来源"}},
+		{"申报记录", []string{"订单号", "支付交易号", "海关", "订单金额（元）", "货款（元）", "运费（元）", "申报结果", "平台状态", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
+		{"回传记录", []string{"幂等键", "清关状态", "订单号", "结果代码", "口岸", "清关时间", "回传结果", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
+	} {
+		rows, err := f.GetRows(tc.sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 || !slices.Equal(rows[0], tc.want) {
+			t.Errorf("%s header = %q, want %q", tc.sheet, rows[0], tc.want)
+		}
+		for i := range tc.want {
+			ref, _ := excelize.CoordinatesToCellName(i+1, 1)
+			st := styleOf(t, f, tc.sheet, ref)
+			if st.Font == nil || !st.Font.Bold || st.Fill.Type != "pattern" || len(st.Border) != 4 {
+				t.Errorf("%s!%s: header style = font %+v fill %+v borders %d, want bold, filled, bordered", tc.sheet, ref, st.Font, st.Fill, len(st.Border))
+			}
+		}
+		// The wrap flag of a column and the style of its cells agree.
+		cols := map[string][]column{"异常明细": exceptionColumns, "申报记录": declarationColumns, "回传记录": callbackColumns}[tc.sheet]
+		for i, c := range cols {
+			ref, _ := excelize.CoordinatesToCellName(i+1, 2)
+			st := styleOf(t, f, tc.sheet, ref)
+			if got := st.Alignment != nil && st.Alignment.WrapText; got != c.wrap {
+				t.Errorf("%s!%s (%s): wrap = %v, want %v", tc.sheet, ref, c.title, got, c.wrap)
+			}
+			w, err := f.GetColWidth(tc.sheet, ref[:len(ref)-1])
+			if err != nil || w != c.width {
+				t.Errorf("%s column %s width = %v (%v), want %v", tc.sheet, c.title, w, err, c.width)
+			}
+		}
+	}
+}
+
+func styleOf(t testing.TB, f *excelize.File, sheet, ref string) *excelize.Style {
+	t.Helper()
+	id, err := f.GetCellStyle(sheet, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// cellTypeName names an excelize cell type for messages and the golden file.
+func cellTypeName(c excelize.CellType) string {
+	return map[excelize.CellType]string{
+		excelize.CellTypeUnset: "number", excelize.CellTypeBool: "bool", excelize.CellTypeDate: "date",
+		excelize.CellTypeError: "error", excelize.CellTypeFormula: "formula", excelize.CellTypeInlineString: "inlineStr",
+		excelize.CellTypeNumber: "n", excelize.CellTypeSharedString: "sharedStr",
+	}[c]
+}
+
+func TestCellTypesAndFormats(t *testing.T) {
+	f := openBook(t, writeBook(t, smallResult()))
+	const (
+		money = `¥#,##0.00;[Red]-¥#,##0.00`
+		date  = `yyyy-mm-dd hh:mm:ss`
+	)
+	serial := func(s string) string { // the serial of a UTC+8 wall time, from a table of known days
+		tm, err := time.Parse(cst.Layout, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		days := map[string]int{"2026-11-21": 46347, "2026-11-23": 46349}[tm.Format("2006-01-02")]
+		secs := tm.Hour()*3600 + tm.Minute()*60 + tm.Second()
+		return strconv.FormatFloat(float64(days*86400+secs)/86400, 'f', -1, 64)
+	}
+	for _, tc := range []struct {
+		sheet, ref string
+		typ        string // cellTypeName, "" for an empty cell
+		raw        string
+		numFmt     string
+		shown      string // the formatted value, when it differs from raw
+	}{
+		{"异常明细", "A2", "inlineStr", "INPUT_INVALID", "@", ""},
+		{"异常明细", "B2", "inlineStr", "数据行无法读取", "@", ""},
+		{"异常明细", "E2", "number", "0", money, "¥0.00"},
+		{"异常明细", "F2", "", "", "@", ""}, // no amounts: empty, not 0
+		{"异常明细", "H2", "", "", "@", ""},
+		{"异常明细", "A3", "inlineStr", "FEE_MISMATCH", "@", ""},
+		{"异常明细", "C3", "inlineStr", "2087654321098765429", "@", ""},
+		{"异常明细", "F3", "number", "-0.05", money, "-¥0.05"},
+		{"异常明细", "G3", "number", "0", money, "¥0.00"},
+		{"异常明细", "H3", "number", "0.05", money, "¥0.05"},
+		{"异常明细", "C4", "inlineStr", "2087654321098765431", "@", ""},
+		{"异常明细", "H4", "number", "0.5", money, "¥0.50"},
+		{"异常明细", "I4", "inlineStr", "HANGZHOU", "@", ""},
+		{"异常明细", "A5", "inlineStr", "AMOUNT_MISMATCH", "@", ""},
+		{"异常明细", "D5", "inlineStr", "4200002087202611201234567890", "@", ""},
+		{"异常明细", "E5", "number", "129.9", money, "¥129.90"},
+		{"异常明细", "G5", "number", "129", money, "¥129.00"},
+		{"异常明细", "H5", "number", "-0.9", money, "-¥0.90"},
+		{"异常明细", "M5", "inlineStr", "wechat_20261120.xlsx:7", "@", ""},
+		{"异常明细", "A6", "inlineStr", "DECLARE_REJECTED", "@", ""},
+		{"异常明细", "E6", "number", "-0.01", money, "-¥0.01"},
+		{"异常明细", "J6", "inlineStr", "15 isv.invalid-parameter", "@", ""},
+		{"异常明细", "A7", "inlineStr", "CALLBACK_ERROR", "@", ""},
+		{"申报记录", "A2", "inlineStr", "2087654321098765430", "@", ""},
+		{"申报记录", "D2", "number", "50", money, "¥50.00"},
+		{"申报记录", "F2", "number", "0", money, "¥0.00"},
+		{"申报记录", "G2", "inlineStr", "被拒", "@", ""},
+		{"申报记录", "I2", "number", "3", "#,##0", ""},
+		{"申报记录", "J2", "number", serial("2026-11-23 02:01:01"), date, "2026-11-23 02:01:01"},
+		{"申报记录", "G3", "inlineStr", "已申报", "@", ""},
+		{"申报记录", "K3", "number", serial("2026-11-23 02:01:00"), date, "2026-11-23 02:01:00"},
+		{"申报记录", "L3", "", "", "@", ""},
+		{"回传记录", "A2", "inlineStr", "00012345678901234567", "@", ""},
+		{"回传记录", "B2", "inlineStr", "2 清关结果", "@", ""},
+		{"回传记录", "F2", "number", serial("2026-11-21 10:30:00"), date, "2026-11-21 10:30:00"},
+		{"回传记录", "G2", "inlineStr", "已回传", "@", ""},
+		{"回传记录", "A3", "inlineStr", "1E5", "@", ""}, // not 100000
+		{"回传记录", "F3", "", "", date, ""},            // zero clearance time: empty
+		{"回传记录", "G3", "inlineStr", "失败待重试", "@", ""},
+		{"回传记录", "H3", "number", "4", "#,##0", ""},
+	} {
+		name := tc.sheet + "!" + tc.ref
+		typ, err := f.GetCellType(tc.sheet, tc.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := f.GetCellValue(tc.sheet, tc.ref, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotType := cellTypeName(typ)
+		if raw == "" && typ == excelize.CellTypeUnset {
+			gotType = ""
+		}
+		if gotType != tc.typ || raw != tc.raw {
+			t.Errorf("%s = %s %q, want %s %q", name, gotType, raw, tc.typ, tc.raw)
+		}
+		if got := numFmtOf(t, f, tc.sheet, tc.ref); got != tc.numFmt {
+			t.Errorf("%s number format = %q, want %q", name, got, tc.numFmt)
+		}
+		if tc.shown != "" {
+			if got, _ := f.GetCellValue(tc.sheet, tc.ref); got != tc.shown {
+				t.Errorf("%s shows %q, want %q", name, got, tc.shown)
+			}
+		}
+	}
+}
+
+// TestNoFormulas checks every cell of every sheet: no formula anywhere.
+func TestNoFormulas(t *testing.T) {
+	p := writeBook(t, hostileResult())
+	f := openBook(t, p)
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range rows {
+			for c := range row {
+				ref, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				if fm, err := f.GetCellFormula(sheet, ref); err != nil || fm != "" {
+					t.Errorf("%s!%s has formula %q (%v)", sheet, ref, fm, err)
+				}
+			}
+		}
+	}
+	for name, b := range zipParts(t, p) {
+		if strings.HasPrefix(name, "xl/worksheets/") && (strings.Contains(string(b), "<f>") || strings.Contains(string(b), "<f ")) {
+			t.Errorf("%s holds a formula element", name)
+		}
+	}
+}
+
+// hostile are input strings that must stay text, and what the cell holds.
+var hostile = []struct{ in, want string }{
+	{`=HYPERLINK("http://x","y")`, `=HYPERLINK("http://x","y")`},
+	{"+1+1", "+1+1"},
+	{"@SUM(A1)", "@SUM(A1)"},
+	{"-1", "-1"},
+	{"=1+1", "=1+1"},
+	{"\t=cmd|' /C calc'!A0", "\t=cmd|' /C calc'!A0"},
+	{"1E5", "1E5"},
+	{"0012", "0012"},
+	{"12345678901234567890123456789", "12345678901234567890123456789"},
+	{"\x01bell", "\u2401bell"}, // XML cannot hold U+0001: shown as its control picture
+	{"a\x00b\x1fc", "a\u2400b\u241fc"},
+	{"bad \xff utf-8", "bad \uFFFD utf-8"},
+	{"\uFFFEx", "\uFFFDx"},
+	{"line1\nline2\r\nline3", "line1\nline2\r\nline3"},
+	{"  padded  ", "  padded  "},
+	{"<b>&amp;</b>]]>", "<b>&amp;</b>]]>"},
+	{"_x0041_", "_x0041_"}, // OOXML's own escape syntax stays literal
+	{"emoji 🧾 and 中文", "emoji 🧾 and 中文"},
+}
+
+// hostileResult puts each hostile string into every kind of text cell.
+func hostileResult() *batch.Result {
+	r := smallResult()
+	r.Exceptions = nil
+	r.Declarations = nil
+	r.Callbacks = nil
+	for i, h := range hostile {
+		r.Exceptions = append(r.Exceptions, batch.Exception{
+			Code: batch.InputInvalid, OrderID: fmt.Sprintf("%03d", i) + h.in, TransactionID: h.in, Customs: h.in,
+			PlatformCode: h.in, PlatformMsg: h.in, Message: h.in, Source: h.in,
+		})
+		r.Declarations = append(r.Declarations, batch.Declaration{OrderID: fmt.Sprintf("%03d", i) + h.in, ErrorMsg: h.in, RequestID: h.in})
+		r.Callbacks = append(r.Callbacks, batch.Callback{Idempotent: fmt.Sprintf("%03d", i) + h.in, ErrorMsg: h.in, ResultCode: h.in})
+	}
+	r.Reason = hostile[0].in
+	r.Inputs = []batch.Input{{Kind: "orders", Path: hostile[0].in, Format: "csv"}}
+	return r
+}
+
+func TestHostileStringsStayText(t *testing.T) {
+	f := openBook(t, writeBook(t, hostileResult()))
+	check := func(sheet, ref, want string) {
+		t.Helper()
+		got, err := f.GetCellValue(sheet, ref, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ, _ := f.GetCellType(sheet, ref)
+		if got != want || (typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString) {
+			t.Errorf("%s!%s = %s %q, want a string %q", sheet, ref, cellTypeName(typ), got, want)
+		}
+	}
+	for i, h := range hostile {
+		row := strconv.Itoa(i + 2) // the order ids' prefixes keep the input order
+		for _, col := range []string{"D", "I", "J", "K", "L", "M"} {
+			check("异常明细", col+row, h.want)
+		}
+		check("异常明细", "C"+row, fmt.Sprintf("%03d", i)+h.want)
+		check("申报记录", "M"+row, h.want)
+		check("申报记录", "N"+row, h.want)
+		check("回传记录", "D"+row, h.want)
+		check("回传记录", "L"+row, h.want)
+	}
+	// The summary (shared strings): the reason and an input path.
+	rows, _ := f.GetRows(sheetSummary)
+	found := 0
+	for r, row := range rows {
+		for c, v := range row {
+			if v == hostile[0].want {
+				ref, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				check(sheetSummary, ref, hostile[0].want)
+				found++
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("the summary shows %q %d times, want 2 (reason, input path)", hostile[0].want, found)
+	}
+}
+
+func TestLongTextIsCutWithANote(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    string
+		cut   bool
+		total int
+	}{
+		{"1 MB ASCII", strings.Repeat("a", 1<<20), true, 1 << 20},
+		{"exactly the limit", strings.Repeat("b", 32767), false, 32767},
+		{"CJK over the limit", strings.Repeat("中", 40000), true, 40000},
+		{"emoji over the limit", strings.Repeat("🧾", 20000), true, 40000}, // two UTF-16 units each
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := smallResult()
+			r.Exceptions = []batch.Exception{{Code: batch.InputInvalid, Message: tc.in, Source: tc.in}}
+			f := openBook(t, writeBook(t, r))
+			for _, ref := range []string{"L2", "M2"} {
+				got, err := f.GetCellValue(sheetExceptions, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				units := len(utf16.Encode([]rune(got)))
+				if units > 32767 {
+					t.Errorf("%s: %d UTF-16 units, over Excel's 32767", ref, units)
+				}
+				if !tc.cut {
+					if got != tc.in {
+						t.Errorf("%s: a text at the limit was changed (len %d, want %d)", ref, len(got), len(tc.in))
+					}
+					continue
+				}
+				note := "…（已截断，原文共 " + strconv.Itoa(tc.total) + " 个字符）"
+				if !strings.HasSuffix(got, note) {
+					t.Errorf("%s: cut text ends %q, want the note %q", ref, got[max(0, len(got)-80):], note)
+				}
+				body := strings.TrimSuffix(got, note)
+				if !strings.HasPrefix(tc.in, body) || len(body) == 0 {
+					t.Errorf("%s: the kept text is not a prefix of the input", ref)
+				}
+				if units < 32767-2 {
+					t.Errorf("%s: %d units kept, want the cell filled up to the limit", ref, units)
+				}
+			}
+		})
+	}
+}
+
+func TestDatesShowUTC8WallClock(t *testing.T) {
+	saved := time.Local
+	defer func() { time.Local = saved }()
+	zones := []*time.Location{time.UTC, cst.Zone, time.FixedZone("IST", 5*3600+1800), time.FixedZone("CHAST", 12*3600+2700), time.FixedZone("HST", -10*3600)}
+	if la, err := time.LoadLocation("America/Los_Angeles"); err == nil {
+		zones = append(zones, la)
+	}
+	for _, host := range zones {
+		time.Local = host // the host's zone must not matter
+		for _, tc := range []struct {
+			t    time.Time
+			want string  // the UTC+8 wall clock shown
+			days float64 // its serial day
+		}{
+			{time.Date(2026, 11, 20, 16, 0, 0, 0, time.UTC), "2026-11-21 00:00:00", 46347},
+			{time.Date(2026, 11, 20, 15, 59, 59, 999_999_999, time.UTC), "2026-11-20 23:59:59", 46346},
+			{time.Date(2026, 11, 20, 23, 59, 59, 0, cst.Zone).In(time.Local), "2026-11-20 23:59:59", 46346},
+			{time.Date(2026, 3, 8, 2, 30, 0, 0, time.Local), "", 0}, // computed below
+			{time.Date(2000, 2, 29, 12, 0, 0, 0, cst.Zone), "2000-02-29 12:00:00", 36585},
+		} {
+			want, wantDays := tc.want, tc.days
+			if want == "" {
+				w := tc.t.In(cst.Zone)
+				want = w.Format(cst.Layout)
+				d := time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, time.UTC)
+				wantDays = math.Round(d.Sub(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+			}
+			r := smallResult()
+			r.Declarations = []batch.Declaration{{OrderID: "1", FirstAttempt: tc.t, LastAttempt: tc.t}}
+			f := openBook(t, writeBook(t, r))
+			shown, _ := f.GetCellValue(sheetDeclarations, "J2")
+			raw, _ := f.GetCellValue(sheetDeclarations, "J2", excelize.Options{RawCellValue: true})
+			v, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				t.Fatalf("host %s, %v: raw %q: %v", host, tc.t, raw, err)
+			}
+			w := tc.t.In(cst.Zone)
+			wantSerial := wantDays + float64(w.Hour()*3600+w.Minute()*60+w.Second())/86400
+			if shown != want || math.Abs(v-wantSerial) > 1e-9 {
+				t.Errorf("host %s, time %v: shown %q serial %v, want %q %v", host, tc.t, shown, v, want, wantSerial)
+			}
+		}
+	}
+}
+
+func TestPanesAndFilters(t *testing.T) {
+	p := writeBook(t, smallResult())
+	f := openBook(t, p)
+	names := map[string]bool{}
+	for _, d := range f.GetDefinedName() {
+		names[d.Name+"|"+d.Scope+"|"+d.RefersTo] = true
+	}
+	parts := zipParts(t, p)
+	sheets := sheetParts(t, parts)
+	for _, tc := range []struct {
+		sheet, ref string
+	}{
+		{"异常明细", "$A$1:$M$7"},
+		{"申报记录", "$A$1:$N$3"},
+		{"回传记录", "$A$1:$M$3"},
+	} {
+		panes, err := f.GetPanes(tc.sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 0 || panes.TopLeftCell != "A2" {
+			t.Errorf("%s panes = %+v, want frozen below row 1", tc.sheet, panes)
+		}
+		if !names["_xlnm._FilterDatabase|"+tc.sheet+"|'"+tc.sheet+"'!"+tc.ref] {
+			t.Errorf("%s: no _xlnm._FilterDatabase for %s in %v", tc.sheet, tc.ref, names)
+		}
+		if !names["_xlnm.Print_Titles|"+tc.sheet+"|'"+tc.sheet+"'!$1:$1"] {
+			t.Errorf("%s: header row not repeated on printed pages", tc.sheet)
+		}
+		xmlText := string(parts[sheets[tc.sheet]])
+		if !strings.Contains(xmlText, `<autoFilter ref="`+tc.ref+`">`) {
+			t.Errorf("%s (%s): no autoFilter over %s", tc.sheet, sheets[tc.sheet], tc.ref)
+		}
+		layout, err := f.GetPageLayout(tc.sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *layout.Orientation != "landscape" || *layout.FitToWidth != 1 || *layout.FitToHeight != 0 {
+			t.Errorf("%s page layout = %s, fit %d×%d, want landscape, one page wide", tc.sheet, *layout.Orientation, *layout.FitToWidth, *layout.FitToHeight)
+		}
+		props, err := f.GetSheetProps(tc.sheet)
+		if err != nil || props.FitToPage == nil || !*props.FitToPage {
+			t.Errorf("%s: fit to page not enabled (%v)", tc.sheet, err)
+		}
+	}
+}
+
+// summaryRows returns the summary's rows keyed by the text of column A.
+func summaryRows(t testing.TB, f *excelize.File) (map[string]int, [][]string) {
+	t.Helper()
+	rows, err := f.GetRows(sheetSummary, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]int{}
+	for i, row := range rows {
+		if len(row) > 0 && row[0] != "" {
+			if _, dup := at[row[0]]; !dup {
+				at[row[0]] = i + 1
+			}
+		}
+	}
+	return at, rows
+}
+
+func TestChart(t *testing.T) {
+	p := writeBook(t, smallResult())
+	f := openBook(t, p)
+	at, _ := summaryRows(t, f)
+	first, last := at[string(batch.InputInvalid)], at[string(batch.CallbackError)]
+	if first == 0 || last-first != 14 {
+		t.Fatalf("code rows %d..%d, want 15 rows", first, last)
+	}
+	parts := zipParts(t, p)
+	sheet := sheetParts(t, parts)[sheetSummary]
+	m := regexp.MustCompile(`<drawing r:id="(rId\d+)"`).FindStringSubmatch(string(parts[sheet]))
+	if m == nil {
+		t.Fatalf("%s has no drawing", sheet)
+	}
+	drawing := rels(t, parts, relsOf(sheet))[m[1]]
+	var chart string
+	for _, target := range rels(t, parts, relsOf(drawing)) {
+		if strings.HasPrefix(target, "xl/charts/") {
+			chart = target
+		}
+	}
+	if chart == "" {
+		t.Fatalf("drawing %s holds no chart", drawing)
+	}
+	var cs struct {
+		Chart struct {
+			Title    string `xml:",innerxml"`
+			PlotArea struct {
+				BarChart []struct {
+					BarDir struct {
+						Val string `xml:"val,attr"`
+					} `xml:"barDir"`
+					VaryColors struct {
+						Val string `xml:"val,attr"`
+					} `xml:"varyColors"`
+					Ser []struct {
+						Cat string `xml:"cat>strRef>f"`
+						Val string `xml:"val>numRef>f"`
+					} `xml:"ser"`
+				} `xml:"barChart"`
+			} `xml:"plotArea"`
+		} `xml:"chart"`
+	}
+	if err := xml.Unmarshal(parts[chart], &cs); err != nil {
+		t.Fatalf("%s: %v", chart, err)
+	}
+	bars := cs.Chart.PlotArea.BarChart
+	if len(bars) != 1 || bars[0].BarDir.Val != "bar" || bars[0].VaryColors.Val != "0" || len(bars[0].Ser) != 1 {
+		t.Fatalf("chart = %+v, want one horizontal bar chart with one series in one colour", bars)
+	}
+	ser := bars[0].Ser[0]
+	if want := fmt.Sprintf("'汇总'!$B$%d:$B$%d", first, last); ser.Cat != want {
+		t.Errorf("categories = %q, want %q (the labels)", ser.Cat, want)
+	}
+	if want := fmt.Sprintf("'汇总'!$C$%d:$C$%d", first, last); ser.Val != want {
+		t.Errorf("values = %q, want %q (the counts)", ser.Val, want)
+	}
+	if !strings.Contains(cs.Chart.Title, "各类异常数量") {
+		t.Errorf("chart title missing")
+	}
+	// The chart is the only drawing: excelize's picture getter sees none.
+	if pics, err := f.GetPictures(sheetSummary, "A1"); err != nil || len(pics) != 0 {
+		t.Errorf("GetPictures = %d, %v", len(pics), err)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	r := smallResult()
+	f := openBook(t, writeBook(t, r))
+	at, rows := summaryRows(t, f)
+	cell := func(label string, col int) string {
+		t.Helper()
+		i, ok := at[label]
+		if !ok {
+			t.Fatalf("no summary row %q", label)
+		}
+		if col >= len(rows[i-1]) {
+			return ""
+		}
+		return rows[i-1][col]
+	}
+	if got := cell("对账区间", 1); got != "2026-11-20 至 2026-11-22（共 3 天）" {
+		t.Errorf("window = %q", got)
+	}
+	if got := cell("运行编号", 1); got != "42" {
+		t.Errorf("run id = %q", got)
+	}
+	if got := cell("运行结果", 1); got != "已中断" {
+		t.Errorf("status = %q, want 已中断", got)
+	}
+	if got := cell("原因", 1); got != r.Reason {
+		t.Errorf("reason = %q", got)
+	}
+	if got, want := cell("用时", 1), strconv.FormatFloat(207.0/86400, 'f', -1, 64); got != want {
+		t.Errorf("duration = %q, want %q (3 min 27 s)", got, want)
+	}
+	if n := numFmtOf(t, f, sheetSummary, "B"+strconv.Itoa(at["用时"])); n != "[h]:mm:ss" {
+		t.Errorf("duration format = %q", n)
+	}
+	if got, _ := f.GetCellValue(sheetSummary, "B"+strconv.Itoa(at["开始时间"])); got != "2026-11-23 02:00:00" {
+		t.Errorf("start shows %q", got)
+	}
+	if got, _ := f.GetCellValue(sheetSummary, "B"+strconv.Itoa(at["结束时间"])); got != "2026-11-23 02:03:27" {
+		t.Errorf("end shows %q", got)
+	}
+	if _, ok := at[dryRunBanner]; ok {
+		t.Errorf("a real run is marked as a dry run")
+	}
+	// Every code, zeros included, with label, count, sum and advice.
+	want := map[batch.Code][2]string{ // count, sum in yuan
+		batch.InputInvalid: {"1", "0"}, batch.FeeMismatch: {"2", "100.5"}, batch.AmountMismatch: {"1", "129.9"},
+		batch.DeclareRejected: {"1", "-0.01"}, batch.CallbackError: {"1", "0"},
+	}
+	for _, c := range batch.Codes() {
+		w, ok := want[c]
+		if !ok {
+			w = [2]string{"0", "0"}
+		}
+		if got := [2]string{cell(string(c), 2), cell(string(c), 3)}; got != w {
+			t.Errorf("%s count, sum = %q, want %q", c, got, w)
+		}
+		if cell(string(c), 1) != c.Label() || cell(string(c), 4) != c.Advice() {
+			t.Errorf("%s label/advice = %q / %q", c, cell(string(c), 1), cell(string(c), 4))
+		}
+		ref := "D" + strconv.Itoa(at[string(c)])
+		if n := numFmtOf(t, f, sheetSummary, ref); n != `¥#,##0.00;[Red]-¥#,##0.00` {
+			t.Errorf("%s sum format = %q", c, n)
+		}
+	}
+	if got := [2]string{cell("合计", 2), cell("合计", 3)}; got != [2]string{"6", "230.39"} {
+		t.Errorf("total = %q, want 6, 230.39", got)
+	}
+	for _, tc := range []struct {
+		label    string
+		dec, cbk string
+	}{
+		{"本次成功", "1", "1"}, {"此前已完成（本次跳过）", "0", "0"}, {"失败（见“异常明细”）", "1", "1"}, {"未尝试（运行提前结束）", "0", "0"},
+	} {
+		if got := [2]string{cell(tc.label, 1), cell(tc.label, 2)}; got != [2]string{tc.dec, tc.cbk} {
+			t.Errorf("%s = %q, want %s, %s", tc.label, got, tc.dec, tc.cbk)
+		}
+	}
+	for label, n := range map[string]string{"读取的订单": "5", "通过全部检查的订单": "2", "平台接口调用次数": "9", "其中重试": "5"} {
+		if got := cell(label, 1); got != n {
+			t.Errorf("%s = %q, want %s", label, got, n)
+		}
+	}
+	if got := [5]string{cell("订单", 0), cell("订单", 1), cell("订单", 2), cell("订单", 3), cell("订单", 4)}; got !=
+		[5]string{"订单", "CSV · GB18030 · tmall-orders", "5", "1", "exports/orders_20261120.csv"} {
+		t.Errorf("orders input row = %q", got)
+	}
+	if got := cell("清关结果", 1); got != "CSV · UTF-8（带 BOM）" {
+		t.Errorf("clearance input format = %q", got)
+	}
+}
+
+func TestDryRunAndStatuses(t *testing.T) {
+	for _, tc := range []struct {
+		status batch.Status
+		dry    bool
+		label  string
+		runID  string
+	}{
+		{batch.StatusCompleted, false, "已完成", "42"},
+		{batch.StatusInterrupted, false, "已中断", "42"},
+		{batch.StatusFailed, false, "失败", "42"},
+		{batch.StatusCompleted, true, "已完成", "无（试运行）"},
+	} {
+		r := smallResult()
+		r.Status, r.DryRun = tc.status, tc.dry
+		if tc.dry {
+			r.RunID = 0
+		}
+		f := openBook(t, writeBook(t, r))
+		at, rows := summaryRows(t, f)
+		if got := rows[at["运行结果"]-1][1]; got != tc.label {
+			t.Errorf("%s: status shows %q, want %q", tc.status, got, tc.label)
+		}
+		if got := rows[at["运行编号"]-1][1]; got != tc.runID {
+			t.Errorf("%s: run id shows %q, want %q", tc.status, got, tc.runID)
+		}
+		if _, ok := at[dryRunBanner]; ok != tc.dry {
+			t.Errorf("dry run %v: banner shown = %v", tc.dry, ok)
+		}
+		props, _ := f.GetCustomProps()
+		for _, p := range props {
+			if p.Name == propDryRun && p.Value != tc.dry {
+				t.Errorf("dry run property = %v, want %v", p.Value, tc.dry)
+			}
+		}
+	}
+}
+
+func TestDocProps(t *testing.T) {
+	f := openBook(t, writeBook(t, smallResult()))
+	dp, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dp.Title != "对账异常报告 2026-11-20..2026-11-22" || dp.Creator != "reconcile" ||
+		dp.Subject != "对账区间 2026-11-20 至 2026-11-22（共 3 天）" || !strings.Contains(dp.Keywords, "run 42") {
+		t.Errorf("doc props = %+v", dp)
+	}
+	props, err := f.GetCustomProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]interface{}{}
+	for _, p := range props {
+		got[p.Name] = p.Value
+	}
+	for name, want := range map[string]interface{}{
+		propGenerator: "reconcile", propWindow: "2026-11-20..2026-11-22", propRunID: "42",
+		propStatus: "interrupted", propDryRun: false,
+	} {
+		if got[name] != want {
+			t.Errorf("custom property %s = %v, want %v", name, got[name], want)
+		}
+	}
+}
+
+func TestIDNumbersInFreeTextAreMasked(t *testing.T) {
+	r := smallResult()
+	r.Reason = "证件 11010519491231002X 过期"
+	r.Exceptions = []batch.Exception{{Code: batch.MaterialsInvalid, OrderID: "1",
+		Message:     "证件号 110101199003070011 与订单不符；交易 4200002087202611201234567890 保留",
+		PlatformMsg: "idcard=11010519491231002x",
+	}}
+	r.Declarations = []batch.Declaration{{OrderID: "1", ErrorMsg: "身份证110101199003070011校验失败"}}
+	r.Callbacks = []batch.Callback{{Idempotent: "k", ErrorMsg: "ID 110101199003070011"}}
+	f := openBook(t, writeBook(t, r))
+	for _, tc := range []struct{ sheet, ref, want string }{
+		{sheetExceptions, "L2", "证件号 1101**********0011 与订单不符；交易 4200002087202611201234567890 保留"},
+		{sheetExceptions, "K2", "idcard=1101**********002x"},
+		{sheetDeclarations, "M2", "身份证1101**********0011校验失败"},
+		{sheetCallbacks, "L2", "ID 1101**********0011"},
+	} {
+		if got, _ := f.GetCellValue(tc.sheet, tc.ref); got != tc.want {
+			t.Errorf("%s!%s = %q, want %q", tc.sheet, tc.ref, got, tc.want)
+		}
+	}
+	at, rows := summaryRows(t, f)
+	if got := rows[at["原因"]-1][1]; got != "证件 1101**********002X 过期" {
+		t.Errorf("reason = %q", got)
+	}
+}
+
+func TestExceptionsSortedByCodeThenOrder(t *testing.T) {
+	r := smallResult()
+	r.Exceptions = append(r.Exceptions,
+		batch.Exception{Code: "ZZ_UNKNOWN", OrderID: "1"},
+		batch.Exception{Code: "AA_UNKNOWN", OrderID: "2"},
+		batch.Exception{Code: batch.InputInvalid, OrderID: "", Source: "a.csv:1"},
+	)
+	in := slices.Clone(r.Exceptions)
+	f := openBook(t, writeBook(t, r))
+	rows, _ := f.GetRows(sheetExceptions)
+	var got []string
+	for _, row := range rows[1:] {
+		got = append(got, row[0]+"/"+row[2])
+	}
+	want := []string{
+		"INPUT_INVALID/", "INPUT_INVALID/", "FEE_MISMATCH/2087654321098765429", "FEE_MISMATCH/2087654321098765431",
+		"AMOUNT_MISMATCH/2087654321098765432", "DECLARE_REJECTED/2087654321098765430", "CALLBACK_ERROR/2087654321098765433",
+		"AA_UNKNOWN/2", "ZZ_UNKNOWN/1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order:\n got %q\nwant %q", got, want)
+	}
+	if !slices.EqualFunc(in, r.Exceptions, func(a, b batch.Exception) bool { return a == b }) {
+		t.Errorf("Write reordered the caller's exceptions")
+	}
+	// Unknown codes get their own summary rows, after the 15.
+	at, rows2 := summaryRows(t, f)
+	if a, z := at["AA_UNKNOWN"], at["ZZ_UNKNOWN"]; a != at[string(batch.CallbackError)]+1 || z != a+1 || rows2[a-1][2] != "1" {
+		t.Errorf("unknown codes at rows %d, %d (last known %d)", a, z, at[string(batch.CallbackError)])
+	}
+}
+
+func TestRowCap(t *testing.T) {
+	saved := maxDataRows
+	maxDataRows = 3
+	defer func() { maxDataRows = saved }()
+	f := openBook(t, writeBook(t, smallResult()))
+	rows, _ := f.GetRows(sheetExceptions)
+	if len(rows) != 4 {
+		t.Errorf("exception sheet has %d rows, want header + 3", len(rows))
+	}
+	at, _ := summaryRows(t, f)
+	note := "注：“异常明细”表超出 Excel 的行数上限，只列出前 3 行，另有 3 行未列出。"
+	if _, ok := at[note]; !ok {
+		t.Errorf("no note %q in the summary", note)
+	}
+	// The summary still counts every exception.
+	_, all := summaryRows(t, f)
+	if all[at["合计"]-1][2] != "6" {
+		t.Errorf("total = %q, want 6", all[at["合计"]-1][2])
+	}
+}

@@ -1,0 +1,267 @@
+package report
+
+import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/crossborder/reconcile/internal/batch"
+)
+
+// The sheets, in their order in the workbook.
+const (
+	sheetSummary      = "汇总"
+	sheetExceptions   = "异常明细"
+	sheetDeclarations = "申报记录"
+	sheetCallbacks    = "回传记录"
+)
+
+// Sheets returns the names of the workbook's sheets, in order.
+func Sheets() []string {
+	return []string{sheetSummary, sheetExceptions, sheetDeclarations, sheetCallbacks}
+}
+
+// defaultPerm is the workbook's permission when Writer.Perm is 0.
+const defaultPerm os.FileMode = 0o644
+
+// Writer writes the exception workbook. The zero value is ready to use.
+type Writer struct {
+	// TmpDir is where the stream writer spills sheet data once a sheet
+	// passes 16 MB in memory; "" means os.TempDir(). The workbook's own
+	// temporary file is always in the target's directory.
+	TmpDir string
+	// Perm is the permission of the written workbook; 0 means 0644.
+	Perm os.FileMode
+	// Now returns the current time; nil means time.Now. It dates the
+	// document properties and judges the birth dates of ID numbers found in
+	// free text.
+	Now func() time.Time
+}
+
+func (w *Writer) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+// Write writes the workbook of r to path atomically: it checks the path
+// with CheckOverwrite, builds the workbook in a temporary file in path's
+// directory, syncs it, checks the path again and renames the file over
+// path, then syncs the directory. On any error, and when ctx is cancelled
+// before the rename, the temporary file is removed and whatever was at path
+// is left untouched; the error then wraps ctx.Err().
+//
+// The list sheets are written with excelize's stream writer and the zip is
+// written straight to the file, so memory stays small whatever the number
+// of rows. A sheet holds at most 1,048,575 rows below its header (Excel's
+// limit); rows beyond are left out and the summary says so.
+func (w *Writer) Write(ctx context.Context, path string, r *batch.Result) (err error) {
+	if r == nil {
+		return errors.New("report: no result to write")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := CheckOverwrite(path, r.Window); err != nil {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+
+	b := &book{st: nil, now: w.now(), r: r}
+	if err = b.build(ctx, w.TmpDir, tmp); err != nil {
+		return fmt.Errorf("report: writing %s: %w", path, err)
+	}
+	perm := w.Perm
+	if perm == 0 {
+		perm = defaultPerm
+	}
+	if err = tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err = ctx.Err(); err != nil {
+		return fmt.Errorf("report: writing %s: %w", path, err)
+	}
+	// Something may have appeared at path while the workbook was built.
+	if err = CheckOverwrite(path, r.Window); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("report: the workbook %s is written but its directory could not be synced: %w", path, err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// book is one workbook being built.
+type book struct {
+	f   *excelize.File
+	st  *styles
+	now time.Time
+	r   *batch.Result
+
+	textAmounts int            // amounts written as text: too large for an exact number
+	cut         map[string]int // rows left out per sheet: beyond Excel's row limit
+}
+
+// maxDataRows is the most rows a list sheet holds below its header. It is a
+// variable so that a test can lower it.
+var maxDataRows = excelize.TotalRows - 1
+
+// build writes the whole workbook into out.
+func (b *book) build(ctx context.Context, tmpDir string, out io.Writer) (err error) {
+	b.f = excelize.NewFile(excelize.Options{TmpDir: tmpDir})
+	defer func() {
+		if cerr := b.f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	if b.st, err = newStyles(b.f); err != nil {
+		return err
+	}
+	if err = b.f.SetSheetName("Sheet1", sheetSummary); err != nil {
+		return err
+	}
+	for _, name := range Sheets()[1:] {
+		if _, err = b.f.NewSheet(name); err != nil {
+			return err
+		}
+	}
+	// The summary is written last: it reports what the list sheets had to
+	// cut or write as text.
+	if err = b.writeExceptions(ctx); err != nil {
+		return err
+	}
+	if err = b.writeDeclarations(ctx); err != nil {
+		return err
+	}
+	if err = b.writeCallbacks(ctx); err != nil {
+		return err
+	}
+	if err = b.writeSummary(); err != nil {
+		return err
+	}
+	b.f.SetActiveSheet(0)
+	if err = b.setProps(); err != nil {
+		return err
+	}
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	return b.save(ctx, out)
+}
+
+// setProps sets the document properties, including the custom ones
+// CheckOverwrite recognises.
+func (b *book) setProps() error {
+	r := b.r
+	now := b.now.UTC().Format(time.RFC3339)
+	desc := "运行编号 " + strconv.FormatInt(r.RunID, 10) + "，" + statusLabel(r.Status)
+	if r.DryRun {
+		desc = dryRunBanner + "，" + statusLabel(r.Status)
+	}
+	if err := b.f.SetDocProps(&excelize.DocProperties{
+		Title:          "对账异常报告 " + r.Window.String(),
+		Subject:        "对账区间 " + windowText(r.Window),
+		Creator:        generatorName,
+		LastModifiedBy: generatorName,
+		Description:    desc,
+		Keywords:       "reconcile; " + r.Window.String() + "; run " + strconv.FormatInt(r.RunID, 10),
+		Category:       "对账异常",
+		Identifier:     "reconcile-run-" + strconv.FormatInt(r.RunID, 10),
+		Created:        now,
+		Modified:       now,
+		Language:       "zh-CN",
+	}); err != nil {
+		return err
+	}
+	for _, p := range []excelize.CustomProperty{
+		{Name: propGenerator, Value: generatorName},
+		{Name: propWindow, Value: r.Window.String()},
+		{Name: propRunID, Value: strconv.FormatInt(r.RunID, 10)},
+		{Name: propStatus, Value: string(r.Status)},
+		{Name: propDryRun, Value: r.DryRun},
+	} {
+		if err := b.f.SetCustomProps(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// save writes the zip package to out. excelize's own WriteTo assembles the
+// whole package in a bytes.Buffer first; the zip writer hook sends it
+// straight to out instead, so memory does not grow with the file. Every
+// write checks ctx, so a cancelled run stops writing promptly.
+func (b *book) save(ctx context.Context, out io.Writer) error {
+	bw := bufio.NewWriterSize(checkedWriter{ctx.Err, out}, 256<<10)
+	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(bw)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
+		return zw
+	})
+	if _, err := b.f.WriteTo(io.Discard); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// checkedWriter fails its writes once check fails (ctx.Err: the context is
+// done).
+type checkedWriter struct {
+	check func() error
+	w     io.Writer
+}
+
+func (c checkedWriter) Write(p []byte) (int, error) {
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
