@@ -191,7 +191,7 @@ func textLines(s string, width float64) int {
 		w := textWidth(para)
 		lines += max(1, int(math.Ceil(w/usable)))
 		if lines > maxLines {
-			return lines
+			return maxLines + 1
 		}
 	}
 	return lines

@@ -1,0 +1,243 @@
+package report
+
+import (
+	"encoding/xml"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/crossborder/reconcile/internal/batch"
+)
+
+// exactYuan returns fen as decimal yuan using only integer formatting: the
+// digits of |fen| with a point before the last two, trailing fraction zeros
+// dropped, the form FormatFloat(…, 'f', -1, 64) must produce.
+func exactYuan(fen int64) string {
+	neg := fen < 0
+	digits := strconv.FormatUint(absU(fen), 10)
+	for len(digits) < 3 {
+		digits = "0" + digits
+	}
+	s := digits[:len(digits)-2] + "." + digits[len(digits)-2:]
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func absU(v int64) uint64 {
+	if v < 0 {
+		return -uint64(v)
+	}
+	return uint64(v)
+}
+
+// moneySamples are edge values and random amounts of every magnitude below
+// 10^15 fen.
+func moneySamples(n int) []int64 {
+	const top = maxExactFen - 1
+	s := []int64{0, 1, -1, 5, 9, 10, 11, 49, 50, 51, 99, 100, 101, 105, 110, 999, 1000, 1001,
+		12345, -12345, 1999, 2999, 10_00, 1_000_000_00, 123456789012345, -123456789012345,
+		top, -top, top - 1, -(top - 1), top / 10, maxExactFen / 10, maxExactFen/100 + 1,
+		1 << 49, -(1 << 49), 1<<49 - 1, 9007199254740, 900719925474099, 4503599627370495 % maxExactFen,
+		33, 67, 1_0000_0003, 7_0000_0007, 9_9999_9999_9999, 99_9999_9999_9999, 999_9999_9999_9999 % maxExactFen}
+	for p := int64(1); p < maxExactFen; p *= 10 { // powers of ten and their neighbours
+		s = append(s, p, p-1, p+1, -p, -(p - 1), -(p + 1))
+	}
+	rng := rand.New(rand.NewPCG(2026, 1120))
+	for i := 0; i < n; i++ {
+		digits := 1 + rng.IntN(15)
+		v := rng.Int64N(int64(math.Pow10(digits)))
+		if rng.IntN(2) == 0 {
+			v = -v
+		}
+		s = append(s, v)
+	}
+	return s
+}
+
+// TestYuanIsExactDecimal proves the money rule of the package
+// documentation on edge and random values: the shortest text of
+// float64(fen)/100 is the exact decimal, and that text parses back to the
+// very same double.
+func TestYuanIsExactDecimal(t *testing.T) {
+	for _, fen := range moneySamples(300_000) {
+		v, ok := yuan(fen)
+		if !ok {
+			t.Fatalf("yuan(%d) refused an amount below 10^15", fen)
+		}
+		got, want := strconv.FormatFloat(v, 'f', -1, 64), exactYuan(fen)
+		if got != want {
+			t.Fatalf("yuan(%d) is written as %s, want %s", fen, got, want)
+		}
+		if back, err := strconv.ParseFloat(want, 64); err != nil || back != v {
+			t.Fatalf("%s parses to %v, want the written double %v", want, back, v)
+		}
+	}
+}
+
+func TestYuanRefusesBeyondTheExactRange(t *testing.T) {
+	for _, fen := range []int64{maxExactFen, -maxExactFen, maxExactFen + 1, math.MaxInt64, math.MinInt64, 1 << 53, -(1 << 53)} {
+		if _, ok := yuan(fen); ok {
+			t.Errorf("yuan(%d) accepted an amount of 10^15 fen or more", fen)
+		}
+	}
+	// Why the bound: just above it, a double no longer tells neighbours apart.
+	a, b := float64(9007199254740993)/100, float64(9007199254740992)/100
+	if a != b {
+		t.Errorf("expected two amounts beyond 2^53 fen to collapse into one double")
+	}
+}
+
+func TestFenDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		fen  int64
+		want string
+	}{
+		{0, "0.00"}, {1, "0.01"}, {-1, "-0.01"}, {10, "0.10"}, {99, "0.99"}, {100, "1.00"}, {-105, "-1.05"},
+		{123456, "1234.56"}, {math.MaxInt64, "92233720368547758.07"}, {math.MinInt64, "-92233720368547758.08"},
+	} {
+		if got := fenDecimal(tc.fen); got != tc.want {
+			t.Errorf("fenDecimal(%d) = %q, want %q", tc.fen, got, tc.want)
+		}
+	}
+	for _, fen := range moneySamples(10_000) {
+		got := strings.TrimRight(strings.TrimRight(fenDecimal(fen), "0"), ".")
+		if got == "-0" || got == "" {
+			got = "0"
+		}
+		if want := exactYuan(fen); got != want {
+			t.Fatalf("fenDecimal(%d) = %q, want %q", fen, fenDecimal(fen), want)
+		}
+	}
+}
+
+func TestFenTotal(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		add    []int64
+		want   string
+		exact  bool
+		wantFn int64
+	}{
+		{"empty", nil, "0.00", true, 0},
+		{"small", []int64{1, 2, -3, 100}, "1.00", true, 100},
+		{"max", []int64{math.MaxInt64}, "92233720368547758.07", true, math.MaxInt64},
+		{"over max", []int64{math.MaxInt64, 1}, "92233720368547758.08", false, 0},
+		{"under min", []int64{math.MinInt64, -1}, "-92233720368547758.09", false, 0},
+		{"over and back", []int64{math.MaxInt64, math.MaxInt64, math.MinInt64, math.MinInt64}, "-0.02", false, 0},
+		{"min", []int64{math.MinInt64}, "-92233720368547758.08", true, math.MinInt64},
+	} {
+		var s fenTotal
+		for _, v := range tc.add {
+			s.add(v)
+		}
+		if got := s.decimal(); got != tc.want || (s.over == nil) != tc.exact || (tc.exact && s.n != tc.wantFn) {
+			t.Errorf("%s: sum = %q (int64 %v), want %q (int64 %v)", tc.name, got, s.over == nil, tc.want, tc.exact)
+		}
+	}
+}
+
+// sheetCells reads the cells of a worksheet part: ref → (type, text).
+func sheetCells(t testing.TB, part []byte) map[string][2]string {
+	t.Helper()
+	var doc struct {
+		Rows []struct {
+			C []struct {
+				R  string `xml:"r,attr"`
+				T  string `xml:"t,attr"`
+				V  string `xml:"v"`
+				IS string `xml:"is>t"`
+			} `xml:"c"`
+		} `xml:"sheetData>row"`
+	}
+	if err := xml.Unmarshal(part, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string][2]string{}
+	for _, r := range doc.Rows {
+		for _, c := range r.C {
+			cells[c.R] = [2]string{c.T, c.V + c.IS}
+		}
+	}
+	return cells
+}
+
+// TestMoneyInTheFile checks the text excelize actually writes for amounts:
+// every one within range is a number whose text is the exact decimal;
+// beyond it, the exact decimal as a string, and the summary says so.
+func TestMoneyInTheFile(t *testing.T) {
+	samples := append([]int64{maxExactFen, -maxExactFen, math.MaxInt64, math.MinInt64}, moneySamples(3_000)...)
+	r := smallResult()
+	r.Declarations = nil
+	for i := 0; i+2 < len(samples); i += 3 {
+		r.Declarations = append(r.Declarations, batch.Declaration{
+			OrderID: strconv.Itoa(1_000_000 + i), OrderFee: samples[i], ProductFee: samples[i+1], TransportFee: samples[i+2],
+		})
+	}
+	p := writeBook(t, r)
+	parts := zipParts(t, p)
+	cells := sheetCells(t, parts[sheetParts(t, parts)[sheetDeclarations]])
+	huge := 0
+	for i, d := range r.Declarations { // sorted by order id: the input order
+		row := strconv.Itoa(i + 2)
+		for j, fen := range []int64{d.OrderFee, d.ProductFee, d.TransportFee} {
+			ref := string(rune('D'+j)) + row
+			got := cells[ref]
+			if _, ok := yuan(fen); !ok {
+				huge++
+				if got != [2]string{"inlineStr", fenDecimal(fen)} {
+					t.Errorf("%s (%d fen) = %q, want the exact text %q", ref, fen, got, fenDecimal(fen))
+				}
+				continue
+			}
+			if got != [2]string{"", exactYuan(fen)} {
+				t.Errorf("%s (%d fen) = %q, want the number %s", ref, fen, got, exactYuan(fen))
+			}
+		}
+	}
+	if huge != 4 {
+		t.Fatalf("%d huge amounts checked, want 4", huge)
+	}
+	f := openBook(t, p)
+	at, _ := summaryRows(t, f)
+	if _, ok := at["注：有 4 个金额超出 Excel 能精确表示的范围（±10 万亿元），以文本显示原值，不参与求和。"]; !ok {
+		t.Errorf("the summary has no note on the 4 amounts written as text")
+	}
+}
+
+func TestDifferenceNeverOverflows(t *testing.T) {
+	r := smallResult()
+	r.Exceptions = []batch.Exception{
+		{Code: batch.FeeMismatch, OrderID: "1", Expected: -1, Actual: math.MaxInt64, HasAmounts: true},
+		{Code: batch.FeeMismatch, OrderID: "2", Expected: 1, Actual: math.MinInt64, HasAmounts: true},
+		{Code: batch.FeeMismatch, OrderID: "3", Expected: maxExactFen - 1, Actual: -(maxExactFen - 1), HasAmounts: true},
+		{Code: batch.FeeMismatch, OrderID: "4", Expected: 123, Actual: 100, HasAmounts: true, Amount: math.MaxInt64},
+		{Code: batch.FeeMismatch, OrderID: "5", Amount: math.MaxInt64},
+	}
+	p := writeBook(t, r)
+	parts := zipParts(t, p)
+	cells := sheetCells(t, parts[sheetParts(t, parts)[sheetExceptions]])
+	for ref, want := range map[string][2]string{
+		"H2": {"inlineStr", "92233720368547758.08"},
+		"H3": {"inlineStr", "-92233720368547758.09"},
+		"H4": {"inlineStr", "-19999999999999.98"},
+		"H5": {"", "-0.23"},
+	} {
+		if got := cells[ref]; got != want {
+			t.Errorf("%s = %q, want %q", ref, got, want)
+		}
+	}
+	// The sum of FEE_MISMATCH overflows int64 and stays exact, as text.
+	f := openBook(t, p)
+	at, rows := summaryRows(t, f)
+	if got := rows[at[string(batch.FeeMismatch)]-1][3]; got != "184467440737095516.14" {
+		t.Errorf("FEE_MISMATCH sum = %q, want 184467440737095516.14", got)
+	}
+	if got := rows[at["合计"]-1][3]; got != "184467440737095516.14" {
+		t.Errorf("total = %q, want 184467440737095516.14", got)
+	}
+}
