@@ -1,0 +1,313 @@
+package batch
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/batch/ingest"
+	"github.com/crossborder/reconcile/internal/cst"
+)
+
+// candidate is an order that passed every local check, with its payment.
+type candidate struct {
+	order   int32 // index into ledger.orders
+	payment int32 // index into ledger.payments
+}
+
+// plan is the outcome of the checks: what may be declared, which callbacks
+// are pending, and the exceptions found.
+type plan struct {
+	candidates []candidate
+	callbacks  []ingest.Clearance
+	exceptions []Exception
+	counts     Counts
+	// orderExceptions counts the check exceptions raised against orders in
+	// the window, so that the accounting can be proved.
+	orderExceptions int
+}
+
+// checkOptions are the settings the checks depend on.
+type checkOptions struct {
+	window         Window
+	defaultCustoms string // --customs: for orders whose export has none
+}
+
+// check runs the local checks of DESIGN.md on the ledger. Every paid order
+// whose paid_at falls in the window ends as a candidate or as exactly one
+// exception, its first failing check in this order: ORDER_DUPLICATE,
+// FEE_MISMATCH, PAYMENT_REFUNDED, PAYMENT_MISSING, PAYMENT_DUPLICATE,
+// AMOUNT_MISMATCH, no customs code (INPUT_INVALID). Unpaid and closed orders
+// are neither. Every successful payment in the window whose order is in
+// none of the exports is a PAYMENT_ORPHAN; every clearance row in the
+// window is a pending callback or a CALLBACK_INVALID.
+func check(l *ledger, opt checkOptions) *plan {
+	p := &plan{}
+	p.exceptions = append(p.exceptions, l.exceptions...)
+	p.counts.OrdersRead = l.orders.len() - l.repeats
+	p.counts.PaymentsRead = l.payments.len()
+	p.counts.ClearanceRead = len(l.clearance)
+	p.counts.RowsInvalid = l.rowErrors
+
+	from, to := opt.window.From.Start().Unix(), opt.window.To.AddDays(1).Start().Unix()
+	p.candidates = make([]candidate, 0, l.orders.len()-l.repeats)
+	var pays orderPayments // reused per order
+	for i := range int32(l.orders.len()) {
+		o := l.orders.at(i)
+		if o.flags&orderRepeat != 0 {
+			continue
+		}
+		if o.paidAt == 0 || o.flags&orderUnpaid != 0 {
+			p.counts.OrdersUnpaid++
+			continue
+		}
+		if o.paidAt < from || o.paidAt >= to {
+			continue
+		}
+		p.counts.OrdersInWindow++
+		code := l.checkOrder(i, opt, &pays)
+		if code != "" {
+			p.exceptions = append(p.exceptions, l.orderException(i, code, &pays))
+			p.orderExceptions++
+			continue
+		}
+		p.candidates = append(p.candidates, candidate{order: i, payment: pays.success[0]})
+	}
+	p.counts.Eligible = len(p.candidates)
+
+	p.exceptions = append(p.exceptions, l.orphans(from, to)...)
+	p.callbacks = l.pendingCallbacks(opt.window, &p.exceptions)
+	p.counts.Pending = len(p.callbacks)
+	return p
+}
+
+// orderPayments is what the checks gather of an order's payments.
+type orderPayments struct {
+	success []int32 // distinct successful transactions, in file order
+	refund  int32   // the first refund or revocation in file order, or -1
+}
+
+// checkOrder runs the checks on one order in the window and returns the
+// code of the first that fails, or "" when the order is a candidate. It
+// allocates nothing: the exception is built only for an order that fails.
+func (l *ledger) checkOrder(i int32, opt checkOptions, pays *orderPayments) Code {
+	o := l.orders.at(i)
+	pays.success, pays.refund = pays.success[:0], -1
+	if o.flags&orderDuplicate != 0 {
+		return OrderDuplicate
+	}
+	if o.orderFee != o.productFee+o.transportFee {
+		return FeeMismatch
+	}
+	for j := l.firstPayment[i]; j >= 0; j = l.payments.at(j).next {
+		p := l.payments.at(j)
+		switch p.status {
+		case ingest.PaymentSuccess:
+			dup := false
+			for _, k := range pays.success {
+				if l.payments.at(k).tx == p.tx {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				pays.success = append(pays.success, j)
+			}
+		case ingest.PaymentRefund, ingest.PaymentRevoked:
+			if pays.refund < 0 {
+				pays.refund = j
+			}
+		}
+	}
+	switch {
+	case pays.refund >= 0:
+		return PaymentRefunded
+	case len(pays.success) == 0:
+		return PaymentMissing
+	case len(pays.success) > 1:
+		return PaymentDuplicate
+	case l.payments.at(pays.success[0]).amount != o.orderFee:
+		return AmountMismatch
+	case o.customs == 0 && opt.defaultCustoms == "":
+		return InputInvalid
+	}
+	return ""
+}
+
+// orderException builds the exception of an order that failed check code.
+func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Exception {
+	o := l.orders.at(i)
+	e := Exception{Code: code, OrderID: l.orderID(o), Customs: l.customsOf(o), Amount: o.orderFee, Source: l.orderSource(o.src)}
+	switch code {
+	case OrderDuplicate:
+		var copies, sources []string
+		for _, d := range l.orderExtra[i].duplicates {
+			copies = append(copies, l.describeOrder(d))
+			sources = append(sources, l.orderSource(d.src))
+		}
+		e.Message = "同一订单号在导出中出现多次且金额或海关不同：" + strings.Join(copies, "；")
+		e.Source = strings.Join(sources, "; ")
+	case FeeMismatch:
+		want := o.productFee + o.transportFee
+		e.HasAmounts, e.Expected, e.Actual = true, want, o.orderFee
+		e.Message = fmt.Sprintf("总金额 %s ≠ 货款 %s + 邮费 %s（应为 %s）", yuan(o.orderFee), yuan(o.productFee), yuan(o.transportFee), yuan(want))
+	case PaymentRefunded:
+		r := l.payments.at(pays.refund)
+		e.TransactionID, e.Source = l.txID(r), l.paymentSource(r.src)
+		paid := l.paidAmount(r.tx, pays.success)
+		if r.status == ingest.PaymentRevoked {
+			e.Message = fmt.Sprintf("支付 %s 已撤销", l.txID(r))
+		} else {
+			e.Message = fmt.Sprintf("支付 %s 已退款", l.txID(r))
+			if r.amount > 0 {
+				e.Message += " " + yuan(r.amount)
+			}
+			if paid > 0 && r.amount > 0 {
+				e.HasAmounts, e.Expected, e.Actual = true, paid, r.amount
+				if r.amount < paid {
+					e.Message += fmt.Sprintf("（部分退款，原支付 %s）", yuan(paid))
+				}
+			}
+		}
+		if r.paidAt != 0 {
+			e.Message += "，退款记录时间 " + cst.Format(time.Unix(r.paidAt, 0))
+		}
+	case PaymentMissing:
+		e.Message = "读取的支付账单中没有这笔订单的成功支付"
+	case PaymentDuplicate:
+		var txs []string
+		for _, j := range pays.success {
+			p := l.payments.at(j)
+			txs = append(txs, fmt.Sprintf("%s（%s，%s）", l.txID(p), yuan(p.amount), l.paymentSource(p.src)))
+		}
+		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
+		e.Message = fmt.Sprintf("这笔订单有 %d 笔成功支付：%s", len(txs), strings.Join(txs, "；"))
+	case AmountMismatch:
+		pay := l.payments.at(pays.success[0])
+		e.TransactionID = l.txID(pay)
+		e.HasAmounts, e.Expected, e.Actual = true, o.orderFee, pay.amount
+		e.Message = fmt.Sprintf("微信支付金额 %s 与订单总金额 %s 不符，差额 %s（支付记录 %s）", yuan(pay.amount), yuan(o.orderFee), yuan(pay.amount-o.orderFee), l.paymentSource(pay.src))
+	case InputInvalid:
+		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
+		e.Message = "订单没有海关代码，且未设置默认海关（--customs）：请在导出中补上“海关”列或设置 --customs"
+	}
+	return e
+}
+
+// paidAmount is the amount of the successful payment of transaction tx
+// among the order's payments, or 0 when the export holds none.
+func (l *ledger) paidAmount(tx key, success []int32) int64 {
+	for _, j := range success {
+		if p := l.payments.at(j); p.tx == tx {
+			return p.amount
+		}
+	}
+	return 0
+}
+
+// orphans returns a PAYMENT_ORPHAN for each successful payment in [from,
+// to) whose order is in none of the exports read, whatever that order's
+// date. A payment without a time is taken to be in the window. A
+// transaction that appears in two bills is reported once.
+func (l *ledger) orphans(from, to int64) []Exception {
+	var out []Exception
+	seen := map[key]bool{}
+	for i := range int32(l.payments.len()) {
+		p := l.payments.at(i)
+		if !p.orphan || p.status != ingest.PaymentSuccess || p.paidAt != 0 && (p.paidAt < from || p.paidAt >= to) {
+			continue
+		}
+		if l.invalidOrder[p.order] || seen[p.tx] {
+			continue
+		}
+		seen[p.tx] = true
+		out = append(out, Exception{
+			Code: PaymentOrphan, OrderID: l.paymentOrderID(p), TransactionID: l.txID(p), Amount: p.amount,
+			Message: fmt.Sprintf("成功支付 %s 的商户订单号 %s 不在任何读取的订单导出中", yuan(p.amount), l.paymentOrderID(p)),
+			Source:  l.paymentSource(p.src),
+		})
+	}
+	return out
+}
+
+// callbackKey identifies a callback: the platform takes one per
+// idempotency key and status.
+type callbackKey struct {
+	idempotent string
+	status     int
+}
+
+// pendingCallbacks returns the clearance rows in the window that are valid
+// callbacks, and adds a CALLBACK_INVALID for each row that is not: no
+// idempotency key, a status other than 1 or 2, or the same key and status
+// as an earlier row with different data. Identical repeats count once. A
+// row without a clearance time is taken to be in the window.
+func (l *ledger) pendingCallbacks(w Window, exceptions *[]Exception) []ingest.Clearance {
+	var out []ingest.Clearance
+	seen := map[callbackKey]int{}
+	for _, c := range l.clearance {
+		if !c.ClearanceTime.IsZero() && !w.Contains(c.ClearanceTime) {
+			continue
+		}
+		e := Exception{Code: CallbackInvalid, OrderID: c.OrderID, Source: c.Source.String()}
+		switch {
+		case strings.TrimSpace(c.Idempotent) == "":
+			e.Message = "没有幂等键（idempotent）：它来自清关材料接口，平台要求必填"
+		case c.ClearanceStatus != 1 && c.ClearanceStatus != 2:
+			e.Message = "清关状态 " + strconv.Quote(c.StatusText) + " 无效：应为 1（清关发起）或 2（清关结果）"
+		}
+		if e.Message != "" {
+			*exceptions = append(*exceptions, e)
+			continue
+		}
+		k := callbackKey{c.Idempotent, c.ClearanceStatus}
+		if j, dup := seen[k]; dup {
+			if !sameCallback(out[j], c) {
+				e.Message = fmt.Sprintf("幂等键 %s 与状态 %d 已在 %s 出现，但内容不同：请核对后只保留一行", c.Idempotent, c.ClearanceStatus, out[j].Source)
+				*exceptions = append(*exceptions, e)
+			}
+			continue
+		}
+		seen[k] = len(out)
+		out = append(out, c)
+	}
+	return out
+}
+
+func sameCallback(a, b ingest.Clearance) bool {
+	return a.OrderID == b.OrderID && a.ResultCode == b.ResultCode && a.PortNo == b.PortNo &&
+		a.ClearanceTime.Equal(b.ClearanceTime) && a.CustomsPassNo == b.CustomsPassNo &&
+		a.CustomsReturnReceipt == b.CustomsReturnReceipt
+}
+
+// sortExceptions orders exceptions by code (DESIGN.md's order), then order
+// id, then transaction id and source, so that output is stable.
+func sortExceptions(es []Exception) {
+	rank := map[Code]int{}
+	for i, c := range codes {
+		rank[c] = i
+	}
+	slices.SortStableFunc(es, func(a, b Exception) int {
+		if d := rank[a.Code] - rank[b.Code]; d != 0 {
+			return d
+		}
+		if c := compareIDs(a.OrderID, b.OrderID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.TransactionID, b.TransactionID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Source, b.Source)
+	})
+}
+
+// compareIDs orders digit strings numerically (shorter first), others as
+// text.
+func compareIDs(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
+}

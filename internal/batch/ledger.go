@@ -1,0 +1,457 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crossborder/reconcile/internal/batch/ingest"
+)
+
+// Inputs names the exports of a run. Each entry is a file, a directory
+// (every CSV and XLSX file inside) or a glob.
+type Inputs struct {
+	Orders    []string
+	Payments  []string
+	Clearance []string
+}
+
+// src is where a record came from, compactly: an index into the kind's file
+// list and the line.
+type src struct {
+	file uint32
+	line uint32
+}
+
+// Order flags.
+const (
+	orderUnpaid    uint8 = 1 << iota // the status says unpaid or closed
+	orderDuplicate                   // the id appears again with different amounts or customs
+	orderRepeat                      // a later copy of an order read earlier: merged into it, skipped
+)
+
+// order is an order as the checks need it: 64 bytes, no pointers.
+type order struct {
+	key          key
+	orderFee     int64 // fen
+	productFee   int64 // fen
+	transportFee int64 // fen
+	paidAt       int64 // unix seconds; 0 when not paid
+	src          src
+	customs      uint32 // index into ledger.customs; 0 when none
+	flags        uint8
+}
+
+// payment is a payment row as the checks need it: 64 bytes, no pointers.
+type payment struct {
+	order key
+	tx    key
+	// amount is in fen: the amount paid for a successful payment, the
+	// amount refunded (0 when the export does not say) for a refund or a
+	// revocation.
+	amount int64
+	paidAt int64 // unix seconds; 0 when absent
+	src    src
+	next   int32 // the next payment of the same order, in file order, or -1
+	status ingest.PaymentStatus
+	orphan bool // no order in the exports has its order id
+}
+
+// orderExtra holds what few orders have: buyer columns, the copies of a
+// conflicting duplicate.
+type orderExtra struct {
+	buyerName  string
+	buyerIDNo  string
+	duplicates []order // every copy of a conflicting duplicate, the first included
+}
+
+// ledger is everything read from the exports, in compact form. It is
+// built by load and read by the checks and the engine. Orders and payments
+// are numbered in the order they were read.
+type ledger struct {
+	ids ids
+
+	orderFiles   []string
+	orders       chunked[order]
+	orderExtra   map[int32]*orderExtra
+	customs      []string          // interned customs codes; customs[0] is ""
+	customsIndex map[string]uint32 // customs code → index into customs
+	unpaid       map[string]bool   // status → unpaidStatus(status), cached
+	invalidOrder map[key]bool      // order ids seen on rows that could not be read
+
+	paymentFiles []string
+	payments     chunked[payment]
+	firstPayment []int32 // per order: its first payment in file order, or -1
+
+	clearanceFiles []string
+	clearance      []ingest.Clearance
+
+	inputs     []Input
+	exceptions []Exception // INPUT_INVALID for each unreadable row
+	rowErrors  int
+	repeats    int // orders merged into an earlier copy
+}
+
+// load reads every input, one goroutine per kind. A file that cannot be
+// read at all (missing, not CSV/XLSX, no required column) is an error; a
+// row that cannot be read becomes an INPUT_INVALID exception.
+func load(ctx context.Context, in Inputs) (*ledger, error) {
+	l := newLedger()
+	var orders, payments, clearance kindLoad
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return orders.run(ctx, ingest.Orders, in.Orders, l.loadOrders) })
+	g.Go(func() error { return payments.run(ctx, ingest.Payments, in.Payments, l.loadPayments) })
+	g.Go(func() error { return clearance.run(ctx, ingest.Clearances, in.Clearance, l.loadClearance) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, k := range []*kindLoad{&orders, &payments, &clearance} {
+		l.inputs = append(l.inputs, k.inputs...)
+		l.exceptions = append(l.exceptions, k.exceptions...)
+		l.rowErrors += len(k.exceptions)
+	}
+	l.orderFiles, l.paymentFiles, l.clearanceFiles = orders.files, payments.files, clearance.files
+	l.index()
+	return l, nil
+}
+
+// kindLoad is the reading of one kind of export; each runs in its own
+// goroutine, so it keeps its own files, inputs and exceptions.
+type kindLoad struct {
+	files      []string
+	inputs     []Input
+	exceptions []Exception
+}
+
+func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string, read func(*ingest.File, uint32, *kindLoad)) error {
+	if len(patterns) == 0 {
+		return nil
+	}
+	paths, err := ingest.Expand(patterns)
+	if err != nil {
+		return fmt.Errorf("%s: %w", kind, err)
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f, err := ingest.Open(p, kind)
+		if err != nil {
+			return err
+		}
+		idx := uint32(len(k.files))
+		k.files = append(k.files, p)
+		read(f, idx, k)
+		err = f.Err()
+		info := f.Info()
+		f.Close()
+		if err != nil {
+			return err
+		}
+		k.inputs = append(k.inputs, Input{
+			Kind: kind.String(), Path: p, Format: info.Format, Encoding: info.Encoding,
+			Variant: info.Variant, Records: info.Records, Errors: info.Errors,
+		})
+	}
+	return nil
+}
+
+// rowException turns a row that could not be read into INPUT_INVALID.
+func rowException(e *ingest.RowError) Exception {
+	msg := e.Message
+	if e.Column != "" {
+		msg = "列「" + e.Column + "」：" + msg
+	}
+	return Exception{
+		Code: InputInvalid, OrderID: e.OrderID, TransactionID: e.TransactionID,
+		Message: msg, Source: e.Source.String(),
+	}
+}
+
+func newLedger() *ledger {
+	return &ledger{
+		orderExtra:   make(map[int32]*orderExtra),
+		customs:      []string{""},
+		customsIndex: map[string]uint32{"": 0},
+		unpaid:       map[string]bool{},
+		invalidOrder: make(map[key]bool),
+	}
+}
+
+func (l *ledger) loadOrders(f *ingest.File, file uint32, k *kindLoad) {
+	for o, rerr := range f.Orders() {
+		if rerr != nil {
+			k.exceptions = append(k.exceptions, rowException(rerr))
+			if rerr.OrderID != "" {
+				l.invalidOrder[l.ids.key(rerr.OrderID)] = true
+			}
+			continue
+		}
+		l.addOrderRecord(&o, file)
+	}
+}
+
+// addOrderRecord adds one order read from file.
+func (l *ledger) addOrderRecord(o *ingest.Order, file uint32) {
+	c, ok := l.customsIndex[o.Customs]
+	if !ok {
+		c = uint32(len(l.customs))
+		l.customs = append(l.customs, o.Customs)
+		l.customsIndex[o.Customs] = c
+	}
+	rec := order{
+		key: l.ids.key(o.OrderID), orderFee: o.OrderFee, productFee: o.ProductFee, transportFee: o.TransportFee,
+		src: src{file, uint32(o.Source.Line)}, customs: c,
+	}
+	if !o.PaidAt.IsZero() {
+		rec.paidAt = o.PaidAt.Unix()
+	}
+	if o.Status != "" {
+		u, ok := l.unpaid[o.Status]
+		if !ok {
+			u = unpaidStatus(o.Status)
+			l.unpaid[o.Status] = u
+		}
+		if u {
+			rec.flags |= orderUnpaid
+		}
+	}
+	l.addOrder(rec, o.BuyerName, o.BuyerIDNo)
+}
+
+// unpaidStatus reports whether an order status means the buyer has not
+// paid or the order is closed: such orders are neither declared nor
+// exceptions.
+func unpaidStatus(s string) bool {
+	for _, m := range []string{"等待买家付款", "交易关闭", "已关闭", "已取消", "WAIT_BUYER_PAY", "TRADE_CLOSED", "TRADE_NO_CREATE_PAY"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// addOrder adds an order; index merges the copies of one id later.
+func (l *ledger) addOrder(rec order, buyerName, buyerIDNo string) {
+	i := l.orders.add(rec)
+	if buyerName != "" || buyerIDNo != "" {
+		l.orderExtra[i] = &orderExtra{buyerName: buyerName, buyerIDNo: buyerIDNo}
+	}
+}
+
+func (l *ledger) extra(i int32) *orderExtra {
+	e := l.orderExtra[i]
+	if e == nil {
+		e = &orderExtra{}
+		l.orderExtra[i] = e
+	}
+	return e
+}
+
+// describeOrder says where an order came from and what it says, for the
+// message of ORDER_DUPLICATE.
+func (l *ledger) describeOrder(o order) string {
+	s := fmt.Sprintf("%s 货款%s 邮费%s 总金额%s", l.orderSource(o.src), yuan(o.productFee), yuan(o.transportFee), yuan(o.orderFee))
+	if o.customs != 0 {
+		s += " 海关" + l.customs[o.customs]
+	}
+	return s
+}
+
+func (l *ledger) loadPayments(f *ingest.File, file uint32, k *kindLoad) {
+	for p, rerr := range f.Payments() {
+		if rerr != nil {
+			k.exceptions = append(k.exceptions, rowException(rerr))
+			continue
+		}
+		l.addPaymentRecord(&p, file)
+	}
+}
+
+// addPaymentRecord adds one payment row read from file.
+func (l *ledger) addPaymentRecord(p *ingest.Payment, file uint32) {
+	rec := payment{
+		tx: l.ids.key(p.TransactionID), amount: p.Amount,
+		src: src{file, uint32(p.Source.Line)}, next: -1, status: p.Status,
+	}
+	if p.Status != ingest.PaymentSuccess {
+		rec.amount = p.RefundAmount
+	}
+	if p.OrderID != "" {
+		rec.order = l.ids.key(p.OrderID)
+	}
+	if !p.PaidAt.IsZero() {
+		rec.paidAt = p.PaidAt.Unix()
+	}
+	l.payments.add(rec)
+}
+
+func (l *ledger) loadClearance(f *ingest.File, file uint32, k *kindLoad) {
+	for c, rerr := range f.Clearances() {
+		if rerr != nil {
+			k.exceptions = append(k.exceptions, rowException(rerr))
+			continue
+		}
+		l.clearance = append(l.clearance, c)
+	}
+}
+
+// index merges the copies of each order id and links every payment to
+// its order, by sorting both by id and walking them side by side (a
+// million-entry hash map costs a cache miss per access; two radix sorts
+// and a merge are several times faster and need no map).
+//
+// Copies of one order id with the same amounts and customs are merged
+// into the first one read (it takes a payment time, status, customs code or
+// buyer columns it lacked from a later copy) and the later ones are marked
+// orderRepeat; copies that differ mark the first one orderDuplicate and keep
+// every copy for the message. A payment whose order id is in none of the
+// orders is marked orphan. A refund row without an order id is tied to its
+// order through its transaction id, as WeChat ties a refund to the payment
+// it refunds.
+func (l *ledger) index() {
+	var txOrder map[key]key
+	for i := 0; i < l.payments.len(); i++ {
+		p := l.payments.at(int32(i))
+		if p.order != (key{}) {
+			continue
+		}
+		if txOrder == nil {
+			txOrder = make(map[key]key)
+			for j := 0; j < l.payments.len(); j++ {
+				if q := l.payments.at(int32(j)); q.order != (key{}) {
+					txOrder[q.tx] = q.order
+				}
+			}
+		}
+		p.order = txOrder[p.tx]
+	}
+
+	orderKey := func(i int32) key { return l.orders.at(i).key }
+	payKey := func(i int32) key { return l.payments.at(i).order }
+	var orders, payments []keyIndex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		orders = sortedKeys(l.orders.len(), orderKey)
+	}()
+	payments = sortedKeys(l.payments.len(), payKey)
+	<-done
+
+	// Merge the copies of each order id into its first copy.
+	for a := 0; a < len(orders); {
+		b := a + 1
+		for b < len(orders) && orderKey(orders[b].i) == orderKey(orders[a].i) {
+			b++
+		}
+		for _, c := range orders[a+1 : b] {
+			l.merge(orders[a].i, c.i)
+		}
+		a = b
+	}
+
+	// Link each payment to the first copy of its order, keeping file order
+	// (the sort is stable, so a payment list comes out in file order).
+	l.firstPayment = make([]int32, l.orders.len())
+	for i := range l.firstPayment {
+		l.firstPayment[i] = -1
+	}
+	cur, tail := int32(-1), int32(-1) // the order being linked and its last payment
+	o := 0
+	for _, pk := range payments {
+		k := payKey(pk.i)
+		for o < len(orders) && orderKey(orders[o].i).less(k) {
+			o++
+		}
+		p := l.payments.at(pk.i)
+		if o == len(orders) || orderKey(orders[o].i) != k {
+			p.orphan = true
+			continue
+		}
+		if oi := orders[o].i; oi != cur {
+			cur = oi
+			l.firstPayment[oi] = pk.i
+		} else {
+			l.payments.at(tail).next = pk.i
+		}
+		tail = pk.i
+	}
+}
+
+// sortedKeys returns the indices 0..n-1 sorted by key(i), stably.
+func sortedKeys(n int, key func(int32) key) []keyIndex {
+	ki := make([]keyIndex, n)
+	for i := range ki {
+		ki[i] = keyIndex{key(int32(i)).lo, int32(i)}
+	}
+	return sortKeys(ki, make([]keyIndex, n), func(i int32) uint64 { return key(i).hi })
+}
+
+// merge folds the later copy j of an order into its first copy i.
+func (l *ledger) merge(i, j int32) {
+	first, rec := l.orders.at(i), l.orders.at(j)
+	rec.flags |= orderRepeat
+	l.repeats++
+	sameCustoms := first.customs == rec.customs || first.customs == 0 || rec.customs == 0
+	if first.orderFee != rec.orderFee || first.productFee != rec.productFee || first.transportFee != rec.transportFee || !sameCustoms {
+		if first.flags&orderDuplicate == 0 {
+			l.extra(i).duplicates = append(l.extra(i).duplicates, *first)
+		}
+		first.flags |= orderDuplicate
+		l.extra(i).duplicates = append(l.extra(i).duplicates, *rec)
+		return
+	}
+	// An identical repeat: fill in what the first copy lacked. A copy
+	// exported after the buyer paid carries the payment time and status.
+	if first.customs == 0 {
+		first.customs = rec.customs
+	}
+	if first.paidAt == 0 && rec.paidAt != 0 {
+		first.paidAt = rec.paidAt
+		first.flags = first.flags&^orderUnpaid | rec.flags&orderUnpaid
+	}
+	if x := l.orderExtra[j]; x != nil && (x.buyerName != "" || x.buyerIDNo != "") {
+		if e := l.orderExtra[i]; e == nil || e.buyerName == "" && e.buyerIDNo == "" {
+			l.extra(i).buyerName, l.extra(i).buyerIDNo = x.buyerName, x.buyerIDNo
+		}
+	}
+}
+
+func (l *ledger) orderSource(s src) string   { return sourceString(l.orderFiles, s) }
+func (l *ledger) paymentSource(s src) string { return sourceString(l.paymentFiles, s) }
+func (l *ledger) orderID(o *order) string    { return l.ids.str(o.key) }
+func (l *ledger) customsOf(o *order) string  { return l.customs[o.customs] }
+func (l *ledger) txID(p *payment) string     { return l.ids.str(p.tx) }
+func (l *ledger) paymentOrderID(p *payment) string {
+	if p.order == (key{}) {
+		return ""
+	}
+	return l.ids.str(p.order)
+}
+
+func sourceString(files []string, s src) string {
+	if int(s.file) >= len(files) {
+		return "?:" + strconv.Itoa(int(s.line))
+	}
+	return files[s.file] + ":" + strconv.Itoa(int(s.line))
+}
+
+// yuan formats fen as yuan with two decimals and the ¥ sign, exactly.
+func yuan(fen int64) string {
+	neg := fen < 0
+	u := uint64(fen)
+	if neg {
+		u = -u
+	}
+	s := fmt.Sprintf("¥%d.%02d", u/100, u%100)
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+var errNoInputs = errors.New("no exports given: use --orders, --payments and --clearance")
