@@ -1,0 +1,387 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/crossborder/reconcile/internal/batch/journal"
+
+	"github.com/crossborder/reconcile/internal/top"
+)
+
+// Platform is what the job needs of the TOP gateway; *top.Client has it.
+type Platform interface {
+	ClearanceDeclareWechat(ctx context.Context, req top.WechatPayValidateReq) (*top.ClearanceDeclareWechatResponse, error)
+	ClearanceInfoSend(ctx context.Context, req top.OrderClearanceInfoRequest) (*top.ClearanceInfoSendResponse, error)
+	ClearanceDistributionGet(ctx context.Context, req top.ClearanceDistributionGetRequest) (*top.ClearanceDistributionGetResponse, error)
+}
+
+// EngineConfig bounds how a run calls the platform. Zero fields take the
+// defaults shown.
+type EngineConfig struct {
+	Concurrency      int           // calls in flight at once (8)
+	QPS              float64       // calls per second, every call of the run together (20)
+	MaxAttempts      int           // attempts per record against transient failures (4)
+	RetryBudget      int           // retries in the whole run (half the records, plus 20)
+	BackoffBase      time.Duration // the first back-off before a retry (200ms)
+	BackoffMax       time.Duration // the longest back-off (5s)
+	BreakerThreshold int           // consecutive transport failures that stop the run (20)
+	DrainTimeout     time.Duration // how long calls in flight may run on after an interrupt (20s)
+	MaxBan           time.Duration // a flow-control ban longer than this stops the run (10m)
+}
+
+func (c EngineConfig) withDefaults(records int) EngineConfig {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Concurrency, 8)
+	if c.QPS <= 0 {
+		c.QPS = 20
+	}
+	def(&c.MaxAttempts, 4)
+	def(&c.RetryBudget, records/2+20)
+	defDur(&c.BackoffBase, 200*time.Millisecond)
+	defDur(&c.BackoffMax, 5*time.Second)
+	def(&c.BreakerThreshold, 20)
+	defDur(&c.DrainTimeout, 20*time.Second)
+	defDur(&c.MaxBan, 10*time.Minute)
+	return c
+}
+
+// rateHeadroom keeps the limiter a little under --qps. A burst of 1 spaces
+// the calls evenly, so the client never starts more than QPS calls in a
+// second; but the gateway counts arrivals, and a few milliseconds of
+// network jitter could squeeze QPS+1 of them into its second. Spacing the
+// calls by (1+rateHeadroom)/QPS keeps every second of arrivals at or under
+// QPS as long as the jitter stays under rateHeadroom seconds (20 ms), at the
+// cost of 2% of the throughput.
+const rateHeadroom = 0.02
+
+// maxBanWaits bounds how often one record may be sent back by a ban, so
+// that a gateway that bans forever cannot hold the run forever.
+const maxBanWaits = 50
+
+// errStopped is returned to a record that was not attempted because the
+// run is stopping.
+var errStopped = errors.New("the run is stopping")
+
+// FatalError stops a run: nothing else would succeed. Advice says what the
+// operator must fix.
+type FatalError struct {
+	Err    error
+	Advice string
+}
+
+func (e *FatalError) Error() string {
+	if e.Advice == "" {
+		return e.Err.Error()
+	}
+	return e.Advice + " (" + e.Err.Error() + ")"
+}
+
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// journalError is a failure to write the journal; the run cannot go on
+// without recording what it does.
+type journalError struct{ err error }
+
+func (e *journalError) Error() string { return e.err.Error() }
+func (e *journalError) Unwrap() error { return e.err }
+
+// engine calls the platform for one run: one rate limiter for every call,
+// a bound on calls in flight, a ban gate that pauses every worker, retries
+// with exponential back-off and full jitter, a retry budget, a circuit
+// breaker on consecutive transport failures, and a fatal stop.
+type engine struct {
+	cfg      EngineConfig
+	platform Platform
+	log      *slog.Logger
+	limiter  *rate.Limiter
+
+	// stop is cancelled when the run must stop dispatching: an interrupt
+	// (the parent context) or a fatal error (cause set).
+	stop     context.Context
+	stopWith context.CancelCauseFunc
+
+	banMu    sync.Mutex
+	banUntil time.Time
+
+	budget    atomic.Int64
+	transport atomic.Int64 // consecutive transport failures
+	calls     atomic.Int64
+	retries   atomic.Int64
+}
+
+func newEngine(ctx context.Context, cfg EngineConfig, p Platform, log *slog.Logger) *engine {
+	e := &engine{cfg: cfg, platform: p, log: log}
+	e.limiter = rate.NewLimiter(rate.Limit(cfg.QPS/(1+rateHeadroom)), 1)
+	e.stop, e.stopWith = context.WithCancelCause(ctx)
+	e.budget.Store(int64(cfg.RetryBudget))
+	return e
+}
+
+// fatal stops dispatching because of err; the first fatal error wins.
+func (e *engine) fatal(err error) {
+	var fe *FatalError
+	if !errors.As(err, &fe) {
+		fe = &FatalError{Err: err, Advice: fatalAdvice(err)}
+	}
+	if e.stop.Err() == nil {
+		e.log.Error("stopping the run", "reason", fe.Error())
+	}
+	e.stopWith(fe)
+}
+
+// stopCause returns why dispatching stopped: a *FatalError, ErrInterrupted,
+// or nil while it goes on.
+func (e *engine) stopCause() error {
+	if e.stop.Err() == nil {
+		return nil
+	}
+	cause := context.Cause(e.stop)
+	var fe *FatalError
+	if errors.As(cause, &fe) {
+		return fe
+	}
+	return ErrInterrupted
+}
+
+// ban pauses every call for d.
+func (e *engine) ban(d time.Duration) {
+	e.banMu.Lock()
+	defer e.banMu.Unlock()
+	if until := time.Now().Add(d); until.After(e.banUntil) {
+		e.banUntil = until
+		e.log.Warn("flow control: pausing every call", "for", d.Round(time.Millisecond))
+	}
+}
+
+func (e *engine) banned() time.Duration {
+	e.banMu.Lock()
+	defer e.banMu.Unlock()
+	return time.Until(e.banUntil)
+}
+
+// ready waits until a call may go: no ban in force and a token from the
+// limiter. It returns errStopped when the run stops meanwhile.
+func (e *engine) ready() error {
+	for {
+		if d := e.banned(); d > 0 {
+			if !sleep(e.stop, d) {
+				return errStopped
+			}
+		}
+		if err := e.limiter.Wait(e.stop); err != nil {
+			return errStopped
+		}
+		// A ban may have begun while this call waited for its token.
+		if e.banned() <= 0 {
+			return nil
+		}
+	}
+}
+
+// sleep waits for d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// backoff is the full-jitter exponential back-off before retry n (n ≥ 1).
+func (e *engine) backoff(n int) time.Duration {
+	d := e.cfg.BackoffBase << min(n-1, 30)
+	if d <= 0 || d > e.cfg.BackoffMax {
+		d = e.cfg.BackoffMax
+	}
+	return time.Duration(rand.Int64N(int64(d) + 1))
+}
+
+// attemptLog is what a record's attempts leave for the workbook.
+type attemptLog struct {
+	attempts    int
+	first, last time.Time
+}
+
+// do runs fn, which makes one call and journals it, until it succeeds or
+// the classification of its error says to stop: a rejection (or business
+// refusal) returns at once, a transient failure is retried with back-off
+// up to MaxAttempts while the run's retry budget lasts, a ban pauses every
+// worker and tries again, a fatal error stops the run. fn runs with calls,
+// the context that bounds calls in flight; waits observe the engine's stop.
+// It returns errStopped when no attempt was made.
+func (e *engine) do(calls context.Context, log *attemptLog, fn func(context.Context) error) error {
+	var last error
+	bans := 0
+	for tries := 0; ; {
+		if err := e.ready(); err != nil {
+			if last != nil {
+				return last
+			}
+			return err
+		}
+		if log.attempts > 0 {
+			e.retries.Add(1)
+		}
+		e.calls.Add(1)
+		log.attempts++
+		if log.first.IsZero() {
+			log.first = time.Now()
+		}
+		err := fn(calls)
+		log.last = time.Now()
+		tries++
+		if err == nil {
+			e.transport.Store(0)
+			return nil
+		}
+		last = err
+
+		var je *journalError
+		var be *top.BusinessError
+		var te *top.Error
+		switch {
+		case errors.As(err, &je):
+			e.fatal(&FatalError{Err: err, Advice: "the journal could not record an attempt: check the disk and the --state file"})
+			return err
+		case errors.As(err, &be), errors.Is(err, journal.ErrConflict):
+			e.transport.Store(0)
+			return err
+		case errors.As(err, &te) && te.Transport():
+			if calls.Err() != nil {
+				return err // the drain bound cut the call short
+			}
+			if n := e.transport.Add(1); n >= int64(e.cfg.BreakerThreshold) {
+				e.fatal(&FatalError{Err: err, Advice: fmt.Sprintf(
+					"the gateway is unreachable: %d calls in a row failed in transport; check the network and --gateway, then rerun (nothing is lost)", n)})
+				return err
+			}
+		default:
+			e.transport.Store(0)
+		}
+
+		class, wait := top.Classify(err)
+		switch class {
+		case top.Wait:
+			if wait <= 0 {
+				wait = time.Second
+			}
+			if wait > e.cfg.MaxBan {
+				e.fatal(&FatalError{Err: err, Advice: fmt.Sprintf(
+					"the platform banned calls for %s, longer than the %s this run waits: lower --qps and rerun later", wait, e.cfg.MaxBan)})
+				return err
+			}
+			if bans++; bans > maxBanWaits {
+				return err
+			}
+			tries-- // a ban is not the record's fault
+			// Jitter spreads the workers' restart over a tenth of a second.
+			e.ban(wait + time.Duration(rand.Int64N(int64(100*time.Millisecond))))
+		case top.Retry:
+			if tries >= e.cfg.MaxAttempts || e.budget.Add(-1) < 0 {
+				return err
+			}
+			if !sleep(e.stop, e.backoff(tries)) {
+				return err
+			}
+		case top.Fatal:
+			e.fatal(err)
+			return err
+		default: // top.Reject
+			return err
+		}
+	}
+}
+
+// fatalAdvice says what an operator must fix for a fatal platform error.
+func fatalAdvice(err error) string {
+	var te *top.Error
+	if !errors.As(err, &te) {
+		return "the run cannot go on"
+	}
+	switch {
+	case te.Code == top.CodeInvalidSignature || te.Code == top.CodeMissingSignature:
+		return "the gateway refused the signature: check TOP_APP_SECRET (or --secret-file) and --sign-method"
+	case te.Code == top.CodeInvalidSession || te.Code == top.CodeMissingSession:
+		return "the session key is missing, invalid or expired: re-authorise the seller and update TOP_SESSION (or --session-file)"
+	case te.Code == top.CodeMissingAppKey || te.Code == top.CodeInvalidAppKey:
+		return "the gateway does not know the app key: check --app-key (or TOP_APP_KEY) and --gateway"
+	case te.Code == top.CodeInvalidTimestamp || te.Code == top.CodeMissingTimestamp:
+		return "the gateway refused the timestamp: this host's clock is off by more than 10 minutes; fix its time (NTP)"
+	case te.Code == top.CodeInsufficientISVPerm, te.Code == top.CodeInsufficientUserPerm, te.Code == top.CodeInsufficientSessPerm:
+		return "the app lacks permission for " + te.Method + ": add the API package to the app, or this server's IP to its whitelist, then rerun"
+	case te.Code == top.CodeAppCallLimited:
+		return fmt.Sprintf("the app's daily call quota is used up; it resets in about %s: rerun after that", te.RetryAfter().Round(time.Minute))
+	}
+	return fmt.Sprintf("the gateway refused the request (code %d %s): check --gateway; if it persists, report it with the request id", te.Code, te.Msg)
+}
+
+// platformCode formats a failure's code for the journal and the workbook:
+// "15 isv.invalid-parameter", "NO_AUTH", "HTTP 502", "transport".
+func platformCode(err error) (code, msg string) {
+	var te *top.Error
+	var be *top.BusinessError
+	switch {
+	case errors.As(err, &be):
+		return be.Code, strings.TrimSpace(strings.Join(nonEmpty(be.Msg, be.Detail), "："))
+	case errors.As(err, &te):
+		switch {
+		case te.Code != 0:
+			code = fmt.Sprint(te.Code)
+			if te.SubCode != "" {
+				code += " " + te.SubCode
+			}
+			return code, strings.Join(nonEmpty(te.Msg, te.SubMsg), "：")
+		case te.StatusCode != 0:
+			return fmt.Sprintf("HTTP %d", te.StatusCode), te.Error()
+		default:
+			return "transport", te.Error()
+		}
+	case err != nil:
+		return "error", err.Error()
+	}
+	return "", ""
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" && (len(out) == 0 || out[len(out)-1] != s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func requestID(err error) string {
+	var te *top.Error
+	var be *top.BusinessError
+	switch {
+	case errors.As(err, &be):
+		return be.RequestID
+	case errors.As(err, &te):
+		return te.RequestID
+	}
+	return ""
+}

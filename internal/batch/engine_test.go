@@ -1,0 +1,506 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/top"
+	"github.com/crossborder/reconcile/internal/top/sandbox"
+)
+
+const (
+	testAppKey  = "12345678"
+	testSecret  = "engine-test-secret"
+	testSession = "engine-test-session"
+)
+
+// testOrders writes n clean orders paid on 2026-11-20, their payments, and
+// one clearance row per order; orders whose index is in bad get an anomaly
+// (a fee mismatch) so that they are not eligible.
+func testOrders(n int, bad ...int) exports {
+	var o, p, c strings.Builder
+	for i := 0; i < n; i++ {
+		id := 5118609024991000000 + i
+		fee := 1000 + i
+		orderFee := fee
+		if slices.Contains(bad, i) {
+			orderFee++
+		}
+		ts := fmt.Sprintf("2026-11-20 %02d:%02d:%02d", i/3600%24, i/60%60, i%60)
+		fmt.Fprintf(&o, "%d,%s,0.50,%s,,%s,\n", id, fenText(fee), fenText(orderFee+50), ts)
+		fmt.Fprintf(&p, "42000000002026112%011d,%d,%s,SUCCESS,,%s\n", i, id, fenText(orderFee+50), ts)
+		fmt.Fprintf(&c, "%d,IDEM%05d,1,,2991,%s,,\n", id, i, ts)
+	}
+	return exports{orders: []string{o.String()}, payments: []string{p.String()}, clearance: []string{c.String()}}
+}
+
+func fenText(f int) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
+
+// env is a sandbox gateway and a journal for engine tests.
+type env struct {
+	gw      *sandbox.Gateway
+	srv     *httptest.Server
+	journal *journal.Journal
+	inputs  Inputs
+	window  Window
+	client  *top.Client
+}
+
+func newEnv(t *testing.T, cfg sandbox.Config, x exports) *env {
+	t.Helper()
+	cfg.AppKey, cfg.Secret, cfg.Session = testAppKey, testSecret, testSession
+	e := &env{gw: sandbox.New(cfg)}
+	e.srv = httptest.NewServer(e.gw)
+	t.Cleanup(e.srv.Close)
+	dir := t.TempDir()
+	e.inputs = writeExports(t, dir, x)
+	j, err := journal.Open(context.Background(), filepath.Join(dir, "reconcile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	e.journal = j
+	e.window, _ = ParseWindow("2026-11-20", "", "", time.Now())
+	e.client = e.newClient(t, testSecret, e.srv.URL)
+	return e
+}
+
+func (e *env) newClient(t *testing.T, secret, url string) *top.Client {
+	t.Helper()
+	c, err := top.NewClient(top.WithGateway(url+"/router/rest"), top.WithAppKey(testAppKey), top.WithSecret(secret),
+		top.WithSession(testSession), top.WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// fastEngine keeps back-offs short so that tests with faults run quickly.
+var fastEngine = EngineConfig{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond}
+
+func (e *env) run(t *testing.T, ctx context.Context, eng EngineConfig, platform Platform) (*Result, error) {
+	t.Helper()
+	if platform == nil {
+		platform = e.client
+	}
+	return Run(ctx, Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: eng},
+		Deps{Platform: platform, Journal: e.journal})
+}
+
+func TestRunDeclaresEligibleOrdersOnceWithExactParameters(t *testing.T) {
+	x := testOrders(40, 3, 17)
+	e := newEnv(t, sandbox.Config{}, x)
+	res, err := e.run(t, context.Background(), fastEngine, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	assertAccounting(t, res)
+	if res.Counts.Eligible != 38 || res.Counts.Declared != 38 || res.Counts.CallbacksSent != 40 {
+		t.Fatalf("eligible %d, declared %d, callbacks sent %d; want 38, 38, 40", res.Counts.Eligible, res.Counts.Declared, res.Counts.CallbacksSent)
+	}
+	counters := e.gw.Counters()
+	for i := 0; i < 40; i++ {
+		id := fmt.Sprint(5118609024991000000 + i)
+		d, ok := e.gw.Declaration(id)
+		if i == 3 || i == 17 {
+			if ok {
+				t.Errorf("order %s (a fee mismatch) was declared", id)
+			}
+			continue
+		}
+		want := top.WechatPayValidateReq{OrderID: id, TransactionID: fmt.Sprintf("42000000002026112%011d", i), Customs: "NINGBO",
+			ProductFee: int64(1000 + i), TransportFee: 50, OrderFee: int64(1050 + i)}
+		if !ok {
+			t.Errorf("order %s was not declared", id)
+			continue
+		}
+		got := top.WechatPayValidateReq{OrderID: d.OrderID, TransactionID: d.TransactionID, Customs: d.Customs,
+			OrderFee: d.OrderFee, ProductFee: d.ProductFee, TransportFee: d.TransportFee}
+		if got != want {
+			t.Errorf("order %s declared as %+v, want %+v", id, got, want)
+		}
+		if n := counters.Declarations.Effects[id]; n != 1 {
+			t.Errorf("order %s reached the gateway %d times, want 1", id, n)
+		}
+	}
+	if len(res.Declarations) != 38 || len(res.Callbacks) != 40 {
+		t.Errorf("result lines: %d declarations, %d callbacks; want 38, 40", len(res.Declarations), len(res.Callbacks))
+	}
+
+	// A second run declares nothing and sends nothing.
+	before := e.gw.Counters()
+	res2, err := e.run(t, context.Background(), fastEngine, nil)
+	if err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	after := e.gw.Counters()
+	if res2.Counts.AlreadyDeclared != 38 || res2.Counts.Declared != 0 || res2.Counts.AlreadySent != 40 || res2.Counts.CallbacksSent != 0 {
+		t.Errorf("second run: already %d, declared %d, already sent %d, sent %d; want 38, 0, 40, 0",
+			res2.Counts.AlreadyDeclared, res2.Counts.Declared, res2.Counts.AlreadySent, res2.Counts.CallbacksSent)
+	}
+	if d := sumMap(after.Requests) - sumMap(before.Requests); d != 0 {
+		t.Errorf("the second run made %d calls, want 0", d)
+	}
+	assertAccounting(t, res2)
+	assertJournalHealthy(t, e.journal)
+}
+
+func sumMap[K comparable](m map[K]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// assertJournalHealthy checks the journal's integrity and that no attempt
+// was left in flight.
+func assertJournalHealthy(t *testing.T, j *journal.Journal) {
+	t.Helper()
+	if err := j.Check(context.Background()); err != nil {
+		t.Errorf("journal check: %v", err)
+	}
+	runs, err := j.Runs(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		atts, err := j.Attempts(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range atts {
+			if a.Outcome == "" {
+				t.Errorf("run %d left attempt %d of %s %s in flight", r.ID, a.Attempt, a.Kind, a.Key)
+			}
+		}
+	}
+}
+
+func TestRunWithFaultsConvergesWithoutDoubleDeclarations(t *testing.T) {
+	for _, fault := range []sandbox.Fault{sandbox.FaultISP, sandbox.FaultHTTP502, sandbox.FaultDrop, sandbox.FaultLost, sandbox.FaultBan, ""} {
+		name := string(fault)
+		var faults []sandbox.Fault
+		if fault == "" {
+			name = "all kinds"
+		} else {
+			faults = []sandbox.Fault{fault}
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Config{FaultRate: 0.15, Faults: faults, Seed: 7, BanSeconds: 1}, testOrders(120))
+			eng := fastEngine
+			eng.MaxAttempts = 3
+			res1, err := e.run(t, context.Background(), eng, nil)
+			if err != nil {
+				t.Fatalf("first run: %v", err)
+			}
+			assertAccounting(t, res1)
+			declared := res1.Counts.Declared
+			sent := res1.Counts.CallbacksSent
+			if declared < 120 || sent < 120 {
+				res2, err := e.run(t, context.Background(), eng, nil)
+				if err != nil {
+					t.Fatalf("rerun: %v", err)
+				}
+				assertAccounting(t, res2)
+				declared += res2.Counts.Declared
+				sent += res2.Counts.CallbacksSent
+				if res2.Counts.AlreadyDeclared != res1.Counts.Declared {
+					t.Errorf("rerun skipped %d, want the %d declared before", res2.Counts.AlreadyDeclared, res1.Counts.Declared)
+				}
+			}
+			if declared != 120 || sent != 120 {
+				t.Fatalf("after at most one rerun: %d declared, %d sent; want 120 each", declared, sent)
+			}
+			c := e.gw.Counters()
+			repeats := 0
+			for id, n := range c.Declarations.Effects {
+				if n > 1 {
+					repeats += n - 1
+				}
+				if _, ok := e.gw.Declaration(id); !ok {
+					t.Errorf("order %s reached the effect stage but is not held", id)
+				}
+			}
+			if lost := c.Faults[sandbox.FaultLost]; repeats > lost {
+				t.Errorf("%d repeated declarations, but only %d answers were lost", repeats, lost)
+			}
+			if fault != "" && fault != sandbox.FaultLost && repeats != 0 {
+				t.Errorf("%d repeated declarations without lost answers", repeats)
+			}
+			if c.Declarations.New != 120 || c.Callbacks.New != 120 {
+				t.Errorf("gateway holds %d declarations and %d callbacks, want 120 each", c.Declarations.New, c.Callbacks.New)
+			}
+			assertJournalHealthy(t, e.journal)
+		})
+	}
+}
+
+// recorder wraps a gateway and notes the arrival time and the platform
+// code of every answer.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	hits []hit
+}
+
+type hit struct {
+	at   time.Time
+	code int // 0 for success
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	at := time.Now()
+	rec := &captureWriter{ResponseWriter: w}
+	r.next.ServeHTTP(rec, req)
+	code := 0
+	if i := bytes.Index(rec.body.Bytes(), []byte(`"code":`)); i >= 0 {
+		fmt.Sscanf(rec.body.String()[i+len(`"code":`):], "%d", &code)
+	}
+	r.mu.Lock()
+	r.hits = append(r.hits, hit{at, code})
+	r.mu.Unlock()
+}
+
+type captureWriter struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	c.body.Write(b)
+	return c.ResponseWriter.Write(b)
+}
+
+func TestBanPausesEveryWorker(t *testing.T) {
+	// The gateway allows 10 calls a second and bans for 1 s; the run asks
+	// for 200 with 8 in flight, so it is banned at once.
+	e := newEnv(t, sandbox.Config{RateLimit: 10, BanSeconds: 1, RateJitter: -1}, testOrders(30))
+	rec := &recorder{next: e.gw}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	eng := fastEngine
+	eng.QPS = 200
+	res, err := e.run(t, context.Background(), eng, e.newClient(t, testSecret, srv.URL))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Counts.Declared != 30 || res.Counts.CallbacksSent != 30 {
+		t.Fatalf("declared %d, sent %d; want 30, 30", res.Counts.Declared, res.Counts.CallbacksSent)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	bans := 0
+	for i, h := range rec.hits {
+		if h.code != top.CodeAppCallLimited {
+			continue
+		}
+		bans++
+		// After a ban answer, the calls already in flight may still
+		// arrive (at most Concurrency of them, within a moment); after
+		// that nothing may arrive until the ban (1 s) is over.
+		quiet := h.at.Add(150 * time.Millisecond)
+		for _, later := range rec.hits[i+1:] {
+			if later.at.After(quiet) && later.at.Before(h.at.Add(900*time.Millisecond)) && later.code != top.CodeAppCallLimited {
+				t.Errorf("a call arrived %v after a ban began, during the ban", later.at.Sub(h.at))
+				break
+			}
+		}
+	}
+	if bans == 0 {
+		t.Fatal("the gateway never banned the run; the test proves nothing")
+	}
+}
+
+func TestLimiterKeepsEveryWindowUnderQPS(t *testing.T) {
+	e := newEnv(t, sandbox.Config{Latency: 5 * time.Millisecond}, testOrders(150))
+	eng := fastEngine
+	eng.QPS, eng.Concurrency = 100, 16
+	res, err := e.run(t, context.Background(), eng, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Counts.Declared+res.Counts.CallbacksSent != 300 {
+		t.Fatalf("declared %d + sent %d, want 300", res.Counts.Declared, res.Counts.CallbacksSent)
+	}
+	arrivals := e.gw.Arrivals()
+	if got := maxInWindow(arrivals, time.Second); got > 100 {
+		t.Errorf("%d calls arrived within one second, want at most --qps 100", got)
+	}
+	if len(arrivals) != 300 {
+		t.Errorf("%d calls, want 300", len(arrivals))
+	}
+}
+
+// maxInWindow returns the most times in any half-open window of length d.
+func maxInWindow(ts []time.Time, d time.Duration) int {
+	ts = slices.Clone(ts)
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	best, j := 0, 0
+	for i := range ts {
+		for ts[i].Sub(ts[j]) >= d {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+func TestFatalErrorStopsEarly(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, testOrders(200))
+	eng := fastEngine
+	eng.Concurrency = 4
+	res, err := e.run(t, context.Background(), eng, e.newClient(t, "a-wrong-secret", e.srv.URL))
+	var fe *FatalError
+	if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure {
+		t.Fatalf("err = %v, want a *FatalError with exit status 1", err)
+	}
+	if !strings.Contains(fe.Advice, "TOP_APP_SECRET") {
+		t.Errorf("advice %q does not say what to fix", fe.Advice)
+	}
+	if strings.Contains(err.Error(), "a-wrong-secret") || strings.Contains(res.Reason, "a-wrong-secret") {
+		t.Errorf("the error shows the secret: %v", err)
+	}
+	if calls := sumMap(e.gw.Counters().Requests); calls > eng.Concurrency+1 {
+		t.Errorf("%d calls after a fatal error, want at most the %d in flight", calls, eng.Concurrency)
+	}
+	if res.Status != StatusFailed || res.Counts.NotDeclared < 190 || res.Counts.NotSent != 200 {
+		t.Errorf("status %s, not declared %d, not sent %d; want failed, ≥190, 200", res.Status, res.Counts.NotDeclared, res.Counts.NotSent)
+	}
+	assertAccounting(t, res)
+	runs, _ := e.journal.Runs(context.Background(), 1)
+	if len(runs) != 1 || runs[0].Status != journal.RunStatus(StatusFailed) || runs[0].ExitCode != 1 {
+		t.Errorf("journal run = %+v, want failed with exit code 1", runs)
+	}
+	assertJournalHealthy(t, e.journal)
+}
+
+func TestUnreachableGatewayTripsTheBreaker(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, testOrders(300))
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + l.Addr().String()
+	l.Close()
+	eng := fastEngine
+	eng.BreakerThreshold, eng.Concurrency = 10, 4
+	res, err := e.run(t, context.Background(), eng, e.newClient(t, testSecret, dead))
+	var fe *FatalError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Advice, "unreachable") {
+		t.Fatalf("err = %v, want the breaker's fatal error", err)
+	}
+	// Each record tries up to MaxAttempts times; the breaker stops the run
+	// after 10 failures in a row, with at most 4 more in flight.
+	if res.Counts.Calls > 10+eng.Concurrency {
+		t.Errorf("%d calls before stopping, want at most %d", res.Counts.Calls, 10+eng.Concurrency)
+	}
+	if res.Counts.NotDeclared < 290 {
+		t.Errorf("not declared %d, want nearly all", res.Counts.NotDeclared)
+	}
+	assertAccounting(t, res)
+	assertJournalHealthy(t, e.journal)
+}
+
+func TestInterruptFinishesCallsInFlight(t *testing.T) {
+	e := newEnv(t, sandbox.Config{Latency: 100 * time.Millisecond}, testOrders(200))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for sumMap(e.gw.Counters().Requests) < 10 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	eng := fastEngine
+	eng.Concurrency = 4
+	res, err := e.run(t, ctx, eng, nil)
+	if !errors.Is(err, ErrInterrupted) || ExitStatus(err) != ExitInterrupted {
+		t.Fatalf("err = %v, want ErrInterrupted (exit 130)", err)
+	}
+	if res.Status != StatusInterrupted {
+		t.Errorf("status %s, want interrupted", res.Status)
+	}
+	c := e.gw.Counters()
+	// Every call that reached the gateway finished and was journaled: the
+	// gateway holds exactly the declarations the run counts as declared.
+	if c.Declarations.New != res.Counts.Declared {
+		t.Errorf("gateway holds %d declarations, the run declared %d", c.Declarations.New, res.Counts.Declared)
+	}
+	if res.Counts.NotDeclared == 0 {
+		t.Error("nothing was left undeclared; the interrupt came too late to prove anything")
+	}
+	assertAccounting(t, res)
+	assertJournalHealthy(t, e.journal)
+
+	// The rerun completes the work.
+	res2, err := e.run(t, context.Background(), eng, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Counts.AlreadyDeclared+res2.Counts.Declared != 200 {
+		t.Errorf("after the rerun %d + %d declared, want 200", res2.Counts.AlreadyDeclared, res2.Counts.Declared)
+	}
+}
+
+func TestSecondRunIsRefusedWhileTheJournalIsHeld(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, testOrders(2))
+	id, err := e.journal.BeginRun(context.Background(), journal.RunStart{From: "2026-11-20", To: "2026-11-20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := journal.Open(context.Background(), e.journal.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO"}, Deps{Platform: e.client, Journal: other})
+	var le *journal.LockedError
+	if !errors.As(err, &le) || ExitStatus(err) != ExitFailure || !strings.Contains(err.Error(), fmt.Sprintf("run %d", id)) {
+		t.Fatalf("err = %v, want a *journal.LockedError naming run %d (exit 1)", err, id)
+	}
+	if n := sumMap(e.gw.Counters().Requests); n != 0 {
+		t.Errorf("the refused run made %d calls", n)
+	}
+}
+
+// BenchmarkDeclareThroughput measures calls per second against the
+// sandbox with 50 ms latency at --qps 100 --concurrency 16.
+func BenchmarkDeclareThroughput(b *testing.B) {
+	const n = 1000
+	for range b.N {
+		b.StopTimer()
+		cfg := sandbox.Config{AppKey: testAppKey, Secret: testSecret, Session: testSession, Latency: 50 * time.Millisecond}
+		gw := sandbox.New(cfg)
+		srv := httptest.NewServer(gw)
+		dir := b.TempDir()
+		x := testOrders(n)
+		x.clearance = nil
+		in := writeExports(b, dir, x)
+		j, _ := journal.Open(context.Background(), filepath.Join(dir, "j.db"))
+		c, _ := top.NewClient(top.WithGateway(srv.URL+"/router/rest"), top.WithAppKey(testAppKey), top.WithSecret(testSecret), top.WithSession(testSession))
+		w, _ := ParseWindow("2026-11-20", "", "", time.Now())
+		b.StartTimer()
+		start := time.Now()
+		res, err := Run(context.Background(), Config{Window: w, Inputs: in, DefaultCustoms: "NINGBO",
+			Engine: EngineConfig{QPS: 100, Concurrency: 16}, Logger: nil, Progress: io.Discard}, Deps{Platform: c, Journal: j})
+		elapsed := time.Since(start)
+		b.StopTimer()
+		if err != nil || res.Counts.Declared != n {
+			b.Fatalf("declared %d, err %v", res.Counts.Declared, err)
+		}
+		b.ReportMetric(float64(res.Counts.Calls)/elapsed.Seconds(), "calls/s")
+		j.Close()
+		srv.Close()
+	}
+}

@@ -1,0 +1,270 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/cst"
+)
+
+// Errors a run returns, which decide its exit status (see ExitStatus).
+var (
+	// ErrInterrupted: SIGINT or SIGTERM stopped the run (exit status 130).
+	ErrInterrupted = errors.New("interrupted")
+	// ErrExceptions: the run completed with exceptions and the
+	// configuration asked to fail on them (exit status 3).
+	ErrExceptions = errors.New("completed with exceptions")
+)
+
+// Exit statuses of DESIGN.md.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitExceptions  = 3
+	ExitInterrupted = 130
+)
+
+// ExitStatus returns the exit status for the error a run returned: 0 for
+// nil, 130 for an interrupt, 3 for ErrExceptions, 1 for anything else.
+func ExitStatus(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrInterrupted):
+		return ExitInterrupted
+	case errors.Is(err, ErrExceptions):
+		return ExitExceptions
+	}
+	return ExitFailure
+}
+
+// ReportWriter writes the workbook of a run; *report.Writer has it.
+type ReportWriter interface {
+	Write(ctx context.Context, path string, r *Result) error
+}
+
+// Config is the settings of one run.
+type Config struct {
+	Window           Window
+	Inputs           Inputs
+	DefaultCustoms   string // --customs, for orders whose export has none
+	DryRun           bool   // read, check and report; call nothing; leave the journal alone
+	CheckMaterials   bool   // check the buyers' clearance materials before declaring
+	FailOnExceptions bool   // return ErrExceptions when the run completed with exceptions
+	ReportPath       string // the workbook to write; "" for none
+	SummaryPath      string // the summary JSON to write; "" for none
+	Engine           EngineConfig
+	// Settings is recorded with the run in the journal (no secrets).
+	Settings map[string]any
+
+	Logger *slog.Logger // nil: discard
+	// Progress receives a live progress line when it is a terminal; nil
+	// logs progress every ProgressEvery instead.
+	Progress      io.Writer
+	ProgressEvery time.Duration // default 5s
+	Now           func() time.Time
+}
+
+// Deps are what a run talks to. Platform and Journal may be nil only for a
+// dry run; Report may be nil when no workbook is wanted.
+type Deps struct {
+	Platform Platform
+	Journal  *journal.Journal
+	Report   ReportWriter
+}
+
+// runner is one run in progress.
+type runner struct {
+	cfg      Config
+	log      *slog.Logger
+	journal  *journal.Journal
+	runID    int64
+	ledger   *ledger
+	eng      *engine
+	progress *progress
+	today    cst.Date
+}
+
+// Run runs the job once: read the exports, check them, and unless it is a
+// dry run, check materials, declare and send callbacks, recording every
+// attempt in the journal; then write the workbook and the summary.
+//
+// The returned Result is never nil. The error is nil when the run
+// completed (with exceptions or not, unless FailOnExceptions); it wraps
+// ErrInterrupted when ctx was cancelled (in-flight calls are given
+// Engine.DrainTimeout to finish and the workbook is still written), a
+// *FatalError when the gateway refused the run, a *journal.LockedError
+// when another run holds the journal, or the error that made an input
+// unreadable. ExitStatus maps it to the process's exit status.
+func Run(ctx context.Context, cfg Config, deps Deps) (*Result, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = 5 * time.Second
+	}
+	res := &Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[Code]int{}}
+	r := &runner{cfg: cfg, log: cfg.Logger, journal: deps.Journal, today: today(cfg.Now())}
+	if !cfg.DryRun && (deps.Platform == nil || deps.Journal == nil) {
+		return r.finish(ctx, res, deps, errors.New("a run that calls the platform needs a platform client and a journal"))
+	}
+	if len(cfg.Inputs.Orders)+len(cfg.Inputs.Payments)+len(cfg.Inputs.Clearance) == 0 {
+		return r.finish(ctx, res, deps, errNoInputs)
+	}
+
+	// One run at a time: take the journal first, before any work.
+	if !cfg.DryRun {
+		settings, _ := json.Marshal(map[string]any{"inputs": cfg.Inputs, "settings": cfg.Settings})
+		host, _ := os.Hostname()
+		id, err := deps.Journal.BeginRun(ctx, journal.RunStart{
+			From: cfg.Window.From.String(), To: cfg.Window.To.String(), Inputs: settings,
+			StartedAt: res.StartedAt, PID: os.Getpid(), Host: host, ReportPath: cfg.ReportPath,
+		})
+		if err != nil {
+			return r.finish(ctx, res, deps, err)
+		}
+		r.runID, res.RunID = id, id
+	}
+	r.log.Info("run started", "run", r.runID, "window", cfg.Window.String(), "dry_run", cfg.DryRun)
+
+	l, err := load(ctx, cfg.Inputs)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w while reading the exports", ErrInterrupted)
+		}
+		return r.finish(ctx, res, deps, err)
+	}
+	r.ledger = l
+	res.Inputs = l.inputs
+	p := check(l, checkOptions{window: cfg.Window, defaultCustoms: cfg.DefaultCustoms})
+	res.Counts = p.counts
+	res.Exceptions = p.exceptions
+	r.log.Info("checks done", "orders_in_window", p.counts.OrdersInWindow, "eligible", p.counts.Eligible,
+		"pending_callbacks", p.counts.Pending, "exceptions", len(p.exceptions))
+	if err := ctx.Err(); err != nil {
+		return r.finish(ctx, res, deps, fmt.Errorf("%w after the checks", ErrInterrupted))
+	}
+
+	if cfg.DryRun {
+		res.Counts.NotDeclared, res.Counts.NotSent = p.counts.Eligible, p.counts.Pending
+		if cfg.CheckMaterials {
+			r.log.Info("dry run: the materials check is skipped (it calls the platform)")
+		}
+		return r.finish(ctx, res, deps, nil)
+	}
+
+	var out phaseOutput
+	err = r.act(ctx, deps.Platform, p, &out)
+	res.Exceptions = append(res.Exceptions, out.exceptions...)
+	res.Declarations, res.Callbacks = out.declarations, out.callbacks
+	c := &res.Counts
+	c.Eligible -= out.materialsInvalid
+	c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared = out.counts.Declared, out.counts.AlreadyDeclared, out.counts.DeclareFailed, out.counts.NotDeclared
+	c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent = out.counts.CallbacksSent, out.counts.AlreadySent, out.counts.CallbacksFailed, out.counts.NotSent
+	c.Calls, c.Retries = int(r.eng.calls.Load()), int(r.eng.retries.Load())
+	return r.finish(ctx, res, deps, err)
+}
+
+// act runs the platform phases: materials and declarations, then callbacks.
+func (r *runner) act(ctx context.Context, platform Platform, p *plan, out *phaseOutput) error {
+	cfg := r.cfg.Engine.withDefaults(len(p.candidates) + len(p.callbacks))
+	r.eng = newEngine(ctx, cfg, platform, r.log)
+	r.progress = newProgress(r.cfg.Progress, r.log, r.cfg.ProgressEvery)
+	defer r.progress.close()
+
+	// Calls in flight get DrainTimeout to finish after an interrupt; a
+	// fatal error only stops new calls.
+	calls, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	stopDrain := context.AfterFunc(ctx, func() {
+		r.log.Warn("interrupted: no new calls; waiting for the calls in flight", "at_most", cfg.DrainTimeout)
+		time.AfterFunc(cfg.DrainTimeout, cancelCalls)
+	})
+	defer stopDrain()
+
+	r.declareAll(calls, p.candidates, out)
+	r.sendAll(calls, p.callbacks, out)
+	return r.eng.stopCause()
+}
+
+// finish completes a run whatever happened: the result's status and
+// reason, the exceptions sorted and counted, the workbook, the journal's
+// record of the run and the summary. It returns the run's error.
+func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr error) (*Result, error) {
+	res.EndedAt = r.cfg.Now()
+	switch {
+	case runErr == nil:
+		res.Status = StatusCompleted
+	case errors.Is(runErr, ErrInterrupted):
+		res.Status = StatusInterrupted
+		res.Reason = "interrupted by a signal: calls stopped; the next run continues where this one stopped"
+	default:
+		res.Status = StatusFailed
+		res.Reason = runErr.Error()
+	}
+	sortExceptions(res.Exceptions)
+	for _, c := range codes {
+		res.ByCode[c] = 0
+	}
+	for _, e := range res.Exceptions {
+		res.ByCode[e.Code]++
+	}
+	if runErr == nil && r.cfg.FailOnExceptions && len(res.Exceptions) > 0 {
+		runErr = fmt.Errorf("%w: %d", ErrExceptions, len(res.Exceptions))
+	}
+
+	// The rest must happen even after an interrupt.
+	wctx := context.WithoutCancel(ctx)
+	report := ""
+	var locked *journal.LockedError
+	if deps.Report != nil && r.cfg.ReportPath != "" && !errors.As(runErr, &locked) {
+		if err := deps.Report.Write(wctx, r.cfg.ReportPath, res); err != nil {
+			r.log.Error("the workbook could not be written", "path", r.cfg.ReportPath, "err", err)
+			if runErr == nil || errors.Is(runErr, ErrExceptions) {
+				runErr = fmt.Errorf("writing the workbook: %w", err)
+				res.Status, res.Reason = StatusFailed, runErr.Error()
+			}
+		} else {
+			report = r.cfg.ReportPath
+			r.log.Info("workbook written", "path", report, "exceptions", len(res.Exceptions))
+		}
+	}
+	exit := ExitStatus(runErr)
+	summary := res.Summary(exit, report)
+	if r.runID != 0 {
+		counts, _ := json.Marshal(summary)
+		end := journal.RunEnd{
+			Status: journal.RunStatus(res.Status), EndedAt: res.EndedAt, Counts: counts,
+			ReportPath: report, SummaryPath: r.cfg.SummaryPath, Error: res.Reason, ExitCode: exit,
+		}
+		if err := deps.Journal.EndRun(wctx, r.runID, end); err != nil {
+			r.log.Error("the journal could not record the end of the run", "err", err)
+			if runErr == nil {
+				runErr = err
+			}
+		}
+	}
+	if r.cfg.SummaryPath != "" && !errors.As(runErr, &locked) {
+		if err := WriteSummary(r.cfg.SummaryPath, summary); err != nil {
+			r.log.Error("the summary could not be written", "err", err)
+			if runErr == nil {
+				runErr = err
+			}
+		}
+	}
+	r.log.Info("run ended", "run", r.runID, "status", res.Status, "exit", ExitStatus(runErr),
+		"declared", res.Counts.Declared, "already", res.Counts.AlreadyDeclared, "callbacks_sent", res.Counts.CallbacksSent,
+		"exceptions", len(res.Exceptions), "duration", res.EndedAt.Sub(res.StartedAt).Round(time.Millisecond))
+	return res, runErr
+}

@@ -1,0 +1,481 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crossborder/reconcile/internal/batch/ingest"
+	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/top"
+)
+
+// declItem is one declaration to make, with what the checks need to know.
+type declItem struct {
+	req       top.WechatPayValidateReq
+	buyerName string
+	buyerIDNo string
+	source    string
+}
+
+// outcome kinds of a record in the engine.
+type recordKind uint8
+
+const (
+	recDone recordKind = iota + 1
+	recAlready
+	recConflict
+	recRejected
+	recError
+	recNotAttempted
+	recMaterialsInvalid
+)
+
+// recordResult is how one declaration or callback ended.
+type recordResult struct {
+	kind      recordKind
+	attempted bool // a call for the record itself was made (the workbook lists it)
+	log       attemptLog
+	state     string // the platform's declaration state
+	code, msg string // the last failure
+	requestID string
+	exception *Exception
+}
+
+// phaseOutput collects what a phase produced.
+type phaseOutput struct {
+	declarations []Declaration
+	callbacks    []Callback
+	exceptions   []Exception
+	counts       Counts
+	// materialsInvalid counts the candidates the materials check refused:
+	// they leave the eligible orders for a check exception.
+	materialsInvalid int
+}
+
+// lookupChunk is how many records are looked up in the journal at once.
+const lookupChunk = 500
+
+// declareAll runs the materials check (when asked) and the declaration of
+// every candidate, skipping what the journal holds as accepted and
+// refusing what it holds as accepted with other data.
+func (r *runner) declareAll(calls context.Context, cands []candidate, out *phaseOutput) {
+	prog := r.progress.phase("declarations", len(cands))
+	defer prog.end()
+	results := make([]recordResult, len(cands))
+	items := make([]declItem, len(cands))
+	var g errgroup.Group
+	g.SetLimit(r.eng.cfg.Concurrency)
+	jctx := context.WithoutCancel(calls)
+	for start := 0; start < len(cands); start += lookupChunk {
+		chunk := cands[start:min(start+lookupChunk, len(cands))]
+		ids := make([]string, len(chunk))
+		for i, c := range chunk {
+			items[start+i] = r.item(c)
+			ids[i] = items[start+i].req.OrderID
+		}
+		prior, err := r.journal.Declarations(jctx, ids)
+		if err != nil {
+			r.eng.fatal(&FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
+		}
+		for i := range chunk {
+			idx, it := start+i, &items[start+i]
+			if d, ok := prior[it.req.OrderID]; ok && d.State == journal.DeclarationAccepted {
+				if sameDeclaration(d, it.req) {
+					results[idx] = recordResult{kind: recAlready}
+				} else {
+					results[idx] = conflictResult(it, describeJournalDeclaration(d))
+				}
+				prog.add(results[idx].kind)
+				continue
+			}
+			if r.eng.stopCause() != nil {
+				results[idx] = recordResult{kind: recNotAttempted}
+				prog.add(recNotAttempted)
+				continue
+			}
+			g.Go(func() error {
+				results[idx] = r.declareOne(calls, it)
+				prog.add(results[idx].kind)
+				return nil
+			})
+		}
+	}
+	g.Wait()
+
+	for i, res := range results {
+		it := &items[i]
+		switch res.kind {
+		case recDone:
+			out.counts.Declared++
+		case recAlready:
+			out.counts.AlreadyDeclared++
+		case recMaterialsInvalid:
+			out.materialsInvalid++
+		case recNotAttempted:
+			out.counts.NotDeclared++
+			res.exception = &Exception{Code: DeclareError, Message: "运行在申报这笔订单之前停止（" + r.stopReasonCN() + "），下次运行会申报"}
+		default:
+			out.counts.DeclareFailed++
+		}
+		if res.exception != nil {
+			e := *res.exception
+			e.OrderID, e.TransactionID, e.Customs = it.req.OrderID, it.req.TransactionID, it.req.Customs
+			e.Amount, e.Source = it.req.OrderFee, it.source
+			out.exceptions = append(out.exceptions, e)
+		}
+		if res.attempted {
+			out.declarations = append(out.declarations, Declaration{
+				OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
+				OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
+				Outcome: res.outcome(), PlatformState: res.state, Attempts: res.log.attempts,
+				FirstAttempt: res.log.first, LastAttempt: res.log.last,
+				ErrorCode: res.code, ErrorMsg: res.msg, RequestID: res.requestID,
+			})
+		}
+	}
+}
+
+func (res recordResult) outcome() Outcome {
+	switch res.kind {
+	case recDone:
+		return OutcomeDone
+	case recRejected:
+		return OutcomeRejected
+	case recConflict:
+		return OutcomeConflict
+	}
+	return OutcomeError
+}
+
+// item builds the declaration of a candidate.
+func (r *runner) item(c candidate) declItem {
+	l := r.ledger
+	o, p := l.orders.at(c.order), l.payments.at(c.payment)
+	customs := l.customsOf(o)
+	if customs == "" {
+		customs = r.cfg.DefaultCustoms
+	}
+	it := declItem{
+		req: top.WechatPayValidateReq{
+			OrderID: l.orderID(o), TransactionID: l.txID(p), Customs: customs,
+			OrderFee: o.orderFee, ProductFee: o.productFee, TransportFee: o.transportFee,
+		},
+		source: l.orderSource(o.src),
+	}
+	if x := l.orderExtra[c.order]; x != nil {
+		it.buyerName, it.buyerIDNo = x.buyerName, x.buyerIDNo
+	}
+	return it
+}
+
+func sameDeclaration(d journal.Declaration, req top.WechatPayValidateReq) bool {
+	return d.TransactionID == req.TransactionID && d.Customs == req.Customs && d.OrderFee == req.OrderFee &&
+		d.ProductFee == req.ProductFee && d.TransportFee == req.TransportFee
+}
+
+func describeJournalDeclaration(d journal.Declaration) string {
+	return fmt.Sprintf("第 %d 次运行已申报：支付单号 %s，海关 %s，总金额 %s = 货款 %s + 邮费 %s", d.RunID, d.TransactionID, d.Customs,
+		yuan(d.OrderFee), yuan(d.ProductFee), yuan(d.TransportFee))
+}
+
+func conflictResult(it *declItem, before string) recordResult {
+	return recordResult{kind: recConflict, exception: &Exception{
+		Code: DeclareConflict,
+		Message: fmt.Sprintf("这笔订单此前已用不同信息申报（%s）；本次为支付单号 %s，海关 %s，总金额 %s。需在微信支付后台修改申报，本次不再申报",
+			before, it.req.TransactionID, it.req.Customs, yuan(it.req.OrderFee)),
+	}}
+}
+
+// declareOne checks the materials of one order (when asked) and declares it.
+func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
+	jctx := context.WithoutCancel(calls)
+	if r.cfg.CheckMaterials {
+		if res, ok := r.checkMaterials(calls, it); !ok {
+			return res
+		}
+	}
+	var res recordResult
+	jd := journal.Declaration{
+		OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
+		OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
+	}
+	err := r.eng.do(calls, &res.log, func(ctx context.Context) error {
+		attempt, err := r.journal.BeginDeclaration(jctx, r.runID, jd)
+		if err != nil {
+			if errors.Is(err, journal.ErrConflict) {
+				return err
+			}
+			return &journalError{err}
+		}
+		resp, err := r.eng.platform.ClearanceDeclareWechat(ctx, it.req)
+		if err == nil {
+			err = resp.Err()
+		}
+		o := journal.DeclarationOutcome{State: journal.DeclarationAccepted, At: time.Now()}
+		if resp != nil {
+			o.PlatformState, o.RequestID = resp.State(), resp.RequestID
+		}
+		if err != nil {
+			o.State = journal.DeclarationFailed
+			if class, _ := top.Classify(err); class == top.Reject || isBusiness(err) {
+				o.State = journal.DeclarationRejected
+			}
+			o.ErrorCode, o.ErrorMsg = platformCode(err)
+			if o.RequestID == "" {
+				o.RequestID = requestID(err)
+			}
+		}
+		if ferr := r.journal.FinishDeclaration(jctx, r.runID, it.req.OrderID, attempt, o); ferr != nil {
+			return &journalError{ferr}
+		}
+		res.state = o.PlatformState
+		return err
+	})
+	res.attempted = res.log.attempts > 0
+	var ce *journal.ConflictError
+	switch {
+	case err == nil:
+		res.kind = recDone
+	case errors.Is(err, errStopped):
+		return recordResult{kind: recNotAttempted, log: res.log}
+	case errors.As(err, &ce):
+		return conflictResult(it, describeJournalDeclaration(ce.Existing))
+	default:
+		res.code, res.msg = platformCode(err)
+		res.requestID = requestID(err)
+		e := &Exception{PlatformCode: res.code, PlatformMsg: res.msg}
+		switch class, _ := top.Classify(err); {
+		case isBusiness(err) && strings.Contains(res.msg, "重入信息不一致"):
+			res.kind, e.Code = recConflict, DeclareConflict
+			e.Message = "平台说这笔订单此前已用不同信息申报（商户海关申报重入信息不一致）：需在微信支付后台修改申报，不要重复申报"
+		case isBusiness(err) || class == top.Reject:
+			res.kind, e.Code = recRejected, DeclareRejected
+			e.Message = "平台拒绝了申报：" + res.msg + "。按原因处理后，下次运行会重新申报"
+		default:
+			res.kind, e.Code = recError, DeclareError
+			e.Message = fmt.Sprintf("申报失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
+		}
+		res.exception = e
+	}
+	return res
+}
+
+// checkMaterials fetches and checks one order's clearance materials. It
+// reports false, with the record's result, when the order must not be
+// declared.
+func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResult, bool) {
+	jctx := context.WithoutCancel(calls)
+	orderNum, err := strconv.ParseInt(it.req.OrderID, 10, 64)
+	if err != nil {
+		return recordResult{kind: recMaterialsInvalid, exception: &Exception{Code: MaterialsInvalid,
+			Message: "订单号超出平台的数字范围，无法查询清关材料"}}, false
+	}
+	var log attemptLog
+	var problem string
+	err = r.eng.do(calls, &log, func(ctx context.Context) error {
+		attempt, err := r.journal.BeginMaterials(jctx, r.runID, it.req.OrderID)
+		if err != nil {
+			return &journalError{err}
+		}
+		resp, err := r.eng.platform.ClearanceDistributionGet(ctx, top.ClearanceDistributionGetRequest{OrderID: orderNum})
+		o := journal.MaterialsOutcome{Outcome: "valid", At: time.Now()}
+		switch {
+		case err != nil:
+			o.Outcome = "failed"
+			o.ErrorCode, o.ErrorMsg = platformCode(err)
+			o.RequestID = requestID(err)
+		case !resp.Found():
+			problem = "平台上没有这笔订单的清关材料"
+			if code, msg := platformCode(resp.Err()); code != "" || msg != "" {
+				problem += "（" + strings.Join(nonEmpty(code, msg), "：") + "）"
+			}
+			o.Outcome, o.ErrorCode, o.ErrorMsg, o.RequestID = "invalid", "MATERIALS_MISSING", problem, resp.RequestID
+		default:
+			problem = materialsProblem(resp.Materials(), it.buyerName, it.buyerIDNo, r.today)
+			o.RequestID = resp.RequestID
+			if problem != "" {
+				o.Outcome, o.ErrorCode, o.ErrorMsg = "invalid", "MATERIALS_INVALID", problem
+			}
+		}
+		if ferr := r.journal.FinishMaterials(jctx, r.runID, it.req.OrderID, attempt, o); ferr != nil {
+			return &journalError{ferr}
+		}
+		return err
+	})
+	switch {
+	case err == nil && problem == "":
+		return recordResult{}, true
+	case err == nil:
+		return recordResult{kind: recMaterialsInvalid, exception: &Exception{Code: MaterialsInvalid, Message: problem}}, false
+	case errors.Is(err, errStopped):
+		return recordResult{kind: recNotAttempted}, false
+	}
+	code, msg := platformCode(err)
+	if class, _ := top.Classify(err); class == top.Reject {
+		return recordResult{kind: recMaterialsInvalid, exception: &Exception{Code: MaterialsInvalid, PlatformCode: code, PlatformMsg: msg,
+			Message: "平台拒绝了清关材料查询：" + msg}}, false
+	}
+	return recordResult{kind: recError, code: code, msg: msg, exception: &Exception{Code: DeclareError, PlatformCode: code, PlatformMsg: msg,
+		Message: fmt.Sprintf("清关材料查询失败（%d 次尝试）：%s。这笔订单本次未申报，下次运行会重试", log.attempts, msg)}}, false
+}
+
+func isBusiness(err error) bool {
+	var be *top.BusinessError
+	return errors.As(err, &be)
+}
+
+// sendAll sends every pending callback the journal does not hold as sent.
+func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out *phaseOutput) {
+	prog := r.progress.phase("callbacks", len(pending))
+	defer prog.end()
+	results := make([]recordResult, len(pending))
+	var g errgroup.Group
+	g.SetLimit(r.eng.cfg.Concurrency)
+	jctx := context.WithoutCancel(calls)
+	for start := 0; start < len(pending); start += lookupChunk {
+		chunk := pending[start:min(start+lookupChunk, len(pending))]
+		keys := make([]journal.CallbackKey, len(chunk))
+		for i, c := range chunk {
+			keys[i] = journal.CallbackKey{Idempotent: c.Idempotent, Status: c.ClearanceStatus}
+		}
+		prior, err := r.journal.Callbacks(jctx, keys)
+		if err != nil {
+			r.eng.fatal(&FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
+		}
+		for i := range chunk {
+			idx, c := start+i, &pending[start+i]
+			if p, ok := prior[keys[i]]; ok && p.State == journal.CallbackSent {
+				results[idx] = recordResult{kind: recAlready}
+				prog.add(recAlready)
+				continue
+			}
+			if r.eng.stopCause() != nil {
+				results[idx] = recordResult{kind: recNotAttempted}
+				prog.add(recNotAttempted)
+				continue
+			}
+			g.Go(func() error {
+				results[idx] = r.sendOne(calls, c)
+				prog.add(results[idx].kind)
+				return nil
+			})
+		}
+	}
+	g.Wait()
+
+	for i, res := range results {
+		c := &pending[i]
+		switch res.kind {
+		case recDone:
+			out.counts.CallbacksSent++
+		case recAlready:
+			out.counts.AlreadySent++
+		case recNotAttempted:
+			out.counts.NotSent++
+			res.exception = &Exception{Code: CallbackError, Message: "运行在回传这条清关结果之前停止（" + r.stopReasonCN() + "），下次运行会回传"}
+		default:
+			out.counts.CallbacksFailed++
+		}
+		if res.exception != nil {
+			e := *res.exception
+			e.OrderID, e.Source = c.OrderID, c.Source.String()
+			out.exceptions = append(out.exceptions, e)
+		}
+		if res.attempted {
+			out.callbacks = append(out.callbacks, Callback{
+				Idempotent: c.Idempotent, Status: c.ClearanceStatus, OrderID: c.OrderID, ResultCode: c.ResultCode,
+				PortNo: c.PortNo, ClearanceTime: c.ClearanceTime, Outcome: res.outcome(), Attempts: res.log.attempts,
+				FirstAttempt: res.log.first, LastAttempt: res.log.last,
+				ErrorCode: res.code, ErrorMsg: res.msg, RequestID: res.requestID,
+			})
+		}
+	}
+}
+
+// sendOne sends one clearance callback.
+func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResult {
+	jctx := context.WithoutCancel(calls)
+	orderNum, err := strconv.ParseInt(c.OrderID, 10, 64)
+	if err != nil {
+		return recordResult{kind: recRejected, exception: &Exception{Code: CallbackInvalid, Message: "订单号超出平台的数字范围，无法回传"}}
+	}
+	req := top.OrderClearanceInfoRequest{
+		ClearancePortNo: c.PortNo, ClearanceResultCode: c.ResultCode, ClearanceStatus: int64(c.ClearanceStatus),
+		ClearanceTime: c.ClearanceTime, CustomsPassNo: c.CustomsPassNo, CustomsReturnReceipt: c.CustomsReturnReceipt,
+		Idempotent: c.Idempotent, OrderID: orderNum,
+	}
+	key := journal.CallbackKey{Idempotent: c.Idempotent, Status: c.ClearanceStatus}
+	jc := journal.Callback{Key: key, OrderID: c.OrderID, ResultCode: c.ResultCode, PortNo: c.PortNo}
+	var res recordResult
+	err = r.eng.do(calls, &res.log, func(ctx context.Context) error {
+		attempt, err := r.journal.BeginCallback(jctx, r.runID, jc)
+		if err != nil {
+			return &journalError{err}
+		}
+		resp, err := r.eng.platform.ClearanceInfoSend(ctx, req)
+		if err == nil {
+			err = resp.Err()
+		}
+		o := journal.CallbackOutcome{State: journal.CallbackSent, At: time.Now()}
+		if resp != nil {
+			o.MsgCode, o.MsgInfo, o.RequestID = resp.MsgCode, resp.MsgInfo, resp.RequestID
+		}
+		if err != nil {
+			o.State = journal.CallbackFailed
+			if class, _ := top.Classify(err); class == top.Reject || isBusiness(err) {
+				o.State = journal.CallbackRejected
+			}
+			o.ErrorCode, o.ErrorMsg = platformCode(err)
+			if o.RequestID == "" {
+				o.RequestID = requestID(err)
+			}
+		}
+		if ferr := r.journal.FinishCallback(jctx, r.runID, key, attempt, o); ferr != nil {
+			return &journalError{ferr}
+		}
+		return err
+	})
+	res.attempted = res.log.attempts > 0
+	switch {
+	case err == nil:
+		res.kind = recDone
+	case errors.Is(err, errStopped):
+		return recordResult{kind: recNotAttempted}
+	default:
+		res.code, res.msg = platformCode(err)
+		res.requestID = requestID(err)
+		e := &Exception{PlatformCode: res.code, PlatformMsg: res.msg}
+		if class, _ := top.Classify(err); isBusiness(err) || class == top.Reject {
+			res.kind, e.Code = recRejected, CallbackRejected
+			e.Message = "平台拒绝了清关回传：" + res.msg
+		} else {
+			res.kind, e.Code = recError, CallbackError
+			e.Message = fmt.Sprintf("清关回传失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
+		}
+		res.exception = e
+	}
+	return res
+}
+
+// stopReasonCN says in Chinese why the run stopped, for the exceptions of
+// the records it did not reach.
+func (r *runner) stopReasonCN() string {
+	var fe *FatalError
+	switch err := r.eng.stopCause(); {
+	case errors.As(err, &fe):
+		return "致命错误：" + fe.Advice
+	case err != nil:
+		return "收到中断信号"
+	}
+	return "运行停止"
+}
+
+// today is the run's date in UTC+8, against which ID expiry is checked.
+func today(now time.Time) cst.Date { return cst.DateOf(now) }
