@@ -256,6 +256,9 @@ type request struct {
 	at time.Time // arrival on the gateway's clock
 }
 
+// ServeHTTP answers a call on Path, by GET or POST, as the package
+// documentation describes; other paths answer 404 and other HTTP methods
+// 405, and a body that cannot be parsed 400, none of them counted.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.URL.Path != Path {
