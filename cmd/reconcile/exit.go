@@ -4,15 +4,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+
+	"github.com/crossborder/reconcile/internal/batch"
 )
 
 // Exit statuses, as documented in "reconcile help" and DESIGN.md.
 const (
-	exitOK          = 0   // completed
-	exitFailure     = 1   // could not complete
-	exitUsage       = 2   // usage or configuration error
-	exitExceptions  = 3   // completed with exceptions under --fail-on-exceptions
-	exitInterrupted = 130 // SIGINT or SIGTERM
+	exitOK          = batch.ExitOK          // completed
+	exitFailure     = batch.ExitFailure     // could not complete
+	exitUsage       = batch.ExitUsage       // usage or configuration error
+	exitExceptions  = batch.ExitExceptions  // completed with exceptions under --fail-on-exceptions
+	exitInterrupted = batch.ExitInterrupted // SIGINT or SIGTERM
 )
 
 // usageError is a mistake in the command line or the configuration.
@@ -35,12 +37,13 @@ func exitCode(err error) int {
 	case errors.As(err, &ue):
 		return exitUsage
 	default:
-		return exitFailure
+		// The statuses of a run (1, 3, 130) are decided by the job.
+		return batch.ExitStatus(err)
 	}
 }
 
-// report prints err, if any, and returns the exit status for it.
-func report(io *stdio, name string, err error) int {
+// reportErr prints err, if any, and returns the exit status for it.
+func reportErr(io *stdio, name string, err error) int {
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(io.err, "reconcile %s: %v\n", name, err)

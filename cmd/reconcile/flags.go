@@ -11,12 +11,15 @@ import (
 // newFlagSet returns a flag set for a sub-command whose --help prints help
 // (to standard output, exit status 0) and whose parse errors are usage
 // errors (exit status 2).
-func newFlagSet(name string) *flag.FlagSet {
+func newFlagSet(name string) *flagSet {
 	fs := flag.NewFlagSet("reconcile "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	return fs
 }
+
+// flagSet is the standard library's flag set.
+type flagSet = flag.FlagSet
 
 // parseFlags parses args into fs. On --help it prints help to io.out and
 // returns flag.ErrHelp; a parse error becomes a usage error.

@@ -48,8 +48,9 @@ type command struct {
 // commands lists the sub-commands in the order "reconcile help" shows them.
 func commands() []command {
 	return []command{
-		{"version", "print the version and exit", cmdVersion},
+		{"run", "run the reconciliation once over a date window", cmdRun},
 		{"sandbox", "serve a local TOP gateway for demos and tests", cmdSandbox},
+		{"version", "print the version and exit", cmdVersion},
 	}
 }
 
@@ -94,7 +95,7 @@ func Main(ctx context.Context, args []string, io *stdio) int {
 	for _, c := range commands() {
 		if c.name == name {
 			err := c.run(ctx, args[1:], io)
-			return report(io, name, err)
+			return reportErr(io, name, err)
 		}
 	}
 	fmt.Fprintf(io.err, "reconcile: unknown command %q\n\n%s", name, usageText())

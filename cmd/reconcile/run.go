@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/report"
+	"github.com/crossborder/reconcile/internal/top"
+)
+
+const runHelp = `Usage: reconcile run [flags]
+
+Run the reconciliation once over a date window: read the order, payment and
+clearance exports, check them, declare each eligible WeChat payment to
+customs (tmall.hk.clearance.declare.wechat), send each pending clearance
+callback (tmall.hk.clearance.info.send), and write the exception workbook and
+a JSON summary. The journal (--state) remembers every outcome, so rerunning a
+window is safe: accepted declarations and sent callbacks are never repeated.
+
+Inputs (each a file, a directory of CSV/XLSX files, or a glob; repeatable):
+  --orders PATH            Tmall order exports
+  --payments PATH          WeChat Pay trade bills or payment exports
+  --clearance PATH         clearance results to send back to Tmall
+
+Window (inclusive calendar days in UTC+8; default: yesterday):
+  --date D                 one day, YYYY-MM-DD
+  --from D --to D          several days, e.g. --from 2026-11-01 --to 2026-11-07
+
+Outputs:
+  --report PATH            the workbook; a directory gets
+                           reconcile_<from>_<to>.xlsx inside (default ".")
+  --summary-json PATH      also write a JSON summary (counts per exception
+                           code, declared, skipped, callbacks, exit status)
+  --state PATH             the journal, a SQLite file (default reconcile.db
+                           in the workbook's directory)
+
+Platform:
+  --gateway URL            TOP gateway (default ` + top.ProductionURL + `)
+  --app-key KEY            app key (default $TOP_APP_KEY)
+  --secret-file FILE       read the app secret from FILE (else $TOP_APP_SECRET);
+                           the secret is never a flag value
+  --session-file FILE      read the seller's session key from FILE (else
+                           $TOP_SESSION)
+  --sign-method M          md5, hmac or hmac-sha256 (default hmac-sha256)
+  --concurrency N          calls in flight at once (default 8)
+  --qps R                  calls per second, all calls together (default 20)
+
+Checks:
+  --customs CODE           customs code for orders whose export has none,
+                           e.g. --customs NINGBO
+  --check-materials        check each order's clearance materials (ID number,
+                           expiry, name) before declaring it
+  --dry-run                read, check and write the workbook and summary;
+                           call nothing and leave the journal untouched
+
+Behaviour:
+  --fail-on-exceptions     exit 3 when the run completed with exceptions
+  --log-format F           text or json (default text), on standard error
+  --quiet                  log warnings and errors only
+
+Example:
+  TOP_APP_KEY=12345678 TOP_APP_SECRET=… TOP_SESSION=… \
+  reconcile run --date 2026-11-20 --orders exports/orders --payments exports/wechat \
+    --clearance exports/clearance --customs NINGBO --report out/
+
+Exit status:
+  0    the run completed (with or without exceptions)
+  1    it could not complete: unreadable input, a fatal gateway error (bad
+       signature, expired session, missing permission, daily quota), an
+       unreachable gateway, a locked journal
+  2    usage or configuration error
+  3    completed with exceptions, under --fail-on-exceptions
+  130  interrupted by SIGINT or SIGTERM (calls in flight finished, the
+       journal and the workbook written)
+`
+
+// runOptions are the settings of "reconcile run".
+type runOptions struct {
+	orders, payments, clearance stringList
+	date, from, to              string
+	report, summaryJSON, state  string
+	gateway, appKey, signMethod string
+	secretFile, sessionFile     string
+	customs                     string
+	concurrency                 int
+	qps                         float64
+	checkMaterials, dryRun      bool
+	failOnExceptions            bool
+	logFormat                   string
+	quiet                       bool
+}
+
+func (o *runOptions) flags(name string) *flagSet {
+	fs := newFlagSet(name)
+	fs.Var(&o.orders, "orders", "")
+	fs.Var(&o.payments, "payments", "")
+	fs.Var(&o.clearance, "clearance", "")
+	fs.StringVar(&o.date, "date", "", "")
+	fs.StringVar(&o.from, "from", "", "")
+	fs.StringVar(&o.to, "to", "", "")
+	fs.StringVar(&o.report, "report", ".", "")
+	fs.StringVar(&o.summaryJSON, "summary-json", "", "")
+	fs.StringVar(&o.state, "state", "", "")
+	fs.StringVar(&o.gateway, "gateway", top.ProductionURL, "")
+	fs.StringVar(&o.appKey, "app-key", "", "")
+	fs.StringVar(&o.secretFile, "secret-file", "", "")
+	fs.StringVar(&o.sessionFile, "session-file", "", "")
+	fs.StringVar(&o.signMethod, "sign-method", string(top.SignHMACSHA256), "")
+	fs.StringVar(&o.customs, "customs", "", "")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "")
+	fs.Float64Var(&o.qps, "qps", 20, "")
+	fs.BoolVar(&o.checkMaterials, "check-materials", false, "")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.BoolVar(&o.failOnExceptions, "fail-on-exceptions", false, "")
+	fs.StringVar(&o.logFormat, "log-format", "text", "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	return fs
+}
+
+func cmdRun(ctx context.Context, args []string, io *stdio) error {
+	var opts runOptions
+	fs := opts.flags("run")
+	if err := parseFlags(fs, args, runHelp, io); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q: inputs are given with --orders, --payments and --clearance", fs.Arg(0))
+	}
+	return runRun(ctx, &opts, io)
+}
+
+// runRun validates the options, wires the job and runs it.
+func runRun(ctx context.Context, opts *runOptions, io *stdio) error {
+	logger, err := newLogger(io.err, opts.logFormat, opts.quiet)
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.config(time.Now())
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
+	if isTerminal(io.err) && !opts.quiet {
+		cfg.Progress = io.err
+	}
+
+	deps := batch.Deps{Report: &report.Writer{}}
+	if !opts.dryRun {
+		client, err := opts.client(io.getenv)
+		if err != nil {
+			return err
+		}
+		state := opts.state
+		if state == "" {
+			state = filepath.Join(filepath.Dir(cfg.ReportPath), "reconcile.db")
+		}
+		j, err := journal.Open(ctx, state)
+		if err != nil {
+			return err
+		}
+		defer j.Close()
+		deps.Platform, deps.Journal = client, j
+		cfg.Settings["state"] = state
+	}
+
+	res, err := batch.Run(ctx, cfg, deps)
+	printRunSummary(io, res, cfg.ReportPath)
+	return err
+}
+
+// config turns the options into the job's configuration.
+func (o *runOptions) config(now time.Time) (batch.Config, error) {
+	win, err := batch.ParseWindow(o.date, o.from, o.to, now)
+	if err != nil {
+		return batch.Config{}, &usageError{err}
+	}
+	if len(o.orders)+len(o.payments)+len(o.clearance) == 0 {
+		return batch.Config{}, usageErrorf("no exports: give --orders, --payments and/or --clearance")
+	}
+	if o.concurrency < 1 || o.concurrency > 256 {
+		return batch.Config{}, usageErrorf("--concurrency %d: want 1 to 256", o.concurrency)
+	}
+	if o.qps <= 0 || o.qps > 10000 {
+		return batch.Config{}, usageErrorf("--qps %g: want more than 0 and at most 10000", o.qps)
+	}
+	path, err := report.Path(o.report, win)
+	if err != nil {
+		return batch.Config{}, &usageError{err}
+	}
+	if err := report.CheckOverwrite(path, win); err != nil {
+		return batch.Config{}, &usageError{err}
+	}
+	return batch.Config{
+		Window:           win,
+		Inputs:           batch.Inputs{Orders: o.orders, Payments: o.payments, Clearance: o.clearance},
+		DefaultCustoms:   strings.TrimSpace(o.customs),
+		DryRun:           o.dryRun,
+		CheckMaterials:   o.checkMaterials,
+		FailOnExceptions: o.failOnExceptions,
+		ReportPath:       path,
+		SummaryPath:      o.summaryJSON,
+		Engine:           batch.EngineConfig{Concurrency: o.concurrency, QPS: o.qps},
+		Settings: map[string]any{
+			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,
+			"concurrency": o.concurrency, "qps": o.qps, "check_materials": o.checkMaterials,
+		},
+	}, nil
+}
+
+// client builds the TOP client. The secret and the session come from a
+// file or the environment, never from a flag value.
+func (o *runOptions) client(getenv func(string) string) (*top.Client, error) {
+	appKey := o.appKey
+	if appKey == "" {
+		appKey = getenv("TOP_APP_KEY")
+	}
+	secret, err := credential(o.secretFile, "TOP_APP_SECRET", "--secret-file", getenv)
+	if err != nil {
+		return nil, err
+	}
+	session, err := credential(o.sessionFile, "TOP_SESSION", "--session-file", getenv)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case appKey == "":
+		return nil, usageErrorf("no app key: set --app-key or TOP_APP_KEY (or use --dry-run)")
+	case secret == "":
+		return nil, usageErrorf("no app secret: set TOP_APP_SECRET or --secret-file (or use --dry-run)")
+	case session == "":
+		return nil, usageErrorf("no session key: set TOP_SESSION or --session-file (or use --dry-run)")
+	}
+	m, err := top.ParseSignMethod(o.signMethod)
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("--sign-method: %w", err)}
+	}
+	c, err := top.NewClient(top.WithGateway(o.gateway), top.WithAppKey(appKey), top.WithSecret(secret),
+		top.WithSession(session), top.WithSignMethod(m), top.WithUserAgent("reconcile/"+versionString()))
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return c, nil
+}
+
+// credential reads a secret from file, else from the environment
+// variable env. The error never shows the value.
+func credential(file, env, flagName string, getenv func(string) string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(getenv(env)), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", usageErrorf("%s: %v", flagName, errors.Unwrap(err))
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", usageErrorf("%s: %s is empty", flagName, file)
+	}
+	return v, nil
+}
+
+// printRunSummary prints a few lines on what the run did, for a person at
+// a terminal or in cron mail.
+func printRunSummary(io *stdio, res *batch.Result, path string) {
+	if res == nil {
+		return
+	}
+	c := res.Counts
+	mode := ""
+	if res.DryRun {
+		mode = " (dry run: nothing declared)"
+	}
+	fmt.Fprintf(io.out, "reconcile %s: %s%s\n", res.Window, res.Status, mode)
+	fmt.Fprintf(io.out, "  orders in window %d, eligible %d, declared %d, already declared %d, declaration failures %d, not attempted %d\n",
+		c.OrdersInWindow, c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)
+	fmt.Fprintf(io.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
+		c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
+	var parts []string
+	for _, code := range batch.Codes() {
+		if n := res.ByCode[code]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", code, n))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"none"}
+	}
+	fmt.Fprintf(io.out, "  exceptions: %s\n", strings.Join(parts, ", "))
+	if res.Reason != "" {
+		fmt.Fprintf(io.out, "  reason: %s\n", res.Reason)
+	}
+	if _, err := os.Stat(path); err == nil && !res.EndedAt.IsZero() {
+		fmt.Fprintf(io.out, "  workbook: %s\n", path)
+	}
+}
+
+// newLogger returns the structured logger on w.
+func newLogger(w interface{ Write([]byte) (int, error) }, format string, quiet bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageErrorf("--log-format %q: want text or json", format)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
