@@ -32,6 +32,9 @@ var errEmpty = errors.New("is empty")
 func ParseAmount(s string) (int64, error) { return parseAmount(s) }
 
 func parseAmount[T text](s T) (int64, error) {
+	if v, ok := plainAmount(s); ok {
+		return v, nil
+	}
 	i, n := 0, len(s)
 	for i < n && (s[i] == ' ' || s[i] == '\t') {
 		i++
@@ -129,6 +132,37 @@ func parseAmount[T text](s T) (int64, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+// plainAmount is the fast path for the common form: digits, then
+// optionally a point and one or two digits (1234, 1234.5, 1234.50).
+func plainAmount[T text](s T) (int64, bool) {
+	n := len(s)
+	if n == 0 || n > 16 {
+		return 0, false
+	}
+	var v int64
+	dot := -1
+	for i := 0; i < n; i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*10 + int64(c-'0')
+		case c == '.' && dot < 0 && i > 0:
+			dot = i
+		default:
+			return 0, false
+		}
+	}
+	switch {
+	case dot < 0:
+		return v * 100, true
+	case n-dot == 2:
+		return v * 10, true
+	case n-dot == 3:
+		return v, true
+	}
+	return 0, false
 }
 
 func amountError[T text](s T, what string) error {

@@ -84,11 +84,12 @@ func TestCSVReader(t *testing.T) {
 }
 
 func TestCSVReaderLimit(t *testing.T) {
-	c := newCSVReader(strings.NewReader("a,b,c,d,e\n1,2,3\n\"q\",2,3,4\nx,y\n"))
+	c := newCSVReader(strings.NewReader("a,b,c,d,e\n1,2,3\n\"q\",2,3,\"4,5\",6\nx,y\n\"m\",\"n\",o,\"p\"\"\"\n"))
 	c.limit = 3
 	type rec struct {
 		fields []string
 		n      int
+		all    []string
 	}
 	var got []rec
 	for c.next() {
@@ -97,22 +98,20 @@ func TestCSVReaderLimit(t *testing.T) {
 			r.fields = append(r.fields, string(f))
 		}
 		r.n = c.nfields
-		if len(c.fields) < c.nfields {
-			all := c.allFields()
-			if len(all) != c.nfields {
-				t.Errorf("allFields() has %d fields, want %d", len(all), c.nfields)
-			}
+		for _, f := range c.allFields() {
+			r.all = append(r.all, string(f))
 		}
 		got = append(got, r)
 	}
 	want := []rec{
-		{[]string{"a", "b", "c"}, 5},
-		{[]string{"1", "2", "3"}, 3},
-		{[]string{"q", "2", "3", "4"}, 4}, // quoted lines are split in full
-		{[]string{"x", "y"}, 2},
+		{[]string{"a", "b", "c"}, 5, []string{"a", "b", "c", "d", "e"}},
+		{[]string{"1", "2", "3"}, 3, []string{"1", "2", "3"}},
+		{[]string{"q", "2", "3"}, 5, []string{"q", "2", "3", "4,5", "6"}},
+		{[]string{"x", "y"}, 2, []string{"x", "y"}},
+		{[]string{"m", "n", "o", `p"`}, 4, []string{"m", "n", "o", `p"`}}, // an escaped quote: split in full
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v, want %v", got, want)
+		t.Errorf("got %q,\nwant %q", got, want)
 	}
 }
 
@@ -187,6 +186,24 @@ func FuzzCSVRecords(f *testing.F) {
 		for _, r := range got {
 			if r.line < 1 || r.line > strings.Count(in, "\n")+1 {
 				t.Fatalf("line %d out of range", r.line)
+			}
+		}
+		// With a limit: the same first fields, the same count, and allFields
+		// gives them all.
+		lc := newCSVReaderSize(strings.NewReader(in), 16)
+		lc.backtick, lc.limit = backtick, 2
+		for k := 0; lc.next(); k++ {
+			if k >= len(got) {
+				t.Fatalf("more records with a limit")
+			}
+			full := got[k].fields
+			if lc.nfields != len(full) || len(lc.fields) > len(full) {
+				t.Fatalf("record %d: %d fields (%d split) with a limit, %d without", k, lc.nfields, len(lc.fields), len(full))
+			}
+			for i, f := range lc.allFields() {
+				if string(f) != full[i] {
+					t.Fatalf("record %d field %d: %q with a limit, %q without", k, i, f, full[i])
+				}
 			}
 		}
 		if err != nil || backtick {

@@ -95,6 +95,13 @@ type File struct {
 	decBuf   []byte
 	arena    []byte
 	interned map[string]string
+	// lastIntern is the value each interned column had in the last row:
+	// statuses come in runs, and comparing bytes is cheaper than a hash.
+	lastIntern [4]struct {
+		col int
+		raw []byte
+		s   string
+	}
 
 	// The current row.
 	row     [][]byte
@@ -631,20 +638,32 @@ func (f *File) when(col int) (time.Time, *RowError) {
 	return t, nil
 }
 
-// intern returns the string of b, shared among rows for the few distinct
-// values of columns like the status and the customs code.
+// intern returns the cleaned text of a column like the status or the
+// customs code, which has a few distinct values: one string per value is
+// shared among the rows, found by the field's raw bytes, so that a value
+// seen before is neither decoded nor checked again.
 func (f *File) intern(col int) (string, *RowError) {
-	b, e := f.cell(col)
-	if e != nil || len(b) == 0 {
-		return "", e
+	p := f.m.idx[col]
+	if p < 0 || p >= len(f.row) {
+		return "", nil
 	}
-	if s, ok := f.interned[string(b)]; ok {
-		return s, nil
+	raw := f.row[p]
+	last := &f.lastIntern[col&3]
+	if last.col == col && string(last.raw) == string(raw) {
+		return last.s, nil
 	}
-	s := string(b)
-	if len(f.interned) < 1024 && len(s) <= 64 {
-		f.interned[s] = s
+	s, ok := f.interned[string(raw)]
+	if !ok {
+		b, e := f.cell(col)
+		if e != nil {
+			return "", e
+		}
+		s = string(b)
+		if len(f.interned) < 1024 && len(raw) <= 64 {
+			f.interned[string(raw)] = s
+		}
 	}
+	last.col, last.raw, last.s = col, append(last.raw[:0], raw...), s
 	return s, nil
 }
 

@@ -34,6 +34,11 @@ func parseTime[T text](s T) (time.Time, error) {
 	if i == n {
 		return time.Time{}, nil
 	}
+	if n-i == 19 {
+		if t, ok := parseTime19(s[i:n]); ok {
+			return t, nil
+		}
+	}
 	p := timeParser[T]{s: s, i: i, n: n}
 	y, ok := p.num(4, 4)
 	if !ok {
@@ -93,6 +98,46 @@ func parseTime[T text](s T) (time.Time, error) {
 		return time.Time{}, timeError(s[i:n], "second "+strconv.Itoa(sec))
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, cst.Zone), nil
+}
+
+// parseTime19 is the fast path for the commonest form, 2006-01-02
+// 15:04:05 (or with slashes), valid and not all zero; anything else goes
+// the general way.
+func parseTime19[T text](s T) (time.Time, bool) {
+	sep := s[4]
+	if (sep != '-' && sep != '/') || s[7] != sep || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	var v [14]int
+	k := 0
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return time.Time{}, false
+		}
+		v[k] = int(c - '0')
+		k++
+	}
+	y := v[0]*1000 + v[1]*100 + v[2]*10 + v[3]
+	mo, d := v[4]*10+v[5], v[6]*10+v[7]
+	h, mi, sec := v[8]*10+v[9], v[10]*10+v[11], v[12]*10+v[13]
+	if y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	// Days since 1970-01-01 of the civil date (H. Hinnant's algorithm),
+	// cheaper than time.Date's normalisation.
+	yy := y
+	if mo <= 2 {
+		yy--
+	}
+	era := yy / 400 // y >= 1, so yy >= 0
+	yoe := yy - era*400
+	mp := (mo + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	unix := days*86400 + int64(h*3600+mi*60+sec) - 8*3600
+	return time.Unix(unix, 0).In(cst.Zone), true
 }
 
 type timeParser[T text] struct {

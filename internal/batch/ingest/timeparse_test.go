@@ -148,3 +148,30 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+// TestParseTime19 checks the fast path against time.ParseInLocation over
+// a wide range of dates, leap years and century years included.
+func TestParseTime19(t *testing.T) {
+	start := time.Date(1, 1, 1, 0, 0, 0, 0, cst.Zone)
+	for d := 0; d < 3_652_000; d += 997 { // to the year 9999
+		want := start.AddDate(0, 0, d).Add(time.Duration(d%86400) * time.Second)
+		for _, layout := range []string{"2006-01-02 15:04:05", "2006/01/02 15:04:05"} {
+			s := want.Format(layout)
+			got, ok := parseTime19(s)
+			if !ok || !got.Equal(want) || got.Location() != cst.Zone {
+				t.Fatalf("parseTime19(%q) = %v, %v; want %v", s, got, ok, want)
+			}
+		}
+	}
+	for _, s := range []string{"2024-02-29 23:59:59", "2000-02-29 00:00:00", "1900-03-01 12:00:00", "9999-12-31 23:59:59"} {
+		want, _ := time.ParseInLocation("2006-01-02 15:04:05", s, cst.Zone)
+		if got, ok := parseTime19(s); !ok || !got.Equal(want) {
+			t.Errorf("parseTime19(%q) = %v, %v; want %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"2023-02-29 00:00:00", "1900-02-29 00:00:00", "0000-00-00 00:00:00", "2026-11-20T19:48:33", "2026-11-20 19:48:3x"} {
+		if got, ok := parseTime19(s); ok {
+			t.Errorf("parseTime19(%q) = %v, want refused", s, got)
+		}
+	}
+}
