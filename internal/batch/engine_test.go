@@ -504,3 +504,64 @@ func BenchmarkDeclareThroughput(b *testing.B) {
 		srv.Close()
 	}
 }
+
+func TestDailyQuotaEndsTheRun(t *testing.T) {
+	e := newEnv(t, sandbox.Config{DailyQuota: 5}, testOrders(40))
+	res, err := e.run(t, context.Background(), fastEngine, nil)
+	var fe *FatalError
+	if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure || !strings.Contains(fe.Advice, "daily call quota") {
+		t.Fatalf("err = %v, want the daily quota's fatal error (exit 1)", err)
+	}
+	if res.Counts.Declared > 5 || res.Counts.NotDeclared == 0 {
+		t.Errorf("declared %d, not attempted %d; want at most the 5 the quota allows, and the rest left", res.Counts.Declared, res.Counts.NotDeclared)
+	}
+	if calls := sumMap(e.gw.Counters().Requests); calls > 5+fastEngine.Concurrency {
+		t.Errorf("%d calls, want at most the quota and the calls in flight", calls)
+	}
+	assertAccounting(t, res)
+}
+
+func TestMaterialsCheckThroughTheEngine(t *testing.T) {
+	id := func(i int) string { return fmt.Sprint(5118609024991000000 + i) }
+	overrides := map[string]sandbox.Materials{
+		id(1): {Name: "张三", ID: "11010519491231002X", Expiry: "20200101"},      // expired
+		id(2): {Missing: true, ErrCode: "CERTIFY_NOT_FOUND", ErrMsg: "未找到清关材料"}, // none on the platform
+		id(3): {Name: "张三", ID: "110105194912310021", Expiry: sandbox.Permanent}, // bad check character
+		id(4): {Name: "张三", ID: "11010519491231002X", Expiry: sandbox.Permanent}, // fine
+	}
+	e := newEnv(t, sandbox.Config{Materials: overrides}, testOrders(6))
+	res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine, CheckMaterials: true},
+		Deps{Platform: e.client, Journal: e.journal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"MATERIALS_INVALID " + id(1), "MATERIALS_INVALID " + id(2), "MATERIALS_INVALID " + id(3)}
+	var got []string
+	for _, x := range res.Exceptions {
+		if x.Code == MaterialsInvalid {
+			got = append(got, fmt.Sprintf("%s %s", x.Code, x.OrderID))
+			if strings.Contains(x.Message, "11010519491231002X") || strings.Contains(x.Message, "张三") {
+				t.Errorf("message shows personal data: %s", x.Message)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("materials exceptions = %q, want %q", got, want)
+	}
+	if res.Counts.Eligible != 3 || res.Counts.Declared != 3 {
+		t.Errorf("eligible %d, declared %d; want 3 and 3 (the invalid ones leave the eligible orders)", res.Counts.Eligible, res.Counts.Declared)
+	}
+	for _, i := range []int{1, 2, 3} {
+		if _, ok := e.gw.Declaration(id(i)); ok {
+			t.Errorf("order %s was declared despite invalid materials", id(i))
+		}
+	}
+	if c := e.gw.Counters(); c.Materials.Served+c.Materials.Missing != 6 {
+		t.Errorf("materials calls: %+v, want 6", c.Materials)
+	}
+	assertAccounting(t, res)
+	msg := firstException(res, MaterialsInvalid).Message
+	if !strings.Contains(msg, "1101**********002X 已于 2020-01-01 过期") {
+		t.Errorf("expired message = %q", msg)
+	}
+}
