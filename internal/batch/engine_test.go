@@ -524,8 +524,8 @@ func TestDailyQuotaEndsTheRun(t *testing.T) {
 func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 	id := func(i int) string { return fmt.Sprint(5118609024991000000 + i) }
 	overrides := map[string]sandbox.Materials{
-		id(1): {Name: "张三", ID: "11010519491231002X", Expiry: "20200101"},      // expired
-		id(2): {Missing: true, ErrCode: "CERTIFY_NOT_FOUND", ErrMsg: "未找到清关材料"}, // none on the platform
+		id(1): {Name: "张三", ID: "11010519491231002X", Expiry: "20200101"},        // expired
+		id(2): {Missing: true, ErrCode: "CERTIFY_NOT_FOUND", ErrMsg: "未找到清关材料"},  // none on the platform
 		id(3): {Name: "张三", ID: "110105194912310021", Expiry: sandbox.Permanent}, // bad check character
 		id(4): {Name: "张三", ID: "11010519491231002X", Expiry: sandbox.Permanent}, // fine
 	}
@@ -563,5 +563,27 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 	msg := firstException(res, MaterialsInvalid).Message
 	if !strings.Contains(msg, "1101**********002X 已于 2020-01-01 过期") {
 		t.Errorf("expired message = %q", msg)
+	}
+}
+
+// panickyReport is a workbook writer with a bug.
+type panickyReport struct{}
+
+func (panickyReport) Write(context.Context, string, *Result) error { panic("a bug in the workbook writer") }
+
+func TestAPanicIsAFailedRunNotACrash(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, testOrders(3))
+	res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
+		ReportPath: filepath.Join(t.TempDir(), "r.xlsx")}, Deps{Platform: e.client, Journal: e.journal, Report: panickyReport{}})
+	var pe *PanicError
+	if !errors.As(err, &pe) || ExitStatus(err) != ExitFailure || res.Status != StatusFailed {
+		t.Fatalf("err = %v, status %s; want a *PanicError, failed, exit 1", err, res.Status)
+	}
+	runs, _ := e.journal.Runs(context.Background(), 1)
+	if len(runs) != 1 || runs[0].Status != journal.RunFailed || !strings.Contains(runs[0].Error, "panic") {
+		t.Errorf("journal run = %+v, want failed with the panic", runs)
+	}
+	if res.Counts.Declared != 3 {
+		t.Errorf("declared %d, want 3: the panic came after the work", res.Counts.Declared)
 	}
 }

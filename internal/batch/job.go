@@ -91,6 +91,7 @@ type runner struct {
 	eng      *engine
 	progress *progress
 	today    cst.Date
+	finished bool // finish has begun: a panic after it is not finished again
 }
 
 // Run runs the job once: read the exports, check them, and unless it is a
@@ -104,7 +105,7 @@ type runner struct {
 // *FatalError when the gateway refused the run, a *journal.LockedError
 // when another run holds the journal, or the error that made an input
 // unreadable. ExitStatus maps it to the process's exit status.
-func Run(ctx context.Context, cfg Config, deps Deps) (*Result, error) {
+func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -114,8 +115,14 @@ func Run(ctx context.Context, cfg Config, deps Deps) (*Result, error) {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
-	res := &Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[Code]int{}}
+	res = &Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[Code]int{}}
 	r := &runner{cfg: cfg, log: cfg.Logger, journal: deps.Journal, today: today(cfg.Now())}
+	defer func() {
+		if perr := recovered(recover()); perr != nil && !r.finished {
+			r.log.Error("the run panicked", "panic", perr.(*PanicError).Value, "stack", string(perr.(*PanicError).Stack))
+			res, err = r.finish(ctx, res, deps, perr)
+		}
+	}()
 	if !cfg.DryRun && (deps.Platform == nil || deps.Journal == nil) {
 		return r.finish(ctx, res, deps, errors.New("a run that calls the platform needs a platform client and a journal"))
 	}
@@ -202,6 +209,7 @@ func (r *runner) act(ctx context.Context, platform Platform, p *plan, out *phase
 // reason, the exceptions sorted and counted, the workbook, the journal's
 // record of the run and the summary. It returns the run's error.
 func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr error) (*Result, error) {
+	r.finished = true
 	res.EndedAt = r.cfg.Now()
 	switch {
 	case runErr == nil:
@@ -229,7 +237,7 @@ func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr erro
 	report := ""
 	var locked *journal.LockedError
 	if deps.Report != nil && r.cfg.ReportPath != "" && !errors.As(runErr, &locked) {
-		if err := deps.Report.Write(wctx, r.cfg.ReportPath, res); err != nil {
+		if err := writeReport(wctx, deps.Report, r.cfg.ReportPath, res); err != nil {
 			r.log.Error("the workbook could not be written", "path", r.cfg.ReportPath, "err", err)
 			if runErr == nil || errors.Is(runErr, ErrExceptions) {
 				runErr = fmt.Errorf("writing the workbook: %w", err)
@@ -267,4 +275,14 @@ func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr erro
 		"declared", res.Counts.Declared, "already", res.Counts.AlreadyDeclared, "callbacks_sent", res.Counts.CallbacksSent,
 		"exceptions", len(res.Exceptions), "duration", res.EndedAt.Sub(res.StartedAt).Round(time.Millisecond))
 	return res, runErr
+}
+
+// writeReport writes the workbook; a panic in the writer is an error.
+func writeReport(ctx context.Context, w ReportWriter, path string, res *Result) (err error) {
+	defer func() {
+		if perr := recovered(recover()); perr != nil {
+			err = perr
+		}
+	}()
+	return w.Write(ctx, path, res)
 }

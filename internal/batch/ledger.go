@@ -127,7 +127,16 @@ type kindLoad struct {
 	exceptions []Exception
 }
 
-func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string, read func(*ingest.File, uint32, *kindLoad)) error {
+func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string, read func(*ingest.File, uint32, *kindLoad)) (err error) {
+	defer func() {
+		if perr := recovered(recover()); perr != nil {
+			name := "?"
+			if len(k.files) > 0 {
+				name = k.files[len(k.files)-1]
+			}
+			err = fmt.Errorf("reading %s: %w", name, perr)
+		}
+	}()
 	if len(patterns) == 0 {
 		return nil
 	}

@@ -101,6 +101,7 @@ func (r *runner) declareAll(calls context.Context, cands []candidate, out *phase
 				continue
 			}
 			g.Go(func() error {
+				defer r.recoverRecord(&results[idx], "declaring order "+it.req.OrderID)
 				results[idx] = r.declareOne(calls, it)
 				prog.add(results[idx].kind)
 				return nil
@@ -362,6 +363,7 @@ func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out 
 				continue
 			}
 			g.Go(func() error {
+				defer r.recoverRecord(&results[idx], "sending the callback "+c.Idempotent)
 				results[idx] = r.sendOne(calls, c)
 				prog.add(results[idx].kind)
 				return nil
@@ -479,3 +481,16 @@ func (r *runner) stopReasonCN() string {
 
 // today is the run's date in UTC+8, against which ID expiry is checked.
 func today(now time.Time) cst.Date { return cst.DateOf(now) }
+
+// recoverRecord turns a panic while working on one record into that
+// record's failure, so that one bad record cannot end the process.
+func (r *runner) recoverRecord(res *recordResult, what string) {
+	perr := recovered(recover())
+	if perr == nil {
+		return
+	}
+	pe := perr.(*PanicError)
+	r.log.Error("panic while "+what, "panic", pe.Value, "stack", string(pe.Stack))
+	*res = recordResult{kind: recError, code: "internal", msg: perr.Error(),
+		exception: &Exception{Code: DeclareError, Message: "内部错误（" + perr.Error() + "），下次运行会重试"}}
+}
