@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/batch/ingest"
+	"github.com/crossborder/reconcile/internal/cst"
+)
+
+const inspectHelp = `Usage: reconcile inspect --kind orders|payments|clearance [flags] PATH...
+
+Show what the job reads from exports: for each file, the detected format,
+encoding and layout, which column is read for what, then every row that
+cannot be read (file:line: column: reason) and the counts of records and
+errors. A PATH is a file, a directory (every .csv and .xlsx inside, not
+recursive) or a glob; flags come before the paths.
+
+With --json it prints instead one JSON object per line, for each record and
+each row error, in the order read (amounts in fen, times in RFC 3339 with
++08:00, "" when absent):
+  {"kind":"order","order_id":…,"product_fee":…,"transport_fee":…,"order_fee":…,
+   "customs":…,"paid_at":…,"status":…,"source":"file:line"}
+  {"kind":"payment","transaction_id":…,"order_id":…,"amount":…,"status":…,
+   "refund_amount":…,"paid_at":…,"source":…}
+  {"kind":"clearance","order_id":…,"idempotent":…,"clearance_status":…,
+   "clearance_result_code":…,"clearance_port_no":…,"clearance_time":…,
+   "customs_pass_no":…,"customs_return_receipt":…,"source":…}
+  {"kind":"error","source":…,"column":…,"message":…}
+A file that cannot be read is reported on standard error.
+
+Flags:
+  --kind KIND     what the files hold: orders, payments or clearance (required)
+  --json          print records and row errors as JSON lines
+  --sheet NAME    the worksheet of XLSX files to read (default: the first)
+
+Example:
+  reconcile inspect --kind payments exports/wechat/
+  reconcile inspect --kind orders --json 'exports/orders-*.csv' | jq .
+
+Exit status:
+  0  every file could be read (row errors included)
+  1  a file could not be read at all (the others are still shown)
+  2  usage error: no --kind, an unknown kind, no PATH
+`
+
+// inspectOptions are the flags and arguments of "reconcile inspect".
+type inspectOptions struct {
+	kind  string
+	json  bool
+	sheet string
+	paths []string
+}
+
+func cmdInspect(ctx context.Context, args []string, io *stdio) error {
+	var o inspectOptions
+	fs := newFlagSet("inspect")
+	fs.StringVar(&o.kind, "kind", "", "")
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.StringVar(&o.sheet, "sheet", "", "")
+	if err := parseFlags(fs, args, inspectHelp, io); err != nil {
+		return err
+	}
+	if o.kind == "" {
+		return usageErrorf("--kind is required: orders, payments or clearance")
+	}
+	if fs.NArg() == 0 {
+		return usageErrorf("no PATH: give the files to read (a file, a directory or a glob)")
+	}
+	o.paths = fs.Args()
+	return runInspect(ctx, o, io)
+}
+
+// runInspect shows every file the paths name; a file that cannot be read
+// is reported and the others are still shown.
+func runInspect(ctx context.Context, o inspectOptions, io *stdio) error {
+	kind, err := ingest.ParseKind(o.kind)
+	if err != nil {
+		return usageErrorf("--kind: %v", err)
+	}
+	var opts []ingest.Option
+	if o.sheet != "" {
+		opts = append(opts, ingest.WithSheet(o.sheet))
+	}
+	out := bufio.NewWriterSize(io.out, 64<<10)
+	defer out.Flush()
+	failed, total := 0, 0
+	seen := make(map[string]bool)
+	fail := func(err error) {
+		out.Flush()
+		fmt.Fprintf(io.err, "reconcile inspect: %v\n", err)
+		failed++
+	}
+	for _, pattern := range o.paths {
+		files, err := ingest.Expand([]string{pattern})
+		if err != nil {
+			total++
+			fail(err)
+			continue
+		}
+		for _, path := range files {
+			if key := filepath.Clean(path); seen[key] {
+				continue
+			} else {
+				seen[key] = true
+			}
+			total++
+			err := inspectFile(ctx, out, path, kind, o.json, opts)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				fail(err)
+			}
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d inputs could not be read", failed, total)
+	}
+	return nil
+}
+
+// inspectFile shows one file. The error is a structural one: the file
+// could not be read, or not to its end.
+func inspectFile(ctx context.Context, out *bufio.Writer, path string, kind ingest.Kind, asJSON bool, opts []ingest.Option) error {
+	f, err := ingest.Open(path, kind, opts...)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	p := &inspectPrinter{out: out, json: asJSON}
+	if asJSON {
+		p.enc = json.NewEncoder(out)
+		p.enc.SetEscapeHTML(false)
+	}
+	opened := f.Info()
+	if !asJSON {
+		printHeader(out, opened)
+	}
+	n := 0
+	step := func(e *ingest.RowError) bool {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return false
+		}
+		if e != nil {
+			p.rowError(e)
+		}
+		return p.err == nil
+	}
+	switch kind {
+	case ingest.Orders:
+		for o, e := range f.Orders() {
+			if e == nil && asJSON {
+				p.emit(orderLine{"order", o.OrderID, o.ProductFee, o.TransportFee, o.OrderFee, o.Customs, rfc3339(o.PaidAt), o.Status, o.Source.String()})
+			}
+			if !step(e) {
+				break
+			}
+		}
+	case ingest.Payments:
+		for r, e := range f.Payments() {
+			if e == nil && asJSON {
+				p.emit(paymentLine{"payment", r.TransactionID, r.OrderID, r.Amount, r.Status.String(), r.RefundAmount, rfc3339(r.PaidAt), r.Source.String()})
+			}
+			if !step(e) {
+				break
+			}
+		}
+	case ingest.Clearances:
+		for c, e := range f.Clearances() {
+			if e == nil && asJSON {
+				p.emit(clearanceLine{"clearance", c.OrderID, c.Idempotent, c.ClearanceStatus, c.ResultCode, c.PortNo,
+					rfc3339(c.ClearanceTime), c.CustomsPassNo, c.CustomsReturnReceipt, c.Source.String()})
+			}
+			if !step(e) {
+				break
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p.err != nil {
+		return fmt.Errorf("write: %w", p.err)
+	}
+	if !asJSON {
+		printCounts(out, opened, f.Info())
+	}
+	return f.Err()
+}
+
+// The JSON lines of --json, fields in the documented order.
+type (
+	orderLine struct {
+		Kind         string `json:"kind"`
+		OrderID      string `json:"order_id"`
+		ProductFee   int64  `json:"product_fee"`
+		TransportFee int64  `json:"transport_fee"`
+		OrderFee     int64  `json:"order_fee"`
+		Customs      string `json:"customs"`
+		PaidAt       string `json:"paid_at"`
+		Status       string `json:"status"`
+		Source       string `json:"source"`
+	}
+	paymentLine struct {
+		Kind          string `json:"kind"`
+		TransactionID string `json:"transaction_id"`
+		OrderID       string `json:"order_id"`
+		Amount        int64  `json:"amount"`
+		Status        string `json:"status"`
+		RefundAmount  int64  `json:"refund_amount"`
+		PaidAt        string `json:"paid_at"`
+		Source        string `json:"source"`
+	}
+	clearanceLine struct {
+		Kind                 string `json:"kind"`
+		OrderID              string `json:"order_id"`
+		Idempotent           string `json:"idempotent"`
+		ClearanceStatus      int    `json:"clearance_status"`
+		ResultCode           string `json:"clearance_result_code"`
+		PortNo               string `json:"clearance_port_no"`
+		ClearanceTime        string `json:"clearance_time"`
+		CustomsPassNo        string `json:"customs_pass_no"`
+		CustomsReturnReceipt string `json:"customs_return_receipt"`
+		Source               string `json:"source"`
+	}
+	errorLine struct {
+		Kind    string `json:"kind"`
+		Source  string `json:"source"`
+		Column  string `json:"column"`
+		Message string `json:"message"`
+	}
+)
+
+// rfc3339 formats t in UTC+8, "" for the zero time.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(cst.Zone).Format(time.RFC3339)
+}
+
+// inspectPrinter writes records and row errors as text or JSON lines and
+// keeps the first write error.
+type inspectPrinter struct {
+	out  *bufio.Writer
+	enc  *json.Encoder
+	json bool
+	err  error
+}
+
+func (p *inspectPrinter) emit(v any) {
+	if p.err == nil {
+		p.err = p.enc.Encode(v)
+	}
+}
+
+func (p *inspectPrinter) rowError(e *ingest.RowError) {
+	if p.json {
+		p.emit(errorLine{"error", e.Source.String(), e.Column, e.Message})
+		return
+	}
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.out, "  %s\n", e.Error())
+	}
+}
+
+func printHeader(w io.Writer, info ingest.Info) {
+	fmt.Fprintf(w, "%s\n", info.Path)
+	format := info.Format
+	switch {
+	case info.Encoding != "":
+		format += ", " + info.Encoding
+	case info.Sheet != "":
+		format += ", sheet " + info.Sheet
+	}
+	fmt.Fprintf(w, "  format    %s\n", format)
+	fmt.Fprintf(w, "  variant   %s\n", info.Variant)
+	for i, c := range info.Columns {
+		label := "columns"
+		if i > 0 {
+			label = ""
+		}
+		fmt.Fprintf(w, "  %-9s %-22s ← %s (column %d)\n", label, c.Canonical, c.Header, c.Index+1)
+	}
+}
+
+func printCounts(w io.Writer, opened, info ingest.Info) {
+	if info.Encoding != opened.Encoding {
+		// A file that is ASCII for its first 64 KiB has its encoding
+		// decided by the first line that is not.
+		fmt.Fprintf(w, "  encoding  %s (decided further on)\n", info.Encoding)
+	}
+	if s := info.Summary; s != nil {
+		fmt.Fprintf(w, "  summary   %d trades, settlement %s, refunds %s (line %d)\n",
+			s.Trades, ingest.FormatAmount(s.SettlementTotal), ingest.FormatAmount(s.RefundTotal), s.Source.Line)
+	}
+	fmt.Fprintf(w, "  records   %d\n", info.Records)
+	fmt.Fprintf(w, "  errors    %d\n", info.Errors)
+}
