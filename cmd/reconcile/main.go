@@ -49,6 +49,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the reconciliation once over a date window", cmdRun},
+		{"inspect", "show what the job reads from export files", cmdInspect},
 		{"sandbox", "serve a local TOP gateway for demos and tests", cmdSandbox},
 		{"version", "print the version and exit", cmdVersion},
 	}
