@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -713,5 +712,3 @@ func TestKinds(t *testing.T) {
 		t.Error("Open with a bad kind succeeded")
 	}
 }
-
-var _ = errors.New
