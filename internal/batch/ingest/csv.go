@@ -60,8 +60,7 @@ type csvReader struct {
 	pos     []int // field bounds relative to r: start0, end0, start1, ...
 	fields  [][]byte
 	nfields int
-	quoted  bool // the current record went through the quoted path
-	end     int  // end of the current line (without its break), relative to r
+	end     int // end of the current line (without its break), relative to r
 }
 
 func newCSVReader(src io.Reader) *csvReader { return newCSVReaderSize(src, csvBufSize) }
@@ -183,7 +182,6 @@ func (c *csvReader) next() bool {
 		}
 		line := c.buf[c.r : c.r+end]
 		c.end = end
-		c.quoted = false
 		switch {
 		case c.backtick && line[0] == '`':
 			c.splitBacktick(line)
@@ -191,7 +189,6 @@ func (c *csvReader) next() bool {
 			c.split(line)
 		case c.splitQuotedLine(line):
 		default:
-			c.quoted = true
 			if !c.parseQuoted(end, next) {
 				return false
 			}

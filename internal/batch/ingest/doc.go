@@ -22,6 +22,17 @@
 // order. Every data row therefore yields exactly one record or one error,
 // and Info().Records+Info().Errors counts the data rows read.
 //
+// # Rows
+//
+// Blank rows (nothing but spaces, tabs and backticks: Excel writes ,,,,, and
+// WeChat `,`,`) are skipped. A CSV row must have as many fields as the
+// header (empty header cells at its end excepted): more or fewer is a
+// RowError, because a comma inside a field that is not quoted shifts every
+// column after it and the amounts would be read from the wrong ones. The
+// line of a CSV record is the physical line where it starts; the line of
+// an XLSX row is its row number. In a WeChat bill the summary header
+// (总交易单数,…) ends the data; its totals go to Info.Summary.
+//
 // # Cells
 //
 // Before a cell is used it is cleaned: surrounding spaces and tabs (and the
@@ -32,10 +43,26 @@
 //
 // # Amounts, ids and times
 //
-// See ParseAmount, ParseID and ParseTime for the accepted forms. XLSX cells
-// get two allowances that CSV text does not: a number with float noise from
-// Excel's binary arithmetic is rounded to the fen (see ParseExcelAmount), and
-// a number in a time column is an Excel date serial (see ParseExcelTime).
+// See ParseAmount, CheckID and ParseTime for the accepted forms. Numeric
+// XLSX cells (the reader learns the cell types from the sheet's XML, which
+// excelize's row iterator does not expose) are treated for what they are:
+// an amount with float noise from Excel's binary arithmetic is rounded to
+// the fen (see ParseExcelAmount; a text cell keeps the strict rule), an id
+// stored as a number of 2^53 or more has lost digits and is refused like
+// one in scientific notation, and a number in a time column is an Excel
+// date serial in the workbook's date system (see ParseExcelTime).
+//
+// # Encodings
+//
+// A CSV file with a UTF-8 byte-order mark is UTF-8 ("utf-8-bom"). Without
+// one, the first 64 KiB decide: valid UTF-8 (a character cut at the edge
+// does not count against it) means UTF-8, anything else GB18030, the
+// superset of GBK, unless the header row is valid UTF-8 with non-ASCII
+// text, which outweighs a stray byte. A file that is pure ASCII for its
+// first 64 KiB reads as UTF-8 until its first non-ASCII row decides; Info
+// then tells the encoding found. The CSV structure (commas, quotes, line
+// breaks, backticks) is scanned on the raw bytes, which both encodings
+// allow, and only the fields the job uses are decoded.
 //
 // # Variants
 //
