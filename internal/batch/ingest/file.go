@@ -167,15 +167,15 @@ func (f *File) open(o *options) error {
 	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
 		fh.Close()
 		return errors.New("UTF-16 text (Excel's \"Unicode text\"); save it as CSV (UTF-8 or GBK)")
+	case bytes.IndexByte(head, 0) >= 0:
+		fh.Close()
+		return errors.New("binary data, not CSV text (a NUL byte in the first 64 KiB); expected a CSV or XLSX export")
 	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
 		f.enc = encUTF8BOM
 		c.r = 3
 	case bytes.HasPrefix(head, []byte("\x84\x31\x95\x33")):
 		f.enc, f.gbBOM = encGB18030, true
 		c.r = 4
-	case bytes.IndexByte(head, 0) >= 0:
-		fh.Close()
-		return errors.New("binary data, not CSV text (a NUL byte in the first 64 KiB); expected a CSV or XLSX export")
 	case !hasNonASCII(head):
 		f.enc = encASCII
 	case utf8.Valid(trimPartialRune(head, c.eof)):

@@ -164,7 +164,7 @@ type Info struct {
 	Path     string
 	Kind     Kind
 	Format   string   // "csv" or "xlsx"
-	Encoding string   // "utf-8", "utf-8-bom" or "gb18030" for CSV; "" for XLSX
+	Encoding string   // "utf-8", "utf-8-bom" or "gb18030" for CSV ("utf-8" too while a file has been ASCII so far); "" for XLSX
 	Sheet    string   // XLSX only
 	Variant  string   // "tmall", "wechat-all", "wechat-success", "wechat-refund" or "plain"
 	Columns  []Column // the canonical columns found, in canonical order
