@@ -148,7 +148,8 @@ func (f *File) open(o *options) error {
 			return fmt.Errorf("read: %w", err)
 		}
 	}
-	head := c.buf[:c.w]
+	head := c.buf[:min(c.w, sniffSize)]
+	whole := c.eof && c.w <= sniffSize // head is the whole file
 	switch {
 	case len(head) == 0:
 		fh.Close()
@@ -178,7 +179,7 @@ func (f *File) open(o *options) error {
 		c.r = 4
 	case !hasNonASCII(head):
 		f.enc = encASCII
-	case utf8.Valid(trimPartialRune(head, c.eof)):
+	case utf8.Valid(trimPartialRune(head, whole)):
 		f.enc = encUTF8
 	default:
 		f.enc = encGB18030 // unless the header says otherwise: see readHeader

@@ -159,7 +159,7 @@ func TestEncodings(t *testing.T) {
 	// A UTF-8 character cut by the 64 KiB sniff (its first byte is the last
 	// byte sniffed): the prefix must still count as UTF-8.
 	var cut bytes.Buffer
-	cut.WriteString("订单编号,商品金额,运费,总金额,订单状态,备注\n")
+	cut.WriteString("order_id,product_fee,transport_fee,order_fee,status,note\n") // ASCII: the prefix alone decides
 	for cut.Len() < sniffSize-200 {
 		cut.WriteString("1001,1.00,0,1.00,交易成功,x\n")
 	}
