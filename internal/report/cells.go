@@ -166,27 +166,23 @@ func cleanText(s string) string {
 	return b.String()
 }
 
-// textIsClean reports whether cleanText would return s unchanged.
+// textIsClean reports whether cleanText would return s unchanged. It is the
+// fast path for the common case: one pass over the bytes, then the
+// (ASCII-optimised) UTF-8 check.
 func textIsClean(s string) bool {
 	if len(s) > maxCellUnits { // may be too long: let cleanText count units
 		return false
 	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			return false
+		case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF): // U+FFFE, U+FFFF
 			return false
 		}
-		i += n
 	}
-	return true // len(s) bytes ≥ its UTF-16 units, so it fits
+	// len(s) bytes ≥ its UTF-16 units, so it fits.
+	return utf8.ValidString(s)
 }
 
 // utf16Len returns the number of UTF-16 code units of s, the unit of

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"math/big"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -16,131 +18,222 @@ import (
 // column is one column of a list sheet.
 type column struct {
 	title string
-	width float64 // in Excel's character units; a CJK character takes about two
-	wrap  bool    // free or long text: the row grows to show it wrapped
+	width float64  // in Excel's character units; a CJK character takes about two
+	kind  cellKind // the column's style: what an empty cell, or one typed in later, gets
 }
+
+// cellKind is what a column holds.
+type cellKind int
+
+const (
+	kindText  cellKind = iota // ids, codes, short text: "@"
+	kindWrap                  // free or long text: "@", wrapped; the row grows to show it
+	kindMoney                 // yuan
+	kindDate                  // date and time
+	kindCount                 // a small count, centred
+	kindState                 // an outcome word, centred
+)
 
 // The columns of the list sheets. Tests and the golden file rely on them.
 var (
 	exceptionColumns = []column{
-		{"异常代码", 19, false},
-		{"异常类型", 19, false},
-		{"订单号", 21, false},
-		{"支付交易号", 30, true},
-		{"涉及金额（元）", 13, false},
-		{"应为（元）", 12, false},
-		{"实际（元）", 12, false},
-		{"差额（元）", 12, false},
-		{"海关", 11, true},
-		{"平台代码", 16, true},
-		{"平台信息", 24, true},
-		{"说明", 38, true},
-		{"来源", 30, true},
+		{"异常代码", 19, kindText},
+		{"异常类型", 19, kindText},
+		{"订单号", 21, kindText},
+		{"支付交易号", 30, kindWrap}, // two ids for PAYMENT_DUPLICATE
+		{"涉及金额（元）", 13, kindMoney},
+		{"应为（元）", 12, kindMoney},
+		{"实际（元）", 12, kindMoney},
+		{"差额（元）", 12, kindMoney},
+		{"海关", 11, kindWrap},
+		{"平台代码", 16, kindWrap},
+		{"平台信息", 24, kindWrap},
+		{"说明", 38, kindWrap},
+		{"来源", 30, kindWrap},
 	}
 	declarationColumns = []column{
-		{"订单号", 21, false},
-		{"支付交易号", 30, false},
-		{"海关", 12, true},
-		{"订单金额（元）", 14, false},
-		{"货款（元）", 13, false},
-		{"运费（元）", 12, false},
-		{"申报结果", 11, false},
-		{"平台状态", 13, false},
-		{"尝试次数", 9, false},
-		{"首次尝试", 20, false},
-		{"最后尝试", 20, false},
-		{"错误代码", 22, true},
-		{"错误信息", 34, true},
-		{"请求编号", 18, true},
+		{"订单号", 21, kindText},
+		{"支付交易号", 30, kindText},
+		{"海关", 12, kindWrap},
+		{"订单金额（元）", 14, kindMoney},
+		{"货款（元）", 13, kindMoney},
+		{"运费（元）", 12, kindMoney},
+		{"申报结果", 11, kindState},
+		{"平台状态", 13, kindText},
+		{"尝试次数", 9, kindCount},
+		{"首次尝试", 20, kindDate},
+		{"最后尝试", 20, kindDate},
+		{"错误代码", 22, kindWrap},
+		{"错误信息", 34, kindWrap},
+		{"请求编号", 18, kindWrap},
 	}
 	callbackColumns = []column{
-		{"幂等键", 24, true},
-		{"清关状态", 11, false},
-		{"订单号", 21, false},
-		{"结果代码", 9, false},
-		{"口岸", 9, false},
-		{"清关时间", 20, false},
-		{"回传结果", 11, false},
-		{"尝试次数", 9, false},
-		{"首次尝试", 20, false},
-		{"最后尝试", 20, false},
-		{"错误代码", 22, true},
-		{"错误信息", 34, true},
-		{"请求编号", 18, true},
+		{"幂等键", 24, kindWrap},
+		{"清关状态", 11, kindText},
+		{"订单号", 21, kindText},
+		{"结果代码", 9, kindText},
+		{"口岸", 9, kindText},
+		{"清关时间", 20, kindDate},
+		{"回传结果", 11, kindState},
+		{"尝试次数", 9, kindCount},
+		{"首次尝试", 20, kindDate},
+		{"最后尝试", 20, kindDate},
+		{"错误代码", 22, kindWrap},
+		{"错误信息", 34, kindWrap},
+		{"请求编号", 18, kindWrap},
 	}
 )
+
+// style returns the style of a column of kind k.
+func (st *styles) of(k cellKind) int {
+	switch k {
+	case kindWrap:
+		return st.wrap
+	case kindMoney:
+		return st.money
+	case kindDate:
+		return st.date
+	case kindCount:
+		return st.attempts
+	case kindState:
+		return st.state
+	}
+	return st.text
+}
 
 // ctxCheckRows is how often, in rows, a list sheet checks its context.
 const ctxCheckRows = 256
 
-// writeList streams one list sheet: the header row, frozen, then n rows
-// filled by fill, then an autofilter over the header and the rows, print
-// settings, and no "number stored as text" warnings on the id columns.
-func (b *book) writeList(ctx context.Context, sheet string, cols []column, n int, fill func(i int, row []interface{})) error {
+// list is one list sheet being streamed.
+type list struct {
+	sheet string
+	cols  []column
+	rows  int                              // rows to write below the header
+	fill  func(i int, row []excelize.Cell) // fills row i; a cell without a value stays empty
+	sw    *excelize.StreamWriter
+}
+
+// openList starts a list sheet: column widths and styles, the frozen
+// header row. n is the number of rows; beyond Excel's limit they are cut,
+// and the summary says so.
+func (b *book) openList(sheet string, cols []column, n int, fill func(i int, row []excelize.Cell)) (*list, error) {
 	f := b.f
 	// The sheet properties precede the rows in the stream: set them first.
 	fit := true
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-		return err
+		return nil, err
 	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, c := range cols {
 		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
-			return err
+			return nil, err
+		}
+		if err := sw.SetColStyle(i+1, i+1, b.st.of(c.kind)); err != nil {
+			return nil, err
 		}
 	}
 	if err := sw.SetPanes(&excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	row := make([]interface{}, len(cols))
+	header := make([]interface{}, len(cols))
 	for i, c := range cols {
-		row[i] = excelize.Cell{StyleID: b.st.header, Value: c.title}
+		header[i] = excelize.Cell{StyleID: b.st.header, Value: c.title}
 	}
-	if err := sw.SetRow("A1", row, excelize.RowOpts{Height: 24}); err != nil {
-		return err
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 24}); err != nil {
+		return nil, err
 	}
-	rows := n
-	if rows > maxDataRows {
-		rows = maxDataRows
+	l := &list{sheet: sheet, cols: cols, rows: n, fill: fill, sw: sw}
+	if l.rows > maxDataRows {
+		l.rows = maxDataRows
 		if b.cut == nil {
 			b.cut = map[string]int{}
 		}
-		b.cut[sheet] = n - rows
+		b.cut[sheet] = n - l.rows
 	}
-	for i := 0; i < rows; i++ {
+	return l, nil
+}
+
+// writeRows streams the rows of l, checking ctx every ctxCheckRows rows.
+//
+// A cell without a value is left out of the row: an empty cell costs
+// nothing and still has its column's style (list cells have no borders or
+// fills, so nothing else shows the difference).
+func (b *book) writeRows(ctx context.Context, l *list) error {
+	row := make([]interface{}, len(l.cols))
+	cells := make([]excelize.Cell, len(l.cols)) // reused: SetRow copies what it needs
+	for i := 0; i < l.rows; i++ {
 		if i%ctxCheckRows == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		clear(row)
-		fill(i, row)
-		if err := sw.SetRow("A"+strconv.Itoa(i+2), row, rowHeight(cols, row)); err != nil {
+		clear(cells)
+		l.fill(i, cells)
+		for j := range cells {
+			if cells[j].Value == nil {
+				row[j] = nil
+			} else {
+				row[j] = &cells[j] // a pointer: no copy boxed per cell
+			}
+		}
+		var err error
+		if h := rowHeight(l.cols, cells); h > 0 {
+			err = l.sw.SetRow("A"+strconv.Itoa(i+2), row, excelize.RowOpts{Height: h})
+		} else {
+			err = l.sw.SetRow("A"+strconv.Itoa(i+2), row)
+		}
+		if err != nil {
 			return err
 		}
 	}
-	lastCol, err := excelize.ColumnNumberToName(len(cols))
+	return nil
+}
+
+// closeList ends a list sheet: an autofilter over the header and the rows,
+// print settings, no "number stored as text" warnings, and the stream's
+// end. These are worksheet parts the stream writer emits after the rows,
+// at Flush, so they are set just before it.
+func (b *book) closeList(l *list) error {
+	f := b.f
+	lastCol, err := excelize.ColumnNumberToName(len(l.cols))
 	if err != nil {
 		return err
 	}
-	// The autofilter and the page settings are worksheet parts that the
-	// stream writer emits after the rows, at Flush: set them before it.
-	if err := f.AutoFilter(sheet, "A1:"+lastCol+strconv.Itoa(rows+1), nil); err != nil {
+	if err := f.AutoFilter(l.sheet, "A1:"+lastCol+strconv.Itoa(l.rows+1), nil); err != nil {
 		return err
 	}
-	if err := b.printSetup(sheet, "$1:$1"); err != nil {
+	if err := b.printSetup(l.sheet, "$1:$1"); err != nil {
 		return err
 	}
-	if err := f.AddIgnoredErrors(sheet, "A1:"+lastCol+strconv.Itoa(excelize.TotalRows), excelize.IgnoredErrorsNumberStoredAsText); err != nil {
+	if err := f.AddIgnoredErrors(l.sheet, "A1:"+lastCol+strconv.Itoa(excelize.TotalRows), excelize.IgnoredErrorsNumberStoredAsText); err != nil {
 		return err
 	}
-	return sw.Flush()
+	return l.sw.Flush()
+}
+
+// writeLists writes the three list sheets, one after the other. (Writing
+// them concurrently was tried: on a busy two-core machine it was slower and
+// raised the peak heap, the big sheet dominating anyway.)
+func (b *book) writeLists(ctx context.Context) error {
+	for _, open := range []func() (*list, error){b.exceptionList, b.declarationList, b.callbackList} {
+		l, err := open()
+		if err != nil {
+			return err
+		}
+		if err := b.writeRows(ctx, l); err != nil {
+			return err
+		}
+		if err := b.closeList(l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Row heights, in points: what one line of the default font takes, and the
@@ -151,21 +244,17 @@ const (
 	maxLines   = 8
 )
 
-// rowHeight returns the options of a list row: a height that shows its
-// wrapped columns in full, up to maxLines lines; none (the default height)
-// for a one-line row. Excel and LibreOffice do not grow rows to fit wrapped
-// text when they open a file, so the writer estimates it.
-func rowHeight(cols []column, row []interface{}) excelize.RowOpts {
+// rowHeight returns the height of a list row that shows its wrapped
+// columns in full, up to maxLines lines; 0 (the default height) for a
+// one-line row. Excel and LibreOffice do not grow rows to fit wrapped text
+// when they open a file, so the writer estimates it.
+func rowHeight(cols []column, row []excelize.Cell) float64 {
 	lines := 1
 	for i, c := range cols {
-		if !c.wrap {
+		if c.kind != kindWrap {
 			continue
 		}
-		cell, ok := row[i].(excelize.Cell)
-		if !ok {
-			continue
-		}
-		s, ok := cell.Value.(string)
+		s, ok := row[i].Value.(string)
 		if !ok || s == "" {
 			continue
 		}
@@ -178,9 +267,9 @@ func rowHeight(cols []column, row []interface{}) excelize.RowOpts {
 		}
 	}
 	if lines == 1 {
-		return excelize.RowOpts{}
+		return 0
 	}
-	return excelize.RowOpts{Height: float64(lines)*lineHeight + 2}
+	return float64(lines)*lineHeight + 2
 }
 
 // printSetup prints sheet landscape on A4, one page wide, with titleRows
@@ -233,38 +322,43 @@ func codeRank() func(batch.Code) int {
 // then source; ties keep their input order. ex itself is not touched.
 func sortedExceptions(ex []batch.Exception) []int32 {
 	rank := codeRank()
+	ranks := make([]int8, len(ex)) // the rank lookup once per exception, not per comparison
 	idx := make([]int32, len(ex))
 	for i := range idx {
 		idx[i] = int32(i)
+		ranks[i] = int8(rank(ex[i].Code))
 	}
-	sort.SliceStable(idx, func(i, j int) bool {
-		a, b := &ex[idx[i]], &ex[idx[j]]
-		if ra, rb := rank(a.Code), rank(b.Code); ra != rb {
-			return ra < rb
+	slices.SortFunc(idx, func(i, j int32) int {
+		if c := cmp.Compare(ranks[i], ranks[j]); c != 0 {
+			return c
 		}
-		if a.Code != b.Code {
-			return a.Code < b.Code
+		a, b := &ex[i], &ex[j]
+		if a.Code != b.Code { // two unknown codes
+			return strings.Compare(string(a.Code), string(b.Code))
 		}
 		if a.OrderID != b.OrderID {
-			return a.OrderID < b.OrderID
+			return strings.Compare(a.OrderID, b.OrderID)
 		}
 		if a.TransactionID != b.TransactionID {
-			return a.TransactionID < b.TransactionID
+			return strings.Compare(a.TransactionID, b.TransactionID)
 		}
-		return a.Source < b.Source
+		if a.Source != b.Source {
+			return strings.Compare(a.Source, b.Source)
+		}
+		return cmp.Compare(i, j) // a total order: equal keys keep the input order
 	})
 	return idx
 }
 
-func (b *book) writeExceptions(ctx context.Context) error {
+func (b *book) exceptionList() (*list, error) {
 	ex := b.r.Exceptions
 	order := sortedExceptions(ex)
-	return b.writeList(ctx, sheetExceptions, exceptionColumns, len(ex), func(i int, row []interface{}) {
+	return b.openList(sheetExceptions, exceptionColumns, len(ex), func(i int, row []excelize.Cell) {
 		e := &ex[order[i]]
 		row[0] = b.text(string(e.Code))
 		row[1] = b.text(e.Code.Label())
 		row[2] = b.text(e.OrderID)
-		row[3] = b.wrapText(e.TransactionID) // two ids for PAYMENT_DUPLICATE
+		row[3] = b.wrapText(e.TransactionID)
 		row[4] = b.money(e.Amount)
 		if e.HasAmounts {
 			row[5] = b.money(e.Expected)
@@ -281,20 +375,17 @@ func (b *book) writeExceptions(ctx context.Context) error {
 	})
 }
 
-func (b *book) writeDeclarations(ctx context.Context) error {
+func (b *book) declarationList() (*list, error) {
 	ds := b.r.Declarations
 	idx := make([]int32, len(ds))
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	sort.SliceStable(idx, func(i, j int) bool {
-		a, c := &ds[idx[i]], &ds[idx[j]]
-		if a.OrderID != c.OrderID {
-			return a.OrderID < c.OrderID
-		}
-		return a.TransactionID < c.TransactionID
+	slices.SortFunc(idx, func(i, j int32) int {
+		a, c := &ds[i], &ds[j]
+		return cmp.Or(strings.Compare(a.OrderID, c.OrderID), strings.Compare(a.TransactionID, c.TransactionID), cmp.Compare(i, j))
 	})
-	return b.writeList(ctx, sheetDeclarations, declarationColumns, len(ds), func(i int, row []interface{}) {
+	return b.openList(sheetDeclarations, declarationColumns, len(ds), func(i int, row []excelize.Cell) {
 		d := &ds[idx[i]]
 		row[0] = b.text(d.OrderID)
 		row[1] = b.text(d.TransactionID)
@@ -313,23 +404,18 @@ func (b *book) writeDeclarations(ctx context.Context) error {
 	})
 }
 
-func (b *book) writeCallbacks(ctx context.Context) error {
+func (b *book) callbackList() (*list, error) {
 	cs := b.r.Callbacks
 	idx := make([]int32, len(cs))
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	sort.SliceStable(idx, func(i, j int) bool {
-		a, c := &cs[idx[i]], &cs[idx[j]]
-		if a.OrderID != c.OrderID {
-			return a.OrderID < c.OrderID
-		}
-		if a.Status != c.Status {
-			return a.Status < c.Status
-		}
-		return a.Idempotent < c.Idempotent
+	slices.SortFunc(idx, func(i, j int32) int {
+		a, c := &cs[i], &cs[j]
+		return cmp.Or(strings.Compare(a.OrderID, c.OrderID), cmp.Compare(a.Status, c.Status),
+			strings.Compare(a.Idempotent, c.Idempotent), cmp.Compare(i, j))
 	})
-	return b.writeList(ctx, sheetCallbacks, callbackColumns, len(cs), func(i int, row []interface{}) {
+	return b.openList(sheetCallbacks, callbackColumns, len(cs), func(i int, row []excelize.Cell) {
 		c := &cs[idx[i]]
 		row[0] = b.wrapText(c.Idempotent)
 		row[1] = b.text(clearanceStatus(c.Status))
@@ -387,7 +473,7 @@ func (b *book) text(s string) excelize.Cell {
 // kept exactly and wrapped.
 func (b *book) wrapText(s string) excelize.Cell {
 	if s == "" {
-		return excelize.Cell{StyleID: b.st.wrap}
+		return b.blank()
 	}
 	return excelize.Cell{StyleID: b.st.wrap, Value: cleanText(s)}
 }
@@ -395,13 +481,14 @@ func (b *book) wrapText(s string) excelize.Cell {
 // free is free text: a message. ID numbers in it are masked.
 func (b *book) free(s string) excelize.Cell {
 	if s == "" {
-		return excelize.Cell{StyleID: b.st.wrap}
+		return b.blank()
 	}
 	return excelize.Cell{StyleID: b.st.wrap, Value: freeText(s, b.now)}
 }
 
-// blank is an empty cell in the text format.
-func (b *book) blank() excelize.Cell { return excelize.Cell{StyleID: b.st.text} }
+// blank is an empty cell: left out of a list row (it keeps its column's
+// style), unset on the summary.
+func (b *book) blank() excelize.Cell { return excelize.Cell{} }
 
 // money is an amount in fen shown in yuan: a number when it is exact, its
 // exact decimal as text beyond ±10^13 yuan.
@@ -443,7 +530,7 @@ func (b *book) date(t time.Time) excelize.Cell {
 		return excelize.Cell{StyleID: b.st.date, Value: v}
 	}
 	if t.IsZero() {
-		return excelize.Cell{StyleID: b.st.date}
+		return b.blank()
 	}
 	return excelize.Cell{StyleID: b.st.text, Value: cst.Format(t)}
 }

@@ -23,6 +23,7 @@ type styles struct {
 	date      int // yyyy-mm-dd hh:mm:ss
 	count     int // whole numbers: #,##0
 	attempts  int // a small count, centred
+	state     int // an outcome word, centred
 	good      int // an outcome that needs nothing: dark green
 	bad       int // an outcome that needs a look: dark red, bold
 
@@ -89,6 +90,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	center := &excelize.Alignment{Horizontal: "center", Vertical: "center"}
 	add(&s.date, &excelize.Style{CustomNumFmt: strPtr(dateFormat), Alignment: center})
 	add(&s.attempts, &excelize.Style{CustomNumFmt: strPtr(countFormat), Alignment: center})
+	add(&s.state, &excelize.Style{NumFmt: textFormat, Alignment: center})
 	add(&s.count, &excelize.Style{CustomNumFmt: strPtr(countFormat), Alignment: vcenter})
 	add(&s.good, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "006100"), Alignment: center})
 	add(&s.bad, &excelize.Style{NumFmt: textFormat, Font: font(true, 0, "C00000"), Alignment: center})

@@ -186,6 +186,11 @@ func textLines(s string, width float64) int {
 	if usable < 1 {
 		usable = 1
 	}
+	// Fast path: no byte is wider than 1.2 units (a capital; a CJK
+	// character is 2.1 units for 3 bytes), so a short line fits.
+	if float64(len(s))*1.2 <= usable && strings.IndexByte(s, '\n') < 0 {
+		return 1
+	}
 	lines := 0
 	for para := range strings.SplitSeq(s, "\n") {
 		w := textWidth(para)
@@ -448,8 +453,8 @@ func (b *book) notes() []string {
 				strconv.Itoa(maxDataRows)+" 行，另有 "+strconv.Itoa(n)+" 行未列出。")
 		}
 	}
-	if b.textAmounts > 0 {
-		notes = append(notes, "注：有 "+strconv.Itoa(b.textAmounts)+
+	if n := b.textAmounts; n > 0 {
+		notes = append(notes, "注：有 "+strconv.Itoa(n)+
 			" 个金额超出 Excel 能精确表示的范围（±10 万亿元），以文本显示原值，不参与求和。")
 	}
 	return notes

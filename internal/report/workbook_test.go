@@ -53,8 +53,8 @@ func TestSheetsAndHeaders(t *testing.T) {
 		for i, c := range cols {
 			ref, _ := excelize.CoordinatesToCellName(i+1, 2)
 			st := styleOf(t, f, tc.sheet, ref)
-			if got := st.Alignment != nil && st.Alignment.WrapText; got != c.wrap {
-				t.Errorf("%s!%s (%s): wrap = %v, want %v", tc.sheet, ref, c.title, got, c.wrap)
+			if got, want := st.Alignment != nil && st.Alignment.WrapText, c.kind == kindWrap; got != want {
+				t.Errorf("%s!%s (%s): wrap = %v, want %v", tc.sheet, ref, c.title, got, want)
 			}
 			w, err := f.GetColWidth(tc.sheet, ref[:len(ref)-1])
 			if err != nil || w != c.width {
@@ -111,8 +111,8 @@ func TestCellTypesAndFormats(t *testing.T) {
 		{"异常明细", "A2", "inlineStr", "INPUT_INVALID", "@", ""},
 		{"异常明细", "B2", "inlineStr", "数据行无法读取", "@", ""},
 		{"异常明细", "E2", "number", "0", money, "¥0.00"},
-		{"异常明细", "F2", "", "", "@", ""}, // no amounts: empty, not 0
-		{"异常明细", "H2", "", "", "@", ""},
+		{"异常明细", "F2", "", "", money, ""}, // no amounts: empty, not 0
+		{"异常明细", "H2", "", "", money, ""},
 		{"异常明细", "A3", "inlineStr", "FEE_MISMATCH", "@", ""},
 		{"异常明细", "C3", "inlineStr", "2087654321098765429", "@", ""},
 		{"异常明细", "F3", "number", "-0.05", money, "-¥0.05"},

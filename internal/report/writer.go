@@ -171,21 +171,17 @@ func (b *book) build(ctx context.Context, tmpDir string, out io.Writer) (err err
 			return err
 		}
 	}
+	// Before any stream: SetActiveSheet reads every worksheet, and a
+	// streamed one would be parsed back into memory whole.
+	b.f.SetActiveSheet(0)
 	// The summary is written last: it reports what the list sheets had to
 	// cut or write as text.
-	if err = b.writeExceptions(ctx); err != nil {
-		return err
-	}
-	if err = b.writeDeclarations(ctx); err != nil {
-		return err
-	}
-	if err = b.writeCallbacks(ctx); err != nil {
+	if err = b.writeLists(ctx); err != nil {
 		return err
 	}
 	if err = b.writeSummary(); err != nil {
 		return err
 	}
-	b.f.SetActiveSheet(0)
 	if err = b.setProps(); err != nil {
 		return err
 	}
@@ -241,8 +237,19 @@ func (b *book) save(ctx context.Context, out io.Writer) error {
 	bw := bufio.NewWriterSize(checkedWriter{ctx.Err, out}, 256<<10)
 	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		zw := zip.NewWriter(bw)
+		// The parts are written one after the other: one compressor, reset
+		// for each, instead of a fresh megabyte of state per part. The
+		// fastest level: the XML compresses well anyway, and time matters
+		// more than a few per cent of size.
+		var fw *flate.Writer
 		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-			return flate.NewWriter(w, flate.BestSpeed)
+			if fw == nil {
+				var err error
+				fw, err = flate.NewWriter(w, flate.BestSpeed)
+				return fw, err
+			}
+			fw.Reset(w)
+			return fw, nil
 		})
 		return zw
 	})

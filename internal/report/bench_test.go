@@ -1,0 +1,109 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/batch"
+)
+
+// benchResult has n exceptions spread over every code, with realistic ids,
+// amounts and Chinese messages, and n/10 declarations and callbacks.
+func benchResult(n int) *batch.Result {
+	r := demoResult()
+	codes := batch.Codes()
+	r.Exceptions = make([]batch.Exception, n)
+	for i := range r.Exceptions {
+		e := &r.Exceptions[i]
+		e.Code = codes[i%len(codes)]
+		e.OrderID = fmt.Sprintf("2087%015d", (i*7919)%n)
+		e.TransactionID = fmt.Sprintf("420000208720261120%010d", i)
+		e.Customs = "HANGZHOU"
+		e.Amount = int64(1000 + i%100000)
+		if i%3 == 0 {
+			e.Expected, e.Actual, e.HasAmounts = e.Amount, e.Amount-int64(i%500), true
+		}
+		if i%5 == 0 {
+			e.PlatformCode, e.PlatformMsg = "15 isv.invalid-parameter:customs", "海关编码未在商户平台备案"
+		}
+		e.Message = fmt.Sprintf("订单金额 %d.%02d 元与支付金额不符，请在千牛后台核对", e.Amount/100, e.Amount%100)
+		e.Source = fmt.Sprintf("orders_20261120.csv:%d", i+2)
+	}
+	for len(r.Declarations) < n/10 {
+		d := r.Declarations[len(r.Declarations)%24]
+		d.OrderID = fmt.Sprintf("2087%015d", len(r.Declarations))
+		r.Declarations = append(r.Declarations, d)
+	}
+	for len(r.Callbacks) < n/10 {
+		c := r.Callbacks[len(r.Callbacks)%16]
+		c.Idempotent = fmt.Sprintf("CB%018d", len(r.Callbacks))
+		r.Callbacks = append(r.Callbacks, c)
+	}
+	return r
+}
+
+// heapMetric is the heap memory occupied by objects, live or not yet swept:
+// what HeapAlloc reports, read without stopping the world.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+// BenchmarkWrite100k writes a workbook of 100,000 exceptions (and 10,000
+// declarations and callbacks each). Besides time and allocations it reports
+// the peak heap in use during the write above the heap before it
+// (peak-MB), sampled every millisecond, and the file size. The result
+// itself (about 40 MB) is built before and not counted.
+func BenchmarkWrite100k(b *testing.B) {
+	r := benchResult(100_000)
+	dir := b.TempDir()
+	var peak uint64
+	var size int64
+	runtime.GC()
+	base := []metrics.Sample{{Name: heapMetric}}
+	metrics.Read(base)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("r%d.xlsx", i))
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { // sample the heap while writing, without stopping the world
+			defer wg.Done()
+			sample := []metrics.Sample{{Name: heapMetric}}
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			for {
+				metrics.Read(sample)
+				if v := sample[0].Value.Uint64(); v > peak {
+					peak = v
+				}
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+		err := (&Writer{Now: func() time.Time { return fixedNow }}).Write(context.Background(), p, r)
+		close(stop)
+		wg.Wait()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if fi, err := os.Stat(p); err == nil {
+			size = fi.Size()
+		}
+		_ = os.Remove(p)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(peak-min(peak, base[0].Value.Uint64()))/(1<<20), "peak-MB")
+	b.ReportMetric(float64(size)/(1<<20), "file-MB")
+	b.ReportMetric(float64(len(r.Exceptions))/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
+}
