@@ -19,7 +19,7 @@ test:
 
 ## demo: the whole job on samples/ against the built-in sandbox gateway
 demo: build
-	@echo "make demo: not yet (the run command arrives with a later issue)"
+	@./scripts/demo.sh
 
 ## bench: the benchmarks, with allocations
 bench:

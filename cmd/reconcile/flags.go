@@ -15,8 +15,14 @@ func newFlagSet(name string) *flagSet {
 	fs := flag.NewFlagSet("reconcile "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	if flagSetHook != nil {
+		flagSetHook(fs)
+	}
 	return fs
 }
+
+// flagSetHook, when set by a test, sees every flag set a command builds.
+var flagSetHook func(*flagSet)
 
 // flagSet is the standard library's flag set.
 type flagSet = flag.FlagSet

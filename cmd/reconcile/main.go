@@ -25,7 +25,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := Main(ctx, os.Args[1:], &stdio{out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
+	code := Main(ctx, os.Args[1:], &stdio{out: os.Stdout, err: os.Stderr, getenv: os.Getenv, environ: os.Environ})
 	stop()
 	os.Exit(code)
 }
@@ -33,9 +33,18 @@ func main() {
 // stdio is what a sub-command may touch of the process: its output streams
 // and its environment. Tests substitute their own.
 type stdio struct {
-	out    io.Writer
-	err    io.Writer
-	getenv func(string) string
+	out     io.Writer
+	err     io.Writer
+	getenv  func(string) string
+	environ func() []string // nil: no environment
+}
+
+// env returns the environment as KEY=value strings.
+func (s *stdio) env() []string {
+	if s.environ == nil {
+		return nil
+	}
+	return s.environ()
 }
 
 // command is one sub-command.
@@ -49,8 +58,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the reconciliation once over a date window", cmdRun},
+		{"schedule", "stay up and run every night on a cron spec; catch up missed nights", cmdSchedule},
 		{"inspect", "show what the job reads from export files", cmdInspect},
 		{"sandbox", "serve a local TOP gateway for demos and tests", cmdSandbox},
+		{"history", "list past runs from the journal", cmdHistory},
 		{"version", "print the version and exit", cmdVersion},
 	}
 }

@@ -62,6 +62,16 @@ Checks:
   --dry-run                read, check and write the workbook and summary;
                            call nothing and leave the journal untouched
 
+Configuration:
+  --config FILE            read settings from a TOML file (also
+                           $RECONCILE_CONFIG); see samples/reconcile.toml.
+                           Every flag above is also an environment variable
+                           RECONCILE_<NAME> (RECONCILE_SUMMARY_JSON, lists
+                           comma-separated) and a key <name> in the file
+                           (summary_json = "…"). A flag wins over the
+                           environment, which wins over the file. Unknown
+                           keys and RECONCILE_ variables are errors.
+
 Behaviour:
   --fail-on-exceptions     exit 3 when the run completed with exceptions
   --log-format F           text or json (default text), on standard error
@@ -97,6 +107,7 @@ type runOptions struct {
 	failOnExceptions            bool
 	logFormat                   string
 	quiet                       bool
+	config                      string
 }
 
 func (o *runOptions) flags(name string) *flagSet {
@@ -123,6 +134,7 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.BoolVar(&o.failOnExceptions, "fail-on-exceptions", false, "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.StringVar(&o.config, "config", "", "")
 	return fs
 }
 
@@ -135,71 +147,109 @@ func cmdRun(ctx context.Context, args []string, io *stdio) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q: inputs are given with --orders, --payments and --clearance", fs.Arg(0))
 	}
+	if err := applyConfig(fs, opts.config, io.getenv, io.env()); err != nil {
+		return err
+	}
 	return runRun(ctx, &opts, io)
 }
 
-// runRun validates the options, wires the job and runs it.
+// runRun runs the job once over the window of the options.
 func runRun(ctx context.Context, opts *runOptions, io *stdio) error {
-	logger, err := newLogger(io.err, opts.logFormat, opts.quiet)
+	win, err := batch.ParseWindow(opts.date, opts.from, opts.to, time.Now())
+	if err != nil {
+		return &usageError{err}
+	}
+	j, err := opts.prepare(io)
 	if err != nil {
 		return err
 	}
-	cfg, err := opts.config(time.Now())
-	if err != nil {
+	if _, err := j.reportPath(win); err != nil {
 		return err
 	}
-	cfg.Logger = logger
-	if isTerminal(io.err) && !opts.quiet {
-		cfg.Progress = io.err
-	}
-
-	deps := batch.Deps{Report: &report.Writer{}}
-	if !opts.dryRun {
-		client, err := opts.client(io.getenv)
-		if err != nil {
-			return err
-		}
-		state := opts.state
-		if state == "" {
-			state = filepath.Join(filepath.Dir(cfg.ReportPath), "reconcile.db")
-		}
-		j, err := journal.Open(ctx, state)
-		if err != nil {
-			return err
-		}
-		defer j.Close()
-		deps.Platform, deps.Journal = client, j
-		cfg.Settings["state"] = state
-	}
-
-	res, err := batch.Run(ctx, cfg, deps)
-	printRunSummary(io, res, cfg.ReportPath)
+	res, path, err := j.run(ctx, win)
+	printRunSummary(io, res, path, opts)
 	return err
 }
 
-// config turns the options into the job's configuration.
-func (o *runOptions) config(now time.Time) (batch.Config, error) {
-	win, err := batch.ParseWindow(o.date, o.from, o.to, now)
+// job is a run's settings made ready, for any window: what run does once
+// and schedule at every tick.
+type job struct {
+	opts   *runOptions
+	io     *stdio
+	logger *slog.Logger
+	client *top.Client // nil for a dry run
+	state  string      // the journal; "" for a dry run
+}
+
+// prepare checks the settings that do not depend on the window and builds
+// the logger and the client.
+func (o *runOptions) prepare(io *stdio) (*job, error) {
+	logger, err := newLogger(io.err, o.logFormat, o.quiet)
 	if err != nil {
-		return batch.Config{}, &usageError{err}
+		return nil, err
 	}
-	if len(o.orders)+len(o.payments)+len(o.clearance) == 0 {
-		return batch.Config{}, usageErrorf("no exports: give --orders, --payments and/or --clearance")
+	switch {
+	case len(o.orders)+len(o.payments)+len(o.clearance) == 0:
+		return nil, usageErrorf("no exports: give --orders, --payments and/or --clearance")
+	case o.concurrency < 1 || o.concurrency > 256:
+		return nil, usageErrorf("--concurrency %d: want 1 to 256", o.concurrency)
+	case o.qps <= 0 || o.qps > 10000:
+		return nil, usageErrorf("--qps %g: want more than 0 and at most 10000", o.qps)
 	}
-	if o.concurrency < 1 || o.concurrency > 256 {
-		return batch.Config{}, usageErrorf("--concurrency %d: want 1 to 256", o.concurrency)
+	j := &job{opts: o, io: io, logger: logger}
+	if o.dryRun {
+		return j, nil
 	}
-	if o.qps <= 0 || o.qps > 10000 {
-		return batch.Config{}, usageErrorf("--qps %g: want more than 0 and at most 10000", o.qps)
+	if j.client, err = o.client(io.getenv); err != nil {
+		return nil, err
 	}
-	path, err := report.Path(o.report, win)
+	j.state = o.state
+	if j.state == "" {
+		// Next to the workbooks: the directory --report names or holds.
+		dir := o.report
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			if !strings.HasSuffix(dir, "/") && !strings.HasSuffix(dir, string(filepath.Separator)) {
+				dir = filepath.Dir(dir)
+			}
+		}
+		j.state = filepath.Join(dir, "reconcile.db")
+	}
+	return j, nil
+}
+
+// openJournal opens the journal, creating its directory if need be.
+func (j *job) openJournal(ctx context.Context) (*journal.Journal, error) {
+	if err := os.MkdirAll(filepath.Dir(j.state), 0o755); err != nil {
+		return nil, err
+	}
+	return journal.Open(ctx, j.state)
+}
+
+// reportPath returns the workbook of a window, refusing to overwrite a
+// file that is not this job's earlier workbook for the same window.
+func (j *job) reportPath(win batch.Window) (string, error) {
+	path, err := report.Path(j.opts.report, win)
 	if err != nil {
-		return batch.Config{}, &usageError{err}
+		return "", &usageError{err}
 	}
 	if err := report.CheckOverwrite(path, win); err != nil {
-		return batch.Config{}, &usageError{err}
+		return "", &usageError{err}
 	}
-	return batch.Config{
+	return path, nil
+}
+
+// run runs the job once over win and returns the result and the
+// workbook's path.
+func (j *job) run(ctx context.Context, win batch.Window) (*batch.Result, string, error) {
+	o := j.opts
+	path, err := j.reportPath(win)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, "", err
+	}
+	cfg := batch.Config{
 		Window:           win,
 		Inputs:           batch.Inputs{Orders: o.orders, Payments: o.payments, Clearance: o.clearance},
 		DefaultCustoms:   strings.TrimSpace(o.customs),
@@ -209,11 +259,26 @@ func (o *runOptions) config(now time.Time) (batch.Config, error) {
 		ReportPath:       path,
 		SummaryPath:      o.summaryJSON,
 		Engine:           batch.EngineConfig{Concurrency: o.concurrency, QPS: o.qps},
+		Logger:           j.logger,
 		Settings: map[string]any{
 			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,
-			"concurrency": o.concurrency, "qps": o.qps, "check_materials": o.checkMaterials,
+			"concurrency": o.concurrency, "qps": o.qps, "check_materials": o.checkMaterials, "state": j.state,
 		},
-	}, nil
+	}
+	if isTerminal(j.io.err) && !o.quiet {
+		cfg.Progress = j.io.err
+	}
+	deps := batch.Deps{Report: &report.Writer{}}
+	if !o.dryRun {
+		jr, err := j.openJournal(ctx)
+		if err != nil {
+			return nil, path, err
+		}
+		defer jr.Close()
+		deps.Platform, deps.Journal = j.client, jr
+	}
+	res, err := batch.Run(ctx, cfg, deps)
+	return res, path, err
 }
 
 // client builds the TOP client. The secret and the session come from a
@@ -270,7 +335,7 @@ func credential(file, env, flagName string, getenv func(string) string) (string,
 
 // printRunSummary prints a few lines on what the run did, for a person at
 // a terminal or in cron mail.
-func printRunSummary(io *stdio, res *batch.Result, path string) {
+func printRunSummary(io *stdio, res *batch.Result, path string, opts *runOptions) {
 	if res == nil {
 		return
 	}
@@ -294,6 +359,9 @@ func printRunSummary(io *stdio, res *batch.Result, path string) {
 		parts = []string{"none"}
 	}
 	fmt.Fprintf(io.out, "  exceptions: %s\n", strings.Join(parts, ", "))
+	if res.DryRun && opts.checkMaterials {
+		fmt.Fprintf(io.out, "  the materials check was skipped: a dry run calls nothing\n")
+	}
 	if res.Reason != "" {
 		fmt.Fprintf(io.out, "  reason: %s\n", res.Reason)
 	}

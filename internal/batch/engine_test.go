@@ -569,7 +569,9 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 // panickyReport is a workbook writer with a bug.
 type panickyReport struct{}
 
-func (panickyReport) Write(context.Context, string, *Result) error { panic("a bug in the workbook writer") }
+func (panickyReport) Write(context.Context, string, *Result) error {
+	panic("a bug in the workbook writer")
+}
 
 func TestAPanicIsAFailedRunNotACrash(t *testing.T) {
 	e := newEnv(t, sandbox.Config{}, testOrders(3))

@@ -95,7 +95,7 @@ func (n *Nightly) Serve(ctx context.Context) error {
 	var stopped atomic.Bool
 	_, err = c.AddFunc(n.Spec, func() {
 		if !running.TryLock() {
-			log.Warn("tick skipped: the previous run is still in progress", "next", c.Entries()[0].Next)
+			log.Warn("tick skipped: the previous run is still in progress", "next", c.Entries()[0].Next.In(n.Location))
 			return
 		}
 		defer running.Unlock()
@@ -103,7 +103,7 @@ func (n *Nightly) Serve(ctx context.Context) error {
 		log.Info("tick", "window", w.String())
 		n.runOne(runCtx, w)
 		if !stopped.Load() && len(c.Entries()) > 0 {
-			log.Info("next tick", "at", c.Entries()[0].Next)
+			log.Info("next tick", "at", c.Entries()[0].Next.In(n.Location))
 		}
 	})
 	if err != nil {
@@ -114,7 +114,7 @@ func (n *Nightly) Serve(ctx context.Context) error {
 	// rather than run beside it.
 	running.Lock()
 	c.Start()
-	log.Info("schedule started", "spec", n.Spec, "zone", n.Location.String(), "next", sched.Next(n.Now()))
+	log.Info("schedule started", "spec", n.Spec, "zone", n.Location.String(), "next", sched.Next(n.Now()).In(n.Location))
 	go func() {
 		defer running.Unlock()
 		for _, w := range missed {
