@@ -1,28 +1,47 @@
 package report
 
 import (
-	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/crossborder/reconcile/internal/batch"
 )
 
-var demoPath = flag.String("demo", "", "also write the demo workbook to this path (for rendering by hand)")
+var demoDir = flag.String("demo", "", "also write the demo workbooks into this directory, to render and look at")
 
-func TestDemoWorkbook(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "demo.xlsx")
-	w := Writer{Now: func() time.Time { return time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC) }}
-	if err := w.Write(context.Background(), path, demoResult()); err != nil {
-		t.Fatal(err)
-	}
-	if *demoPath != "" {
-		b, err := os.ReadFile(path)
+// TestDemoWorkbooks writes the realistic demo run, the small interrupted
+// run and a failed dry run, checks their totals, and with -demo DIR keeps
+// copies to render (LibreOffice → PDF → PNG) and judge by eye.
+func TestDemoWorkbooks(t *testing.T) {
+	dry := demoResult()
+	dry.DryRun, dry.RunID, dry.Status = true, 0, batch.StatusFailed
+	dry.Reason = "签名错误（isv.invalid-signature）：请检查 TOP_APP_SECRET 与 --sign-method 是否与开放平台应用一致；本次未调用平台，也未写入日志。"
+	dry.Exceptions = dry.Exceptions[:6]
+	dry.Declarations, dry.Callbacks = nil, nil
+	for _, tc := range []struct {
+		name  string
+		r     *batch.Result
+		total string
+	}{
+		{"demo", demoResult(), "35"},
+		{"small", smallResult(), "6"},
+		{"dryrun", dry, "6"},
+	} {
+		p := writeBook(t, tc.r)
+		at, rows := summaryRows(t, openBook(t, p))
+		if got := rows[at["合计"]-1][2]; got != tc.total {
+			t.Errorf("%s: total = %q, want %s", tc.name, got, tc.total)
+		}
+		if *demoDir == "" {
+			continue
+		}
+		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(*demoPath, b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(*demoDir, tc.name+".xlsx"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

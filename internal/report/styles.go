@@ -56,19 +56,22 @@ var (
 		{Type: "top", Color: "A6A6A6", Style: 1},
 		{Type: "bottom", Color: "A6A6A6", Style: 1},
 	}
-	font = func(bold bool, size float64, color string) *excelize.Font {
-		return &excelize.Font{Bold: bold, Size: size, Color: color}
-	}
 )
 
 func strPtr(s string) *string { return &s }
 
-// newStyles registers the workbook's styles.
+// newStyles registers the workbook's styles. Every font names the
+// workbook's default family: a font without one is shown in the reader's
+// fallback face (a serif one in LibreOffice).
 func newStyles(f *excelize.File) (*styles, error) {
-	var (
-		s   styles
-		err error
-	)
+	var s styles
+	family, err := f.GetDefaultFont()
+	if err != nil {
+		return nil, err
+	}
+	font := func(bold bool, size float64, color string) *excelize.Font {
+		return &excelize.Font{Family: family, Bold: bold, Size: size, Color: color}
+	}
 	add := func(dst *int, st *excelize.Style) {
 		if err != nil {
 			return
@@ -85,8 +88,11 @@ func newStyles(f *excelize.File) (*styles, error) {
 	})
 	add(&s.text, &excelize.Style{NumFmt: textFormat, Alignment: vcenter})
 	add(&s.wrap, &excelize.Style{NumFmt: textFormat, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
-	add(&s.money, &excelize.Style{CustomNumFmt: strPtr(moneyFormat), Alignment: vcenter})
-	add(&s.moneyText, &excelize.Style{NumFmt: textFormat, Alignment: &excelize.Alignment{Horizontal: "right", Vertical: "center"}})
+	// Amounts are right-aligned with an indent, so that they do not run into
+	// the text of the next column.
+	amount := &excelize.Alignment{Horizontal: "right", Vertical: "center", Indent: 1}
+	add(&s.money, &excelize.Style{CustomNumFmt: strPtr(moneyFormat), Alignment: amount})
+	add(&s.moneyText, &excelize.Style{NumFmt: textFormat, Alignment: &excelize.Alignment{Horizontal: "right", Vertical: "center", Indent: 1}})
 	center := &excelize.Alignment{Horizontal: "center", Vertical: "center"}
 	add(&s.date, &excelize.Style{CustomNumFmt: strPtr(dateFormat), Alignment: center})
 	add(&s.attempts, &excelize.Style{CustomNumFmt: strPtr(countFormat), Alignment: center})
@@ -115,13 +121,13 @@ func newStyles(f *excelize.File) (*styles, error) {
 	grey := font(false, 0, "A6A6A6")
 	add(&s.zeroText, &excelize.Style{Font: grey, NumFmt: textFormat, Alignment: vcenter})
 	add(&s.zeroCount, &excelize.Style{Font: grey, CustomNumFmt: strPtr(countFormat), Alignment: vcenter})
-	add(&s.zeroMoney, &excelize.Style{Font: grey, CustomNumFmt: strPtr(moneyFormat), Alignment: vcenter})
+	add(&s.zeroMoney, &excelize.Style{Font: grey, CustomNumFmt: strPtr(moneyFormat), Alignment: amount})
 	add(&s.zeroWrap, &excelize.Style{Font: grey, NumFmt: textFormat, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	topBorder := []excelize.Border{{Type: "top", Color: "404040", Style: 1}, {Type: "bottom", Color: "404040", Style: 6}}
 	add(&s.total, &excelize.Style{Font: font(true, 0, ""), NumFmt: textFormat, Border: topBorder, Alignment: vcenter})
 	add(&s.totalCount, &excelize.Style{Font: font(true, 0, ""), CustomNumFmt: strPtr(countFormat), Border: topBorder, Alignment: vcenter})
-	add(&s.totalMoney, &excelize.Style{Font: font(true, 0, ""), CustomNumFmt: strPtr(moneyFormat), Border: topBorder, Alignment: vcenter})
-	add(&s.note, &excelize.Style{Font: &excelize.Font{Italic: true, Color: "595959"}, NumFmt: textFormat,
+	add(&s.totalMoney, &excelize.Style{Font: font(true, 0, ""), CustomNumFmt: strPtr(moneyFormat), Border: topBorder, Alignment: amount})
+	add(&s.note, &excelize.Style{Font: &excelize.Font{Family: family, Italic: true, Color: "595959"}, NumFmt: textFormat,
 		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
 	return &s, err
 }

@@ -219,7 +219,11 @@ func (b *book) writeSummary() error {
 	}
 	valueWidth := summaryWidths[1] + summaryWidths[2] + summaryWidths[3] + summaryWidths[4]
 
-	w.cell("A", 1, "对账异常报告 · "+r.Window.String(), st.title)
+	title := "对账异常报告（" + r.Window.From.String() + "）"
+	if r.Window.From != r.Window.To {
+		title = "对账异常报告（" + r.Window.From.String() + " 至 " + r.Window.To.String() + "）"
+	}
+	w.cell("A", 1, title, st.title)
 	w.merge("A", "E", 1)
 	w.height(1, 30)
 	if r.DryRun {
