@@ -419,11 +419,13 @@ func (f *File) Err() error {
 	return nil
 }
 
-// Close releases the file (and an XLSX reader's temporary files).
+// Close releases the file (and an XLSX reader's temporary files). Err
+// still reports a structural error after Close.
 func (f *File) Close() error {
 	if f.src == nil {
 		return nil
 	}
+	f.Err() // latch it: the source goes away
 	err := f.src.close()
 	f.src = nil
 	f.done = true

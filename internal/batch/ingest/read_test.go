@@ -429,6 +429,16 @@ func TestRowErrorString(t *testing.T) {
 func TestUnterminatedQuote(t *testing.T) {
 	p := writeFile(t, "q.csv", []byte(ordersHeader+"1001,1,0,1,,ok\n1002,1,0,1,,\"never closed\n1003,1,0,1,,\n"))
 	r := readOrders(t, p)
+	f, err := Open(p, Orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range f.Orders() {
+	}
+	f.Close()
+	if err := f.Err(); err == nil || !strings.Contains(err.Error(), "never closed") {
+		t.Errorf("Err after Close = %v, want the unterminated quote", err)
+	}
 	if len(r.orders) != 1 || r.orders[0].OrderID != "1001" {
 		t.Errorf("orders %v, want the one before the quote", r.orders)
 	}
