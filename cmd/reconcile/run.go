@@ -345,25 +345,29 @@ func printRunSummary(io *stdio, res *batch.Result, path string, opts *runOptions
 		mode = " (dry run: nothing declared)"
 	}
 	fmt.Fprintf(io.out, "reconcile %s: %s%s\n", res.Window, res.Status, mode)
-	fmt.Fprintf(io.out, "  orders in window %d, eligible %d, declared %d, already declared %d, declaration failures %d, not attempted %d\n",
-		c.OrdersInWindow, c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)
-	fmt.Fprintf(io.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
-		c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
-	var parts []string
-	for _, code := range batch.Codes() {
-		if n := res.ByCode[code]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", code, n))
+	if len(res.Inputs) > 0 {
+		fmt.Fprintf(io.out, "  orders in window %d, eligible %d, declared %d, already declared %d, declaration failures %d, not attempted %d\n",
+			c.OrdersInWindow, c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)
+		fmt.Fprintf(io.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
+			c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
+		var parts []string
+		for _, code := range batch.Codes() {
+			if n := res.ByCode[code]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", code, n))
+			}
 		}
+		if len(parts) == 0 {
+			parts = []string{"none"}
+		}
+		fmt.Fprintf(io.out, "  exceptions: %s\n", strings.Join(parts, ", "))
 	}
-	if len(parts) == 0 {
-		parts = []string{"none"}
-	}
-	fmt.Fprintf(io.out, "  exceptions: %s\n", strings.Join(parts, ", "))
 	if res.DryRun && opts.checkMaterials {
 		fmt.Fprintf(io.out, "  the materials check was skipped: a dry run calls nothing\n")
 	}
-	if res.Reason != "" {
-		fmt.Fprintf(io.out, "  reason: %s\n", res.Reason)
+	// A failure's reason is the error on standard error; an interrupt's
+	// says what happens next.
+	if res.Status == batch.StatusInterrupted {
+		fmt.Fprintf(io.out, "  %s\n", res.Reason)
 	}
 	if _, err := os.Stat(path); err == nil && !res.EndedAt.IsZero() {
 		fmt.Fprintf(io.out, "  workbook: %s\n", path)
