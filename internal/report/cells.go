@@ -166,18 +166,31 @@ func cleanText(s string) string {
 	return b.String()
 }
 
+// needsCare marks the bytes textIsClean must look at: the C0 controls XML
+// cannot hold, and 0xEF, the lead byte of U+FFFE and U+FFFF.
+var needsCare = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = c != '\t' && c != '\n' && c != '\r'
+	}
+	t[0xEF] = true
+	return t
+}()
+
 // textIsClean reports whether cleanText would return s unchanged. It is the
-// fast path for the common case: one pass over the bytes, then the
-// (ASCII-optimised) UTF-8 check.
+// fast path for the common case: one table-driven pass over the bytes, then
+// the (ASCII-optimised) UTF-8 check.
 func textIsClean(s string) bool {
 	if len(s) > maxCellUnits { // may be too long: let cleanText count units
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+		if !needsCare[s[i]] {
+			continue
+		}
+		if s[i] != 0xEF {
 			return false
-		case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF): // U+FFFE, U+FFFF
+		}
+		if i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF) { // U+FFFE, U+FFFF
 			return false
 		}
 	}
@@ -232,7 +245,16 @@ func maskIDs(s string, now time.Time) string {
 	return string(append(b, s[last:]...))
 }
 
-func isIDChar(c byte) bool { return c >= '0' && c <= '9' || c == 'X' || c == 'x' }
+func isIDChar(c byte) bool { return idChars[c] }
+
+// idChars marks the bytes an ID number is made of.
+var idChars = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['X'], t['x'] = true, true
+	return t
+}()
 
 // freeText prepares a free-text cell (a message, a platform message, a
 // reason): ID numbers masked, then cleaned.

@@ -328,7 +328,7 @@ func sortedExceptions(ex []batch.Exception) []int32 {
 		idx[i] = int32(i)
 		ranks[i] = int8(rank(ex[i].Code))
 	}
-	slices.SortFunc(idx, func(i, j int32) int {
+	compare := func(i, j int32) int {
 		if c := cmp.Compare(ranks[i], ranks[j]); c != 0 {
 			return c
 		}
@@ -346,7 +346,11 @@ func sortedExceptions(ex []batch.Exception) []int32 {
 			return strings.Compare(a.Source, b.Source)
 		}
 		return cmp.Compare(i, j) // a total order: equal keys keep the input order
-	})
+	}
+	// The engine hands them over sorted already: then one pass suffices.
+	if !slices.IsSortedFunc(idx, compare) {
+		slices.SortFunc(idx, compare)
+	}
 	return idx
 }
 
@@ -355,8 +359,13 @@ func (b *book) exceptionList() (*list, error) {
 	order := sortedExceptions(ex)
 	return b.openList(sheetExceptions, exceptionColumns, len(ex), func(i int, row []excelize.Cell) {
 		e := &ex[order[i]]
-		row[0] = b.text(string(e.Code))
-		row[1] = b.text(e.Code.Label())
+		if e.Code.Known() { // constants: nothing to clean
+			row[0] = excelize.Cell{StyleID: b.st.text, Value: string(e.Code)}
+			row[1] = excelize.Cell{StyleID: b.st.text, Value: e.Code.Label()}
+		} else {
+			row[0] = b.text(string(e.Code))
+			row[1] = b.text(e.Code.Label())
+		}
 		row[2] = b.text(e.OrderID)
 		row[3] = b.wrapText(e.TransactionID)
 		row[4] = b.money(e.Amount)

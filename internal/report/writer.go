@@ -62,9 +62,10 @@ func (w *Writer) now() time.Time {
 // before the rename, the temporary file is removed and whatever was at path
 // is left untouched; the error then wraps ctx.Err().
 //
-// The list sheets are written with excelize's stream writer and the zip is
-// written straight to the file, so memory stays small whatever the number
-// of rows. A sheet holds at most 1,048,575 rows below its header (Excel's
+// The list sheets are written with excelize's stream writer, which keeps at
+// most 16 MB of a sheet in memory and spills the rest to a file in TmpDir,
+// and the zip is written straight to the file: memory does not grow with
+// the number of rows. A sheet holds at most 1,048,575 rows below its header (Excel's
 // limit); rows beyond are left out and the summary says so.
 func (w *Writer) Write(ctx context.Context, path string, r *batch.Result) (err error) {
 	if r == nil {
@@ -91,7 +92,7 @@ func (w *Writer) Write(ctx context.Context, path string, r *batch.Result) (err e
 		}
 	}()
 
-	b := &book{st: nil, now: w.now(), r: r}
+	b := &book{now: w.now(), r: r}
 	if err = b.build(ctx, w.TmpDir, tmp); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
