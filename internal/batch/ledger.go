@@ -169,15 +169,32 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 	return nil
 }
 
-// rowException turns a row that could not be read into INPUT_INVALID.
+// rowReasons say in Chinese what kind of problem made a row unreadable.
+var rowReasons = map[ingest.Reason]string{
+	ingest.ReasonMissing:   "缺少必填的值",
+	ingest.ReasonAmount:    "金额格式不对（应为元，最多两位小数，不能为负）",
+	ingest.ReasonTime:      "时间格式不对（应为 2026-11-20 19:48:33 这样的时间）",
+	ingest.ReasonID:        "编号不对（应为数字）",
+	ingest.ReasonIDMangled: "编号被 Excel 转成了数字或科学计数法，末几位已丢失、无法恢复：请把这一列设为“文本”后重新导出",
+	ingest.ReasonStatus:    "交易状态无法识别",
+	ingest.ReasonEncoding:  "含有无法识别的字符：请确认文件编码（UTF-8 或 GBK）后重新导出",
+	ingest.ReasonFields:    "这一行的列数与表头不一致：可能有未加引号的逗号或换行，请修正或重新导出",
+	ingest.ReasonOther:     "这一行无法读取",
+}
+
+// rowException turns a row that could not be read into INPUT_INVALID: a
+// Chinese sentence for the finance team, then the reader's exact detail.
 func rowException(e *ingest.RowError) Exception {
-	msg := e.Message
+	msg := rowReasons[e.Reason]
+	if msg == "" {
+		msg = rowReasons[ingest.ReasonOther]
+	}
 	if e.Column != "" {
 		msg = "列「" + e.Column + "」：" + msg
 	}
 	return Exception{
 		Code: InputInvalid, OrderID: e.OrderID, TransactionID: e.TransactionID,
-		Message: msg, Source: e.Source.String(),
+		Message: msg + "。详情：" + e.Message, Source: e.Source.String(),
 	}
 }
 

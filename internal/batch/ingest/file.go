@@ -455,7 +455,7 @@ func (f *File) nextRow() (bool, *RowError) {
 		f.rowLine = f.src.line()
 		f.orderID, f.txID = nil, nil
 		if err := f.src.rowErr(); err != nil {
-			return true, &RowError{Source: f.source(), Message: "the row cannot be read: " + err.Error()}
+			return true, &RowError{Reason: ReasonOther, Source: f.source(), Message: "the row cannot be read: " + err.Error()}
 		}
 		if isBlank(f.row) && (len(f.row) == f.src.numFields() || isBlank(f.src.allFields())) {
 			continue
@@ -484,7 +484,7 @@ func (f *File) isSummaryHeader() bool {
 }
 
 func (f *File) fieldCountError(n int) *RowError {
-	e := &RowError{Source: f.source()}
+	e := &RowError{Reason: ReasonFields, Source: f.source()}
 	if n < f.width {
 		e.Message = fmt.Sprintf("the row has %d fields but the header has %d: the row is cut short, or a line break inside a field that is not quoted split it; fix the row or export again", n, f.width)
 	} else {
@@ -514,8 +514,8 @@ func (f *File) orderCol() int {
 func (f *File) source() Source { return Source{File: f.path, Line: f.rowLine} }
 
 // rowError returns a RowError about canonical column col of the current row.
-func (f *File) rowError(col int, msg string) *RowError {
-	e := &RowError{Source: f.source(), Column: f.m.header(col), Message: msg}
+func (f *File) rowError(col int, reason Reason, msg string) *RowError {
+	e := &RowError{Reason: reason, Source: f.source(), Column: f.m.header(col), Message: msg}
 	if f.orderID != nil {
 		e.OrderID = string(f.orderID)
 	}
@@ -535,7 +535,7 @@ func (f *File) cell(col int) ([]byte, *RowError) {
 	}
 	b, msg := f.decode(f.row[p])
 	if msg != "" {
-		return nil, f.rowError(col, msg)
+		return nil, f.rowError(col, ReasonEncoding, msg)
 	}
 	return clean(b), nil
 }
@@ -547,10 +547,10 @@ func (f *File) id(col int, what string) (start, end int, e *RowError) {
 		return 0, 0, e
 	}
 	if err := checkID(b, what); err != nil {
-		return 0, 0, f.rowError(col, err.Error())
+		return 0, 0, f.rowError(col, reasonOf(err, ReasonID), err.Error())
 	}
 	if f.numericCell(col) && !exactInDouble(b) {
-		return 0, 0, f.rowError(col, quoteBytes(b)+" is an "+what+" that Excel stored as a number, which keeps only 15 to 16 digits: its last digits are lost and cannot be recovered; re-export with the id column as text")
+		return 0, 0, f.rowError(col, ReasonIDMangled, quoteBytes(b)+" is an "+what+" that Excel stored as a number, which keeps only 15 to 16 digits: its last digits are lost and cannot be recovered; re-export with the id column as text")
 	}
 	start = len(f.arena)
 	f.arena = append(f.arena, b...)
@@ -582,7 +582,7 @@ func (f *File) amount(col int, required bool) (int64, *RowError) {
 		if f.m.idx[col] < 0 {
 			return 0, nil // an optional column, absent
 		}
-		return 0, f.rowError(col, "is empty; "+amountExample)
+		return 0, f.rowError(col, ReasonMissing, "is empty; "+amountExample)
 	}
 	var v int64
 	var err error
@@ -592,10 +592,10 @@ func (f *File) amount(col int, required bool) (int64, *RowError) {
 		v, err = parseAmount(b)
 	}
 	if err != nil {
-		return 0, f.rowError(col, err.Error())
+		return 0, f.rowError(col, ReasonAmount, err.Error())
 	}
 	if v < 0 {
-		return 0, f.rowError(col, strconv.Quote(string(b))+" is negative; expected an amount of 0 or more")
+		return 0, f.rowError(col, ReasonAmount, strconv.Quote(string(b))+" is negative; expected an amount of 0 or more")
 	}
 	return v, nil
 }
@@ -636,7 +636,7 @@ func (f *File) when(col int) (time.Time, *RowError) {
 		t, err = parseTime(b)
 	}
 	if err != nil {
-		return time.Time{}, f.rowError(col, err.Error())
+		return time.Time{}, f.rowError(col, ReasonTime, err.Error())
 	}
 	return t, nil
 }

@@ -15,10 +15,27 @@ const maxIDLen = 32
 // so and asks for a re-export with the id column as text.
 func CheckID(s string) error { return checkID(s, "id") }
 
+// reasonError is an error with the Reason a row error reports for it.
+type reasonError struct {
+	reason Reason
+	msg    string
+}
+
+func (e *reasonError) Error() string { return e.msg }
+
+// reasonOf returns the Reason of err, or def.
+func reasonOf(err error, def Reason) Reason {
+	var re *reasonError
+	if errors.As(err, &re) {
+		return re.reason
+	}
+	return def
+}
+
 // checkID is CheckID with the name of the id ("order id") for the message.
 func checkID[T text](s T, what string) error {
 	if len(s) == 0 {
-		return errors.New("is empty; expected the " + what + " (digits)")
+		return &reasonError{ReasonMissing, "is empty; expected the " + what + " (digits)"}
 	}
 	digits := true
 	for i := 0; i < len(s); i++ {
@@ -29,14 +46,14 @@ func checkID[T text](s T, what string) error {
 	}
 	if digits {
 		if len(s) > maxIDLen {
-			return errors.New(strconv.Quote(string(s)) + " has " + strconv.Itoa(len(s)) + " digits; expected the " + what + " with at most 32 digits")
+			return &reasonError{ReasonID, strconv.Quote(string(s)) + " has " + strconv.Itoa(len(s)) + " digits; expected the " + what + " with at most 32 digits"}
 		}
 		return nil
 	}
 	if looksScientific(s) {
-		return errors.New(strconv.Quote(string(s)) + " is an " + what + " that Excel turned into scientific notation, which loses its last digits: the id cannot be recovered; re-export with the id column as text")
+		return &reasonError{ReasonIDMangled, strconv.Quote(string(s)) + " is an " + what + " that Excel turned into scientific notation, which loses its last digits: the id cannot be recovered; re-export with the id column as text"}
 	}
-	return errors.New(strconv.Quote(string(s)) + " is not a valid " + what + "; expected digits only")
+	return &reasonError{ReasonID, strconv.Quote(string(s)) + " is not a valid " + what + "; expected digits only"}
 }
 
 // looksScientific reports whether s is a number in scientific notation

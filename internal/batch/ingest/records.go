@@ -146,7 +146,7 @@ func (f *File) payment() (p Payment, e *RowError) {
 		return p, e
 	}
 	if p.Status = paymentStatus(b); p.Status == 0 {
-		return p, f.rowError(pStatus, "unknown trade status "+quoteBytes(b)+"; expected SUCCESS, REFUND or REVOKED (支付成功, 已退款, 转入退款, 已撤销), or empty for a success")
+		return p, f.rowError(pStatus, ReasonStatus, "unknown trade status "+quoteBytes(b)+"; expected SUCCESS, REFUND or REVOKED (支付成功, 已退款, 转入退款, 已撤销), or empty for a success")
 	}
 	s := string(f.arena)
 	p.TransactionID, p.OrderID = s[t0:t1], s[o0:o1]
@@ -212,7 +212,7 @@ func (f *File) clearance() (c Clearance, e *RowError) {
 		return c, e
 	}
 	if !fitsInt64(f.arena[o0:o1]) {
-		return c, f.rowError(cOrderID, quoteBytes(f.arena[o0:o1])+" is too large for an order id (at most 9223372036854775807)")
+		return c, f.rowError(cOrderID, ReasonID, quoteBytes(f.arena[o0:o1])+" is too large for an order id (at most 9223372036854775807)")
 	}
 	f.orderID = f.arena[o0:o1]
 	var span [7][2]int

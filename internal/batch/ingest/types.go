@@ -123,8 +123,26 @@ type Clearance struct {
 	Source               Source
 }
 
+// Reason is the kind of problem that made a row unreadable, for callers
+// that explain it in their own words (the workbook explains it in Chinese).
+type Reason string
+
+// The reasons a row cannot be read.
+const (
+	ReasonMissing   Reason = "missing"    // a required value is empty
+	ReasonAmount    Reason = "amount"     // not an amount in yuan with at most 2 decimals, or negative
+	ReasonTime      Reason = "time"       // not a time in a known form
+	ReasonID        Reason = "id"         // not an id: letters, too long, too large
+	ReasonIDMangled Reason = "id-mangled" // an id Excel turned into a number and cut short
+	ReasonStatus    Reason = "status"     // an unknown trade status
+	ReasonEncoding  Reason = "encoding"   // bytes that are not text in the file's encoding
+	ReasonFields    Reason = "fields"     // more or fewer fields than the header
+	ReasonOther     Reason = "other"      // anything else (a damaged XLSX row)
+)
+
 // RowError is a row that could not be read. It never stops the reading.
 type RowError struct {
+	Reason        Reason
 	Source        Source
 	Column        string // the header as found in the file, or the canonical name when the column is missing; "" when the row as a whole is wrong
 	Message       string // what was wrong and what was expected, for a finance user
