@@ -1,0 +1,186 @@
+package gen_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/batch/gen"
+	"github.com/crossborder/reconcile/internal/cst"
+)
+
+// mixed gives every order anomaly a share: 1% to 3% each.
+var mixed = map[gen.Anomaly]float64{
+	gen.FeeMismatch: 0.02, gen.PaymentMissing: 0.015, gen.PaymentDuplicate: 0.01, gen.AmountMismatch: 0.02,
+	gen.Refunded: 0.03, gen.Revoked: 0.01, gen.Orphan: 0.015, gen.OrderDuplicate: 0.01, gen.IdenticalRepeat: 0.02,
+	gen.PaidLater: 0.01, gen.InvalidRow: 0.02, gen.Unpaid: 0.03, gen.Midnight: 0.01, gen.OutsideWindow: 0.02,
+	gen.PaymentRepeat: 0.01, gen.CallbackInvalid: 0.05,
+}
+
+// heavy gives every anomaly 5%: most orders have one.
+func heavy() map[gen.Anomaly]float64 {
+	m := map[gen.Anomaly]float64{}
+	for _, a := range gen.Anomalies() {
+		m[a] = 0.05
+	}
+	m[gen.CallbackInvalid] = 0.3
+	return m
+}
+
+func withCustoms(m map[gen.Anomaly]float64, nocustoms float64) map[gen.Anomaly]float64 {
+	out := map[gen.Anomaly]float64{gen.NoCustoms: nocustoms}
+	for a, f := range m {
+		if a != gen.NoCustoms {
+			out[a] = f
+		}
+	}
+	return out
+}
+
+func without(m map[gen.Anomaly]float64, a gen.Anomaly) map[gen.Anomaly]float64 {
+	out := map[gen.Anomaly]float64{}
+	for k, f := range m {
+		if k != a {
+			out[k] = f
+		}
+	}
+	return out
+}
+
+type oracleCase struct {
+	name string
+	spec gen.Spec
+}
+
+func oracleCases() []oracleCase {
+	cases := []oracleCase{
+		{"empty", gen.Spec{}},
+		{"one order", gen.Spec{Orders: 1, Seed: 7}},
+		{"one order gbk", gen.Spec{Orders: 1, Seed: 8, GBK: true, Clearance: 1}},
+		{"500 clean", gen.Spec{Orders: 500, Seed: 1, Clearance: 40}},
+		{"500 mixed utf8 next-day bill", gen.Spec{Orders: 500, Seed: 2, Shares: mixed, Clearance: 60, NextDayBill: true}},
+		{"500 mixed gbk one bill", gen.Spec{Orders: 500, Seed: 3, Shares: mixed, Clearance: 60, GBK: true}},
+		{"500 heavy gbk customs", gen.Spec{Orders: 500, Seed: 4, Shares: withCustoms(heavy(), 0.05), Customs: "NINGBO", Clearance: 80, GBK: true, NextDayBill: true}},
+		{"500 heavy other day", gen.Spec{Day: cst.Date{Year: 2027, Month: 1, Day: 1}, Orders: 500, Seed: 5, Shares: without(heavy(), gen.NoCustoms), Clearance: 9}},
+		{"300 mixed xlsx", gen.Spec{Orders: 300, Seed: 6, Shares: mixed, XLSX: true, NextDayBill: true, Clearance: 10}},
+		{"300 heavy xlsx gbk bills customs", gen.Spec{Orders: 300, Seed: 9, Shares: withCustoms(heavy(), 0.05), Customs: "SHANGHAI_JG", XLSX: true, GBK: true}},
+		{"20000 mixed utf8", gen.Spec{Orders: 20_000, Seed: 10, Shares: mixed, Clearance: 2_000, NextDayBill: true}},
+		{"20000 heavy gbk", gen.Spec{Orders: 20_000, Seed: 11, Shares: without(heavy(), gen.NoCustoms), Clearance: 1_001, GBK: true}},
+	}
+	// Each anomaly alone, on every slot.
+	for _, a := range gen.Anomalies() {
+		s := gen.Spec{Orders: 60, Seed: 100, Shares: map[gen.Anomaly]float64{a: 1}, NextDayBill: true, Clearance: 4}
+		if a == gen.NoCustoms {
+			s.Customs = "HANGZHOU"
+		}
+		cases = append(cases, oracleCase{"only " + string(a), s})
+	}
+	return cases
+}
+
+// dryRun runs the job over the generated exports as the Manifest says.
+func dryRun(t *testing.T, m *gen.Manifest) *batch.Result {
+	t.Helper()
+	day, err := cst.ParseDate(m.Day)
+	if err != nil {
+		t.Fatalf("manifest day: %v", err)
+	}
+	cfg := batch.Config{
+		Window:         batch.Window{From: day, To: day},
+		Inputs:         batch.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
+		DefaultCustoms: m.DefaultCustoms,
+		DryRun:         true,
+		Now:            func() time.Time { return day.AddDays(1).Start().Add(2 * time.Hour) },
+	}
+	res, err := batch.Run(context.Background(), cfg, batch.Deps{})
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	return res
+}
+
+// TestManifestIsTheJobsResult is the oracle: a dry run of the generated
+// night reports exactly what the manifest says, code by code and count by
+// count.
+func TestManifestIsTheJobsResult(t *testing.T) {
+	for _, tc := range oracleCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.spec.Orders > 1000 {
+				t.Skip("large case in -short mode")
+			}
+			m, err := gen.Write(t.TempDir(), tc.spec)
+			if err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			res := dryRun(t, m)
+			if len(m.Exceptions) != len(batch.Codes()) {
+				t.Errorf("manifest has %d exception codes, want the %d of batch.Codes()", len(m.Exceptions), len(batch.Codes()))
+			}
+			for _, c := range batch.Codes() {
+				want, ok := m.Exceptions[string(c)]
+				if !ok {
+					t.Errorf("manifest lacks code %s", c)
+				}
+				if got := res.ByCode[c]; got != want {
+					t.Errorf("%s: got %d, want %d (manifest)", c, got, want)
+					shown := 0
+					for _, e := range res.Exceptions {
+						if e.Code == c && shown < 5 {
+							t.Logf("  %s %s %s: %s", e.OrderID, e.TransactionID, e.Source, e.Message)
+							shown++
+						}
+					}
+				}
+			}
+			c := res.Counts
+			for _, f := range []struct {
+				name      string
+				got, want int
+			}{
+				{"Eligible", c.Eligible, m.Eligible},
+				{"Pending", c.Pending, m.Pending},
+				{"OrdersInWindow", c.OrdersInWindow, m.OrdersInWindow},
+				{"OrdersUnpaid", c.OrdersUnpaid, m.OrdersUnpaid},
+				{"OrdersRead", c.OrdersRead, m.OrdersRead},
+				{"PaymentsRead", c.PaymentsRead, m.PaymentsRead},
+				{"ClearanceRead", c.ClearanceRead, m.ClearanceRead},
+				{"RowsInvalid", c.RowsInvalid, m.RowsInvalid},
+			} {
+				if f.got != f.want {
+					t.Errorf("Counts.%s: got %d, want %d (manifest)", f.name, f.got, f.want)
+				}
+			}
+			// The manifest adds up too: every order in the window is
+			// eligible or one check exception.
+			checks := 0
+			for _, code := range []string{"ORDER_DUPLICATE", "FEE_MISMATCH", "PAYMENT_MISSING", "PAYMENT_DUPLICATE", "AMOUNT_MISMATCH", "PAYMENT_REFUNDED"} {
+				checks += m.Exceptions[code]
+			}
+			checks += m.Injected[gen.NoCustoms]
+			if m.Eligible+checks != m.OrdersInWindow {
+				t.Errorf("manifest: eligible %d + check exceptions %d ≠ orders in window %d", m.Eligible, checks, m.OrdersInWindow)
+			}
+			if tc.spec.Orders > 0 && len(tc.spec.Shares) > 0 {
+				injected := 0
+				for _, n := range m.Injected {
+					injected += n
+				}
+				if injected == 0 {
+					t.Errorf("nothing injected for shares %v", tc.spec.Shares)
+				}
+			}
+		})
+	}
+}
+
+func ExampleWrite() {
+	m, err := gen.Write("out/night", gen.Spec{Orders: 200_000, Seed: 1, GBK: true, NextDayBill: true,
+		Shares: map[gen.Anomaly]float64{gen.FeeMismatch: 0.01, gen.PaymentMissing: 0.005}, Clearance: 5_000})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(m.Files.Orders, m.Files.Payments, m.Eligible, m.Exceptions["FEE_MISMATCH"])
+}

@@ -1,0 +1,456 @@
+package gen
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/crossborder/reconcile/internal/cst"
+)
+
+// A generated night is a sequence of order slots. Everything about slot i
+// (its order rows, its payment rows) is a pure function of the Spec and i
+// (see plan.slot), so that the order writer, the bill writer and the
+// manifest each compute it on their own, concurrently, and agree.
+
+// Times are seconds from Day 00:00 UTC+8: negative the day before, 86400
+// and more the day after. Three values are not times.
+const (
+	timeNone  int32 = -1 << 30 // an empty 订单付款时间
+	timeZero  int32 = timeNone + 1
+	secPerDay       = 86400
+)
+
+// Order copy flags: how a copy of an order is written.
+const (
+	invNone      = iota
+	invMangledID // the id in scientific notation, as Excel leaves it
+	invAmount    // 总金额 with 3 decimals
+	invDate      // a payment time on a day that does not exist
+)
+
+// orderRow is one copy of an order in an orders export.
+type orderRow struct {
+	present   bool
+	status    uint8
+	invalid   uint8
+	customs   bool  // the 申报海关 cell holds Spec.Customs (when there is the column)
+	paid      int32 // 订单付款时间, or timeNone/timeZero
+	transport int64 // fen
+	fee       int64 // 总金额, fen
+}
+
+// Payment row statuses.
+const (
+	paySuccess = iota
+	payRefund
+	payRevoked
+)
+
+// payRow is one row of a WeChat bill.
+type payRow struct {
+	status  uint8
+	nextDay bool   // belongs to the next day's bill (with Spec.NextDayBill)
+	at      int32  // 交易时间
+	txDay   int32  // the day of the transaction id: 0 for Day, -1, 1
+	tx      uint64 // the transaction's number, unique in the night
+	amount  int64  // 订单金额 (the original payment's, on a refund row)
+	coupon  int64  // 代金券金额: 应结订单金额 = amount - coupon
+	refund  int64  // 退款金额 = 申请退款金额, refund rows only
+}
+
+// slot is everything about one order slot.
+type slot struct {
+	i       int
+	kind    uint8 // index into anomalies + 1; 0 for a normal order
+	id      uint64
+	prod    int // index into products
+	qty     int
+	product int64 // 买家应付货款, fen
+	copies  [2]orderRow
+	pays    [3]payRow
+	npay    int
+	r       rng // the slot's stream after the shared draws: the writers' filler
+}
+
+func (s *slot) anomaly() Anomaly {
+	if s.kind == 0 {
+		return ""
+	}
+	return anomalies[s.kind-1]
+}
+
+// plan is a Spec made ready: the anomaly of each slot and the constants of
+// the night.
+type plan struct {
+	spec     Spec
+	n        int
+	kinds    []uint8 // per slot
+	counts   map[Anomaly]int
+	days     [3]dayText // Day-1, Day, Day+1
+	idMul    uint64     // the order id permutation: (i*idMul + idAdd) mod 10^13
+	idAdd    uint64
+	txMul    uint64 // the transaction number permutation, mod 10^10
+	txAdd    uint64
+	mch      [4]byte  // the 4 merchant digits of transaction ids
+	appID    [16]byte // the hex digits of the 公众账号ID after "wx"
+	mchID    [10]byte // 商户号
+	keyMul   uint64   // the idempotency key permutation, mod 36^11
+	keyAdd   uint64
+	cdf      [25]int64
+	cdfTotal int64
+}
+
+// dayText is a day's date in the forms the exports use.
+type dayText struct {
+	dash    [11]byte // "2026-11-20 "
+	slash   [11]byte // "2026/11/20 "
+	short   []byte   // "2026/11/20 " without leading zeros in month and day: "2026/1/2 "
+	compact [8]byte  // "20261120"
+	bad     [11]byte // "2026-11-32 ": a day that does not exist
+}
+
+func newDayText(d cst.Date) dayText {
+	var t dayText
+	s := d.String()
+	copy(t.dash[:], s+" ")
+	copy(t.slash[:], s[:4]+"/"+s[5:7]+"/"+s[8:]+" ")
+	t.short = []byte(strconv.Itoa(d.Year) + "/" + strconv.Itoa(int(d.Month)) + "/" + strconv.Itoa(d.Day) + " ")
+	copy(t.compact[:], s[:4]+s[5:7]+s[8:])
+	copy(t.bad[:], s[:8]+"32 ")
+	return t
+}
+
+// hourWeights is the share of a day's orders paid in each hour: quiet at
+// night, a morning rise, the evening peak.
+var hourWeights = [24]int64{40, 22, 12, 7, 5, 5, 10, 22, 40, 55, 65, 62, 58, 60, 62, 62, 60, 55, 55, 70, 90, 100, 95, 70}
+
+const (
+	idMod = 10_000_000_000_000 // 10^13
+	txMod = 10_000_000_000     // 10^10
+)
+
+func newPlan(s Spec) (*plan, error) {
+	if s.Day.IsZero() {
+		s.Day = DefaultDay
+	}
+	counts, err := s.counts()
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{spec: s, n: s.Orders, counts: counts}
+	for k := -1; k <= 1; k++ {
+		p.days[k+1] = newDayText(s.Day.AddDays(k))
+	}
+	var r rng
+	r.seed(s.Seed, 1<<62)
+	p.idMul, p.idAdd = coprime10(r.u64()%100_000_000_000), r.u64()%idMod
+	p.txMul, p.txAdd = coprime10(r.u64()%1_000_000_000), r.u64()%txMod
+	copy(p.mch[:], strconv.Itoa(1000+r.intn(9000)))
+	for k := range p.appID {
+		p.appID[k] = "0123456789abcdef"[r.intn(16)]
+	}
+	copy(p.mchID[:], strconv.Itoa(1_900_000_000+r.intn(100_000_000)))
+	p.keyMul, p.keyAdd = r.u64()%100_000_000_000|1, r.u64()%keyMod
+	if p.keyMul%3 == 0 {
+		p.keyMul += 2
+	}
+	for h, w := range hourWeights {
+		p.cdf[h+1] = p.cdf[h] + w*3600
+	}
+	p.cdfTotal = p.cdf[24]
+
+	// The anomaly of each slot: the counts in a fixed order, then a
+	// Fisher-Yates shuffle with the Spec's seed.
+	p.kinds = make([]uint8, p.n)
+	at := 0
+	for k, a := range anomalies {
+		if a == CallbackInvalid {
+			continue
+		}
+		for j := 0; j < counts[a]; j++ {
+			p.kinds[at] = uint8(k + 1)
+			at++
+		}
+	}
+	shuffle := rand.New(rand.NewPCG(s.Seed, 0x9e3779b97f4a7c15))
+	shuffle.Shuffle(p.n, func(i, j int) { p.kinds[i], p.kinds[j] = p.kinds[j], p.kinds[i] })
+	return p, nil
+}
+
+// coprime10 returns x made odd and not a multiple of 5, so that
+// multiplying by it permutes the residues modulo a power of ten.
+func coprime10(x uint64) uint64 {
+	x |= 1
+	if x%5 == 0 {
+		x += 2
+	}
+	return x
+}
+
+// orderID returns slot i's order id: 19 digits, 51… like the Taobao ids of
+// the time, unique among the slots (the middle 13 digits are a permutation
+// of i), ending with 4 digits of the buyer's id.
+func (p *plan) orderID(i int, buyer uint64) uint64 {
+	mid := (uint64(i)*p.idMul + p.idAdd) % idMod
+	return 5_100_000_000_000_000_000 + mid*10_000 + buyer%10_000
+}
+
+// txNumber returns the 10 unique digits of transaction number j.
+func (p *plan) txNumber(j uint64) uint64 { return (j*p.txMul + p.txAdd) % txMod }
+
+// timeOf returns slot i's payment time in [0, 86340): the slots are in
+// time order, spread over the day by hourWeights.
+func (p *plan) timeOf(i int, r *rng) int32 {
+	x := (int64(i)*p.cdfTotal + int64(r.intn(p.n))) / int64(p.n) // [0, cdfTotal)
+	h := 0
+	for p.cdf[h+1] <= x {
+		h++
+	}
+	sec := int64(h)*3600 + (x-p.cdf[h])/hourWeights[h]
+	return int32(sec * (secPerDay - 60) / secPerDay)
+}
+
+// transport fees, fen, and how often each (per mille, cumulative order).
+var transportFees = []int64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 600, 800, 1000, 1200, 1500, 2000}
+
+// maxOrderFen is the cross-border retail limit per order, 5,000 CNY.
+const maxOrderFen = 500_000
+
+// slot computes slot i into s.
+func (p *plan) slot(i int, s *slot) {
+	*s = slot{i: i, kind: p.kinds[i]}
+	r := &s.r
+	r.seed(p.spec.Seed, uint64(i))
+	s.id = p.orderID(i, r.u64())
+	s.prod = r.intn(len(products))
+	price := products[s.prod].price
+	s.qty = 1
+	if q := r.intn(100); q >= 80 {
+		s.qty = 2 + q/95
+	}
+	for s.qty > 1 && price*int64(s.qty) > maxOrderFen-2000 {
+		s.qty--
+	}
+	s.product = price * int64(s.qty)
+	if r.permille(200) {
+		s.product -= int64(r.intn(int(price / 10))) // a shop discount: odd cents
+	}
+	transport := transportFees[r.intn(len(transportFees))]
+	base := p.timeOf(i, r)
+	delay := int32(r.between(1, 30))
+	var coupon int64
+	if r.permille(50) {
+		coupon = []int64{300, 500, 1000}[r.intn(3)]
+	}
+	status := uint8(stPaid)
+	if q := r.intn(100); q >= 80 {
+		status = stShipped
+		if q >= 92 {
+			status = stDone
+		}
+	}
+	v := r.u64()     // which variant of an anomaly
+	delta := r.u64() // how far off an amount is
+
+	fee := s.product + transport
+	first := orderRow{present: true, status: status, customs: true, paid: base, transport: transport, fee: fee}
+	pay := payRow{status: paySuccess, at: base + delay, tx: 2 * uint64(i), amount: fee}
+	if coupon > 0 && fee >= coupon+100 {
+		pay.coupon = coupon
+	}
+	s.copies[0] = first
+	addPay := func(q payRow) {
+		q.nextDay = q.nextDay || q.at >= secPerDay
+		s.pays[s.npay] = q
+		s.npay++
+	}
+	// refundAt is a time the next day, in office hours.
+	refundAt := func() int32 { return secPerDay + int32(8*3600+(delta>>32)%(14*3600)) }
+
+	switch s.anomaly() {
+	case "", IdenticalRepeat, PaymentRepeat:
+		addPay(pay)
+		switch s.anomaly() {
+		case IdenticalRepeat:
+			second := first
+			second.status = max(first.status, stShipped) // exported again later
+			s.copies[1] = second
+		case PaymentRepeat:
+			again := pay
+			again.nextDay = true
+			addPay(again)
+		}
+	case FeeMismatch:
+		d := int64(1 + delta%1000)
+		if v&1 == 0 || fee < d {
+			s.copies[0].fee = fee + d
+		} else {
+			s.copies[0].fee = fee - d
+		}
+		pay.amount, pay.coupon = s.copies[0].fee, 0
+		addPay(pay)
+	case PaymentMissing:
+	case PaymentDuplicate:
+		addPay(pay)
+		again := pay
+		again.at += int32(60 + (delta>>8)%1800)
+		again.tx++
+		addPay(again)
+	case AmountMismatch:
+		d := int64(1 + delta%2000)
+		pay.coupon = 0
+		if v&1 == 0 || fee <= d {
+			pay.amount = fee + d
+		} else {
+			pay.amount = fee - d
+		}
+		addPay(pay)
+	case Refunded:
+		addPay(pay)
+		ref := pay
+		ref.status, ref.at, ref.refund = payRefund, refundAt(), fee
+		if v%10 >= 7 && fee > 100 {
+			ref.refund = 100 * int64(1+(delta>>40)%uint64((fee-1)/100)) // a part, whole yuan
+		}
+		addPay(ref)
+	case Revoked:
+		pay.status, pay.coupon = payRevoked, 0
+		addPay(pay)
+	case Orphan:
+		s.copies[0].present = false
+		addPay(pay)
+	case OrderDuplicate:
+		second := first
+		second.transport += int64(100 * (1 + delta%10))
+		second.fee = s.product + second.transport
+		s.copies[1] = second
+		addPay(pay)
+	case PaidLater:
+		s.copies[0].status, s.copies[0].paid = stWaitPay, timeNone
+		second := first
+		s.copies[1] = second
+		addPay(pay)
+	case InvalidRow:
+		s.copies[0].invalid = uint8(invMangledID + v%3)
+		addPay(pay)
+	case Unpaid:
+		c := &s.copies[0]
+		switch v % 4 {
+		case 0:
+			c.status, c.paid = stWaitPay, timeNone
+		case 1:
+			c.status, c.paid = stWaitPay, timeZero
+		case 2:
+			c.status, c.paid = stClosed, timeNone
+		case 3: // paid, refunded in full, closed
+			c.status = stClosed
+			addPay(pay)
+			ref := pay
+			ref.status, ref.at, ref.refund = payRefund, refundAt(), fee
+			addPay(ref)
+		}
+	case Midnight:
+		s.copies[0].paid = secPerDay - int32(1+v%30)
+		pay.at, pay.txDay = secPerDay+int32(delta%30), 1
+		addPay(pay)
+	case OutsideWindow:
+		c := &s.copies[0]
+		switch v % 3 {
+		case 0: // the day before; its payment is in that day's bill
+			c.paid = -secPerDay + 8*3600 + int32(delta%(14*3600))
+		case 1: // 23:59:3x the day before, paid at 00:00:xx of Day
+			c.paid = -int32(1 + v/3%30)
+			pay.at, pay.txDay = int32(delta%30), 0
+			addPay(pay)
+		case 2: // just after midnight, the day after
+			c.paid = secPerDay + int32(delta%1800)
+			pay.at, pay.txDay = c.paid+delay, 1
+			addPay(pay)
+		}
+	case NoCustoms:
+		s.copies[0].customs = false
+		addPay(pay)
+	}
+}
+
+// outcome is what a dry run of the window Day reports of a slot.
+type outcome struct {
+	ordersRead  int // distinct orders read
+	inWindow    int
+	unpaid      int
+	eligible    int
+	rowsInvalid int
+	exceptions  [2]string // up to two exception codes
+}
+
+// The exception codes (internal/batch's, which this package does not
+// import: batch's own tests may use the generator).
+const (
+	codeInputInvalid     = "INPUT_INVALID"
+	codeOrderDuplicate   = "ORDER_DUPLICATE"
+	codeFeeMismatch      = "FEE_MISMATCH"
+	codePaymentMissing   = "PAYMENT_MISSING"
+	codePaymentDuplicate = "PAYMENT_DUPLICATE"
+	codeAmountMismatch   = "AMOUNT_MISMATCH"
+	codePaymentRefunded  = "PAYMENT_REFUNDED"
+	codePaymentOrphan    = "PAYMENT_ORPHAN"
+	codeCallbackInvalid  = "CALLBACK_INVALID"
+)
+
+// Codes returns every exception code a run can report, in DESIGN.md's
+// order: the keys of Manifest.Exceptions.
+func Codes() []string { return append([]string(nil), codes...) }
+
+var codes = []string{
+	codeInputInvalid, codeOrderDuplicate, codeFeeMismatch, codePaymentMissing, codePaymentDuplicate,
+	codeAmountMismatch, codePaymentRefunded, codePaymentOrphan, "MATERIALS_INVALID", "DECLARE_REJECTED",
+	"DECLARE_CONFLICT", "DECLARE_ERROR", codeCallbackInvalid, "CALLBACK_REJECTED", "CALLBACK_ERROR",
+}
+
+// outcome returns what the job must make of slot s: by the rules of
+// DESIGN.md (each order in the window ends eligible or with its first
+// failing check; a successful payment in the window without an order is an
+// orphan), worked out from what the slot is rather than by rerunning the
+// job's code.
+func (p *plan) outcome(s *slot) outcome {
+	var o outcome
+	inWindow := func(eligible bool, code string) {
+		o.ordersRead, o.inWindow = 1, 1
+		if eligible {
+			o.eligible = 1
+		}
+		o.exceptions[0] = code
+	}
+	switch s.anomaly() {
+	case "", IdenticalRepeat, PaidLater, Midnight, PaymentRepeat:
+		inWindow(true, "")
+	case FeeMismatch:
+		inWindow(false, codeFeeMismatch)
+	case PaymentMissing:
+		inWindow(false, codePaymentMissing)
+	case PaymentDuplicate:
+		inWindow(false, codePaymentDuplicate)
+	case AmountMismatch:
+		inWindow(false, codeAmountMismatch)
+	case Refunded, Revoked:
+		inWindow(false, codePaymentRefunded)
+	case OrderDuplicate:
+		inWindow(false, codeOrderDuplicate)
+	case NoCustoms:
+		inWindow(false, codeInputInvalid)
+	case Orphan:
+		o.exceptions[0] = codePaymentOrphan
+	case InvalidRow:
+		o.rowsInvalid = 1
+		o.exceptions[0] = codeInputInvalid
+		if s.copies[0].invalid == invMangledID {
+			// The job cannot tell whose payment it is.
+			o.exceptions[1] = codePaymentOrphan
+		}
+	case Unpaid:
+		o.ordersRead, o.unpaid = 1, 1
+	case OutsideWindow:
+		o.ordersRead = 1
+	}
+	return o
+}

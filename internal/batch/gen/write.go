@@ -1,0 +1,311 @@
+package gen
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Manifest describes what Write wrote and is the correctness oracle: a dry
+// run of the window Day over Files (with --customs DefaultCustoms when it
+// is not empty) must report exactly these counts.
+type Manifest struct {
+	Day            string  `json:"day"` // YYYY-MM-DD: the run's window
+	Seed           uint64  `json:"seed"`
+	GBK            bool    `json:"gbk"`
+	DefaultCustoms string  `json:"default_customs"` // the --customs the run needs; "" for none
+	Files          FileSet `json:"files"`
+	Bytes          int64   `json:"bytes"` // the size of the files, together
+	Rows           Rows    `json:"rows"`  // data rows written (headers and bill summaries excluded)
+	// Injected is the number of slots (clearance rows for
+	// CallbackInvalid) given each anomaly; every anomaly is present.
+	Injected map[Anomaly]int `json:"injected"`
+	// Bills are the summary totals of each bill, in Files.Payments order.
+	Bills []BillTotals `json:"bills"`
+
+	// What the dry run must report.
+	Exceptions     map[string]int `json:"exceptions"`       // per exception code; every code of Codes, zeros included
+	Eligible       int            `json:"eligible"`         // orders that pass every check
+	Pending        int            `json:"pending"`          // valid callbacks in the window
+	OrdersInWindow int            `json:"orders_in_window"` // paid orders whose payment time is on Day
+	OrdersUnpaid   int            `json:"orders_unpaid"`    // unpaid or closed orders
+	OrdersRead     int            `json:"orders_read"`      // distinct orders read (repeats merged, invalid rows not counted)
+	PaymentsRead   int            `json:"payments_read"`
+	ClearanceRead  int            `json:"clearance_read"`
+	RowsInvalid    int            `json:"rows_invalid"` // rows the readers refuse (INPUT_INVALID)
+}
+
+// FileSet lists the files written, per kind, in the order a run should
+// read them.
+type FileSet struct {
+	Orders    []string `json:"orders"`
+	Payments  []string `json:"payments"`
+	Clearance []string `json:"clearance"`
+}
+
+// Rows counts the data rows written per kind.
+type Rows struct {
+	Orders    int `json:"orders"`
+	Payments  int `json:"payments"`
+	Clearance int `json:"clearance"`
+}
+
+// ManifestName is the name of the manifest Write leaves in its directory.
+const ManifestName = "manifest.json"
+
+// output is a file being written through a 1 MiB buffer. Write errors are
+// sticky in bufio.Writer and surface at close.
+type output struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	rows int
+}
+
+func create(path string) (*output, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &output{path: path, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+func (o *output) close() error {
+	if o == nil {
+		return nil
+	}
+	err := o.w.Flush()
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", o.path, err)
+	}
+	return nil
+}
+
+// tally adds up the outcomes of the slots.
+type tally struct {
+	ordersRead, inWindow, unpaid, eligible, rowsInvalid int
+	exceptions                                         map[string]int
+}
+
+func (t *tally) add(o outcome) {
+	t.ordersRead += o.ordersRead
+	t.inWindow += o.inWindow
+	t.unpaid += o.unpaid
+	t.eligible += o.eligible
+	t.rowsInvalid += o.rowsInvalid
+	for _, c := range o.exceptions {
+		if c != "" {
+			t.exceptions[c]++
+		}
+	}
+}
+
+// Write writes the exports of s into dir: dir/orders (the Tmall export of
+// the night, and a second export when an anomaly needs one), dir/payments
+// (the day's WeChat bill, and the next day's with NextDayBill) and
+// dir/clearance (when there are clearance rows), then dir/manifest.json.
+// The files are named as the tools name them, with the date, and sort in
+// the order they are to be read, so that a run can take the directories.
+// Files listed by an earlier manifest in dir that this Write does not
+// write are removed; nothing else is touched. The three writers run
+// concurrently.
+func Write(dir string, s Spec) (*Manifest, error) {
+	p, err := newPlan(s)
+	if err != nil {
+		return nil, err
+	}
+	s = p.spec
+	date := s.Day.String()
+	compact := string(p.days[1].compact[:])
+	next := string(p.days[2].compact[:])
+	for _, sub := range []string{"orders", "payments", "clearance"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+
+	m := &Manifest{Day: date, Seed: s.Seed, GBK: s.GBK, Injected: map[Anomaly]int{}, Exceptions: map[string]int{}}
+	if s.Customs == "" {
+		m.DefaultCustoms = DefaultCustoms
+	}
+	for _, a := range anomalies {
+		m.Injected[a] = p.counts[a]
+	}
+	ext := ".csv"
+	if s.XLSX {
+		ext = ".xlsx"
+	}
+	prefix := "tmall_orders_"
+	if s.XLSX {
+		prefix = "qianniu_orders_"
+	}
+	m.Files.Orders = []string{filepath.Join(dir, "orders", prefix+compact+ext)}
+	if p.counts[OrderDuplicate]+p.counts[IdenticalRepeat]+p.counts[PaidLater] > 0 {
+		m.Files.Orders = append(m.Files.Orders, filepath.Join(dir, "orders", prefix+compact+"_2"+ext))
+	}
+	m.Files.Payments = []string{filepath.Join(dir, "payments", "wechat_trade_all_"+compact+".csv")}
+	if s.NextDayBill {
+		m.Files.Payments = append(m.Files.Payments, filepath.Join(dir, "payments", "wechat_trade_all_"+next+".csv"))
+	}
+	invalidCallbacks := p.counts[CallbackInvalid]
+	if s.Clearance+invalidCallbacks > 0 {
+		m.Files.Clearance = []string{filepath.Join(dir, "clearance", "clearance_results_"+compact+".csv")}
+	}
+	if err := removeStale(dir, m); err != nil {
+		return nil, err
+	}
+
+	eol := "\r\n"
+	if s.GBK {
+		eol = "\n"
+	}
+	t := newTexts(s.GBK, s.Customs, eol)
+	tal := &tally{exceptions: m.Exceptions}
+	totals := make([]BillTotals, len(m.Files.Payments))
+	var g errgroup.Group
+	g.Go(func() error {
+		if s.XLSX {
+			rows, err := p.writeXLSX(m.Files.Orders, tal)
+			m.Rows.Orders = rows
+			return err
+		}
+		outs, err := createAll(m.Files.Orders)
+		if err != nil {
+			return err
+		}
+		var second *output
+		if len(outs) > 1 {
+			second = outs[1]
+		}
+		p.writeTmall(outs[0], second, t, tal)
+		for _, o := range outs {
+			m.Rows.Orders += o.rows
+		}
+		return closeAll(outs)
+	})
+	g.Go(func() error {
+		outs, err := createAll(m.Files.Payments)
+		if err != nil {
+			return err
+		}
+		var nextBill *output
+		if len(outs) > 1 {
+			nextBill = outs[1]
+		}
+		p.writeBills(outs[0], nextBill, t, totals)
+		for _, o := range outs {
+			m.Rows.Payments += o.rows
+		}
+		return closeAll(outs)
+	})
+	g.Go(func() error {
+		if len(m.Files.Clearance) == 0 {
+			return nil
+		}
+		o, err := create(m.Files.Clearance[0])
+		if err != nil {
+			return err
+		}
+		p.writeClearance(o, invalidCallbacks)
+		m.Rows.Clearance = o.rows
+		return o.close()
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	for i := range totals {
+		totals[i].File = m.Files.Payments[i]
+	}
+	m.Bills = totals
+	for _, c := range Codes() {
+		m.Exceptions[c] += 0
+	}
+	m.Exceptions[codeCallbackInvalid] += invalidCallbacks
+	m.Eligible, m.OrdersInWindow, m.OrdersUnpaid = tal.eligible, tal.inWindow, tal.unpaid
+	m.OrdersRead, m.RowsInvalid = tal.ordersRead, tal.rowsInvalid
+	m.Pending = s.Clearance
+	m.PaymentsRead = m.Rows.Payments
+	m.ClearanceRead = m.Rows.Clearance
+	for _, f := range slices.Concat(m.Files.Orders, m.Files.Payments, m.Files.Clearance) {
+		st, err := os.Stat(f)
+		if err != nil {
+			return nil, err
+		}
+		m.Bytes += st.Size()
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ManifestName), append(b, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func createAll(paths []string) ([]*output, error) {
+	var outs []*output
+	for _, p := range paths {
+		o, err := create(p)
+		if err != nil {
+			closeAll(outs)
+			return nil, err
+		}
+		outs = append(outs, o)
+	}
+	return outs, nil
+}
+
+func closeAll(outs []*output) error {
+	var errs []error
+	for _, o := range outs {
+		errs = append(errs, o.close())
+	}
+	return errors.Join(errs...)
+}
+
+// removeStale removes the files an earlier manifest in dir lists that m
+// does not, so that a directory read whole holds this night only. Only
+// files of dir's orders, payments and clearance sub-directories are
+// considered, by name, whatever paths the old manifest holds.
+func removeStale(dir string, m *Manifest) error {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var old Manifest
+	if json.Unmarshal(b, &old) != nil {
+		return nil // not ours
+	}
+	keep := map[string]bool{}
+	for _, f := range slices.Concat(m.Files.Orders, m.Files.Payments, m.Files.Clearance) {
+		keep[filepath.Clean(f)] = true
+	}
+	for _, f := range slices.Concat(old.Files.Orders, old.Files.Payments, old.Files.Clearance) {
+		sub, name := filepath.Base(filepath.Dir(f)), filepath.Base(f)
+		if sub != "orders" && sub != "payments" && sub != "clearance" {
+			continue
+		}
+		path := filepath.Join(dir, sub, name)
+		if keep[filepath.Clean(path)] {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
