@@ -93,7 +93,7 @@ func (o *output) close() error {
 // tally adds up the outcomes of the slots.
 type tally struct {
 	ordersRead, inWindow, unpaid, eligible, rowsInvalid int
-	exceptions                                         map[string]int
+	exceptions                                          map[string]int
 }
 
 func (t *tally) add(o outcome) {
