@@ -164,11 +164,8 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 			if r.amount > 0 {
 				e.Message += " " + yuan(r.amount)
 			}
-			if paid > 0 && r.amount > 0 {
-				e.HasAmounts, e.Expected, e.Actual = true, paid, r.amount
-				if r.amount < paid {
-					e.Message += fmt.Sprintf("（部分退款，原支付 %s）", yuan(paid))
-				}
+			if paid > 0 && r.amount > 0 && r.amount < paid {
+				e.Message += fmt.Sprintf("（部分退款，原支付 %s）", yuan(paid))
 			}
 		}
 		if r.paidAt != 0 {
@@ -180,7 +177,7 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 		var txs []string
 		for _, j := range pays.success {
 			p := l.payments.at(j)
-			txs = append(txs, fmt.Sprintf("%s（%s，%s）", l.txID(p), yuan(p.amount), l.paymentSource(p.src)))
+			txs = append(txs, fmt.Sprintf("%s（%s，%s）", l.txID(p), yuan(p.amount), shortSource(l.paymentSource(p.src))))
 		}
 		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
 		e.Message = fmt.Sprintf("这笔订单有 %d 笔成功支付：%s", len(txs), strings.Join(txs, "；"))
@@ -188,7 +185,7 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 		pay := l.payments.at(pays.success[0])
 		e.TransactionID = l.txID(pay)
 		e.HasAmounts, e.Expected, e.Actual = true, o.orderFee, pay.amount
-		e.Message = fmt.Sprintf("微信支付金额 %s 与订单总金额 %s 不符，差额 %s（支付记录 %s）", yuan(pay.amount), yuan(o.orderFee), yuan(pay.amount-o.orderFee), l.paymentSource(pay.src))
+		e.Message = fmt.Sprintf("微信支付金额 %s 与订单总金额 %s 不符，差额 %s（支付记录 %s）", yuan(pay.amount), yuan(o.orderFee), yuan(pay.amount-o.orderFee), shortSource(l.paymentSource(pay.src)))
 	case InputInvalid:
 		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
 		e.Message = "订单没有海关代码，且未设置默认海关（--customs）：请在导出中补上“海关”列或设置 --customs"
@@ -265,7 +262,7 @@ func (l *ledger) pendingCallbacks(w Window, exceptions *[]Exception) []ingest.Cl
 		k := callbackKey{c.Idempotent, c.ClearanceStatus}
 		if j, dup := seen[k]; dup {
 			if !sameCallback(out[j], c) {
-				e.Message = fmt.Sprintf("幂等键 %s 与状态 %d 已在 %s 出现，但内容不同：请核对后只保留一行", c.Idempotent, c.ClearanceStatus, out[j].Source)
+				e.Message = fmt.Sprintf("幂等键 %s 与状态 %d 已在 %s 出现，但内容不同：请核对后只保留一行", c.Idempotent, c.ClearanceStatus, shortSource(out[j].Source.String()))
 				*exceptions = append(*exceptions, e)
 			}
 			continue

@@ -149,7 +149,6 @@ func TestChecks(t *testing.T) {
 				"PAYMENT_REFUNDED 3003 4200000000000000000000003003"},
 			wantInWindow:  3,
 			wantMessageIn: map[string]string{"PAYMENT_REFUNDED": "已退款 ¥80.00，退款记录时间 2026-11-21 09:00:00"},
-			wantAmounts:   map[string][2]int64{"PAYMENT_REFUNDED": {8000, 8000}},
 		},
 		{
 			name: "the midnight payment is not an orphan",
@@ -270,6 +269,14 @@ func TestChecks(t *testing.T) {
 			for code, want := range tt.wantMessageIn {
 				if e := firstException(res, Code(code)); e == nil || !strings.Contains(e.Message, want) {
 					t.Errorf("%s message = %+v, want it to contain %q", code, e, want)
+				}
+			}
+			for _, e := range res.Exceptions {
+				if e.Code == PaymentRefunded && e.HasAmounts {
+					t.Errorf("a refund has expected/actual amounts: %+v", e)
+				}
+				if e.Code == PaymentRefunded && e.OrderID == "3002" && !strings.Contains(e.Message, "已退款 ¥30.00（部分退款，原支付 ¥80.00）") {
+					t.Errorf("partial refund message = %q", e.Message)
 				}
 			}
 			assertAccounting(t, res)

@@ -589,3 +589,43 @@ func TestAPanicIsAFailedRunNotACrash(t *testing.T) {
 		t.Errorf("declared %d, want 3: the panic came after the work", res.Counts.Declared)
 	}
 }
+
+func TestRejectionsSayWhatToDo(t *testing.T) {
+	rejections := func(cfg sandbox.Config) (*Result, []string) {
+		e := newEnv(t, cfg, testOrders(3))
+		res, err := e.run(t, context.Background(), fastEngine, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []string
+		for _, x := range res.Exceptions {
+			if x.Code == DeclareRejected {
+				msgs = append(msgs, x.PlatformCode+": "+x.Message)
+			}
+		}
+		return res, msgs
+	}
+	_, msgs := rejections(sandbox.Config{FailCustoms: []string{"NINGBO"}})
+	if len(msgs) != 3 {
+		t.Fatalf("NO_AUTH rejections: %q", msgs)
+	}
+	for _, m := range msgs {
+		if !strings.HasPrefix(m, "NO_AUTH: ") || !strings.Contains(m, "商户尚未在海关 NINGBO 备案") {
+			t.Errorf("NO_AUTH: %s", m)
+		}
+	}
+	res, msgs := rejections(sandbox.Config{ExceptOrders: []string{"5118609024991000001"}})
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "海关接口异常，与订单数据无关") {
+		t.Errorf("EXCEPT: %q", msgs)
+	}
+	for _, d := range res.Declarations {
+		if d.RequestID == "" {
+			t.Errorf("declaration %s has no request id", d.OrderID)
+		}
+	}
+	for _, c := range res.Callbacks {
+		if c.RequestID == "" || c.Outcome != OutcomeDone {
+			t.Errorf("callback %s: outcome %s, request id %q", c.Idempotent, c.Outcome, c.RequestID)
+		}
+	}
+}

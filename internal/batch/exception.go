@@ -87,7 +87,9 @@ type Exception struct {
 	Actual     int64
 	HasAmounts bool
 	// Amount is the money at stake in fen (the order's order_fee, or the
-	// payment's amount for an orphan); the workbook sums it per code.
+	// payment's amount for an orphan); the workbook sums it per code. 0
+	// when unknown (an unreadable row, a callback): the workbook leaves the
+	// cell empty.
 	Amount       int64
 	PlatformCode string // the platform's code where there is one, e.g. "15 isv.invalid-parameter" or "NO_AUTH"
 	PlatformMsg  string // the platform's message where there is one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -281,7 +282,7 @@ func (l *ledger) extra(i int32) *orderExtra {
 // describeOrder says where an order came from and what it says, for the
 // message of ORDER_DUPLICATE.
 func (l *ledger) describeOrder(o order) string {
-	s := fmt.Sprintf("%s 货款%s 邮费%s 总金额%s", l.orderSource(o.src), yuan(o.productFee), yuan(o.transportFee), yuan(o.orderFee))
+	s := fmt.Sprintf("%s 货款%s 邮费%s 总金额%s", shortSource(l.orderSource(o.src)), yuan(o.productFee), yuan(o.transportFee), yuan(o.orderFee))
 	if o.customs != 0 {
 		s += " 海关" + l.customs[o.customs]
 	}
@@ -458,6 +459,10 @@ func (l *ledger) paymentOrderID(p *payment) string {
 	}
 	return l.ids.str(p.order)
 }
+
+// shortSource is a source with the file's base name, for messages: the
+// exception's source column has the full path.
+func shortSource(source string) string { return filepath.Base(source) }
 
 func sourceString(files []string, s src) string {
 	if int(s.file) >= len(files) {

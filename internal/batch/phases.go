@@ -236,7 +236,7 @@ func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
 		if ferr := r.journal.FinishDeclaration(jctx, r.runID, it.req.OrderID, attempt, o); ferr != nil {
 			return &journalError{ferr}
 		}
-		res.state = o.PlatformState
+		res.state, res.requestID = o.PlatformState, o.RequestID
 		return err
 	})
 	res.attempted = res.log.attempts > 0
@@ -258,7 +258,7 @@ func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
 			e.Message = "平台说这笔订单此前已用不同信息申报（商户海关申报重入信息不一致）：需在微信支付后台修改申报，不要重复申报"
 		case isBusiness(err) || class == top.Reject:
 			res.kind, e.Code = recRejected, DeclareRejected
-			e.Message = "平台拒绝了申报：" + res.msg + "。按原因处理后，下次运行会重新申报"
+			e.Message = "平台拒绝了申报：" + res.msg + "。" + declareAdvice(err, it.req.Customs)
 		default:
 			res.kind, e.Code = recError, DeclareError
 			e.Message = fmt.Sprintf("申报失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
@@ -442,6 +442,7 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 		if ferr := r.journal.FinishCallback(jctx, r.runID, key, attempt, o); ferr != nil {
 			return &journalError{ferr}
 		}
+		res.requestID = o.RequestID
 		return err
 	})
 	res.attempted = res.log.attempts > 0
@@ -456,7 +457,7 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 		e := &Exception{PlatformCode: res.code, PlatformMsg: res.msg}
 		if class, _ := top.Classify(err); isBusiness(err) || class == top.Reject {
 			res.kind, e.Code = recRejected, CallbackRejected
-			e.Message = "平台拒绝了清关回传：" + res.msg
+			e.Message = "平台拒绝了清关回传：" + res.msg + "。" + callbackAdvice(err)
 		} else {
 			res.kind, e.Code = recError, CallbackError
 			e.Message = fmt.Sprintf("清关回传失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
@@ -493,4 +494,41 @@ func (r *runner) recoverRecord(res *recordResult, what string) {
 	r.log.Error("panic while "+what, "panic", pe.Value, "stack", string(pe.Stack))
 	*res = recordResult{kind: recError, code: "internal", msg: perr.Error(),
 		exception: &Exception{Code: DeclareError, Message: "内部错误（" + perr.Error() + "），下次运行会重试"}}
+}
+
+// declareAdvice says what to do about a refused declaration, for the codes
+// the finance team meets; otherwise the general advice.
+func declareAdvice(err error, customs string) string {
+	var be *top.BusinessError
+	code, state := "", ""
+	if errors.As(err, &be) {
+		code, state = be.Code, be.State
+	} else if c, _ := platformCode(err); c != "" {
+		code = c
+	}
+	switch {
+	case code == "NO_AUTH":
+		return fmt.Sprintf("商户尚未在海关 %s 备案：在微信支付商户平台完成该海关的备案，或在导出中改用已备案的海关，然后重跑", customs)
+	case state == "EXCEPT" || strings.Contains(code, "EXCEPT"):
+		return "海关接口异常，与订单数据无关：稍后重跑即可"
+	case code == "PARAM_ERROR" || code == "CL_PARAM_ERROR":
+		return "申报参数有误：核对订单号、支付单号、海关代码和金额后重跑"
+	case strings.Contains(code, "isv.invalid-parameter"):
+		return "平台认为参数无效：核对订单号、支付单号和海关代码后重跑"
+	}
+	return "按原因处理后，下次运行会重新申报"
+}
+
+// callbackAdvice says what to do about a refused callback.
+func callbackAdvice(err error) string {
+	var be *top.BusinessError
+	if errors.As(err, &be) {
+		switch be.Code {
+		case "PARAM_NOT_NULL":
+			return "缺少必填字段（幂等键）：在清关结果文件中补全后重跑"
+		case "PARAM_ILLEGAL":
+			return "字段取值无效（如清关状态）：修正清关结果文件后重跑"
+		}
+	}
+	return "修正清关结果文件后重跑，下次运行会重新回传"
 }

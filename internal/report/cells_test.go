@@ -81,8 +81,8 @@ func TestTextLines(t *testing.T) {
 		want  int
 	}{
 		{"", 10, 1},
-		{"0123456789", 11, 1},
-		{"01234567890", 11, 2},
+		{"0123456789", 12, 1}, // 10 units in (12-1)×0.92
+		{"0123456789012", 12, 2},
 		{"中文中文中文中文中文", 44, 1}, // 10 wide characters take about 21 units
 		{"中文中文中文中文中文", 15, 2},
 		{"a\nb\nc", 30, 3},
@@ -147,4 +147,27 @@ func FuzzMaskIDs(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestWrapLinesMovesWordsWhole(t *testing.T) {
+	tests := []struct {
+		s     string
+		width float64
+		want  int
+	}{
+		{"short", 38, 1},
+		// The order id does not fit after the Chinese text, so it moves to
+		// the second line whole, and the end of the sentence to a third.
+		{"成功支付 ¥45.00 的商户订单号 5118609024991031699 不在任何读取的订单导出中", 38, 3},
+		// A path longer than a line is broken where it must be.
+		{"samples/payments/wechat_trade_all_20261120.csv:18", 20, 3},
+		// CJK text breaks anywhere: 36 characters of 2.1 units in 37.
+		{strings.Repeat("中", 36), 38, 3},
+		{"", 38, 1},
+	}
+	for _, tt := range tests {
+		if got := textLines(tt.s, tt.width); got != tt.want {
+			t.Errorf("textLines(%q, %g) = %d, want %d", tt.s, tt.width, got, tt.want)
+		}
+	}
 }

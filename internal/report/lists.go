@@ -368,7 +368,9 @@ func (b *book) exceptionList() (*list, error) {
 		}
 		row[2] = b.text(e.OrderID)
 		row[3] = b.wrapText(e.TransactionID)
-		row[4] = b.money(e.Amount)
+		if e.Amount != 0 { // 0 is "unknown": an unreadable row, a callback
+			row[4] = b.money(e.Amount)
+		}
 		if e.HasAmounts {
 			row[5] = b.money(e.Expected)
 			row[6] = b.money(e.Actual)

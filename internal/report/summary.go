@@ -158,31 +158,36 @@ func (w *sheetWriter) height(row int, h float64) {
 func textWidth(s string) float64 {
 	w := 0.0
 	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			w++
-		case r >= 'a' && r <= 'z':
-			w += 0.9
-		case r >= 'A' && r <= 'Z':
-			w += 1.2
-		case r < utf8.RuneSelf:
-			w += 0.6
-		default:
-			switch width.LookupRune(r).Kind() {
-			case width.EastAsianWide, width.EastAsianFullwidth:
-				w += 2.1
-			default:
-				w++
-			}
-		}
+		w += runeWidth(r)
 	}
 	return w
+}
+
+// runeWidth is the width of r in textWidth's units.
+func runeWidth(r rune) float64 {
+	switch {
+	case r >= '0' && r <= '9':
+		return 1
+	case r >= 'a' && r <= 'z':
+		return 0.9
+	case r >= 'A' && r <= 'Z':
+		return 1.2
+	case r < utf8.RuneSelf:
+		return 0.6
+	}
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2.1
+	}
+	return 1
 }
 
 // textLines estimates how many lines s takes wrapped in a column width
 // units wide. It stops counting at maxLines+1.
 func textLines(s string, width float64) int {
-	usable := width - 1 // the cell's padding
+	// The cell's padding takes a unit; renderers fit a little less than the
+	// nominal width, so estimate against 92% of the rest.
+	usable := (width - 1) * 0.92
 	if usable < 1 {
 		usable = 1
 	}
@@ -193,10 +198,50 @@ func textLines(s string, width float64) int {
 	}
 	lines := 0
 	for para := range strings.SplitSeq(s, "\n") {
-		w := textWidth(para)
-		lines += max(1, int(math.Ceil(w/usable)))
+		lines += wrapLines(para, usable)
 		if lines > maxLines {
 			return maxLines + 1
+		}
+	}
+	return lines
+}
+
+// wrapLines counts the lines of one paragraph wrapped as spreadsheets wrap
+// it: a run of ASCII letters, digits and punctuation (an order id, a file
+// path, an English word) moves whole to the next line when it does not fit,
+// and is broken only when it is longer than a line; a CJK character may end
+// a line anywhere; a space at the end of a line takes no room.
+func wrapLines(s string, usable float64) int {
+	lines, cur := 1, 0.0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && c != ' ' {
+			j := i + 1
+			for j < len(s) && s[j] < utf8.RuneSelf && s[j] != ' ' {
+				j++
+			}
+			w := textWidth(s[i:j])
+			if cur > 0 && cur+w > usable {
+				lines, cur = lines+1, 0
+			}
+			for w > usable {
+				lines, w = lines+1, w-usable
+			}
+			cur += w
+			i = j
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w := runeWidth(r)
+		if cur+w > usable {
+			lines, cur = lines+1, 0
+			if r == ' ' {
+				w = 0
+			}
+		}
+		cur += w
+		i += size
+		if lines > maxLines {
+			return lines
 		}
 	}
 	return lines

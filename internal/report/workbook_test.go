@@ -110,7 +110,7 @@ func TestCellTypesAndFormats(t *testing.T) {
 	}{
 		{"异常明细", "A2", "inlineStr", "INPUT_INVALID", "@", ""},
 		{"异常明细", "B2", "inlineStr", "数据行无法读取", "@", ""},
-		{"异常明细", "E2", "number", "0", money, "¥0.00"},
+		{"异常明细", "E2", "", "", money, ""}, // an unreadable row: the amount is unknown, so empty, not ¥0.00
 		{"异常明细", "F2", "", "", money, ""}, // no amounts: empty, not 0
 		{"异常明细", "H2", "", "", money, ""},
 		{"异常明细", "A3", "inlineStr", "FEE_MISMATCH", "@", ""},
