@@ -127,12 +127,6 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	date := s.Day.String()
 	compact := string(p.days[1].compact[:])
 	next := string(p.days[2].compact[:])
-	for _, sub := range []string{"orders", "payments", "clearance"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, err
-		}
-	}
-
 	m := &Manifest{Day: date, Seed: s.Seed, GBK: s.GBK, Injected: map[Anomaly]int{}, Exceptions: map[string]int{}}
 	if s.Customs == "" {
 		m.DefaultCustoms = DefaultCustoms
@@ -162,6 +156,11 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	}
 	if err := removeStale(dir, m); err != nil {
 		return nil, err
+	}
+	for _, f := range slices.Concat(m.Files.Orders, m.Files.Payments, m.Files.Clearance) {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			return nil, err
+		}
 	}
 
 	eol := "\r\n"

@@ -1,0 +1,127 @@
+package gen
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParseShares(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want map[Anomaly]float64
+		err  string
+	}{
+		{"", map[Anomaly]float64{}, ""},
+		{"fee=0.01,missing=0.005", map[Anomaly]float64{FeeMismatch: 0.01, PaymentMissing: 0.005}, ""},
+		{" fee = 1% , callback=0.5", map[Anomaly]float64{FeeMismatch: 0.01, CallbackInvalid: 0.5}, ""},
+		{"payment_duplicate=0.2", map[Anomaly]float64{PaymentDuplicate: 0.2}, ""},
+		{"fee", nil, "want name=fraction"},
+		{"fees=0.1", nil, `unknown anomaly "fees"`},
+		{"fee=abc", nil, "want a fraction"},
+		{"fee=1.5", nil, "want a fraction"},
+		{"fee=-0.1", nil, "want a fraction"},
+		{"fee=NaN", nil, "want a fraction"},
+		{"fee=200%", nil, "want a fraction"},
+	} {
+		got, err := ParseShares(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseShares(%q) error %v, want one containing %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseShares(%q): %v", tc.in, err)
+			continue
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("ParseShares(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+		for a, f := range tc.want {
+			if math.Abs(got[a]-f) > 1e-12 {
+				t.Errorf("ParseShares(%q)[%s] = %v, want %v", tc.in, a, got[a], f)
+			}
+		}
+	}
+}
+
+func TestEveryAnomalyHasAShortName(t *testing.T) {
+	named := map[Anomaly]bool{}
+	for short, a := range shortNames {
+		got, err := ParseAnomaly(short)
+		if err != nil || got != a {
+			t.Errorf("ParseAnomaly(%q) = %q, %v; want %q", short, got, err, a)
+		}
+		named[a] = true
+	}
+	for _, a := range Anomalies() {
+		if !named[a] {
+			t.Errorf("%s has no short name", a)
+		}
+		if got, err := ParseAnomaly(string(a)); err != nil || got != a {
+			t.Errorf("ParseAnomaly(%q) = %q, %v", a, got, err)
+		}
+	}
+}
+
+func TestSpecCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want map[Anomaly]int
+		err  string
+	}{
+		{"rounded", Spec{Orders: 1000, Shares: map[Anomaly]float64{FeeMismatch: 0.0125, Orphan: 0.0004}}, map[Anomaly]int{FeeMismatch: 13, Orphan: 0}, ""},
+		{"capped at the slots", Spec{Orders: 3, Shares: map[Anomaly]float64{FeeMismatch: 0.5, PaymentMissing: 0.5}}, map[Anomaly]int{FeeMismatch: 2, PaymentMissing: 1}, ""},
+		{"callback share of clearance", Spec{Orders: 10, Clearance: 200, Shares: map[Anomaly]float64{CallbackInvalid: 0.1}}, map[Anomaly]int{CallbackInvalid: 20}, ""},
+		{"every slot", Spec{Orders: 7, Shares: map[Anomaly]float64{Unpaid: 1}}, map[Anomaly]int{Unpaid: 7}, ""},
+		{"too much", Spec{Orders: 10, Shares: map[Anomaly]float64{FeeMismatch: 0.6, Unpaid: 0.6}}, nil, "add up to 1.2"},
+		{"negative orders", Spec{Orders: -1}, nil, "out of range"},
+		{"too many orders", Spec{Orders: MaxOrders + 1}, nil, "out of range"},
+		{"unknown", Spec{Orders: 1, Shares: map[Anomaly]float64{"nope": 0.1}}, nil, `unknown anomaly "nope"`},
+		{"bad share", Spec{Orders: 1, Shares: map[Anomaly]float64{Orphan: math.NaN()}}, nil, "not a fraction"},
+		{"no customs without customs", Spec{Orders: 1, Shares: map[Anomaly]float64{NoCustoms: 0.1}}, nil, "needs a customs code"},
+		{"odd customs", Spec{Orders: 1, Customs: "杭州,1"}, nil, "want a code"},
+	} {
+		got, err := tc.spec.counts()
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		for a, n := range tc.want {
+			if got[a] != n {
+				t.Errorf("%s: %s = %d, want %d", tc.name, a, got[a], n)
+			}
+		}
+	}
+}
+
+// FuzzParseShares: never panics; what it accepts is a valid share of
+// known anomalies.
+func FuzzParseShares(f *testing.F) {
+	for _, s := range []string{"", "fee=0.01", "fee=1%,missing=0.5", "callback=1", "x=", "=,=", "fee=1e-3", "fee=0x1p-3", "fee=Inf"} {
+		f.Add(s)
+	}
+	known := map[Anomaly]bool{}
+	for _, a := range Anomalies() {
+		known[a] = true
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseShares(s)
+		if err != nil {
+			return
+		}
+		for a, v := range m {
+			if !known[a] || math.IsNaN(v) || v < 0 || v > 1 {
+				t.Errorf("ParseShares(%q) gave %s=%v", s, a, v)
+			}
+		}
+	})
+}
