@@ -256,7 +256,7 @@ func TestReadersReadEveryRow(t *testing.T) {
 var invalidRowMessage = regexp.MustCompile(`scientific notation|stored as a number|decimal|day 32`)
 
 func heavyWithout(a gen.Anomaly) map[gen.Anomaly]float64 { return without(heavy(), a) }
-func heavyWith() map[gen.Anomaly]float64                { return heavy() }
+func heavyWith() map[gen.Anomaly]float64                 { return heavy() }
 
 func open(t *testing.T, path string, kind ingest.Kind) *ingest.File {
 	t.Helper()
