@@ -25,6 +25,17 @@ demo: build
 bench:
 	TZ=UTC $(GO) test -run '^$$' -bench . -benchmem ./...
 
+## gen: a synthetic night of exports and its manifest.json (make gen ORDERS=200000 OUT=out/gen GEN_FLAGS="-gbk -next-day-bill")
+ORDERS    ?= 100000
+OUT       ?= out/gen
+SEED      ?= 1
+SHARES    ?=
+CLEARANCE ?= 0
+GEN_FLAGS ?=
+.PHONY: gen
+gen:
+	$(GO) run ./internal/batch/gen/cmd/gen -out $(OUT) -orders $(ORDERS) -seed $(SEED) -clearance $(CLEARANCE) $(if $(SHARES),-share $(SHARES)) $(GEN_FLAGS)
+
 ## fmt: gofmt the tree
 fmt:
 	gofmt -w $$(git ls-files '*.go')
