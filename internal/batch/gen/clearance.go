@@ -24,9 +24,9 @@ var ports = []string{"2991", "2244", "5141", "0213", "3105"}
 const keyMod = 131_621_703_842_267_136 // 36^11
 
 // appendKey appends an idempotency key such as xxe3444k9k9: 11 base-36
-// characters, a permutation of n, so unique.
+// characters, a keyed permutation of n, so unique.
 func (p *plan) appendKey(b []byte, n uint64) []byte {
-	x := (n*p.keyMul + p.keyAdd) % keyMod
+	x := p.keyPerm.apply(n)
 	var k [11]byte
 	for i := 10; i >= 0; i-- {
 		k[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[x%36]

@@ -179,3 +179,18 @@ func TestIDsUnique(t *testing.T) {
 		keys[k] = true
 	}
 }
+
+// TestPermIsABijection: every value below mod comes out exactly once.
+func TestPermIsABijection(t *testing.T) {
+	for _, mod := range []uint64{1, 2, 10, 1000, 36 * 36 * 36, 100_003} {
+		p := newPerm(mod, mod*7)
+		seen := make([]bool, mod)
+		for x := uint64(0); x < mod; x++ {
+			y := p.apply(x)
+			if y >= mod || seen[y] {
+				t.Fatalf("mod %d: apply(%d) = %d: out of range or repeated", mod, x, y)
+			}
+			seen[y] = true
+		}
+	}
+}

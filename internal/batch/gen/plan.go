@@ -87,15 +87,12 @@ type plan struct {
 	kinds    []uint8 // per slot
 	counts   map[Anomaly]int
 	days     [3]dayText // Day-1, Day, Day+1
-	idMul    uint64     // the order id permutation: (i*idMul + idAdd) mod 10^13
-	idAdd    uint64
-	txMul    uint64 // the transaction number permutation, mod 10^10
-	txAdd    uint64
-	mch      [4]byte  // the 4 merchant digits of transaction ids
-	appID    [16]byte // the hex digits of the 公众账号ID after "wx"
-	mchID    [10]byte // 商户号
-	keyMul   uint64   // the idempotency key permutation, mod 36^11
-	keyAdd   uint64
+	idPerm   perm       // the order ids' middle digits, mod 10^13
+	txPerm   perm       // the transaction numbers, mod 10^10
+	mch      [4]byte    // the 4 merchant digits of transaction ids
+	appID    [16]byte   // the hex digits of the 公众账号ID after "wx"
+	mchID    [10]byte   // 商户号
+	keyPerm  perm       // the idempotency keys, mod 36^11
 	cdf      [25]int64
 	cdfTotal int64
 }
@@ -143,17 +140,12 @@ func newPlan(s Spec) (*plan, error) {
 	}
 	var r rng
 	r.seed(s.Seed, 1<<62)
-	p.idMul, p.idAdd = coprime10(r.u64()%100_000_000_000), r.u64()%idMod
-	p.txMul, p.txAdd = coprime10(r.u64()%1_000_000_000), r.u64()%txMod
+	p.idPerm, p.txPerm, p.keyPerm = newPerm(idMod, r.u64()), newPerm(txMod, r.u64()), newPerm(keyMod, r.u64())
 	copy(p.mch[:], strconv.Itoa(1000+r.intn(9000)))
 	for k := range p.appID {
 		p.appID[k] = "0123456789abcdef"[r.intn(16)]
 	}
 	copy(p.mchID[:], strconv.Itoa(1_900_000_000+r.intn(100_000_000)))
-	p.keyMul, p.keyAdd = r.u64()%100_000_000_000|1, r.u64()%keyMod
-	if p.keyMul%3 == 0 {
-		p.keyMul += 2
-	}
 	for h, w := range hourWeights {
 		p.cdf[h+1] = p.cdf[h] + w*3600
 	}
@@ -177,26 +169,16 @@ func newPlan(s Spec) (*plan, error) {
 	return p, nil
 }
 
-// coprime10 returns x made odd and not a multiple of 5, so that
-// multiplying by it permutes the residues modulo a power of ten.
-func coprime10(x uint64) uint64 {
-	x |= 1
-	if x%5 == 0 {
-		x += 2
-	}
-	return x
-}
-
 // orderID returns slot i's order id: 19 digits, 51… like the Taobao ids of
-// the time, unique among the slots (the middle 13 digits are a permutation
-// of i), ending with 4 digits of the buyer's id.
+// the time, unique among the slots (the middle 13 digits are a keyed
+// permutation of i), ending with 4 digits of the buyer's id.
 func (p *plan) orderID(i int, buyer uint64) uint64 {
-	mid := (uint64(i)*p.idMul + p.idAdd) % idMod
+	mid := p.idPerm.apply(uint64(i))
 	return 5_100_000_000_000_000_000 + mid*10_000 + buyer%10_000
 }
 
 // txNumber returns the 10 unique digits of transaction number j.
-func (p *plan) txNumber(j uint64) uint64 { return (j*p.txMul + p.txAdd) % txMod }
+func (p *plan) txNumber(j uint64) uint64 { return p.txPerm.apply(j) }
 
 // timeOf returns slot i's payment time in [0, 86340): the slots are in
 // time order, spread over the day by hourWeights.

@@ -37,3 +37,41 @@ func mix64(x uint64) uint64 {
 	x ^= x >> 31
 	return x
 }
+
+// perm is a keyed bijection of [0, mod): a balanced Feistel network over
+// the smallest even number of bits that holds mod, with cycle walking (a
+// value of mod or more is permuted again until it falls below mod). Ids
+// built from it look random yet never repeat.
+type perm struct {
+	mod  uint64
+	half uint // bits of each half
+	keys [4]uint64
+}
+
+func newPerm(mod uint64, key uint64) perm {
+	p := perm{mod: mod}
+	bits := uint(0)
+	for uint64(1)<<bits < mod {
+		bits++
+	}
+	p.half = (bits + 1) / 2
+	for i := range p.keys {
+		key = mix64(key + 0x9e3779b97f4a7c15)
+		p.keys[i] = key
+	}
+	return p
+}
+
+func (p *perm) apply(x uint64) uint64 {
+	mask := uint64(1)<<p.half - 1
+	for {
+		l, r := x>>p.half, x&mask
+		for _, k := range p.keys {
+			l, r = r, l^(mix64(r^k)&mask)
+		}
+		x = l<<p.half | r
+		if x < p.mod {
+			return x
+		}
+	}
+}
