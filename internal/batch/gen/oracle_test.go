@@ -69,6 +69,12 @@ func oracleCases() []oracleCase {
 		{"20000 mixed utf8", gen.Spec{Orders: 20_000, Seed: 10, Shares: mixed, Clearance: 2_000, NextDayBill: true}},
 		{"20000 heavy gbk", gen.Spec{Orders: 20_000, Seed: 11, Shares: without(heavy(), gen.NoCustoms), Clearance: 1_001, GBK: true}},
 	}
+	// More seeds, both encodings, with and without the next day's bill.
+	for seed := uint64(20); seed < 26; seed++ {
+		cases = append(cases, oracleCase{fmt.Sprintf("3000 heavy seed %d", seed), gen.Spec{Orders: 3000, Seed: seed,
+			Shares: without(heavy(), gen.NoCustoms), GBK: seed%2 == 0, NextDayBill: seed%3 != 0, Clearance: 300}})
+	}
+	cases = append(cases, oracleCase{"100000 mixed gbk", gen.Spec{Orders: 100_000, Seed: 12, Shares: mixed, GBK: true, NextDayBill: true, Clearance: 5000}})
 	// Each anomaly alone, on every slot.
 	for _, a := range gen.Anomalies() {
 		s := gen.Spec{Orders: 60, Seed: 100, Shares: map[gen.Anomaly]float64{a: 1}, NextDayBill: true, Clearance: 4}

@@ -46,7 +46,8 @@ type Spec struct {
 	NextDayBill bool
 	// XLSX writes the order exports as 千牛 seller-workbench workbooks
 	// (.xlsx, date cells, numeric amounts) instead of the classic Tmall
-	// CSV. Meant for small sizes: it is much slower than CSV.
+	// CSV; GBK then applies to the bills only. Meant for small sizes: it
+	// is much slower than CSV.
 	XLSX bool
 }
 
