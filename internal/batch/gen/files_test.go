@@ -415,4 +415,18 @@ func TestStaleFilesRemoved(t *testing.T) {
 	if len(second.Files.Orders) != 1 || len(second.Files.Payments) != 1 || len(second.Files.Clearance) != 0 {
 		t.Errorf("second write files %+v, want one orders export and one bill", second.Files)
 	}
+
+	// A Write that fails leaves no manifest that would describe other files.
+	if err := os.RemoveAll(filepath.Join(dir, "clearance")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clearance"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gen.Write(dir, gen.Spec{Orders: 5, Clearance: 2}); err == nil {
+		t.Fatal("Write succeeded with a file in the way of the clearance directory")
+	}
+	if _, err := os.Stat(filepath.Join(dir, gen.ManifestName)); !os.IsNotExist(err) {
+		t.Errorf("after a failed Write the manifest is still there (stat: %v)", err)
+	}
 }

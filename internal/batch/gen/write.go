@@ -274,11 +274,13 @@ func closeAll(outs []*output) error {
 }
 
 // removeStale removes the files an earlier manifest in dir lists that m
-// does not, so that a directory read whole holds this night only. Only
-// files of dir's orders, payments and clearance sub-directories are
-// considered, by name, whatever paths the old manifest holds.
+// does not, so that a directory read whole holds this night only, and then
+// the old manifest, so that a Write that fails leaves none. Only files of
+// dir's orders, payments and clearance sub-directories are considered, by
+// name, whatever paths the old manifest holds.
 func removeStale(dir string, m *Manifest) error {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	manifest := filepath.Join(dir, ManifestName)
+	b, err := os.ReadFile(manifest)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -306,5 +308,5 @@ func removeStale(dir string, m *Manifest) error {
 			return err
 		}
 	}
-	return nil
+	return os.Remove(manifest)
 }
