@@ -122,6 +122,8 @@ type engine struct {
 	banMu    sync.Mutex
 	banUntil time.Time
 
+	window *window // the strict per-second ceiling at the moment of sending
+
 	budget    atomic.Int64
 	transport atomic.Int64 // consecutive transport failures
 	calls     atomic.Int64
@@ -131,6 +133,7 @@ type engine struct {
 func newEngine(ctx context.Context, cfg EngineConfig, p Platform, log *slog.Logger) *engine {
 	e := &engine{cfg: cfg, platform: p, log: log}
 	e.limiter = rate.NewLimiter(rate.Limit(cfg.QPS/(1+rateHeadroom)), 1)
+	e.window = newWindow(cfg.QPS)
 	e.stop, e.stopWith = context.WithCancelCause(ctx)
 	e.budget.Store(int64(cfg.RetryBudget))
 	return e
@@ -197,6 +200,66 @@ func (e *engine) ready() error {
 	}
 }
 
+// send waits, right before a call goes out, until the call keeps every
+// second of sends at or under QPS. It returns errStopped when the run stops
+// meanwhile.
+func (e *engine) send() error {
+	if e.window.wait(e.stop) != nil {
+		return errStopped
+	}
+	return nil
+}
+
+// window is a sliding window of one second over the calls sent: the last
+// line behind the limiter. The limiter spaces the tokens evenly, but a
+// call can be delayed between its token and its send (the journal's write
+// queue, the scheduler of a busy machine), which bunches sends; the window
+// checks the time of the send itself, so that no second ever holds more
+// than QPS calls, whatever the delays.
+type window struct {
+	mu    sync.Mutex
+	limit int         // calls per second, at least 1
+	sent  []time.Time // the times of the last limit sends, a ring
+	next  int         // the oldest entry of the ring once it is full
+	hook  func(time.Time)
+}
+
+func newWindow(qps float64) *window {
+	limit := int(qps)
+	if limit < 1 {
+		limit = 1
+	}
+	return &window{limit: limit, sent: make([]time.Time, 0, limit)}
+}
+
+// wait admits one send and records its time, or returns ctx's error.
+func (w *window) wait(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		now := time.Now()
+		var d time.Duration
+		switch {
+		case len(w.sent) < w.limit:
+			w.sent = append(w.sent, now)
+		default:
+			if d = w.sent[w.next].Add(time.Second).Sub(now); d <= 0 {
+				w.sent[w.next] = now
+				w.next = (w.next + 1) % w.limit
+			}
+		}
+		if d <= 0 && w.hook != nil {
+			w.hook(now)
+		}
+		w.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if !sleep(ctx, d) {
+			return ctx.Err()
+		}
+	}
+}
+
 // sleep waits for d or until ctx is done; it reports whether d passed.
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -250,6 +313,18 @@ func (e *engine) do(calls context.Context, log *attemptLog, fn func(context.Cont
 			log.first = time.Now()
 		}
 		err := fn(calls)
+		if errors.Is(err, errStopped) {
+			// The run stopped between the journal entry and the call: no
+			// call was made.
+			e.calls.Add(-1)
+			if log.attempts--; log.attempts > 0 {
+				e.retries.Add(-1)
+			}
+			if last != nil {
+				return last
+			}
+			return err
+		}
 		log.last = time.Now()
 		tries++
 		if err == nil {

@@ -215,6 +215,10 @@ func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
 			}
 			return &journalError{err}
 		}
+		if err := r.eng.send(); err != nil {
+			return r.notSent(r.journal.FinishDeclaration(jctx, r.runID, it.req.OrderID, attempt,
+				journal.DeclarationOutcome{State: journal.DeclarationFailed, ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
+		}
 		resp, err := r.eng.platform.ClearanceDeclareWechat(ctx, it.req)
 		if err == nil {
 			err = resp.Err()
@@ -284,6 +288,10 @@ func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResu
 		attempt, err := r.journal.BeginMaterials(jctx, r.runID, it.req.OrderID)
 		if err != nil {
 			return &journalError{err}
+		}
+		if err := r.eng.send(); err != nil {
+			return r.notSent(r.journal.FinishMaterials(jctx, r.runID, it.req.OrderID, attempt,
+				journal.MaterialsOutcome{Outcome: "failed", ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
 		}
 		resp, err := r.eng.platform.ClearanceDistributionGet(ctx, top.ClearanceDistributionGetRequest{OrderID: orderNum})
 		o := journal.MaterialsOutcome{Outcome: "valid", At: time.Now()}
@@ -421,6 +429,10 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 		if err != nil {
 			return &journalError{err}
 		}
+		if err := r.eng.send(); err != nil {
+			return r.notSent(r.journal.FinishCallback(jctx, r.runID, key, attempt,
+				journal.CallbackOutcome{State: journal.CallbackFailed, ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
+		}
 		resp, err := r.eng.platform.ClearanceInfoSend(ctx, req)
 		if err == nil {
 			err = resp.Err()
@@ -531,4 +543,13 @@ func callbackAdvice(err error) string {
 		}
 	}
 	return "修正清关结果文件后重跑，下次运行会重新回传"
+}
+
+// notSent is what an attempt returns when the run stopped between its
+// journal entry and its call: the entry is finished as not sent.
+func (r *runner) notSent(finishErr error) error {
+	if finishErr != nil {
+		return &journalError{finishErr}
+	}
+	return errStopped
 }

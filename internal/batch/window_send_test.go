@@ -1,0 +1,51 @@
+package batch
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The window admits sends so that no second ever holds more than its
+// limit, however many goroutines race for it.
+func TestWindowKeepsEverySecondUnderTheLimit(t *testing.T) {
+	w := newWindow(100)
+	var mu sync.Mutex
+	var admitted []time.Time
+	w.hook = func(at time.Time) {
+		mu.Lock()
+		admitted = append(admitted, at)
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 250 / 32 {
+				if err := w.wait(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}
+			if g < 250%32 {
+				w.wait(context.Background())
+			}
+		}()
+	}
+	wg.Wait()
+	if len(admitted) != 250 {
+		t.Fatalf("%d sends admitted, want 250", len(admitted))
+	}
+	if got := maxInWindow(admitted, time.Second); got > 100 {
+		t.Errorf("%d sends within one second, want at most 100", got)
+	}
+	// A waiter on a full window stops when its context ends.
+	full := newWindow(1)
+	full.wait(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := full.wait(ctx); err == nil {
+		t.Error("a full window admitted a send after its context ended")
+	}
+}
