@@ -237,6 +237,7 @@ func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr erro
 	report := ""
 	var locked *journal.LockedError
 	if deps.Report != nil && r.cfg.ReportPath != "" && !errors.As(runErr, &locked) {
+		r.log.Info("writing the workbook", "path", r.cfg.ReportPath, "exceptions", len(res.Exceptions))
 		if err := writeReport(wctx, deps.Report, r.cfg.ReportPath, res); err != nil {
 			r.log.Error("the workbook could not be written", "path", r.cfg.ReportPath, "err", err)
 			if runErr == nil || errors.Is(runErr, ErrExceptions) {

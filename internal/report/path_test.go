@@ -301,3 +301,31 @@ func TestCancelledWriteLeavesNothing(t *testing.T) {
 		t.Errorf("the earlier workbook changed")
 	}
 }
+
+// A write removes the temporary files a killed earlier write of the same
+// workbook left behind, and only those.
+func TestWriteRemovesStaleTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	r := smallResult()
+	path, err := Path(dir+"/", r.Window)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Base(path)
+	stale := filepath.Join(dir, "."+base+".123456.tmp")
+	other := filepath.Join(dir, ".reconcile_1999-01-01.xlsx.1.tmp")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, []byte("half a workbook"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := (&Writer{}).Write(context.Background(), path, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another workbook's temporary file was removed: %v", err)
+	}
+}

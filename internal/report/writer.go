@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -122,7 +123,30 @@ func (w *Writer) Write(ctx context.Context, path string, r *batch.Result) (err e
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("report: the workbook %s is written but its directory could not be synced: %w", path, err)
 	}
+	removeStaleTemps(dir, base)
 	return nil
+}
+
+// removeStaleTemps removes the temporary files an earlier write of the same
+// workbook left behind when its process was killed. Runs on one journal
+// never overlap, so such a file belongs to a writer that is gone.
+func removeStaleTemps(dir, base string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+".*.tmp"))
+	for _, p := range stale {
+		_ = os.Remove(p)
+	}
+}
+
+// globEscape escapes the pattern characters of a file name.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // syncDir makes a rename in dir durable.
