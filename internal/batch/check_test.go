@@ -90,6 +90,22 @@ func TestChecks(t *testing.T) {
 			wantEligible: 1, wantInWindow: 1,
 		},
 		{
+			// A 29-digit id packs into two words whose low word equals the
+			// short id's: the merge and the join must still tell them apart.
+			name: "ids longer than 19 digits",
+			from: "2026-11-20", to: "2026-11-20", customs: "NINGBO",
+			x: exports{
+				orders: []string{"1234,1.00,0,1.00,,2026-11-20 10:00:00,\n" +
+					"10000000000000000000000001234,2.00,0,2.00,,2026-11-20 10:00:00,\n" +
+					"20000000000000000000000001234,3.00,0,3.00,,2026-11-20 10:00:00,\n"},
+				payments: []string{"4200000000000000000000000001,1234,1.00,SUCCESS,,2026-11-20 10:00:01\n" +
+					"4200000000000000000000000002,10000000000000000000000001234,2.00,SUCCESS,,2026-11-20 10:00:01\n" +
+					"4200000000000000000000000003,30000000000000000000000001234,3.00,SUCCESS,,2026-11-20 10:00:01\n"},
+			},
+			want:         []string{"PAYMENT_MISSING 20000000000000000000000001234", "PAYMENT_ORPHAN 30000000000000000000000001234 4200000000000000000000000003"},
+			wantEligible: 2, wantInWindow: 3,
+		},
+		{
 			name: "fee arithmetic",
 			from: "2026-11-20", to: "2026-11-20",
 			x: exports{

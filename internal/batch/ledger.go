@@ -369,10 +369,13 @@ func (l *ledger) index() {
 	payments = sortedKeys(l.payments.len(), payKey)
 	<-done
 
+	orderHi := func(i int32) uint64 { return l.orders.at(i).key.hi }
+	payHi := func(i int32) uint64 { return l.payments.at(i).order.hi }
+
 	// Merge the copies of each order id into its first copy.
 	for a := 0; a < len(orders); {
 		b := a + 1
-		for b < len(orders) && orderKey(orders[b].i) == orderKey(orders[a].i) {
+		for b < len(orders) && compareKeys(orders[b], orders[a], orderHi) == 0 {
 			b++
 		}
 		for _, c := range orders[a+1 : b] {
@@ -389,13 +392,26 @@ func (l *ledger) index() {
 	}
 	cur, tail := int32(-1), int32(-1) // the order being linked and its last payment
 	o := 0
+	// Comparing a payment's key with an order's: the high words come from
+	// two kinds of record.
+	cmp := func(o, p keyIndex) int {
+		if o.wide && p.wide {
+			if ho, hp := orderHi(o.i), payHi(p.i); ho != hp {
+				if ho < hp {
+					return -1
+				}
+				return 1
+			}
+			o.wide, p.wide = false, false
+		}
+		return compareKeys(o, p, nil)
+	}
 	for _, pk := range payments {
-		k := payKey(pk.i)
-		for o < len(orders) && orderKey(orders[o].i).less(k) {
+		for o < len(orders) && cmp(orders[o], pk) < 0 {
 			o++
 		}
 		p := l.payments.at(pk.i)
-		if o == len(orders) || orderKey(orders[o].i) != k {
+		if o == len(orders) || cmp(orders[o], pk) != 0 {
 			p.orphan = true
 			continue
 		}
@@ -413,7 +429,8 @@ func (l *ledger) index() {
 func sortedKeys(n int, key func(int32) key) []keyIndex {
 	ki := make([]keyIndex, n)
 	for i := range ki {
-		ki[i] = keyIndex{key(int32(i)).lo, int32(i)}
+		k := key(int32(i))
+		ki[i] = keyIndex{lo: k.lo, i: int32(i), wide: k.hi != 0}
 	}
 	return sortKeys(ki, make([]keyIndex, n), func(i int32) uint64 { return key(i).hi })
 }
