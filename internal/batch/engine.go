@@ -210,6 +210,12 @@ func (e *engine) send() error {
 	return nil
 }
 
+// windowSpan is the span in which a window admits at most QPS sends: a
+// second and the limiter's headroom, so that delivery jitter of up to 20 ms
+// between the send and its arrival cannot put more than QPS arrivals into
+// one second at the gateway either.
+const windowSpan = time.Duration((1 + rateHeadroom) * float64(time.Second))
+
 // window is a sliding window of one second over the calls sent: the last
 // line behind the limiter. The limiter spaces the tokens evenly, but a
 // call can be delayed between its token and its send (the journal's write
@@ -242,7 +248,7 @@ func (w *window) wait(ctx context.Context) error {
 		case len(w.sent) < w.limit:
 			w.sent = append(w.sent, now)
 		default:
-			if d = w.sent[w.next].Add(time.Second).Sub(now); d <= 0 {
+			if d = w.sent[w.next].Add(windowSpan).Sub(now); d <= 0 {
 				w.sent[w.next] = now
 				w.next = (w.next + 1) % w.limit
 			}

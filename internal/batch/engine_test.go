@@ -629,3 +629,50 @@ func TestRejectionsSayWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoad20k declares 20,000 orders against the sandbox with 50 ms of
+// latency at --qps 200 --concurrency 32, and reports the calls per second
+// sustained from the first call to the last, and the most calls in any
+// one-second window, where they are sent and where the gateway sees them.
+// It fails if a second of sends ever holds more than 200.
+//
+//	go test ./internal/batch -run '^$' -bench Load20k -benchtime 1x
+func BenchmarkLoad20k(b *testing.B) {
+	const n, qps = 20_000, 200
+	for range b.N {
+		b.StopTimer()
+		gw := sandbox.New(sandbox.Config{AppKey: testAppKey, Secret: testSecret, Session: testSession, Latency: 50 * time.Millisecond})
+		srv := httptest.NewServer(gw)
+		dir := b.TempDir()
+		x := testOrders(n)
+		x.clearance = nil
+		in := writeExports(b, dir, x)
+		j, err := journal.Open(context.Background(), filepath.Join(dir, "j.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, _ := top.NewClient(top.WithGateway(srv.URL+"/router/rest"), top.WithAppKey(testAppKey), top.WithSecret(testSecret), top.WithSession(testSession))
+		w, _ := ParseWindow("2026-11-20", "", "", time.Now())
+		var mu sync.Mutex
+		var sent []time.Time
+		cfg := Config{Window: w, Inputs: in, DefaultCustoms: "NINGBO", Engine: EngineConfig{QPS: qps, Concurrency: 32},
+			onSend: func(t time.Time) { mu.Lock(); sent = append(sent, t); mu.Unlock() }}
+		b.StartTimer()
+		res, err := Run(context.Background(), cfg, Deps{Platform: c, Journal: j})
+		b.StopTimer()
+		if err != nil || res.Counts.Declared != n {
+			b.Fatalf("declared %d, err %v", res.Counts.Declared, err)
+		}
+		slices.SortFunc(sent, func(a, b time.Time) int { return a.Compare(b) })
+		sustained := float64(len(sent)-1) / sent[len(sent)-1].Sub(sent[0]).Seconds()
+		atSend, atGateway := maxInWindow(sent, time.Second), maxInWindow(gw.Arrivals(), time.Second)
+		b.ReportMetric(sustained, "calls/s")
+		b.ReportMetric(float64(atSend), "max-per-second-sent")
+		b.ReportMetric(float64(atGateway), "max-per-second-at-gateway")
+		if atSend > qps {
+			b.Errorf("%d calls sent within one second, want at most %d", atSend, qps)
+		}
+		j.Close()
+		srv.Close()
+	}
+}

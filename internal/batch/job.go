@@ -71,6 +71,9 @@ type Config struct {
 	Progress      io.Writer
 	ProgressEvery time.Duration // default 5s
 	Now           func() time.Time
+
+	// onSend, if set (by tests), sees the time of every call sent.
+	onSend func(time.Time)
 }
 
 // Deps are what a run talks to. Platform and Journal may be nil only for a
@@ -187,6 +190,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
 func (r *runner) act(ctx context.Context, platform Platform, p *plan, out *phaseOutput) error {
 	cfg := r.cfg.Engine.withDefaults(len(p.candidates) + len(p.callbacks))
 	r.eng = newEngine(ctx, cfg, platform, r.log)
+	r.eng.window.hook = r.cfg.onSend
 	r.progress = newProgress(r.cfg.Progress, r.log, r.cfg.ProgressEvery)
 	defer r.progress.close()
 

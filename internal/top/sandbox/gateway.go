@@ -261,6 +261,10 @@ type request struct {
 // 405, and a body that cannot be parsed 400, none of them counted.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// The arrival is when the request reaches the gateway, not when it gets
+	// the lock: waiting for the lock would bunch the arrivals of concurrent
+	// calls, for the flow limit and for Arrivals.
+	at := g.now()
 	if r.URL.Path != Path {
 		http.NotFound(w, r)
 		return
@@ -275,7 +279,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	out := g.handle(p)
+	out := g.handle(p, at)
 	if out.latency > 0 {
 		t := time.NewTimer(out.latency)
 		select {
@@ -341,11 +345,12 @@ func readParams(r *http.Request) (map[string]string, error) {
 	return p, nil
 }
 
-// handle runs the checks and the API for one request under the lock.
-func (g *Gateway) handle(p map[string]string) *outcome {
+// handle runs the checks and the API for one request, which arrived at
+// at, under the lock.
+func (g *Gateway) handle(p map[string]string, at time.Time) *outcome {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	req := &request{p: p, at: g.now()}
+	req := &request{p: p, at: at}
 	g.arrivals = append(g.arrivals, req.at)
 	out := &outcome{
 		method:   p["method"],
