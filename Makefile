@@ -4,7 +4,7 @@ BIN     := bin/reconcile
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test demo bench fuzz fmt clean
+.PHONY: all build test demo bench bench-all fmt clean
 
 all: build
 
@@ -21,8 +21,16 @@ test:
 demo: build
 	@./scripts/demo.sh
 
-## bench: the benchmarks, with allocations
+## bench: the figures of the README's Performance section (about 5 minutes)
 bench:
+	TZ=UTC $(GO) test -run '^$$' -bench 'LocalHalf$$' -benchtime 3x ./cmd/reconcile
+	TZ=UTC $(GO) test -run '^$$' -bench 'Load20k|DeclareThroughput' -benchtime 1x ./internal/batch
+	TZ=UTC $(GO) test -run '^$$' -bench 'Checks1M' -benchtime 1x ./internal/batch
+	TZ=UTC $(GO) test -run '^$$' -bench 'Write100k' -benchtime 3x -benchmem ./internal/report
+	TZ=UTC $(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/batch/ingest
+
+## bench-all: every benchmark of every package, with allocations
+bench-all:
 	TZ=UTC $(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## gen: a synthetic night of exports and its manifest.json (make gen ORDERS=200000 OUT=out/gen GEN_FLAGS="-gbk -next-day-bill")

@@ -62,53 +62,83 @@ type phaseOutput struct {
 // lookupChunk is how many records are looked up in the journal at once.
 const lookupChunk = 500
 
+// runPhase runs one platform phase over n records and returns how each
+// ended. The journal is asked about the records lookupChunk at a time:
+// prior returns, for records from..to-1, a verdict for those that need no
+// call (already done, or refused as a conflict), nil for the others. Those
+// are dispatched to work within the run's concurrency bound, unless the run
+// is stopping, in which case they are not attempted. A panic in work is
+// that record's failure, logged with describe(i).
+func (r *runner) runPhase(calls context.Context, name string, n int,
+	prior func(ctx context.Context, from, to int) ([]*recordResult, error),
+	describe func(i int) string, work func(i int) recordResult) []recordResult {
+	prog := r.progress.phase(name, n)
+	defer prog.end()
+	results := make([]recordResult, n)
+	var g errgroup.Group
+	g.SetLimit(r.eng.cfg.Concurrency)
+	jctx := context.WithoutCancel(calls)
+	for from := 0; from < n; from += lookupChunk {
+		to := min(from+lookupChunk, n)
+		verdicts, err := prior(jctx, from, to)
+		if err != nil {
+			r.eng.fatal(&FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
+			verdicts = make([]*recordResult, to-from)
+		}
+		for i := from; i < to; i++ {
+			switch {
+			case verdicts[i-from] != nil:
+				results[i] = *verdicts[i-from]
+			case r.eng.stopCause() != nil:
+				results[i] = recordResult{kind: recNotAttempted}
+			default:
+				g.Go(func() error {
+					defer r.recoverRecord(&results[i], describe(i))
+					results[i] = work(i)
+					prog.add(results[i].kind)
+					return nil
+				})
+				continue
+			}
+			prog.add(results[i].kind)
+		}
+	}
+	g.Wait()
+	return results
+}
+
 // declareAll runs the materials check (when asked) and the declaration of
 // every candidate, skipping what the journal holds as accepted and
 // refusing what it holds as accepted with other data.
 func (r *runner) declareAll(calls context.Context, cands []candidate, out *phaseOutput) {
-	prog := r.progress.phase("declarations", len(cands))
-	defer prog.end()
-	results := make([]recordResult, len(cands))
 	items := make([]declItem, len(cands))
-	var g errgroup.Group
-	g.SetLimit(r.eng.cfg.Concurrency)
-	jctx := context.WithoutCancel(calls)
-	for start := 0; start < len(cands); start += lookupChunk {
-		chunk := cands[start:min(start+lookupChunk, len(cands))]
-		ids := make([]string, len(chunk))
-		for i, c := range chunk {
-			items[start+i] = r.item(c)
-			ids[i] = items[start+i].req.OrderID
-		}
-		prior, err := r.journal.Declarations(jctx, ids)
-		if err != nil {
-			r.eng.fatal(&FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
-		}
-		for i := range chunk {
-			idx, it := start+i, &items[start+i]
-			if d, ok := prior[it.req.OrderID]; ok && d.State == journal.DeclarationAccepted {
-				if sameDeclaration(d, it.req) {
-					results[idx] = recordResult{kind: recAlready}
-				} else {
-					results[idx] = conflictResult(it, describeJournalDeclaration(d))
-				}
-				prog.add(results[idx].kind)
-				continue
-			}
-			if r.eng.stopCause() != nil {
-				results[idx] = recordResult{kind: recNotAttempted}
-				prog.add(recNotAttempted)
-				continue
-			}
-			g.Go(func() error {
-				defer r.recoverRecord(&results[idx], "declaring order "+it.req.OrderID)
-				results[idx] = r.declareOne(calls, it)
-				prog.add(results[idx].kind)
-				return nil
-			})
-		}
+	for i, c := range cands {
+		items[i] = r.item(c)
 	}
-	g.Wait()
+	results := r.runPhase(calls, "declarations", len(items),
+		func(ctx context.Context, from, to int) ([]*recordResult, error) {
+			ids := make([]string, to-from)
+			for i := range ids {
+				ids[i] = items[from+i].req.OrderID
+			}
+			prior, err := r.journal.Declarations(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			verdicts := make([]*recordResult, len(ids))
+			for i, id := range ids {
+				if d, ok := prior[id]; ok && d.State == journal.DeclarationAccepted {
+					res := recordResult{kind: recAlready}
+					if !sameDeclaration(d, items[from+i].req) {
+						res = conflictResult(&items[from+i], describeJournalDeclaration(d))
+					}
+					verdicts[i] = &res
+				}
+			}
+			return verdicts, nil
+		},
+		func(i int) string { return "declaring order " + items[i].req.OrderID },
+		func(i int) recordResult { return r.declareOne(calls, &items[i]) })
 
 	for i, res := range results {
 		it := &items[i]
@@ -342,43 +372,26 @@ func isBusiness(err error) bool {
 
 // sendAll sends every pending callback the journal does not hold as sent.
 func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out *phaseOutput) {
-	prog := r.progress.phase("callbacks", len(pending))
-	defer prog.end()
-	results := make([]recordResult, len(pending))
-	var g errgroup.Group
-	g.SetLimit(r.eng.cfg.Concurrency)
-	jctx := context.WithoutCancel(calls)
-	for start := 0; start < len(pending); start += lookupChunk {
-		chunk := pending[start:min(start+lookupChunk, len(pending))]
-		keys := make([]journal.CallbackKey, len(chunk))
-		for i, c := range chunk {
-			keys[i] = journal.CallbackKey{Idempotent: c.Idempotent, Status: c.ClearanceStatus}
-		}
-		prior, err := r.journal.Callbacks(jctx, keys)
-		if err != nil {
-			r.eng.fatal(&FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
-		}
-		for i := range chunk {
-			idx, c := start+i, &pending[start+i]
-			if p, ok := prior[keys[i]]; ok && p.State == journal.CallbackSent {
-				results[idx] = recordResult{kind: recAlready}
-				prog.add(recAlready)
-				continue
+	results := r.runPhase(calls, "callbacks", len(pending),
+		func(ctx context.Context, from, to int) ([]*recordResult, error) {
+			keys := make([]journal.CallbackKey, to-from)
+			for i := range keys {
+				keys[i] = journal.CallbackKey{Idempotent: pending[from+i].Idempotent, Status: pending[from+i].ClearanceStatus}
 			}
-			if r.eng.stopCause() != nil {
-				results[idx] = recordResult{kind: recNotAttempted}
-				prog.add(recNotAttempted)
-				continue
+			prior, err := r.journal.Callbacks(ctx, keys)
+			if err != nil {
+				return nil, err
 			}
-			g.Go(func() error {
-				defer r.recoverRecord(&results[idx], "sending the callback "+c.Idempotent)
-				results[idx] = r.sendOne(calls, c)
-				prog.add(results[idx].kind)
-				return nil
-			})
-		}
-	}
-	g.Wait()
+			verdicts := make([]*recordResult, len(keys))
+			for i, k := range keys {
+				if p, ok := prior[k]; ok && p.State == journal.CallbackSent {
+					verdicts[i] = &recordResult{kind: recAlready}
+				}
+			}
+			return verdicts, nil
+		},
+		func(i int) string { return "sending the callback " + pending[i].Idempotent },
+		func(i int) recordResult { return r.sendOne(calls, &pending[i]) })
 
 	for i, res := range results {
 		c := &pending[i]
