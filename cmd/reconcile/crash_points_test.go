@@ -168,3 +168,66 @@ func TestKilledWhileWritingTheWorkbook(t *testing.T) {
 	}
 	checkAfterCrash(t, state)
 }
+
+// TestInterruptedRunExits130 sends SIGINT to a run while it declares: it
+// stops dispatching, lets the calls in flight finish, writes the journal,
+// the workbook (marked interrupted) and the summary, and exits 130; the
+// rerun completes the work.
+func TestInterruptedRunExits130(t *testing.T) {
+	bin := reconcileBinary(t)
+	gw := sandbox.New(sandbox.Config{AppKey: e2eAppKey, Secret: e2eSecret, Session: e2eSession, Latency: 100 * time.Millisecond})
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	dir := t.TempDir()
+	orders, payments := writeNight(t, dir, 300)
+	state, summary := filepath.Join(dir, "reconcile.db"), filepath.Join(dir, "summary.json")
+	args := []string{"run", "--date", "2026-11-20", "--orders", orders, "--payments", payments, "--report", dir + "/",
+		"--state", state, "--gateway", srv.URL + sandbox.Path, "--concurrency", "4", "--qps", "200", "--summary-json", summary, "--quiet"}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = e2eEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for gw.Counters().Declarations.New < 20 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want 130", err)
+	}
+	s := readSummary(t, summary)
+	if s.Status != "interrupted" || s.ExitStatus != 130 || s.NotDeclared == 0 {
+		t.Errorf("summary: %s, exit %d, not declared %d", s.Status, s.ExitStatus, s.NotDeclared)
+	}
+	if c := gw.Counters(); c.Declarations.New != s.Declared {
+		t.Errorf("the gateway holds %d declarations, the run counts %d declared", c.Declarations.New, s.Declared)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconcile_2026-11-20.xlsx")); err != nil {
+		t.Errorf("no workbook after the interrupt: %v", err)
+	}
+	j, err := journal.Open(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := j.Runs(context.Background(), 1)
+	atts, _ := j.Attempts(context.Background(), runs[0].ID)
+	j.Close()
+	if runs[0].Status != journal.RunInterrupted || runs[0].ExitCode != 130 {
+		t.Errorf("journal run: %s, exit %d", runs[0].Status, runs[0].ExitCode)
+	}
+	for _, a := range atts {
+		if a.Outcome == "" {
+			t.Errorf("attempt of %s left in flight", a.Key)
+		}
+	}
+
+	rerun := exec.Command(bin, args...)
+	rerun.Env = e2eEnv()
+	if out, err := rerun.CombinedOutput(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	if s := readSummary(t, summary); s.Declared+s.Skipped != 300 {
+		t.Errorf("after the rerun: %d declared + %d skipped, want 300", s.Declared, s.Skipped)
+	}
+}
