@@ -1,8 +1,8 @@
 package batch
 
 import (
-	"fmt"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,8 +54,9 @@ func BenchmarkChecks1M(b *testing.B) {
 		l := newLedger()
 		for i := range n {
 			fee := int64(1000 + i%50000)
+			// One string per id, as the readers allocate.
 			o := ingest.Order{
-				OrderID: fmt.Sprint(5118609024990000000 + i), ProductFee: fee, TransportFee: 500, OrderFee: fee + 500,
+				OrderID: strconv.FormatInt(5118609024990000000+int64(i), 10), ProductFee: fee, TransportFee: 500, OrderFee: fee + 500,
 				Customs: "NINGBO", PaidAt: day.Add(time.Duration(i%86400) * time.Second), Source: ingest.Source{Line: i + 2},
 			}
 			if i%100 == 7 {
@@ -66,7 +67,7 @@ func BenchmarkChecks1M(b *testing.B) {
 				continue // a missing payment
 			}
 			p := ingest.Payment{
-				TransactionID: fmt.Sprintf("42000000002026112%011d", i), OrderID: o.OrderID, Amount: fee + 500,
+				TransactionID: "4200000000202611" + strconv.FormatInt(100000000000+int64(i), 10), OrderID: o.OrderID, Amount: fee + 500,
 				Status: ingest.PaymentSuccess, PaidAt: o.PaidAt.Add(3 * time.Second), Source: ingest.Source{Line: i + 2},
 			}
 			l.addPaymentRecord(&p, 0)

@@ -360,26 +360,28 @@ func (l *ledger) index() {
 
 	orderKey := func(i int32) key { return l.orders.at(i).key }
 	payKey := func(i int32) key { return l.payments.at(i).order }
-	var orders, payments []keyIndex
+	var orders, payments sortedIDs
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		orders = sortedKeys(l.orders.len(), orderKey)
+		orders = sortIDs(l.orders.len(), orderKey)
 	}()
-	payments = sortedKeys(l.payments.len(), payKey)
+	payments = sortIDs(l.payments.len(), payKey)
 	<-done
-
 	orderHi := func(i int32) uint64 { return l.orders.at(i).key.hi }
 	payHi := func(i int32) uint64 { return l.payments.at(i).order.hi }
+	n := len(orders.idx)
 
 	// Merge the copies of each order id into its first copy.
-	for a := 0; a < len(orders); {
+	for a := 0; a < n; {
 		b := a + 1
-		for b < len(orders) && compareKeys(orders[b], orders[a], orderHi) == 0 {
+		for b < n && compareEntries(&orders, b, orderHi, &orders, a, orderHi) == 0 {
 			b++
 		}
-		for _, c := range orders[a+1 : b] {
-			l.merge(orders[a].i, c.i)
+		first, _ := orders.at(a)
+		for c := a + 1; c < b; c++ {
+			later, _ := orders.at(c)
+			l.merge(first, later)
 		}
 		a = b
 	}
@@ -392,47 +394,24 @@ func (l *ledger) index() {
 	}
 	cur, tail := int32(-1), int32(-1) // the order being linked and its last payment
 	o := 0
-	// Comparing a payment's key with an order's: the high words come from
-	// two kinds of record.
-	cmp := func(o, p keyIndex) int {
-		if o.wide && p.wide {
-			if ho, hp := orderHi(o.i), payHi(p.i); ho != hp {
-				if ho < hp {
-					return -1
-				}
-				return 1
-			}
-			o.wide, p.wide = false, false
-		}
-		return compareKeys(o, p, nil)
-	}
-	for _, pk := range payments {
-		for o < len(orders) && cmp(orders[o], pk) < 0 {
+	for j := range payments.idx {
+		for o < n && compareEntries(&orders, o, orderHi, &payments, j, payHi) < 0 {
 			o++
 		}
-		p := l.payments.at(pk.i)
-		if o == len(orders) || cmp(orders[o], pk) != 0 {
+		pi, _ := payments.at(j)
+		p := l.payments.at(pi)
+		if o == n || compareEntries(&orders, o, orderHi, &payments, j, payHi) != 0 {
 			p.orphan = true
 			continue
 		}
-		if oi := orders[o].i; oi != cur {
+		if oi, _ := orders.at(o); oi != cur {
 			cur = oi
-			l.firstPayment[oi] = pk.i
+			l.firstPayment[oi] = pi
 		} else {
-			l.payments.at(tail).next = pk.i
+			l.payments.at(tail).next = pi
 		}
-		tail = pk.i
+		tail = pi
 	}
-}
-
-// sortedKeys returns the indices 0..n-1 sorted by key(i), stably.
-func sortedKeys(n int, key func(int32) key) []keyIndex {
-	ki := make([]keyIndex, n)
-	for i := range ki {
-		k := key(int32(i))
-		ki[i] = keyIndex{lo: k.lo, i: int32(i), wide: k.hi != 0}
-	}
-	return sortKeys(ki, make([]keyIndex, n), func(i int32) uint64 { return key(i).hi })
 }
 
 // merge folds the later copy j of an order into its first copy i.

@@ -28,61 +28,65 @@ func (c *chunked[T]) at(i int32) *T { return &c.chunks[i>>chunkBits][i&(chunkSiz
 
 func (c *chunked[T]) len() int { return c.n }
 
-// keyIndex pairs the low word of a key with the index of its record: 16
-// bytes, so that sorting a million records takes 32 MB, not 48. wide
-// (in what would be padding) says that the key's high word is not 0; only
-// then is it read from the record, which is a cache miss.
-type keyIndex struct {
-	lo   uint64
-	i    int32
-	wide bool
+// sortedIDs is a set of records sorted by key, as two parallel slices:
+// the low word of each key and the index of its record, 12 bytes an entry,
+// so that sorting a million records takes 24 MB. A negative index ^i marks
+// a wide key (its high word is not 0): only then is the high word read
+// from the record, which is a cache miss.
+type sortedIDs struct {
+	lo  []uint64
+	idx []int32
 }
 
-// sortKeys sorts ki by key (high word, then low word) with a stable
-// least-significant-digit radix sort: records with equal keys keep their
-// order, so the first copy read stays first. hi returns the high word of
-// record i's key; it is called only for wide keys, and the passes over the
-// high word run only when some key is wide (ids of up to 19 digits never
-// are). It uses tmp, which must be as long as ki, and returns the sorted
-// slice, which is one of the two. A pass whose digit is the same for every
-// key is skipped.
-func sortKeys(ki, tmp []keyIndex, hi func(int32) uint64) []keyIndex {
-	if len(ki) < 2 {
-		return ki
+// at returns the record index of entry j and whether its key is wide.
+func (s *sortedIDs) at(j int) (i int32, wide bool) {
+	if v := s.idx[j]; v < 0 {
+		return ^v, true
 	}
-	var counts [16][256]int
+	return s.idx[j], false
+}
+
+// sortIDs returns the records 0..n-1 sorted by key(i), stably (records with
+// equal keys keep their order, so the first copy read stays first), with
+// a least-significant-digit radix sort: a pass per byte of the low word,
+// then of the high word when some key is wide (ids of up to 19 digits
+// never are), each skipped when its digit is the same for every key.
+func sortIDs(n int, key func(int32) key) sortedIDs {
+	s := sortedIDs{lo: make([]uint64, n), idx: make([]int32, n)}
 	anyWide := false
-	for _, x := range ki {
-		for d := 0; d < 8; d++ {
-			counts[d][byte(x.lo>>(8*d))]++
+	var counts [16][256]int
+	for i := range n {
+		k := key(int32(i))
+		s.lo[i], s.idx[i] = k.lo, int32(i)
+		if k.hi != 0 {
+			s.idx[i], anyWide = ^int32(i), true
 		}
-		anyWide = anyWide || x.wide
+		for d := 0; d < 8; d++ {
+			counts[d][byte(k.lo>>(8*d))]++
+			counts[8+d][byte(k.hi>>(8*d))]++
+		}
 	}
+	if n < 2 {
+		return s
+	}
+	tmp := sortedIDs{lo: make([]uint64, n), idx: make([]int32, n)}
 	passes := 8
 	if anyWide {
 		passes = 16
-		for _, x := range ki {
-			var h uint64
-			if x.wide {
-				h = hi(x.i)
-			}
-			for d := 0; d < 8; d++ {
-				counts[8+d][byte(h>>(8*d))]++
-			}
-		}
 	}
 	for pass := 0; pass < passes; pass++ {
 		c := &counts[pass]
-		digit := func(x *keyIndex) byte {
+		digit := func(j int) byte {
 			if pass < 8 {
-				return byte(x.lo >> (8 * pass))
+				return byte(s.lo[j] >> (8 * pass))
 			}
-			if !x.wide {
+			i, wide := s.at(j)
+			if !wide {
 				return 0
 			}
-			return byte(hi(x.i) >> (8 * (pass - 8)))
+			return byte(key(i).hi >> (8 * (pass - 8)))
 		}
-		if c[digit(&ki[0])] == len(ki) {
+		if c[digit(0)] == n {
 			continue
 		}
 		var offset [256]int
@@ -91,37 +95,40 @@ func sortKeys(ki, tmp []keyIndex, hi func(int32) uint64) []keyIndex {
 			offset[b] = sum
 			sum += c[b]
 		}
-		for j := range ki {
-			d := digit(&ki[j])
-			tmp[offset[d]] = ki[j]
+		for j := range n {
+			d := digit(j)
+			tmp.lo[offset[d]], tmp.idx[offset[d]] = s.lo[j], s.idx[j]
 			offset[d]++
 		}
-		ki, tmp = tmp, ki
+		s, tmp = tmp, s
 	}
-	return ki
+	return s
 }
 
-// compareKeys orders two sorted elements as sortKeys does, reading a high
-// word only when both are wide.
-func compareKeys(a, b keyIndex, hi func(int32) uint64) int {
+// compareEntries orders entry a of s with entry b of t as sortIDs orders
+// keys; the high words come from sHi and tHi, read only when both are
+// wide.
+func compareEntries(s *sortedIDs, a int, sHi func(int32) uint64, t *sortedIDs, b int, tHi func(int32) uint64) int {
+	ia, wa := s.at(a)
+	ib, wb := t.at(b)
 	switch {
-	case a.wide != b.wide:
-		if b.wide {
+	case wa != wb:
+		if wb {
 			return -1 // a's high word is 0, b's is not
 		}
 		return 1
-	case a.wide:
-		if ha, hb := hi(a.i), hi(b.i); ha != hb {
+	case wa:
+		if ha, hb := sHi(ia), tHi(ib); ha != hb {
 			if ha < hb {
 				return -1
 			}
 			return 1
 		}
 	}
-	switch {
-	case a.lo < b.lo:
+	switch la, lb := s.lo[a], t.lo[b]; {
+	case la < lb:
 		return -1
-	case a.lo > b.lo:
+	case la > lb:
 		return 1
 	}
 	return 0
