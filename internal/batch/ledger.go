@@ -467,18 +467,14 @@ func sourceString(files []string, s src) string {
 	return files[s.file] + ":" + strconv.Itoa(int(s.line))
 }
 
-// yuan formats fen as yuan with two decimals and the ¥ sign, exactly.
+// yuan formats fen as yuan with two decimals and the ¥ sign, exactly:
+// 123450 as "¥1234.50", -5 as "-¥0.05".
 func yuan(fen int64) string {
-	neg := fen < 0
-	u := uint64(fen)
-	if neg {
-		u = -u
+	s := ingest.FormatAmount(fen)
+	if s[0] == '-' {
+		return "-¥" + s[1:]
 	}
-	s := fmt.Sprintf("¥%d.%02d", u/100, u%100)
-	if neg {
-		return "-" + s
-	}
-	return s
+	return "¥" + s
 }
 
 var errNoInputs = errors.New("no exports given: use --orders, --payments and --clearance")

@@ -8,6 +8,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/crossborder/reconcile/internal/batch/ingest"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/idcard"
 )
@@ -35,20 +36,7 @@ func yuan(fen int64) (float64, bool) {
 
 // fenDecimal returns fen as an exact decimal yuan amount with two fraction
 // digits, "-1234.05", computed with integer arithmetic only.
-func fenDecimal(fen int64) string {
-	u := uint64(fen)
-	sign := ""
-	if fen < 0 {
-		u = -u // two's complement: exact for math.MinInt64 too
-		sign = "-"
-	}
-	frac := u % 100
-	s := sign + strconv.FormatUint(u/100, 10) + "."
-	if frac < 10 {
-		s += "0"
-	}
-	return s + strconv.FormatUint(frac, 10)
-}
+func fenDecimal(fen int64) string { return ingest.FormatAmount(fen) }
 
 // fenTotal sums amounts in fen exactly. It switches to a big integer when
 // the sum leaves the int64 range, so a total is never wrong, only (absurdly
