@@ -138,6 +138,24 @@ func (w *sheetWriter) put(col string, row int, c excelize.Cell) {
 	w.cell(col, row, c.Value, c.StyleID)
 }
 
+// section writes a section title across columns A to E at row, then, if
+// headers are given, a header row below it, and returns the row after.
+func (w *sheetWriter) section(row int, title string, st *styles, headers ...string) int {
+	w.cell("A", row, title, st.section)
+	w.merge("A", "E", row)
+	w.height(row, 22)
+	row++
+	if len(headers) == 0 {
+		return row
+	}
+	for i, h := range headers {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		w.cell(col, row, h, st.header)
+	}
+	w.height(row, 22)
+	return row + 1
+}
+
 func (w *sheetWriter) merge(from, to string, row int) {
 	if w.err == nil {
 		w.err = w.f.MergeCell(w.sheet, from+strconv.Itoa(row), to+strconv.Itoa(row))
@@ -317,16 +335,7 @@ func (b *book) writeSummary() error {
 	row += 2
 
 	// The exceptions per code.
-	w.cell("A", row, "一、异常汇总（明细见“异常明细”表）", st.section)
-	w.merge("A", "E", row)
-	w.height(row, 22)
-	row++
-	for i, h := range []string{"异常代码", "异常类型", "数量", "涉及金额（元）", "处理建议"} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		w.cell(col, row, h, st.header)
-	}
-	w.height(row, 22)
-	row++
+	row = w.section(row, "一、异常汇总（明细见“异常明细”表）", st, "异常代码", "异常类型", "数量", "涉及金额（元）", "处理建议")
 	stats := codeStats(r.Exceptions)
 	firstStat := row
 	var total fenTotal
@@ -365,16 +374,7 @@ func (b *book) writeSummary() error {
 
 	// Declarations and callbacks.
 	c := r.Counts
-	w.cell("A", row, "二、申报与回传（笔）", st.section)
-	w.merge("A", "E", row)
-	w.height(row, 22)
-	row++
-	for i, h := range []string{"项目", "申报", "回传"} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		w.cell(col, row, h, st.header)
-	}
-	w.height(row, 22)
-	row++
+	row = w.section(row, "二、申报与回传（笔）", st, "项目", "申报", "回传")
 	for _, line := range []struct {
 		label    string
 		dec, cbk int
@@ -392,10 +392,7 @@ func (b *book) writeSummary() error {
 	row++
 
 	// Orders, payments and calls.
-	w.cell("A", row, "三、订单、支付与接口调用", st.section)
-	w.merge("A", "E", row)
-	w.height(row, 22)
-	row++
+	row = w.section(row, "三、订单、支付与接口调用", st)
 	for _, line := range []struct {
 		label string
 		n     int
@@ -418,16 +415,7 @@ func (b *book) writeSummary() error {
 	row++
 
 	// The inputs.
-	w.cell("A", row, "四、输入文件", st.section)
-	w.merge("A", "E", row)
-	w.height(row, 22)
-	row++
-	for i, h := range []string{"类型", "格式 · 编码", "记录数", "错误行数", "文件路径"} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		w.cell(col, row, h, st.header)
-	}
-	w.height(row, 22)
-	row++
+	row = w.section(row, "四、输入文件", st, "类型", "格式 · 编码", "记录数", "错误行数", "文件路径")
 	if len(r.Inputs) == 0 {
 		w.cell("A", row, "（无）", st.text)
 		row++
@@ -447,10 +435,7 @@ func (b *book) writeSummary() error {
 	row++
 
 	// The chart.
-	w.cell("A", row, "五、各类异常数量", st.section)
-	w.merge("A", "E", row)
-	w.height(row, 22)
-	row++
+	row = w.section(row, "五、各类异常数量", st)
 	if w.err != nil {
 		return w.err
 	}
