@@ -386,15 +386,23 @@ func (b *book) exceptionList() (*list, error) {
 	})
 }
 
-func (b *book) declarationList() (*list, error) {
-	ds := b.r.Declarations
-	idx := make([]int32, len(ds))
+// sortedIndex returns the indices 0..n-1 ordered by compare, ties in
+// their input order, so that a sheet does not depend on the order the
+// engine's workers finished in.
+func sortedIndex(n int, compare func(i, j int32) int) []int32 {
+	idx := make([]int32, n)
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	slices.SortFunc(idx, func(i, j int32) int {
+	slices.SortStableFunc(idx, compare)
+	return idx
+}
+
+func (b *book) declarationList() (*list, error) {
+	ds := b.r.Declarations
+	idx := sortedIndex(len(ds), func(i, j int32) int {
 		a, c := &ds[i], &ds[j]
-		return cmp.Or(strings.Compare(a.OrderID, c.OrderID), strings.Compare(a.TransactionID, c.TransactionID), cmp.Compare(i, j))
+		return cmp.Or(strings.Compare(a.OrderID, c.OrderID), strings.Compare(a.TransactionID, c.TransactionID))
 	})
 	return b.openList(sheetDeclarations, declarationColumns, len(ds), func(i int, row []excelize.Cell) {
 		d := &ds[idx[i]]
@@ -417,14 +425,10 @@ func (b *book) declarationList() (*list, error) {
 
 func (b *book) callbackList() (*list, error) {
 	cs := b.r.Callbacks
-	idx := make([]int32, len(cs))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(i, j int32) int {
+	idx := sortedIndex(len(cs), func(i, j int32) int {
 		a, c := &cs[i], &cs[j]
 		return cmp.Or(strings.Compare(a.OrderID, c.OrderID), cmp.Compare(a.Status, c.Status),
-			strings.Compare(a.Idempotent, c.Idempotent), cmp.Compare(i, j))
+			strings.Compare(a.Idempotent, c.Idempotent))
 	})
 	return b.openList(sheetCallbacks, callbackColumns, len(cs), func(i int, row []excelize.Cell) {
 		c := &cs[idx[i]]
