@@ -27,7 +27,7 @@ bench:
 	TZ=UTC $(GO) test -run '^$$' -bench 'Load20k|DeclareThroughput' -benchtime 1x ./internal/batch
 	TZ=UTC $(GO) test -run '^$$' -bench 'Checks1M' -benchtime 1x ./internal/batch
 	TZ=UTC $(GO) test -run '^$$' -bench 'Write100k' -benchtime 3x -benchmem ./internal/report
-	TZ=UTC $(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/batch/ingest
+	TZ=UTC $(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/ingest
 
 ## bench-all: every benchmark of every package, with allocations
 bench-all:
@@ -42,7 +42,7 @@ CLEARANCE ?= 0
 GEN_FLAGS ?=
 .PHONY: gen
 gen:
-	$(GO) run ./internal/batch/gen/cmd/gen -out $(OUT) -orders $(ORDERS) -seed $(SEED) -clearance $(CLEARANCE) $(if $(SHARES),-share $(SHARES)) $(GEN_FLAGS)
+	$(GO) run ./internal/gen/cmd/gen -out $(OUT) -orders $(ORDERS) -seed $(SEED) -clearance $(CLEARANCE) $(if $(SHARES),-share $(SHARES)) $(GEN_FLAGS)
 
 ## fmt: gofmt the tree
 fmt:

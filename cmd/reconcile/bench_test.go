@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/gen"
+	"github.com/crossborder/reconcile/internal/gen"
 )
 
 // benchShares is a realistic night: about 2% of the orders carry an

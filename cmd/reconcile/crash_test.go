@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
 )
 

@@ -13,9 +13,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/crossborder/reconcile/internal/batch"
-	"github.com/crossborder/reconcile/internal/batch/gen"
-	"github.com/crossborder/reconcile/internal/batch/journal"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/gen"
+	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/report"
 	"github.com/crossborder/reconcile/internal/top"
 	"github.com/crossborder/reconcile/internal/top/sandbox"

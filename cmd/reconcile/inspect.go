@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/ingest"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 const inspectHelp = `Usage: reconcile inspect --kind orders|payments|clearance [flags] PATH...

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/batch"
-	"github.com/crossborder/reconcile/internal/batch/journal"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/report"
 	"github.com/crossborder/reconcile/internal/top"
 )

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/batch"
-	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/schedule"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/ingest"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 // candidate is an order that passed every local check, with its payment.

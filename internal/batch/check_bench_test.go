@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/ingest"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 // heapPeak samples the live heap every millisecond until stop is called,

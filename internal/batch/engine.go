@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/journal"
 
 	"github.com/crossborder/reconcile/internal/top"
 )

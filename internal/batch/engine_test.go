@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/journal"
+	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/top"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
 )

@@ -10,8 +10,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/journal"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/journal"
 )
 
 // Errors a run returns, which decide its exit status (see ExitStatus).

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/crossborder/reconcile/internal/batch/ingest"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 // Inputs names the exports of a run. Each entry is a file, a directory

@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/crossborder/reconcile/internal/batch/ingest"
-	"github.com/crossborder/reconcile/internal/batch/journal"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
+	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/top"
 )
 

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/crossborder/reconcile/internal/batch/gen"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/gen"
 )
 
 // BenchmarkDryRun1M is the local half of a run (read, check; the workbook

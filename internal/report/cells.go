@@ -8,9 +8,9 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/crossborder/reconcile/internal/batch/ingest"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/idcard"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 // maxExactFen bounds the amounts written as numbers: |fen| < 10^15, that is

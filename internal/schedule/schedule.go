@@ -17,8 +17,8 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/crossborder/reconcile/internal/batch"
-	"github.com/crossborder/reconcile/internal/batch/journal"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/journal"
 )
 
 // DefaultZone is the zone a spec is read in unless told otherwise.

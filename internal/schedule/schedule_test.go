@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/batch"
-	"github.com/crossborder/reconcile/internal/batch/journal"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/journal"
 )
 
 type logBuffer struct {

@@ -2,7 +2,7 @@
 // bills, clearance results) and its manifest.json, for benchmarks, load
 // and fault tests. See package gen.
 //
-//	go run ./internal/batch/gen/cmd/gen -out out/gen -orders 1000000 -gbk \
+//	go run ./internal/gen/cmd/gen -out out/gen -orders 1000000 -gbk \
 //	    -share fee=0.01,missing=0.005,refund=0.01 -clearance 20000 -next-day-bill
 //
 // It prints one line: rows, bytes, time, and the reconcile command that
@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch/gen"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/gen"
 )
 
 const usage = `usage: gen [flags]

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crossborder/reconcile/internal/batch/gen"
+	"github.com/crossborder/reconcile/internal/gen"
 )
 
 func TestRun(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/batch"
-	"github.com/crossborder/reconcile/internal/batch/gen"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/gen"
 )
 
 // mixed gives every order anomaly a share: 1% to 3% each.

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"github.com/crossborder/reconcile/internal/batch/gen"
-	"github.com/crossborder/reconcile/internal/batch/ingest"
+	"github.com/crossborder/reconcile/internal/gen"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 func hashFiles(t *testing.T, m *gen.Manifest) map[string][32]byte {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/crossborder/reconcile/internal/batch/gen"
+	"github.com/crossborder/reconcile/internal/gen"
 )
 
 // BenchmarkWrite writes a night of n orders and their payments (a share of

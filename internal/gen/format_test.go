@@ -3,8 +3,8 @@ package gen
 import (
 	"testing"
 
-	"github.com/crossborder/reconcile/internal/batch/ingest"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 func TestAppendFen(t *testing.T) {

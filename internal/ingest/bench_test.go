@@ -19,7 +19,7 @@ import (
 // Benchmarks read whole generated files; each reports rows/s besides the
 // MB/s that b.SetBytes gives. Run them on one core:
 //
-//	TZ=UTC go test -run '^$' -bench . -benchmem -cpu 1 ./internal/batch/ingest
+//	TZ=UTC go test -run '^$' -bench . -benchmem -cpu 1 ./internal/ingest
 //
 // The inputs are generated once per process into a temporary directory.
 
