@@ -97,7 +97,7 @@ func faultMatrixCase(t *testing.T, kind sandbox.Fault, rate float64, n int) {
 			t.Fatal(err)
 		}
 		res, err := batch.Run(context.Background(), batch.Config{
-			Window: batch.Window{From: day, To: day}, DefaultCustoms: "NINGBO", ReportPath: path,
+			Window: cst.Window{From: day, To: day}, DefaultCustoms: "NINGBO", ReportPath: path,
 			Inputs: batch.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
 			Engine: batch.EngineConfig{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond, MaxAttempts: 3},
 		}, batch.Deps{Platform: client, Journal: j, Report: &report.Writer{}})

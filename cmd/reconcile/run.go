@@ -155,7 +155,7 @@ func cmdRun(ctx context.Context, args []string, io *stdio) error {
 
 // runRun runs the job once over the window of the options.
 func runRun(ctx context.Context, opts *runOptions, io *stdio) error {
-	win, err := batch.ParseWindow(opts.date, opts.from, opts.to, time.Now())
+	win, err := cst.ParseWindow(opts.date, opts.from, opts.to, time.Now())
 	if err != nil {
 		return &usageError{err}
 	}
@@ -227,7 +227,7 @@ func (j *job) openJournal(ctx context.Context) (*journal.Journal, error) {
 
 // reportPath returns the workbook of a window, refusing to overwrite a
 // file that is not this job's earlier workbook for the same window.
-func (j *job) reportPath(win batch.Window) (string, error) {
+func (j *job) reportPath(win cst.Window) (string, error) {
 	path, err := report.Path(j.opts.report, win)
 	if err != nil {
 		return "", &usageError{err}
@@ -240,7 +240,7 @@ func (j *job) reportPath(win batch.Window) (string, error) {
 
 // run runs the job once over win and returns the result and the
 // workbook's path.
-func (j *job) run(ctx context.Context, win batch.Window) (*batch.Result, string, error) {
+func (j *job) run(ctx context.Context, win cst.Window) (*batch.Result, string, error) {
 	o := j.opts
 	path, err := j.reportPath(win)
 	if err != nil {

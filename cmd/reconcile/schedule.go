@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/schedule"
 )
@@ -104,7 +104,7 @@ func runSchedule(ctx context.Context, o *scheduleOptions, io *stdio) error {
 	}
 	n := &schedule.Nightly{
 		Spec: o.cron, Location: loc, CatchUp: o.catchUp, Logger: j.logger,
-		Run: func(ctx context.Context, w batch.Window) error {
+		Run: func(ctx context.Context, w cst.Window) error {
 			res, path, err := j.run(ctx, w)
 			printRunSummary(io, res, path, &o.run)
 			return err

@@ -31,7 +31,7 @@ type plan struct {
 
 // checkOptions are the settings the checks depend on.
 type checkOptions struct {
-	window         Window
+	window         cst.Window
 	defaultCustoms string // --customs: for orders whose export has none
 }
 
@@ -241,7 +241,7 @@ type callbackKey struct {
 // idempotency key, a status other than 1 or 2, or the same key and status
 // as an earlier row with different data. Identical repeats count once. A
 // row without a clearance time is taken to be in the window.
-func (l *ledger) pendingCallbacks(w Window, exceptions *[]Exception) []ingest.Clearance {
+func (l *ledger) pendingCallbacks(w cst.Window, exceptions *[]Exception) []ingest.Clearance {
 	var out []ingest.Clearance
 	seen := map[callbackKey]int{}
 	for _, c := range l.clearance {

@@ -46,7 +46,7 @@ func heapPeak() (stop func() uint64) {
 func BenchmarkChecks1M(b *testing.B) {
 	const n = 1_000_000
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, cst.Zone)
-	w := Window{cst.DateOf(day), cst.DateOf(day)}
+	w := cst.Window{From: cst.DateOf(day), To: cst.DateOf(day)}
 	for range b.N {
 		runtime.GC()
 		stop := heapPeak()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crossborder/reconcile/internal/cst"
 )
 
 const (
@@ -45,7 +47,7 @@ func writeExports(t testing.TB, dir string, x exports) Inputs {
 // dryRun runs the job in dry-run mode on x for the window from..to.
 func dryRun(t testing.TB, from, to, customs string, x exports) *Result {
 	t.Helper()
-	w, err := ParseWindow("", from, to, time.Now())
+	w, err := cst.ParseWindow("", from, to, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/top"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
@@ -55,7 +56,7 @@ type env struct {
 	srv     *httptest.Server
 	journal *journal.Journal
 	inputs  Inputs
-	window  Window
+	window  cst.Window
 	client  *top.Client
 }
 
@@ -73,7 +74,7 @@ func newEnv(t *testing.T, cfg sandbox.Config, x exports) *env {
 	}
 	t.Cleanup(func() { j.Close() })
 	e.journal = j
-	e.window, _ = ParseWindow("2026-11-20", "", "", time.Now())
+	e.window, _ = cst.ParseWindow("2026-11-20", "", "", time.Now())
 	e.client = e.newClient(t, testSecret, e.srv.URL)
 	return e
 }
@@ -492,7 +493,7 @@ func BenchmarkDeclareThroughput(b *testing.B) {
 		in := writeExports(b, dir, x)
 		j, _ := journal.Open(context.Background(), filepath.Join(dir, "j.db"))
 		c, _ := top.NewClient(top.WithGateway(srv.URL+"/router/rest"), top.WithAppKey(testAppKey), top.WithSecret(testSecret), top.WithSession(testSession))
-		w, _ := ParseWindow("2026-11-20", "", "", time.Now())
+		w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
 		var mu sync.Mutex
 		var sent []time.Time
 		b.StartTimer()
@@ -658,7 +659,7 @@ func BenchmarkLoad20k(b *testing.B) {
 			b.Fatal(err)
 		}
 		c, _ := top.NewClient(top.WithGateway(srv.URL+"/router/rest"), top.WithAppKey(testAppKey), top.WithSecret(testSecret), top.WithSession(testSession))
-		w, _ := ParseWindow("2026-11-20", "", "", time.Now())
+		w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
 		var mu sync.Mutex
 		var sent []time.Time
 		cfg := Config{Window: w, Inputs: in, DefaultCustoms: "NINGBO", Engine: EngineConfig{QPS: qps, Concurrency: 32},

@@ -173,7 +173,7 @@ func TestGoldenDryRun(t *testing.T) {
 	}
 	dir := t.TempDir()
 	summary := filepath.Join(dir, "summary.json")
-	w, _ := ParseWindow("2026-11-20", "", "", time.Now())
+	w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
 	in := Inputs{
 		Orders:    []string{filepath.Join(goldenDir, "orders_*")},
 		Payments:  []string{filepath.Join(goldenDir, "wechat_*.csv")},

@@ -53,7 +53,7 @@ type ReportWriter interface {
 
 // Config is the settings of one run.
 type Config struct {
-	Window           Window
+	Window           cst.Window
 	Inputs           Inputs
 	DefaultCustoms   string // --customs, for orders whose export has none
 	DryRun           bool   // read, check and report; call nothing; leave the journal alone

@@ -1,35 +1,10 @@
 package batch
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
 )
-
-// Window is the run's date window: From to To inclusive, calendar days in
-// UTC+8.
-type Window struct {
-	From, To cst.Date
-}
-
-// Contains reports whether t falls on a day of the window (UTC+8).
-func (w Window) Contains(t time.Time) bool {
-	return !t.Before(w.From.Start()) && t.Before(w.To.AddDays(1).Start())
-}
-
-// Days returns the number of days in the window.
-func (w Window) Days() int {
-	return int(w.To.AddDays(1).Start().Sub(w.From.Start()).Hours()+0.5) / 24
-}
-
-// String returns "2026-11-20", or "2026-11-20..2026-11-22" for several days.
-func (w Window) String() string {
-	if w.From == w.To {
-		return w.From.String()
-	}
-	return fmt.Sprintf("%s..%s", w.From, w.To)
-}
 
 // Status is how a run ended.
 type Status string
@@ -127,7 +102,7 @@ type Counts struct {
 type Result struct {
 	RunID        int64 // the journal's run id; 0 for a dry run
 	DryRun       bool
-	Window       Window
+	Window       cst.Window
 	StartedAt    time.Time
 	EndedAt      time.Time
 	Status       Status

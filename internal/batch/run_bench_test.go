@@ -22,7 +22,7 @@ func BenchmarkDryRun1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	day, _ := cst.ParseDate(m.Day)
-	cfg := Config{Window: Window{day, day}, DryRun: true, DefaultCustoms: "NINGBO",
+	cfg := Config{Window: cst.Window{From: day, To: day}, DryRun: true, DefaultCustoms: "NINGBO",
 		Inputs: Inputs{Orders: []string{filepath.Join(dir, "night", "orders")}, Payments: []string{filepath.Join(dir, "night", "payments")}}}
 	b.ResetTimer()
 	for range b.N {

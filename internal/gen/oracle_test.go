@@ -94,7 +94,7 @@ func dryRun(t *testing.T, m *gen.Manifest) *batch.Result {
 		t.Fatalf("manifest day: %v", err)
 	}
 	cfg := batch.Config{
-		Window:         batch.Window{From: day, To: day},
+		Window:         cst.Window{From: day, To: day},
 		Inputs:         batch.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
 		DefaultCustoms: m.DefaultCustoms,
 		DryRun:         true,

@@ -25,7 +25,7 @@ func smallResult() *batch.Result {
 	}
 	return &batch.Result{
 		RunID:     42,
-		Window:    batch.Window{From: day(2026, 11, 20), To: day(2026, 11, 22)},
+		Window:    cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 22)},
 		StartedAt: at(time.UTC, 2026, 11, 23, 2, 0, 0),
 		EndedAt:   at(ny, 2026, 11, 23, 2, 3, 27),
 		Status:    batch.StatusInterrupted,
@@ -79,7 +79,7 @@ func smallResult() *batch.Result {
 func demoResult() *batch.Result {
 	r := &batch.Result{
 		RunID:     1187,
-		Window:    batch.Window{From: day(2026, 11, 20), To: day(2026, 11, 20)},
+		Window:    cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 20)},
 		StartedAt: at(cst.Zone, 2026, 11, 21, 2, 0, 3),
 		EndedAt:   at(cst.Zone, 2026, 11, 21, 2, 14, 41),
 		Status:    batch.StatusCompleted,

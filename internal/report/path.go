@@ -10,14 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/cst"
 )
 
 // The custom document properties that mark a workbook as this job's output.
 // CheckOverwrite reads them back.
 const (
 	propGenerator = "ReconcileGenerator" // always generatorName
-	propWindow    = "ReconcileWindow"    // batch.Window.String(): "2026-11-20" or "2026-11-20..2026-11-22"
+	propWindow    = "ReconcileWindow"    // cst.Window.String(): "2026-11-20" or "2026-11-20..2026-11-22"
 	propRunID     = "ReconcileRunID"     // the journal's run id, decimal; "0" for a dry run
 	propStatus    = "ReconcileStatus"    // batch.Status
 	propDryRun    = "ReconcileDryRun"    // true for a dry run
@@ -43,7 +43,7 @@ var ErrRefuseOverwrite = errors.New("refusing to overwrite")
 // (reconcile_<date>.xlsx when the window is one day); the directory itself
 // is not created. Any other target is the file itself and must end in
 // ".xlsx" (any case). It fails for an empty target or an invalid window.
-func Path(target string, win batch.Window) (string, error) {
+func Path(target string, win cst.Window) (string, error) {
 	if target == "" {
 		return "", errors.New("report: empty report path")
 	}
@@ -67,7 +67,7 @@ func Path(target string, win batch.Window) (string, error) {
 }
 
 // checkWindow refuses a zero or reversed window.
-func checkWindow(win batch.Window) error {
+func checkWindow(win cst.Window) error {
 	if win.From.IsZero() || win.To.IsZero() {
 		return errors.New("report: the window has no dates")
 	}
@@ -84,7 +84,7 @@ func checkWindow(win batch.Window) error {
 // wrapping ErrRefuseOverwrite that says why: not a regular file, not a
 // workbook, a workbook not written by this job, or this job's workbook for
 // another window. Errors reading the file are returned as they are.
-func CheckOverwrite(path string, win batch.Window) error {
+func CheckOverwrite(path string, win cst.Window) error {
 	if err := checkWindow(win); err != nil {
 		return err
 	}

@@ -16,11 +16,12 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/cst"
 )
 
 var (
-	oneDay   = batch.Window{From: day(2026, 11, 20), To: day(2026, 11, 20)}
-	threeDay = batch.Window{From: day(2026, 11, 20), To: day(2026, 11, 22)}
+	oneDay   = cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 20)}
+	threeDay = cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 22)}
 )
 
 func TestPath(t *testing.T) {
@@ -32,7 +33,7 @@ func TestPath(t *testing.T) {
 	sep := string(filepath.Separator)
 	for _, tc := range []struct {
 		target string
-		win    batch.Window
+		win    cst.Window
 		want   string // "" when an error is wanted
 		errHas string
 	}{
@@ -46,8 +47,8 @@ func TestPath(t *testing.T) {
 		{filepath.Join(dir, "report.csv"), oneDay, "", "neither a directory nor a file name ending in .xlsx"},
 		{filepath.Join(dir, "missing-dir"), oneDay, "", "neither a directory"},
 		{"", oneDay, "", "empty report path"},
-		{existing, batch.Window{}, "", "no dates"},
-		{existing, batch.Window{From: day(2026, 11, 22), To: day(2026, 11, 20)}, "", "ends (2026-11-20) before it starts (2026-11-22)"},
+		{existing, cst.Window{}, "", "no dates"},
+		{existing, cst.Window{From: day(2026, 11, 22), To: day(2026, 11, 20)}, "", "ends (2026-11-20) before it starts (2026-11-22)"},
 	} {
 		got, err := Path(tc.target, tc.win)
 		if tc.want == "" {
@@ -66,7 +67,7 @@ func TestPath(t *testing.T) {
 }
 
 // writeFor writes the small result for win at p.
-func writeFor(t *testing.T, p string, win batch.Window, runID int64) {
+func writeFor(t *testing.T, p string, win cst.Window, runID int64) {
 	t.Helper()
 	r := smallResult()
 	r.Window, r.RunID = win, runID
@@ -108,7 +109,7 @@ func TestCheckOverwrite(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		path   string
-		win    batch.Window
+		win    cst.Window
 		errHas string // "" for nil
 	}{
 		{"nothing there", filepath.Join(dir, "none.xlsx"), threeDay, ""},

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/cst"
 )
 
 // dryRunBanner marks a dry run's workbook.
@@ -33,7 +34,7 @@ func statusLabel(s batch.Status) string {
 }
 
 // windowText shows a window: "2026-11-20", or "2026-11-20 至 2026-11-22（共 3 天）".
-func windowText(w batch.Window) string {
+func windowText(w cst.Window) string {
 	if w.From == w.To {
 		return w.From.String()
 	}

@@ -40,7 +40,7 @@ type Nightly struct {
 	CatchUp int
 	// Run runs one window; the same code as "reconcile run". Its context
 	// is not cancelled by Serve's: a run in progress is let finish.
-	Run func(ctx context.Context, w batch.Window) error
+	Run func(ctx context.Context, w cst.Window) error
 	// History returns the runs recorded in the journal, for the catch-up.
 	History func(ctx context.Context) ([]journal.Run, error)
 	Logger  *slog.Logger     // nil: discard
@@ -138,7 +138,7 @@ func (n *Nightly) Serve(ctx context.Context) error {
 
 // runOne runs one window and logs how it ended. A panic is recovered and
 // logged with its stack: the schedule goes on.
-func (n *Nightly) runOne(ctx context.Context, w batch.Window) {
+func (n *Nightly) runOne(ctx context.Context, w cst.Window) {
 	start := n.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -156,7 +156,7 @@ func (n *Nightly) runOne(ctx context.Context, w batch.Window) {
 
 // missed returns the nights of the last CatchUp days whose activation has
 // passed and that no completed run covers, the oldest first.
-func (n *Nightly) missed(ctx context.Context, sched cron.Schedule) ([]batch.Window, error) {
+func (n *Nightly) missed(ctx context.Context, sched cron.Schedule) ([]cst.Window, error) {
 	if n.CatchUp <= 0 {
 		return nil, nil
 	}
@@ -169,7 +169,7 @@ func (n *Nightly) missed(ctx context.Context, sched cron.Schedule) ([]batch.Wind
 	}
 	now := n.Now()
 	today := cst.DateOf(now)
-	var out []batch.Window
+	var out []cst.Window
 	for d := today.AddDays(-n.CatchUp); d.Before(today); d = d.AddDays(1) {
 		// The night of d is due at the first activation after d ends.
 		if due := sched.Next(d.AddDays(1).Start().Add(-time.Second)); due.After(now) {
@@ -178,7 +178,7 @@ func (n *Nightly) missed(ctx context.Context, sched cron.Schedule) ([]batch.Wind
 		if covered(runs, d) {
 			continue
 		}
-		out = append(out, batch.Window{From: d, To: d})
+		out = append(out, cst.Window{From: d, To: d})
 	}
 	return out, nil
 }
@@ -199,9 +199,9 @@ func covered(runs []journal.Run, d cst.Date) bool {
 }
 
 // yesterday is the window of the day before now, in UTC+8.
-func yesterday(now time.Time) batch.Window {
+func yesterday(now time.Time) cst.Window {
 	d := cst.DateOf(now).AddDays(-1)
-	return batch.Window{From: d, To: d}
+	return cst.Window{From: d, To: d}
 }
 
 // cronParser reads specs as Parse does, in the schedule's zone.

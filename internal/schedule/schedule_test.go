@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
 )
@@ -80,7 +79,7 @@ func TestCatchUpRunsTheMissedNightsOldestFirst(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	n := &Nightly{Spec: "30 2 * * *", CatchUp: 5, History: history, Now: func() time.Time { return now },
-		Run: func(ctx context.Context, w batch.Window) error {
+		Run: func(ctx context.Context, w cst.Window) error {
 			mu.Lock()
 			got = append(got, w.String())
 			mu.Unlock()
@@ -141,7 +140,7 @@ func TestTicksNeverOverlapAndSurviveAPanic(t *testing.T) {
 	var logs logBuffer
 	var inFlight, most, calls atomic.Int32
 	n := &Nightly{Spec: "* * * * * *", Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
-		Run: func(ctx context.Context, w batch.Window) error {
+		Run: func(ctx context.Context, w cst.Window) error {
 			k := inFlight.Add(1)
 			defer inFlight.Add(-1)
 			for {
@@ -193,7 +192,7 @@ func TestStopWaitsForTheRunInProgress(t *testing.T) {
 	started := make(chan struct{})
 	var runs atomic.Int32
 	var finished atomic.Bool
-	n := &Nightly{Spec: "* * * * * *", Run: func(ctx context.Context, w batch.Window) error {
+	n := &Nightly{Spec: "* * * * * *", Run: func(ctx context.Context, w cst.Window) error {
 		if runs.Add(1) > 1 {
 			return nil
 		}
