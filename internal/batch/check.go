@@ -17,6 +17,20 @@ type candidate struct {
 	payment int32 // index into ledger.payments
 }
 
+// Candidate is an order that passed every check: the declaration to make,
+// and the buyer columns the materials check compares (never journaled).
+type Candidate struct {
+	OrderID       string
+	TransactionID string
+	Customs       string // the export's, else the default (--customs)
+	OrderFee      int64  // fen
+	ProductFee    int64  // fen
+	TransportFee  int64  // fen
+	BuyerName     string
+	BuyerIDNo     string
+	Source        string // "file:line" of the order
+}
+
 // plan is the outcome of the checks: what may be declared, which callbacks
 // are pending, and the exceptions found.
 type plan struct {
@@ -27,6 +41,36 @@ type plan struct {
 	// orderExceptions counts the check exceptions raised against orders in
 	// the window, so that the accounting can be proved.
 	orderExceptions int
+
+	ledger         *ledger
+	defaultCustoms string
+}
+
+// Candidates returns the declarations the checks allow, in the order the
+// orders were read. They are built from the ledger on each call.
+func (p *plan) Candidates() []Candidate {
+	out := make([]Candidate, len(p.candidates))
+	for i, c := range p.candidates {
+		out[i] = p.ledger.candidate(c, p.defaultCustoms)
+	}
+	return out
+}
+
+// candidate builds the Candidate of c.
+func (l *ledger) candidate(c candidate, defaultCustoms string) Candidate {
+	o, p := l.orders.at(c.order), l.payments.at(c.payment)
+	cand := Candidate{
+		OrderID: l.orderID(o), TransactionID: l.txID(p), Customs: l.customsOf(o),
+		OrderFee: o.orderFee, ProductFee: o.productFee, TransportFee: o.transportFee,
+		Source: l.orderSource(o.src),
+	}
+	if cand.Customs == "" {
+		cand.Customs = defaultCustoms
+	}
+	if x := l.orderExtra[c.order]; x != nil {
+		cand.BuyerName, cand.BuyerIDNo = x.buyerName, x.buyerIDNo
+	}
+	return cand
 }
 
 // checkOptions are the settings the checks depend on.
@@ -44,7 +88,7 @@ type checkOptions struct {
 // none of the exports is a PAYMENT_ORPHAN; every clearance row in the
 // window is a pending callback or a CALLBACK_INVALID.
 func check(l *ledger, opt checkOptions) *plan {
-	p := &plan{}
+	p := &plan{ledger: l, defaultCustoms: opt.defaultCustoms}
 	p.exceptions = append(p.exceptions, l.exceptions...)
 	p.counts.OrdersRead = l.orders.len() - l.repeats
 	p.counts.PaymentsRead = l.payments.len()

@@ -90,7 +90,6 @@ type runner struct {
 	log      *slog.Logger
 	journal  *journal.Journal
 	runID    int64
-	ledger   *ledger
 	eng      *engine
 	progress *progress
 	today    cst.Date
@@ -155,7 +154,6 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
 		}
 		return r.finish(ctx, res, deps, err)
 	}
-	r.ledger = l
 	res.Inputs = l.inputs
 	p := check(l, checkOptions{window: cfg.Window, defaultCustoms: cfg.DefaultCustoms})
 	res.Counts = p.counts
@@ -204,7 +202,7 @@ func (r *runner) act(ctx context.Context, platform Platform, p *plan, out *phase
 	})
 	defer stopDrain()
 
-	r.declareAll(calls, p.candidates, out)
+	r.declareAll(calls, p.Candidates(), out)
 	r.sendAll(calls, p.callbacks, out)
 	return r.eng.stopCause()
 }

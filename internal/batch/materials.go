@@ -8,23 +8,31 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/idcard"
-	"github.com/crossborder/reconcile/internal/top"
 )
 
 // noExpiry is how the platform writes an ID card that does not expire.
 const noExpiry = "长期"
 
+// Materials are a buyer's clearance materials as the platform holds them
+// (tmall.hk.clearance.distribution.get): the name and ID number read from
+// the ID card, and its expiry, yyyyMMdd or 长期.
+type Materials struct {
+	Name   string
+	IDNo   string
+	Expiry string
+}
+
 // materialsProblem returns why a buyer's clearance materials cannot be
-// used, or "" when they can: none on the platform, an ID number that fails
+// used, or "" when they can: none on the platform (m is nil), an ID number that fails
 // GB 11643 or has an impossible birth date, an expiry before the run date,
 // or a name or ID number that differs from the order's buyer columns where
 // the export has them. The reason names the ID number and the name only
 // masked.
-func materialsProblem(m *top.ConsigneeCertifyInfo, buyerName, buyerIDNo string, today cst.Date) string {
-	if m == nil || strings.TrimSpace(m.OcrID) == "" {
+func materialsProblem(m *Materials, buyerName, buyerIDNo string, today cst.Date) string {
+	if m == nil || strings.TrimSpace(m.IDNo) == "" {
 		return "平台上没有这笔订单的清关材料（身份证信息）"
 	}
-	id := strings.TrimSpace(m.OcrID)
+	id := strings.TrimSpace(m.IDNo)
 	masked := idcard.MaskID(id)
 	if err := idcard.Check(id, today.Start().Add(24*time.Hour-time.Second)); err != nil {
 		switch {
@@ -36,7 +44,7 @@ func materialsProblem(m *top.ConsigneeCertifyInfo, buyerName, buyerIDNo string, 
 			return fmt.Sprintf("清关材料的身份证号 %s 格式错误：应为18位，末位为数字或大写X", masked)
 		}
 	}
-	switch exp := strings.TrimSpace(m.OcrExp); {
+	switch exp := strings.TrimSpace(m.Expiry); {
 	case exp == noExpiry:
 	case exp == "":
 		return fmt.Sprintf("清关材料（身份证号 %s）没有有效期", masked)
@@ -52,8 +60,8 @@ func materialsProblem(m *top.ConsigneeCertifyInfo, buyerName, buyerIDNo string, 
 	if buyerIDNo = strings.TrimSpace(buyerIDNo); buyerIDNo != "" && !maskedEqual(buyerIDNo, id, true) {
 		return fmt.Sprintf("订单的买家身份证号 %s 与清关材料的 %s 不一致", idcard.MaskID(buyerIDNo), masked)
 	}
-	if buyerName = strings.TrimSpace(buyerName); buyerName != "" && !maskedEqual(buyerName, strings.TrimSpace(m.OcrName), false) {
-		return fmt.Sprintf("订单的买家姓名 %s 与清关材料的 %s 不一致", idcard.MaskName(buyerName), idcard.MaskName(m.OcrName))
+	if buyerName = strings.TrimSpace(buyerName); buyerName != "" && !maskedEqual(buyerName, strings.TrimSpace(m.Name), false) {
+		return fmt.Sprintf("订单的买家姓名 %s 与清关材料的 %s 不一致", idcard.MaskName(buyerName), idcard.MaskName(m.Name))
 	}
 	return ""
 }

@@ -5,18 +5,17 @@ import (
 	"testing"
 
 	"github.com/crossborder/reconcile/internal/cst"
-	"github.com/crossborder/reconcile/internal/top"
 )
 
 func TestMaterialsProblem(t *testing.T) {
 	today, _ := cst.ParseDate("2026-11-22")
 	const valid = "11010519491231002X" // a valid GB 11643 number
-	m := func(name, id, exp string) *top.ConsigneeCertifyInfo {
-		return &top.ConsigneeCertifyInfo{OcrName: name, OcrID: id, OcrExp: exp}
+	m := func(name, id, exp string) *Materials {
+		return &Materials{Name: name, IDNo: id, Expiry: exp}
 	}
 	tests := []struct {
 		name      string
-		m         *top.ConsigneeCertifyInfo
+		m         *Materials
 		buyerName string
 		buyerIDNo string
 		want      string // substring of the reason; "" means usable

@@ -18,10 +18,8 @@ import (
 
 // declItem is one declaration to make, with what the checks need to know.
 type declItem struct {
-	req       top.WechatPayValidateReq
-	buyerName string
-	buyerIDNo string
-	source    string
+	Candidate
+	req top.WechatPayValidateReq
 }
 
 // outcome kinds of a record in the engine.
@@ -110,10 +108,10 @@ func (r *runner) runPhase(calls context.Context, name string, n int,
 // declareAll runs the materials check (when asked) and the declaration of
 // every candidate, skipping what the journal holds as accepted and
 // refusing what it holds as accepted with other data.
-func (r *runner) declareAll(calls context.Context, cands []candidate, out *phaseOutput) {
+func (r *runner) declareAll(calls context.Context, cands []Candidate, out *phaseOutput) {
 	items := make([]declItem, len(cands))
-	for i, c := range cands {
-		items[i] = r.item(c)
+	for i := range cands {
+		items[i] = declItem{Candidate: cands[i], req: request(&cands[i])}
 	}
 	results := r.runPhase(calls, "declarations", len(items),
 		func(ctx context.Context, from, to int) ([]*recordResult, error) {
@@ -158,7 +156,7 @@ func (r *runner) declareAll(calls context.Context, cands []candidate, out *phase
 		if res.exception != nil {
 			e := *res.exception
 			e.OrderID, e.TransactionID, e.Customs = it.req.OrderID, it.req.TransactionID, it.req.Customs
-			e.Amount, e.Source = it.req.OrderFee, it.source
+			e.Amount, e.Source = it.req.OrderFee, it.Source
 			out.exceptions = append(out.exceptions, e)
 		}
 		if res.attempted {
@@ -185,25 +183,12 @@ func (res recordResult) outcome() Outcome {
 	return OutcomeError
 }
 
-// item builds the declaration of a candidate.
-func (r *runner) item(c candidate) declItem {
-	l := r.ledger
-	o, p := l.orders.at(c.order), l.payments.at(c.payment)
-	customs := l.customsOf(o)
-	if customs == "" {
-		customs = r.cfg.DefaultCustoms
+// request is the declaration of a candidate.
+func request(c *Candidate) top.WechatPayValidateReq {
+	return top.WechatPayValidateReq{
+		OrderID: c.OrderID, TransactionID: c.TransactionID, Customs: c.Customs,
+		OrderFee: c.OrderFee, ProductFee: c.ProductFee, TransportFee: c.TransportFee,
 	}
-	it := declItem{
-		req: top.WechatPayValidateReq{
-			OrderID: l.orderID(o), TransactionID: l.txID(p), Customs: customs,
-			OrderFee: o.orderFee, ProductFee: o.productFee, TransportFee: o.transportFee,
-		},
-		source: l.orderSource(o.src),
-	}
-	if x := l.orderExtra[c.order]; x != nil {
-		it.buyerName, it.buyerIDNo = x.buyerName, x.buyerIDNo
-	}
-	return it
 }
 
 func sameDeclaration(d journal.Declaration, req top.WechatPayValidateReq) bool {
@@ -337,7 +322,8 @@ func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResu
 			}
 			o.Outcome, o.ErrorCode, o.ErrorMsg, o.RequestID = "invalid", "MATERIALS_MISSING", problem, resp.RequestID
 		default:
-			problem = materialsProblem(resp.Materials(), it.buyerName, it.buyerIDNo, r.today)
+			m := resp.Materials()
+			problem = materialsProblem(&Materials{Name: m.OcrName, IDNo: m.OcrID, Expiry: m.OcrExp}, it.BuyerName, it.BuyerIDNo, r.today)
 			o.RequestID = resp.RequestID
 			if problem != "" {
 				o.Outcome, o.ErrorCode, o.ErrorMsg = "invalid", "MATERIALS_INVALID", problem
