@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // startSandbox starts "reconcile sandbox" as the demo does and returns its
@@ -98,17 +99,17 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	s := readSummary(t, summary)
-	wantCodes := map[batch.Code]int{
-		batch.InputInvalid: 2, batch.OrderDuplicate: 1, batch.FeeMismatch: 1, batch.PaymentMissing: 1, batch.PaymentDuplicate: 1,
-		batch.AmountMismatch: 1, batch.PaymentRefunded: 1, batch.PaymentOrphan: 1, batch.MaterialsInvalid: 3, batch.DeclareRejected: 2,
-		batch.CallbackInvalid: 2,
+	wantCodes := map[reconcile.Code]int{
+		reconcile.InputInvalid: 2, reconcile.OrderDuplicate: 1, reconcile.FeeMismatch: 1, reconcile.PaymentMissing: 1, reconcile.PaymentDuplicate: 1,
+		reconcile.AmountMismatch: 1, reconcile.PaymentRefunded: 1, reconcile.PaymentOrphan: 1, reconcile.MaterialsInvalid: 3, reconcile.DeclareRejected: 2,
+		reconcile.CallbackInvalid: 2,
 	}
-	for _, c := range batch.Codes() {
+	for _, c := range reconcile.Codes() {
 		if s.Exceptions[c] != wantCodes[c] {
 			t.Errorf("%s: %d exceptions, want %d", c, s.Exceptions[c], wantCodes[c])
 		}
 	}
-	if s.Declared != 6 || s.CallbacksSent != 4 || s.ExitStatus != 0 || s.Status != batch.StatusCompleted {
+	if s.Declared != 6 || s.CallbacksSent != 4 || s.ExitStatus != 0 || s.Status != reconcile.StatusCompleted {
 		t.Errorf("summary: declared %d, callbacks sent %d, exit %d, %s; want 6, 4, 0, completed", s.Declared, s.CallbacksSent, s.ExitStatus, s.Status)
 	}
 	workbook := filepath.Join(dir, "out", "reconcile_2026-11-20.xlsx")

@@ -16,6 +16,7 @@ import (
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/gen"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/report"
 	"github.com/crossborder/reconcile/internal/top"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
@@ -98,7 +99,7 @@ func faultMatrixCase(t *testing.T, kind sandbox.Fault, rate float64, n int) {
 		}
 		res, err := batch.Run(context.Background(), batch.Config{
 			Window: cst.Window{From: day, To: day}, DefaultCustoms: "NINGBO", ReportPath: path,
-			Inputs: batch.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
+			Inputs: reconcile.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
 			Engine: batch.EngineConfig{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond, MaxAttempts: 3},
 		}, batch.Deps{Platform: client, Journal: j, Report: &report.Writer{}})
 		if err != nil {

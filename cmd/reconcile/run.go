@@ -13,6 +13,7 @@ import (
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/report"
 	"github.com/crossborder/reconcile/internal/top"
 )
@@ -240,7 +241,7 @@ func (j *job) reportPath(win cst.Window) (string, error) {
 
 // run runs the job once over win and returns the result and the
 // workbook's path.
-func (j *job) run(ctx context.Context, win cst.Window) (*batch.Result, string, error) {
+func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, string, error) {
 	o := j.opts
 	path, err := j.reportPath(win)
 	if err != nil {
@@ -251,7 +252,7 @@ func (j *job) run(ctx context.Context, win cst.Window) (*batch.Result, string, e
 	}
 	cfg := batch.Config{
 		Window:           win,
-		Inputs:           batch.Inputs{Orders: o.orders, Payments: o.payments, Clearance: o.clearance},
+		Inputs:           reconcile.Inputs{Orders: o.orders, Payments: o.payments, Clearance: o.clearance},
 		DefaultCustoms:   strings.TrimSpace(o.customs),
 		DryRun:           o.dryRun,
 		CheckMaterials:   o.checkMaterials,
@@ -335,7 +336,7 @@ func credential(file, env, flagName string, getenv func(string) string) (string,
 
 // printRunSummary prints a few lines on what the run did, for a person at
 // a terminal or in cron mail.
-func printRunSummary(io *stdio, res *batch.Result, path string, opts *runOptions) {
+func printRunSummary(io *stdio, res *reconcile.Result, path string, opts *runOptions) {
 	if res == nil {
 		return
 	}
@@ -351,7 +352,7 @@ func printRunSummary(io *stdio, res *batch.Result, path string, opts *runOptions
 		fmt.Fprintf(io.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
 			c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
 		var parts []string
-		for _, code := range batch.Codes() {
+		for _, code := range reconcile.Codes() {
 			if n := res.ByCode[code]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", code, n))
 			}
@@ -366,7 +367,7 @@ func printRunSummary(io *stdio, res *batch.Result, path string, opts *runOptions
 	}
 	// A failure's reason is the error on standard error; an interrupt's
 	// says what happens next.
-	if res.Status == batch.StatusInterrupted {
+	if res.Status == reconcile.StatusInterrupted {
 		fmt.Fprintf(io.out, "  %s\n", res.Reason)
 	}
 	if _, err := os.Stat(path); err == nil && !res.EndedAt.IsZero() {

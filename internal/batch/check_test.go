@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 const (
@@ -26,9 +27,9 @@ type exports struct {
 }
 
 // writeExports writes the exports into dir and returns the inputs.
-func writeExports(t testing.TB, dir string, x exports) Inputs {
+func writeExports(t testing.TB, dir string, x exports) reconcile.Inputs {
 	t.Helper()
-	var in Inputs
+	var in reconcile.Inputs
 	write := func(kind, header string, bodies []string, dst *[]string) {
 		for i, body := range bodies {
 			p := filepath.Join(dir, fmt.Sprintf("%s%d.csv", kind, i+1))
@@ -45,7 +46,7 @@ func writeExports(t testing.TB, dir string, x exports) Inputs {
 }
 
 // dryRun runs the job in dry-run mode on x for the window from..to.
-func dryRun(t testing.TB, from, to, customs string, x exports) *Result {
+func dryRun(t testing.TB, from, to, customs string, x exports) *reconcile.Result {
 	t.Helper()
 	w, err := cst.ParseWindow("", from, to, time.Now())
 	if err != nil {
@@ -60,7 +61,7 @@ func dryRun(t testing.TB, from, to, customs string, x exports) *Result {
 }
 
 // codes returns "CODE order tx" for each exception, in the result's order.
-func exceptionKeys(res *Result) []string {
+func exceptionKeys(res *reconcile.Result) []string {
 	var out []string
 	for _, e := range res.Exceptions {
 		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Code, e.OrderID, e.TransactionID)))
@@ -279,21 +280,21 @@ func TestChecks(t *testing.T) {
 					c.Eligible, c.OrdersInWindow, c.OrdersUnpaid, c.Pending, tt.wantEligible, tt.wantInWindow, tt.wantUnpaid, tt.wantPending)
 			}
 			for code, want := range tt.wantAmounts {
-				e := firstException(res, Code(code))
+				e := firstException(res, reconcile.Code(code))
 				if e == nil || !e.HasAmounts || e.Expected != want[0] || e.Actual != want[1] {
 					t.Errorf("%s amounts = %+v, want expected %d actual %d", code, e, want[0], want[1])
 				}
 			}
 			for code, want := range tt.wantMessageIn {
-				if e := firstException(res, Code(code)); e == nil || !strings.Contains(e.Message, want) {
+				if e := firstException(res, reconcile.Code(code)); e == nil || !strings.Contains(e.Message, want) {
 					t.Errorf("%s message = %+v, want it to contain %q", code, e, want)
 				}
 			}
 			for _, e := range res.Exceptions {
-				if e.Code == PaymentRefunded && e.HasAmounts {
+				if e.Code == reconcile.PaymentRefunded && e.HasAmounts {
 					t.Errorf("a refund has expected/actual amounts: %+v", e)
 				}
-				if e.Code == PaymentRefunded && e.OrderID == "3002" && !strings.Contains(e.Message, "已退款 ¥30.00（部分退款，原支付 ¥80.00）") {
+				if e.Code == reconcile.PaymentRefunded && e.OrderID == "3002" && !strings.Contains(e.Message, "已退款 ¥30.00（部分退款，原支付 ¥80.00）") {
 					t.Errorf("partial refund message = %q", e.Message)
 				}
 			}
@@ -302,7 +303,7 @@ func TestChecks(t *testing.T) {
 	}
 }
 
-func firstException(res *Result, code Code) *Exception {
+func firstException(res *reconcile.Result, code reconcile.Code) *reconcile.Exception {
 	for i := range res.Exceptions {
 		if res.Exceptions[i].Code == code {
 			return &res.Exceptions[i]
@@ -314,22 +315,22 @@ func firstException(res *Result, code Code) *Exception {
 // orderCheckCodes are the exceptions raised against an order in the
 // window by the checks (INPUT_INVALID counts only when it is about the
 // order's customs, not an unreadable row).
-var orderCheckCodes = map[Code]bool{
-	OrderDuplicate: true, FeeMismatch: true, PaymentMissing: true, PaymentDuplicate: true,
-	AmountMismatch: true, PaymentRefunded: true, MaterialsInvalid: true,
+var orderCheckCodes = map[reconcile.Code]bool{
+	reconcile.OrderDuplicate: true, reconcile.FeeMismatch: true, reconcile.PaymentMissing: true, reconcile.PaymentDuplicate: true,
+	reconcile.AmountMismatch: true, reconcile.PaymentRefunded: true, reconcile.MaterialsInvalid: true,
 }
 
 // assertAccounting proves the counts add up: every order in the window is
 // eligible or has exactly one check exception; every eligible order is
 // declared, already declared, failed or not attempted; every pending
 // callback likewise.
-func assertAccounting(t *testing.T, res *Result) {
+func assertAccounting(t *testing.T, res *reconcile.Result) {
 	t.Helper()
 	c := res.Counts
 	checkExceptions := 0
 	perOrder := map[string]int{}
 	for _, e := range res.Exceptions {
-		if orderCheckCodes[e.Code] || e.Code == InputInvalid && e.Source != "" && strings.Contains(e.Message, "海关代码") {
+		if orderCheckCodes[e.Code] || e.Code == reconcile.InputInvalid && e.Source != "" && strings.Contains(e.Message, "海关代码") {
 			checkExceptions++
 			perOrder[e.OrderID]++
 		}
@@ -352,7 +353,7 @@ func assertAccounting(t *testing.T, res *Result) {
 	for _, n := range res.ByCode {
 		total += n
 	}
-	if total != len(res.Exceptions) || len(res.ByCode) != len(Codes()) {
-		t.Errorf("ByCode has %d codes summing to %d; want %d codes summing to %d", len(res.ByCode), total, len(Codes()), len(res.Exceptions))
+	if total != len(res.Exceptions) || len(res.ByCode) != len(reconcile.Codes()) {
+		t.Errorf("ByCode has %d codes summing to %d; want %d codes summing to %d", len(res.ByCode), total, len(reconcile.Codes()), len(res.Exceptions))
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/top"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
 )
@@ -55,7 +56,7 @@ type env struct {
 	gw      *sandbox.Gateway
 	srv     *httptest.Server
 	journal *journal.Journal
-	inputs  Inputs
+	inputs  reconcile.Inputs
 	window  cst.Window
 	client  *top.Client
 }
@@ -92,7 +93,7 @@ func (e *env) newClient(t *testing.T, secret, url string) *top.Client {
 // fastEngine keeps back-offs short so that tests with faults run quickly.
 var fastEngine = EngineConfig{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond}
 
-func (e *env) run(t *testing.T, ctx context.Context, eng EngineConfig, platform Platform) (*Result, error) {
+func (e *env) run(t *testing.T, ctx context.Context, eng EngineConfig, platform Platform) (*reconcile.Result, error) {
 	t.Helper()
 	if platform == nil {
 		platform = e.client
@@ -378,12 +379,12 @@ func TestFatalErrorStopsEarly(t *testing.T) {
 	if calls := sumMap(e.gw.Counters().Requests); calls > eng.Concurrency+1 {
 		t.Errorf("%d calls after a fatal error, want at most the %d in flight", calls, eng.Concurrency)
 	}
-	if res.Status != StatusFailed || res.Counts.NotDeclared < 190 || res.Counts.NotSent != 200 {
+	if res.Status != reconcile.StatusFailed || res.Counts.NotDeclared < 190 || res.Counts.NotSent != 200 {
 		t.Errorf("status %s, not declared %d, not sent %d; want failed, ≥190, 200", res.Status, res.Counts.NotDeclared, res.Counts.NotSent)
 	}
 	assertAccounting(t, res)
 	runs, _ := e.journal.Runs(context.Background(), 1)
-	if len(runs) != 1 || runs[0].Status != journal.RunStatus(StatusFailed) || runs[0].ExitCode != 1 {
+	if len(runs) != 1 || runs[0].Status != journal.RunStatus(reconcile.StatusFailed) || runs[0].ExitCode != 1 {
 		t.Errorf("journal run = %+v, want failed with exit code 1", runs)
 	}
 	assertJournalHealthy(t, e.journal)
@@ -429,7 +430,7 @@ func TestInterruptFinishesCallsInFlight(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) || ExitStatus(err) != ExitInterrupted {
 		t.Fatalf("err = %v, want ErrInterrupted (exit 130)", err)
 	}
-	if res.Status != StatusInterrupted {
+	if res.Status != reconcile.StatusInterrupted {
 		t.Errorf("status %s, want interrupted", res.Status)
 	}
 	c := e.gw.Counters()
@@ -545,7 +546,7 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 	want := []string{"MATERIALS_INVALID " + id(1), "MATERIALS_INVALID " + id(2), "MATERIALS_INVALID " + id(3)}
 	var got []string
 	for _, x := range res.Exceptions {
-		if x.Code == MaterialsInvalid {
+		if x.Code == reconcile.MaterialsInvalid {
 			got = append(got, fmt.Sprintf("%s %s", x.Code, x.OrderID))
 			if strings.Contains(x.Message, "11010519491231002X") || strings.Contains(x.Message, "张三") {
 				t.Errorf("message shows personal data: %s", x.Message)
@@ -567,7 +568,7 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 		t.Errorf("materials calls: %+v, want 6", c.Materials)
 	}
 	assertAccounting(t, res)
-	msg := firstException(res, MaterialsInvalid).Message
+	msg := firstException(res, reconcile.MaterialsInvalid).Message
 	if !strings.Contains(msg, "1101**********002X 已于 2020-01-01 过期") {
 		t.Errorf("expired message = %q", msg)
 	}
@@ -576,7 +577,7 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 // panickyReport is a workbook writer with a bug.
 type panickyReport struct{}
 
-func (panickyReport) Write(context.Context, string, *Result) error {
+func (panickyReport) Write(context.Context, string, *reconcile.Result) error {
 	panic("a bug in the workbook writer")
 }
 
@@ -584,8 +585,8 @@ func TestAPanicIsAFailedRunNotACrash(t *testing.T) {
 	e := newEnv(t, sandbox.Config{}, testOrders(3))
 	res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
 		ReportPath: filepath.Join(t.TempDir(), "r.xlsx")}, Deps{Platform: e.client, Journal: e.journal, Report: panickyReport{}})
-	var pe *PanicError
-	if !errors.As(err, &pe) || ExitStatus(err) != ExitFailure || res.Status != StatusFailed {
+	var pe *reconcile.PanicError
+	if !errors.As(err, &pe) || ExitStatus(err) != ExitFailure || res.Status != reconcile.StatusFailed {
 		t.Fatalf("err = %v, status %s; want a *PanicError, failed, exit 1", err, res.Status)
 	}
 	runs, _ := e.journal.Runs(context.Background(), 1)
@@ -598,7 +599,7 @@ func TestAPanicIsAFailedRunNotACrash(t *testing.T) {
 }
 
 func TestRejectionsSayWhatToDo(t *testing.T) {
-	rejections := func(cfg sandbox.Config) (*Result, []string) {
+	rejections := func(cfg sandbox.Config) (*reconcile.Result, []string) {
 		e := newEnv(t, cfg, testOrders(3))
 		res, err := e.run(t, context.Background(), fastEngine, nil)
 		if err != nil {
@@ -606,7 +607,7 @@ func TestRejectionsSayWhatToDo(t *testing.T) {
 		}
 		var msgs []string
 		for _, x := range res.Exceptions {
-			if x.Code == DeclareRejected {
+			if x.Code == reconcile.DeclareRejected {
 				msgs = append(msgs, x.PlatformCode+": "+x.Message)
 			}
 		}
@@ -631,7 +632,7 @@ func TestRejectionsSayWhatToDo(t *testing.T) {
 		}
 	}
 	for _, c := range res.Callbacks {
-		if c.RequestID == "" || c.Outcome != OutcomeDone {
+		if c.RequestID == "" || c.Outcome != reconcile.OutcomeDone {
 			t.Errorf("callback %s: outcome %s, request id %q", c.Idempotent, c.Outcome, c.RequestID)
 		}
 	}

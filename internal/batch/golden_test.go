@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden fixtures and files under testdata/golden")
@@ -174,7 +175,7 @@ func TestGoldenDryRun(t *testing.T) {
 	dir := t.TempDir()
 	summary := filepath.Join(dir, "summary.json")
 	w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
-	in := Inputs{
+	in := reconcile.Inputs{
 		Orders:    []string{filepath.Join(goldenDir, "orders_*")},
 		Payments:  []string{filepath.Join(goldenDir, "wechat_*.csv")},
 		Clearance: []string{filepath.Join(goldenDir, "clearance.csv")},

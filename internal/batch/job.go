@@ -12,6 +12,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // Errors a run returns, which decide its exit status (see ExitStatus).
@@ -48,13 +49,13 @@ func ExitStatus(err error) int {
 
 // ReportWriter writes the workbook of a run; *report.Writer has it.
 type ReportWriter interface {
-	Write(ctx context.Context, path string, r *Result) error
+	Write(ctx context.Context, path string, r *reconcile.Result) error
 }
 
 // Config is the settings of one run.
 type Config struct {
 	Window           cst.Window
-	Inputs           Inputs
+	Inputs           reconcile.Inputs
 	DefaultCustoms   string // --customs, for orders whose export has none
 	DryRun           bool   // read, check and report; call nothing; leave the journal alone
 	CheckMaterials   bool   // check the buyers' clearance materials before declaring
@@ -107,7 +108,7 @@ type runner struct {
 // *FatalError when the gateway refused the run, a *journal.LockedError
 // when another run holds the journal, or the error that made an input
 // unreadable. ExitStatus maps it to the process's exit status.
-func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
+func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -117,11 +118,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
-	res = &Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[Code]int{}}
+	res = &reconcile.Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[reconcile.Code]int{}}
 	r := &runner{cfg: cfg, log: cfg.Logger, journal: deps.Journal, today: today(cfg.Now())}
 	defer func() {
-		if perr := recovered(recover()); perr != nil && !r.finished {
-			r.log.Error("the run panicked", "panic", perr.(*PanicError).Value, "stack", string(perr.(*PanicError).Stack))
+		if perr := reconcile.Recovered(recover()); perr != nil && !r.finished {
+			r.log.Error("the run panicked", "panic", perr.(*reconcile.PanicError).Value, "stack", string(perr.(*reconcile.PanicError).Stack))
 			res, err = r.finish(ctx, res, deps, perr)
 		}
 	}()
@@ -129,7 +130,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
 		return r.finish(ctx, res, deps, errors.New("a run that calls the platform needs a platform client and a journal"))
 	}
 	if len(cfg.Inputs.Orders)+len(cfg.Inputs.Payments)+len(cfg.Inputs.Clearance) == 0 {
-		return r.finish(ctx, res, deps, errNoInputs)
+		return r.finish(ctx, res, deps, reconcile.ErrNoInputs)
 	}
 
 	// One run at a time: take the journal first, before any work.
@@ -147,25 +148,25 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
 	}
 	r.log.Info("run started", "run", r.runID, "window", cfg.Window.String(), "dry_run", cfg.DryRun)
 
-	l, err := load(ctx, cfg.Inputs)
+	l, err := reconcile.Load(ctx, cfg.Inputs)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w while reading the exports", ErrInterrupted)
 		}
 		return r.finish(ctx, res, deps, err)
 	}
-	res.Inputs = l.inputs
-	p := check(l, checkOptions{window: cfg.Window, defaultCustoms: cfg.DefaultCustoms})
-	res.Counts = p.counts
-	res.Exceptions = p.exceptions
-	r.log.Info("checks done", "orders_in_window", p.counts.OrdersInWindow, "eligible", p.counts.Eligible,
-		"pending_callbacks", p.counts.Pending, "exceptions", len(p.exceptions))
+	res.Inputs = l.Inputs()
+	p := reconcile.Check(l, reconcile.Options{Window: cfg.Window, DefaultCustoms: cfg.DefaultCustoms})
+	res.Counts = p.Counts
+	res.Exceptions = p.Exceptions
+	r.log.Info("checks done", "orders_in_window", p.Counts.OrdersInWindow, "eligible", p.Counts.Eligible,
+		"pending_callbacks", p.Counts.Pending, "exceptions", len(p.Exceptions))
 	if err := ctx.Err(); err != nil {
 		return r.finish(ctx, res, deps, fmt.Errorf("%w after the checks", ErrInterrupted))
 	}
 
 	if cfg.DryRun {
-		res.Counts.NotDeclared, res.Counts.NotSent = p.counts.Eligible, p.counts.Pending
+		res.Counts.NotDeclared, res.Counts.NotSent = p.Counts.Eligible, p.Counts.Pending
 		if cfg.CheckMaterials {
 			r.log.Info("dry run: the materials check is skipped (it calls the platform)")
 		}
@@ -185,8 +186,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *Result, err error) {
 }
 
 // act runs the platform phases: materials and declarations, then callbacks.
-func (r *runner) act(ctx context.Context, platform Platform, p *plan, out *phaseOutput) error {
-	cfg := r.cfg.Engine.withDefaults(len(p.candidates) + len(p.callbacks))
+func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, out *phaseOutput) error {
+	cfg := r.cfg.Engine.withDefaults(p.Counts.Eligible + len(p.Callbacks))
 	r.eng = newEngine(ctx, cfg, platform, r.log)
 	r.eng.window.hook = r.cfg.onSend
 	r.progress = newProgress(r.cfg.Progress, r.log, r.cfg.ProgressEvery)
@@ -203,28 +204,28 @@ func (r *runner) act(ctx context.Context, platform Platform, p *plan, out *phase
 	defer stopDrain()
 
 	r.declareAll(calls, p.Candidates(), out)
-	r.sendAll(calls, p.callbacks, out)
+	r.sendAll(calls, p.Callbacks, out)
 	return r.eng.stopCause()
 }
 
 // finish completes a run whatever happened: the result's status and
 // reason, the exceptions sorted and counted, the workbook, the journal's
 // record of the run and the summary. It returns the run's error.
-func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr error) (*Result, error) {
+func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, runErr error) (*reconcile.Result, error) {
 	r.finished = true
 	res.EndedAt = r.cfg.Now()
 	switch {
 	case runErr == nil:
-		res.Status = StatusCompleted
+		res.Status = reconcile.StatusCompleted
 	case errors.Is(runErr, ErrInterrupted):
-		res.Status = StatusInterrupted
+		res.Status = reconcile.StatusInterrupted
 		res.Reason = "interrupted by a signal: calls stopped; the next run continues where this one stopped"
 	default:
-		res.Status = StatusFailed
+		res.Status = reconcile.StatusFailed
 		res.Reason = runErr.Error()
 	}
-	sortExceptions(res.Exceptions)
-	for _, c := range codes {
+	reconcile.SortExceptions(res.Exceptions)
+	for _, c := range reconcile.Codes() {
 		res.ByCode[c] = 0
 	}
 	for _, e := range res.Exceptions {
@@ -244,7 +245,7 @@ func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr erro
 			r.log.Error("the workbook could not be written", "path", r.cfg.ReportPath, "err", err)
 			if runErr == nil || errors.Is(runErr, ErrExceptions) {
 				runErr = fmt.Errorf("writing the workbook: %w", err)
-				res.Status, res.Reason = StatusFailed, runErr.Error()
+				res.Status, res.Reason = reconcile.StatusFailed, runErr.Error()
 			}
 		} else {
 			report = r.cfg.ReportPath
@@ -252,7 +253,7 @@ func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr erro
 		}
 	}
 	exit := ExitStatus(runErr)
-	summary := res.Summary(exit, report)
+	summary := summarize(res, exit, report)
 	if r.runID != 0 {
 		counts, _ := json.Marshal(summary)
 		end := journal.RunEnd{
@@ -281,9 +282,9 @@ func (r *runner) finish(ctx context.Context, res *Result, deps Deps, runErr erro
 }
 
 // writeReport writes the workbook; a panic in the writer is an error.
-func writeReport(ctx context.Context, w ReportWriter, path string, res *Result) (err error) {
+func writeReport(ctx context.Context, w ReportWriter, path string, res *reconcile.Result) (err error) {
 	defer func() {
-		if perr := recovered(recover()); perr != nil {
+		if perr := reconcile.Recovered(recover()); perr != nil {
 			err = perr
 		}
 	}()

@@ -13,12 +13,13 @@ import (
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/top"
 )
 
 // declItem is one declaration to make, with what the checks need to know.
 type declItem struct {
-	Candidate
+	reconcile.Candidate
 	req top.WechatPayValidateReq
 }
 
@@ -43,15 +44,15 @@ type recordResult struct {
 	state     string // the platform's declaration state
 	code, msg string // the last failure
 	requestID string
-	exception *Exception
+	exception *reconcile.Exception
 }
 
 // phaseOutput collects what a phase produced.
 type phaseOutput struct {
-	declarations []Declaration
-	callbacks    []Callback
-	exceptions   []Exception
-	counts       Counts
+	declarations []reconcile.Declaration
+	callbacks    []reconcile.Callback
+	exceptions   []reconcile.Exception
+	counts       reconcile.Counts
 	// materialsInvalid counts the candidates the materials check refused:
 	// they leave the eligible orders for a check exception.
 	materialsInvalid int
@@ -108,7 +109,7 @@ func (r *runner) runPhase(calls context.Context, name string, n int,
 // declareAll runs the materials check (when asked) and the declaration of
 // every candidate, skipping what the journal holds as accepted and
 // refusing what it holds as accepted with other data.
-func (r *runner) declareAll(calls context.Context, cands []Candidate, out *phaseOutput) {
+func (r *runner) declareAll(calls context.Context, cands []reconcile.Candidate, out *phaseOutput) {
 	items := make([]declItem, len(cands))
 	for i := range cands {
 		items[i] = declItem{Candidate: cands[i], req: request(&cands[i])}
@@ -149,7 +150,7 @@ func (r *runner) declareAll(calls context.Context, cands []Candidate, out *phase
 			out.materialsInvalid++
 		case recNotAttempted:
 			out.counts.NotDeclared++
-			res.exception = &Exception{Code: DeclareError, Message: "运行在申报这笔订单之前停止（" + r.stopReasonCN() + "），下次运行会申报"}
+			res.exception = &reconcile.Exception{Code: reconcile.DeclareError, Message: "运行在申报这笔订单之前停止（" + r.stopReasonCN() + "），下次运行会申报"}
 		default:
 			out.counts.DeclareFailed++
 		}
@@ -160,7 +161,7 @@ func (r *runner) declareAll(calls context.Context, cands []Candidate, out *phase
 			out.exceptions = append(out.exceptions, e)
 		}
 		if res.attempted {
-			out.declarations = append(out.declarations, Declaration{
+			out.declarations = append(out.declarations, reconcile.Declaration{
 				OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 				OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
 				Outcome: res.outcome(), PlatformState: res.state, Attempts: res.log.attempts,
@@ -171,20 +172,20 @@ func (r *runner) declareAll(calls context.Context, cands []Candidate, out *phase
 	}
 }
 
-func (res recordResult) outcome() Outcome {
+func (res recordResult) outcome() reconcile.Outcome {
 	switch res.kind {
 	case recDone:
-		return OutcomeDone
+		return reconcile.OutcomeDone
 	case recRejected:
-		return OutcomeRejected
+		return reconcile.OutcomeRejected
 	case recConflict:
-		return OutcomeConflict
+		return reconcile.OutcomeConflict
 	}
-	return OutcomeError
+	return reconcile.OutcomeError
 }
 
 // request is the declaration of a candidate.
-func request(c *Candidate) top.WechatPayValidateReq {
+func request(c *reconcile.Candidate) top.WechatPayValidateReq {
 	return top.WechatPayValidateReq{
 		OrderID: c.OrderID, TransactionID: c.TransactionID, Customs: c.Customs,
 		OrderFee: c.OrderFee, ProductFee: c.ProductFee, TransportFee: c.TransportFee,
@@ -198,14 +199,14 @@ func sameDeclaration(d journal.Declaration, req top.WechatPayValidateReq) bool {
 
 func describeJournalDeclaration(d journal.Declaration) string {
 	return fmt.Sprintf("第 %d 次运行已申报：支付单号 %s，海关 %s，总金额 %s = 货款 %s + 邮费 %s", d.RunID, d.TransactionID, d.Customs,
-		yuan(d.OrderFee), yuan(d.ProductFee), yuan(d.TransportFee))
+		reconcile.Yuan(d.OrderFee), reconcile.Yuan(d.ProductFee), reconcile.Yuan(d.TransportFee))
 }
 
 func conflictResult(it *declItem, before string) recordResult {
-	return recordResult{kind: recConflict, exception: &Exception{
-		Code: DeclareConflict,
+	return recordResult{kind: recConflict, exception: &reconcile.Exception{
+		Code: reconcile.DeclareConflict,
 		Message: fmt.Sprintf("这笔订单此前已用不同信息申报（%s）；本次为支付单号 %s，海关 %s，总金额 %s。需在微信支付后台修改申报，本次不再申报",
-			before, it.req.TransactionID, it.req.Customs, yuan(it.req.OrderFee)),
+			before, it.req.TransactionID, it.req.Customs, reconcile.Yuan(it.req.OrderFee)),
 	}}
 }
 
@@ -270,16 +271,16 @@ func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
 	default:
 		res.code, res.msg = platformCode(err)
 		res.requestID = requestID(err)
-		e := &Exception{PlatformCode: res.code, PlatformMsg: res.msg}
+		e := &reconcile.Exception{PlatformCode: res.code, PlatformMsg: res.msg}
 		switch class, _ := top.Classify(err); {
 		case isBusiness(err) && strings.Contains(res.msg, "重入信息不一致"):
-			res.kind, e.Code = recConflict, DeclareConflict
+			res.kind, e.Code = recConflict, reconcile.DeclareConflict
 			e.Message = "平台说这笔订单此前已用不同信息申报（商户海关申报重入信息不一致）：需在微信支付后台修改申报，不要重复申报"
 		case isBusiness(err) || class == top.Reject:
-			res.kind, e.Code = recRejected, DeclareRejected
+			res.kind, e.Code = recRejected, reconcile.DeclareRejected
 			e.Message = "平台拒绝了申报：" + res.msg + "。" + declareAdvice(err, it.req.Customs)
 		default:
-			res.kind, e.Code = recError, DeclareError
+			res.kind, e.Code = recError, reconcile.DeclareError
 			e.Message = fmt.Sprintf("申报失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
 		}
 		res.exception = e
@@ -294,7 +295,7 @@ func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResu
 	jctx := context.WithoutCancel(calls)
 	orderNum, err := strconv.ParseInt(it.req.OrderID, 10, 64)
 	if err != nil {
-		return recordResult{kind: recMaterialsInvalid, exception: &Exception{Code: MaterialsInvalid,
+		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid,
 			Message: "订单号超出平台的数字范围，无法查询清关材料"}}, false
 	}
 	var log attemptLog
@@ -323,7 +324,7 @@ func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResu
 			o.Outcome, o.ErrorCode, o.ErrorMsg, o.RequestID = "invalid", "MATERIALS_MISSING", problem, resp.RequestID
 		default:
 			m := resp.Materials()
-			problem = materialsProblem(&Materials{Name: m.OcrName, IDNo: m.OcrID, Expiry: m.OcrExp}, it.BuyerName, it.BuyerIDNo, r.today)
+			problem = reconcile.MaterialsProblem(&reconcile.Materials{Name: m.OcrName, IDNo: m.OcrID, Expiry: m.OcrExp}, it.BuyerName, it.BuyerIDNo, r.today)
 			o.RequestID = resp.RequestID
 			if problem != "" {
 				o.Outcome, o.ErrorCode, o.ErrorMsg = "invalid", "MATERIALS_INVALID", problem
@@ -338,16 +339,16 @@ func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResu
 	case err == nil && problem == "":
 		return recordResult{}, true
 	case err == nil:
-		return recordResult{kind: recMaterialsInvalid, exception: &Exception{Code: MaterialsInvalid, Message: problem}}, false
+		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid, Message: problem}}, false
 	case errors.Is(err, errStopped):
 		return recordResult{kind: recNotAttempted}, false
 	}
 	code, msg := platformCode(err)
 	if class, _ := top.Classify(err); class == top.Reject {
-		return recordResult{kind: recMaterialsInvalid, exception: &Exception{Code: MaterialsInvalid, PlatformCode: code, PlatformMsg: msg,
+		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid, PlatformCode: code, PlatformMsg: msg,
 			Message: "平台拒绝了清关材料查询：" + msg}}, false
 	}
-	return recordResult{kind: recError, code: code, msg: msg, exception: &Exception{Code: DeclareError, PlatformCode: code, PlatformMsg: msg,
+	return recordResult{kind: recError, code: code, msg: msg, exception: &reconcile.Exception{Code: reconcile.DeclareError, PlatformCode: code, PlatformMsg: msg,
 		Message: fmt.Sprintf("清关材料查询失败（%d 次尝试）：%s。这笔订单本次未申报，下次运行会重试", log.attempts, msg)}}, false
 }
 
@@ -388,7 +389,7 @@ func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out 
 			out.counts.AlreadySent++
 		case recNotAttempted:
 			out.counts.NotSent++
-			res.exception = &Exception{Code: CallbackError, Message: "运行在回传这条清关结果之前停止（" + r.stopReasonCN() + "），下次运行会回传"}
+			res.exception = &reconcile.Exception{Code: reconcile.CallbackError, Message: "运行在回传这条清关结果之前停止（" + r.stopReasonCN() + "），下次运行会回传"}
 		default:
 			out.counts.CallbacksFailed++
 		}
@@ -398,7 +399,7 @@ func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out 
 			out.exceptions = append(out.exceptions, e)
 		}
 		if res.attempted {
-			out.callbacks = append(out.callbacks, Callback{
+			out.callbacks = append(out.callbacks, reconcile.Callback{
 				Idempotent: c.Idempotent, Status: c.ClearanceStatus, OrderID: c.OrderID, ResultCode: c.ResultCode,
 				PortNo: c.PortNo, ClearanceTime: c.ClearanceTime, Outcome: res.outcome(), Attempts: res.log.attempts,
 				FirstAttempt: res.log.first, LastAttempt: res.log.last,
@@ -413,7 +414,7 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 	jctx := context.WithoutCancel(calls)
 	orderNum, err := strconv.ParseInt(c.OrderID, 10, 64)
 	if err != nil {
-		return recordResult{kind: recRejected, exception: &Exception{Code: CallbackInvalid, Message: "订单号超出平台的数字范围，无法回传"}}
+		return recordResult{kind: recRejected, exception: &reconcile.Exception{Code: reconcile.CallbackInvalid, Message: "订单号超出平台的数字范围，无法回传"}}
 	}
 	req := top.OrderClearanceInfoRequest{
 		ClearancePortNo: c.PortNo, ClearanceResultCode: c.ResultCode, ClearanceStatus: int64(c.ClearanceStatus),
@@ -465,12 +466,12 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 	default:
 		res.code, res.msg = platformCode(err)
 		res.requestID = requestID(err)
-		e := &Exception{PlatformCode: res.code, PlatformMsg: res.msg}
+		e := &reconcile.Exception{PlatformCode: res.code, PlatformMsg: res.msg}
 		if class, _ := top.Classify(err); isBusiness(err) || class == top.Reject {
-			res.kind, e.Code = recRejected, CallbackRejected
+			res.kind, e.Code = recRejected, reconcile.CallbackRejected
 			e.Message = "平台拒绝了清关回传：" + res.msg + "。" + callbackAdvice(err)
 		} else {
-			res.kind, e.Code = recError, CallbackError
+			res.kind, e.Code = recError, reconcile.CallbackError
 			e.Message = fmt.Sprintf("清关回传失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
 		}
 		res.exception = e
@@ -497,14 +498,14 @@ func today(now time.Time) cst.Date { return cst.DateOf(now) }
 // recoverRecord turns a panic while working on one record into that
 // record's failure, so that one bad record cannot end the process.
 func (r *runner) recoverRecord(res *recordResult, what string) {
-	perr := recovered(recover())
+	perr := reconcile.Recovered(recover())
 	if perr == nil {
 		return
 	}
-	pe := perr.(*PanicError)
+	pe := perr.(*reconcile.PanicError)
 	r.log.Error("panic while "+what, "panic", pe.Value, "stack", string(pe.Stack))
 	*res = recordResult{kind: recError, code: "internal", msg: perr.Error(),
-		exception: &Exception{Code: DeclareError, Message: "内部错误（" + perr.Error() + "），下次运行会重试"}}
+		exception: &reconcile.Exception{Code: reconcile.DeclareError, Message: "内部错误（" + perr.Error() + "），下次运行会重试"}}
 }
 
 // declareAdvice says what to do about a refused declaration, for the codes

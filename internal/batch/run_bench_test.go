@@ -7,6 +7,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/gen"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // BenchmarkDryRun1M is the local half of a run (read, check; the workbook
@@ -23,7 +24,7 @@ func BenchmarkDryRun1M(b *testing.B) {
 	}
 	day, _ := cst.ParseDate(m.Day)
 	cfg := Config{Window: cst.Window{From: day, To: day}, DryRun: true, DefaultCustoms: "NINGBO",
-		Inputs: Inputs{Orders: []string{filepath.Join(dir, "night", "orders")}, Payments: []string{filepath.Join(dir, "night", "payments")}}}
+		Inputs: reconcile.Inputs{Orders: []string{filepath.Join(dir, "night", "orders")}, Payments: []string{filepath.Join(dir, "night", "payments")}}}
 	b.ResetTimer()
 	for range b.N {
 		res, err := Run(context.Background(), cfg, Deps{})

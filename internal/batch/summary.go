@@ -8,23 +8,24 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // Summary is the --summary-json document: what a monitoring script needs
 // to know about a run. Its field names are stable.
 type Summary struct {
-	RunID      int64          `json:"run_id"`
-	DryRun     bool           `json:"dry_run"`
-	Status     Status         `json:"status"`
-	ExitStatus int            `json:"exit_status"`
-	Reason     string         `json:"reason,omitempty"`
-	Window     SummaryWindow  `json:"window"`
-	StartedAt  string         `json:"started_at"`
-	EndedAt    string         `json:"ended_at"`
-	Inputs     []SummaryInput `json:"inputs"`
+	RunID      int64            `json:"run_id"`
+	DryRun     bool             `json:"dry_run"`
+	Status     reconcile.Status `json:"status"`
+	ExitStatus int              `json:"exit_status"`
+	Reason     string           `json:"reason,omitempty"`
+	Window     SummaryWindow    `json:"window"`
+	StartedAt  string           `json:"started_at"`
+	EndedAt    string           `json:"ended_at"`
+	Inputs     []SummaryInput   `json:"inputs"`
 	// Exceptions maps every exception code to its count, zeros included.
-	Exceptions      map[Code]int `json:"exceptions"`
-	ExceptionsTotal int          `json:"exceptions_total"`
+	Exceptions      map[reconcile.Code]int `json:"exceptions"`
+	ExceptionsTotal int                    `json:"exceptions_total"`
 
 	OrdersRead     int `json:"orders_read"`
 	OrdersInWindow int `json:"orders_in_window"`
@@ -66,15 +67,15 @@ type SummaryInput struct {
 	Errors   int    `json:"errors"`
 }
 
-// Summary returns the summary of r for a run that exits with exitStatus
+// summarize returns the summary of r for a run that exits with exitStatus
 // and wrote its workbook to report ("" when none).
-func (r *Result) Summary(exitStatus int, report string) Summary {
+func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 	s := Summary{
 		RunID: r.RunID, DryRun: r.DryRun, Status: r.Status, ExitStatus: exitStatus, Reason: r.Reason,
 		Window:    SummaryWindow{r.Window.From.String(), r.Window.To.String()},
 		StartedAt: timeString(r.StartedAt), EndedAt: timeString(r.EndedAt),
 		Inputs:     []SummaryInput{},
-		Exceptions: map[Code]int{},
+		Exceptions: map[reconcile.Code]int{},
 		OrdersRead: r.Counts.OrdersRead, OrdersInWindow: r.Counts.OrdersInWindow, OrdersUnpaid: r.Counts.OrdersUnpaid,
 		PaymentsRead: r.Counts.PaymentsRead, ClearanceRead: r.Counts.ClearanceRead, RowsInvalid: r.Counts.RowsInvalid,
 		Eligible: r.Counts.Eligible, Declared: r.Counts.Declared, Skipped: r.Counts.AlreadyDeclared,
@@ -86,7 +87,7 @@ func (r *Result) Summary(exitStatus int, report string) Summary {
 	for _, in := range r.Inputs {
 		s.Inputs = append(s.Inputs, SummaryInput{in.Kind, in.Path, in.Format, in.Encoding, in.Records, in.Errors})
 	}
-	for _, c := range codes {
+	for _, c := range reconcile.Codes() {
 		s.Exceptions[c] = r.ByCode[c]
 		s.ExceptionsTotal += r.ByCode[c]
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/gen"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // mixed gives every order anomaly a share: 1% to 3% each.
@@ -87,7 +88,7 @@ func oracleCases() []oracleCase {
 }
 
 // dryRun runs the job over the generated exports as the Manifest says.
-func dryRun(t *testing.T, m *gen.Manifest) *batch.Result {
+func dryRun(t *testing.T, m *gen.Manifest) *reconcile.Result {
 	t.Helper()
 	day, err := cst.ParseDate(m.Day)
 	if err != nil {
@@ -95,7 +96,7 @@ func dryRun(t *testing.T, m *gen.Manifest) *batch.Result {
 	}
 	cfg := batch.Config{
 		Window:         cst.Window{From: day, To: day},
-		Inputs:         batch.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
+		Inputs:         reconcile.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
 		DefaultCustoms: m.DefaultCustoms,
 		DryRun:         true,
 		Now:            func() time.Time { return day.AddDays(1).Start().Add(2 * time.Hour) },
@@ -121,10 +122,10 @@ func TestManifestIsTheJobsResult(t *testing.T) {
 				t.Fatalf("Write: %v", err)
 			}
 			res := dryRun(t, m)
-			if len(m.Exceptions) != len(batch.Codes()) {
-				t.Errorf("manifest has %d exception codes, want the %d of batch.Codes()", len(m.Exceptions), len(batch.Codes()))
+			if len(m.Exceptions) != len(reconcile.Codes()) {
+				t.Errorf("manifest has %d exception codes, want the %d of reconcile.Codes()", len(m.Exceptions), len(reconcile.Codes()))
 			}
-			for _, c := range batch.Codes() {
+			for _, c := range reconcile.Codes() {
 				want, ok := m.Exceptions[string(c)]
 				if !ok {
 					t.Errorf("manifest lacks code %s", c)

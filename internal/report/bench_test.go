@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // benchResult has n exceptions spread over every code, with realistic ids,
 // amounts and Chinese messages, and n/10 declarations and callbacks.
-func benchResult(n int) *batch.Result {
+func benchResult(n int) *reconcile.Result {
 	r := demoResult()
-	codes := batch.Codes()
-	r.Exceptions = make([]batch.Exception, n)
+	codes := reconcile.Codes()
+	r.Exceptions = make([]reconcile.Exception, n)
 	for i := range r.Exceptions {
 		e := &r.Exceptions[i]
 		e.Code = codes[i%len(codes)]
@@ -72,7 +72,7 @@ func BenchmarkWrite100k(b *testing.B) {
 	b.Run("exceptions+declarations+callbacks", func(b *testing.B) { benchWrite(b, benchResult(100_000)) })
 }
 
-func benchWrite(b *testing.B, r *batch.Result) {
+func benchWrite(b *testing.B, r *reconcile.Result) {
 	dir := b.TempDir()
 	var peak, live uint64
 	var size int64

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 var demoDir = flag.String("demo", "", "also write the demo workbooks into this directory, to render and look at")
@@ -16,13 +16,13 @@ var demoDir = flag.String("demo", "", "also write the demo workbooks into this d
 // copies to render (LibreOffice → PDF → PNG) and judge by eye.
 func TestDemoWorkbooks(t *testing.T) {
 	dry := demoResult()
-	dry.DryRun, dry.RunID, dry.Status = true, 0, batch.StatusFailed
+	dry.DryRun, dry.RunID, dry.Status = true, 0, reconcile.StatusFailed
 	dry.Reason = "签名错误（isv.invalid-signature）：请检查 TOP_APP_SECRET 与 --sign-method 是否与开放平台应用一致；本次未调用平台，也未写入日志。"
 	dry.Exceptions = dry.Exceptions[:6]
 	dry.Declarations, dry.Callbacks = nil, nil
 	for _, tc := range []struct {
 		name  string
-		r     *batch.Result
+		r     *reconcile.Result
 		total string
 	}{
 		{"demo", demoResult(), "35"},

@@ -1,6 +1,6 @@
 // Package report writes the exception workbook that the finance team opens
 // each morning in Excel or WPS: one .xlsx file per run, built from a
-// batch.Result with excelize's stream writer.
+// reconcile.Result with excelize's stream writer.
 //
 // # Sheets
 //
@@ -15,7 +15,7 @@
 //     payment and call counts; the input files; a bar chart of the
 //     exceptions per code.
 //   - 异常明细 (exceptions): one row per exception, sorted by code (the
-//     order of batch.Codes), then order id, transaction id and source.
+//     order of reconcile.Codes), then order id, transaction id and source.
 //   - 申报记录 (declarations): every declaration the run attempted, sorted
 //     by order id.
 //   - 回传记录 (callbacks): every callback the run attempted, sorted by

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // at returns a UTC+8 wall-clock time, expressed in loc (the workbook must
@@ -18,57 +18,57 @@ func day(y int, m time.Month, d int) cst.Date { return cst.Date{Year: y, Month: 
 
 // smallResult is the hand-made result of the golden test: a few exceptions
 // of several codes, in no particular order, declarations and callbacks.
-func smallResult() *batch.Result {
+func smallResult() *reconcile.Result {
 	ny, _ := time.LoadLocation("America/New_York")
 	if ny == nil {
 		ny = time.FixedZone("EST", -5*3600)
 	}
-	return &batch.Result{
+	return &reconcile.Result{
 		RunID:     42,
 		Window:    cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 22)},
 		StartedAt: at(time.UTC, 2026, 11, 23, 2, 0, 0),
 		EndedAt:   at(ny, 2026, 11, 23, 2, 3, 27),
-		Status:    batch.StatusInterrupted,
+		Status:    reconcile.StatusInterrupted,
 		Reason:    "收到 SIGTERM：已停止派发，在途调用已完成并记入日志；重跑同一日期即可继续",
-		Inputs: []batch.Input{
+		Inputs: []reconcile.Input{
 			{Kind: "orders", Path: "exports/orders_20261120.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall-orders", Records: 5, Errors: 1},
 			{Kind: "payments", Path: "exports/wechat_20261120.xlsx", Format: "xlsx", Variant: "wechat-all", Records: 4},
 			{Kind: "clearance", Path: "exports/clearance.csv", Format: "csv", Encoding: "utf-8-bom", Records: 3},
 		},
-		Exceptions: []batch.Exception{
-			{Code: batch.AmountMismatch, OrderID: "2087654321098765432", TransactionID: "4200002087202611201234567890",
+		Exceptions: []reconcile.Exception{
+			{Code: reconcile.AmountMismatch, OrderID: "2087654321098765432", TransactionID: "4200002087202611201234567890",
 				Expected: 12990, Actual: 12900, HasAmounts: true, Amount: 12990,
 				Message: "支付金额 129.00 元与订单金额 129.90 元不符", Source: "wechat_20261120.xlsx:7"},
-			{Code: batch.FeeMismatch, OrderID: "2087654321098765431", Expected: 10000, Actual: 10050, HasAmounts: true, Amount: 10050,
+			{Code: reconcile.FeeMismatch, OrderID: "2087654321098765431", Expected: 10000, Actual: 10050, HasAmounts: true, Amount: 10050,
 				Customs: "HANGZHOU", Message: "=HYPERLINK(\"http://x\",\"y\")", Source: "orders_20261120.csv:3"},
-			{Code: batch.InputInvalid, Message: "第 4 列 order_fee：\"12,3a\" 不是金额", Source: "orders_20261120.csv:9"},
-			{Code: batch.DeclareRejected, OrderID: "2087654321098765430", TransactionID: "4200002087202611200000000001",
+			{Code: reconcile.InputInvalid, Message: "第 4 列 order_fee：\"12,3a\" 不是金额", Source: "orders_20261120.csv:9"},
+			{Code: reconcile.DeclareRejected, OrderID: "2087654321098765430", TransactionID: "4200002087202611200000000001",
 				Customs: "HANGZHOU", Amount: -1, PlatformCode: "15 isv.invalid-parameter", PlatformMsg: "+1+1 海关备案号无效",
 				Message: "@SUM(A1) 买家证件 110101199003070011 未通过", Source: "orders_20261120.csv:2"},
-			{Code: batch.FeeMismatch, OrderID: "2087654321098765429", Expected: -5, Actual: 0, HasAmounts: true, Amount: 0,
+			{Code: reconcile.FeeMismatch, OrderID: "2087654321098765429", Expected: -5, Actual: 0, HasAmounts: true, Amount: 0,
 				Message: "-1", Source: "orders_20261120.csv:4"},
-			{Code: batch.CallbackError, OrderID: "2087654321098765433", PlatformCode: "isp.timeout", Message: "\x01bell\tand tab",
+			{Code: reconcile.CallbackError, OrderID: "2087654321098765433", PlatformCode: "isp.timeout", Message: "\x01bell\tand tab",
 				Source: "clearance.csv:2"},
 		},
-		Declarations: []batch.Declaration{
+		Declarations: []reconcile.Declaration{
 			{OrderID: "2087654321098765432", TransactionID: "4200002087202611201234567890", Customs: "HANGZHOU",
-				OrderFee: 12990, ProductFee: 11990, TransportFee: 1000, Outcome: batch.OutcomeDone, PlatformState: "SUBMITTED",
+				OrderFee: 12990, ProductFee: 11990, TransportFee: 1000, Outcome: reconcile.OutcomeDone, PlatformState: "SUBMITTED",
 				Attempts: 1, FirstAttempt: at(time.UTC, 2026, 11, 23, 2, 1, 0), LastAttempt: at(ny, 2026, 11, 23, 2, 1, 0),
 				RequestID: "0b1a2c3d4e5f"},
 			{OrderID: "2087654321098765430", TransactionID: "4200002087202611200000000001", Customs: "HANGZHOU",
-				OrderFee: 5000, ProductFee: 5000, Outcome: batch.OutcomeRejected, PlatformState: "FAIL", Attempts: 3,
+				OrderFee: 5000, ProductFee: 5000, Outcome: reconcile.OutcomeRejected, PlatformState: "FAIL", Attempts: 3,
 				FirstAttempt: at(cst.Zone, 2026, 11, 23, 2, 1, 1), LastAttempt: at(cst.Zone, 2026, 11, 23, 2, 1, 9),
 				ErrorCode: "15 isv.invalid-parameter", ErrorMsg: "海关备案号无效", RequestID: "0b1a2c3d4e60"},
 		},
-		Callbacks: []batch.Callback{
+		Callbacks: []reconcile.Callback{
 			{Idempotent: "00012345678901234567", Status: 2, OrderID: "2087654321098765432", ResultCode: "00", PortNo: "2924",
-				ClearanceTime: at(time.UTC, 2026, 11, 21, 10, 30, 0), Outcome: batch.OutcomeDone, Attempts: 1,
+				ClearanceTime: at(time.UTC, 2026, 11, 21, 10, 30, 0), Outcome: reconcile.OutcomeDone, Attempts: 1,
 				FirstAttempt: at(time.UTC, 2026, 11, 23, 2, 2, 0), LastAttempt: at(time.UTC, 2026, 11, 23, 2, 2, 0), RequestID: "0b1a2c3d4e61"},
-			{Idempotent: "1E5", Status: 1, OrderID: "2087654321098765433", Outcome: batch.OutcomeError, Attempts: 4,
+			{Idempotent: "1E5", Status: 1, OrderID: "2087654321098765433", Outcome: reconcile.OutcomeError, Attempts: 4,
 				FirstAttempt: at(time.UTC, 2026, 11, 23, 2, 2, 1), LastAttempt: at(time.UTC, 2026, 11, 23, 2, 3, 20),
 				ErrorCode: "isp.timeout", ErrorMsg: "网关超时"},
 		},
-		Counts: batch.Counts{OrdersRead: 5, OrdersInWindow: 5, Eligible: 2, PaymentsRead: 4, ClearanceRead: 3, RowsInvalid: 1,
+		Counts: reconcile.Counts{OrdersRead: 5, OrdersInWindow: 5, Eligible: 2, PaymentsRead: 4, ClearanceRead: 3, RowsInvalid: 1,
 			Declared: 1, DeclareFailed: 1, Pending: 2, CallbacksSent: 1, CallbacksFailed: 1, NotSent: 0, Calls: 9, Retries: 5},
 	}
 }
@@ -76,20 +76,20 @@ func smallResult() *batch.Result {
 // demoResult is a realistic run: about thirty exceptions of most codes,
 // Chinese text, long paths, declarations and callbacks. It is what the
 // renders were judged on.
-func demoResult() *batch.Result {
-	r := &batch.Result{
+func demoResult() *reconcile.Result {
+	r := &reconcile.Result{
 		RunID:     1187,
 		Window:    cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 20)},
 		StartedAt: at(cst.Zone, 2026, 11, 21, 2, 0, 3),
 		EndedAt:   at(cst.Zone, 2026, 11, 21, 2, 14, 41),
-		Status:    batch.StatusCompleted,
-		Inputs: []batch.Input{
+		Status:    reconcile.StatusCompleted,
+		Inputs: []reconcile.Input{
 			{Kind: "orders", Path: "/srv/finance/天猫国际/每日导出/2026-11/订单导出_ExportOrderList_20261120_全部店铺_第1部分.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall-orders", Records: 1842, Errors: 3},
 			{Kind: "orders", Path: "/srv/finance/天猫国际/每日导出/2026-11/订单导出_ExportOrderList_20261120_全部店铺_第2部分.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall-orders", Records: 977},
 			{Kind: "payments", Path: "/srv/finance/微信支付/账单/2026-11/微信支付账单(20261120-20261120)_全部交易.xlsx", Format: "xlsx", Variant: "wechat-all", Records: 2790, Errors: 1},
 			{Kind: "clearance", Path: "/srv/finance/清关/回执/clearance_results_20261120.csv", Format: "csv", Encoding: "utf-8-bom", Records: 644},
 		},
-		Counts: batch.Counts{OrdersRead: 2819, OrdersInWindow: 2760, OrdersUnpaid: 59, PaymentsRead: 2790, ClearanceRead: 644,
+		Counts: reconcile.Counts{OrdersRead: 2819, OrdersInWindow: 2760, OrdersUnpaid: 59, PaymentsRead: 2790, ClearanceRead: 644,
 			RowsInvalid: 4, Eligible: 2731, Declared: 2690, AlreadyDeclared: 33, DeclareFailed: 8, NotDeclared: 0,
 			Pending: 640, CallbacksSent: 602, AlreadySent: 34, CallbacksFailed: 4, NotSent: 0, Calls: 3391, Retries: 57},
 	}
@@ -98,88 +98,88 @@ func demoResult() *batch.Result {
 	src := func(f string, line int) string { return fmt.Sprintf("%s:%d", f, line) }
 	ordersCSV := "订单导出_ExportOrderList_20261120_全部店铺_第1部分.csv"
 	wechat := "微信支付账单(20261120-20261120)_全部交易.xlsx"
-	add := func(e batch.Exception) { r.Exceptions = append(r.Exceptions, e) }
-	add(batch.Exception{Code: batch.InputInvalid, Message: "第 12 列 order_fee 的值“12,3a”不是金额：应为 123.45 这样的数字", Source: src(ordersCSV, 118)})
-	add(batch.Exception{Code: batch.InputInvalid, Message: "第 3 列 paid_at 的值“2026/13/01 25:00”不是时间：应为 2026-11-20 13:45:00", Source: src(ordersCSV, 940)})
-	add(batch.Exception{Code: batch.InputInvalid, Message: "订单号“2.08765E+18”被科学计数法损坏：请用文本格式重新导出", Source: src(ordersCSV, 1502)})
-	add(batch.Exception{Code: batch.InputInvalid, Message: "缺少必填的交易单号", Source: src(wechat, 2211)})
-	add(batch.Exception{Code: batch.OrderDuplicate, OrderID: oid(1), Amount: 25800, Message: "两份导出中的订单金额不同：258.00 元与 268.00 元", Source: src(ordersCSV, 77) + "; " + src("订单导出_第2部分.csv", 12)})
+	add := func(e reconcile.Exception) { r.Exceptions = append(r.Exceptions, e) }
+	add(reconcile.Exception{Code: reconcile.InputInvalid, Message: "第 12 列 order_fee 的值“12,3a”不是金额：应为 123.45 这样的数字", Source: src(ordersCSV, 118)})
+	add(reconcile.Exception{Code: reconcile.InputInvalid, Message: "第 3 列 paid_at 的值“2026/13/01 25:00”不是时间：应为 2026-11-20 13:45:00", Source: src(ordersCSV, 940)})
+	add(reconcile.Exception{Code: reconcile.InputInvalid, Message: "订单号“2.08765E+18”被科学计数法损坏：请用文本格式重新导出", Source: src(ordersCSV, 1502)})
+	add(reconcile.Exception{Code: reconcile.InputInvalid, Message: "缺少必填的交易单号", Source: src(wechat, 2211)})
+	add(reconcile.Exception{Code: reconcile.OrderDuplicate, OrderID: oid(1), Amount: 25800, Message: "两份导出中的订单金额不同：258.00 元与 268.00 元", Source: src(ordersCSV, 77) + "; " + src("订单导出_第2部分.csv", 12)})
 	for i := 0; i < 5; i++ {
-		add(batch.Exception{Code: batch.FeeMismatch, OrderID: oid(10 + i), Expected: int64(19900 + i*1000), Actual: int64(19900 + i*1000 + (i+1)*100*(1-2*(i%2))),
+		add(reconcile.Exception{Code: reconcile.FeeMismatch, OrderID: oid(10 + i), Expected: int64(19900 + i*1000), Actual: int64(19900 + i*1000 + (i+1)*100*(1-2*(i%2))),
 			HasAmounts: true, Amount: int64(19900 + i*1000 + (i+1)*100*(1-2*(i%2))), Customs: "HANGZHOU",
 			Message: "订单金额 ≠ 货款 + 邮费：请在千牛后台核对邮费", Source: src(ordersCSV, 200+i*31)})
 	}
 	for i := 0; i < 4; i++ {
-		add(batch.Exception{Code: batch.PaymentMissing, OrderID: oid(20 + i), Amount: int64(8800 + i*4500), Customs: "NINGBO",
+		add(reconcile.Exception{Code: reconcile.PaymentMissing, OrderID: oid(20 + i), Amount: int64(8800 + i*4500), Customs: "NINGBO",
 			Message: "区间内没有这笔订单的成功支付", Source: src(ordersCSV, 400+i)})
 	}
-	add(batch.Exception{Code: batch.PaymentDuplicate, OrderID: oid(30), TransactionID: tid(30) + "; " + tid(31), Amount: 45600,
+	add(reconcile.Exception{Code: reconcile.PaymentDuplicate, OrderID: oid(30), TransactionID: tid(30) + "; " + tid(31), Amount: 45600,
 		Message: "两笔成功支付（交易号不同），合计 912.00 元", Source: src(wechat, 88) + "; " + src(wechat, 91)})
 	for i := 0; i < 3; i++ {
-		add(batch.Exception{Code: batch.AmountMismatch, OrderID: oid(40 + i), TransactionID: tid(40 + i), Expected: int64(129900 + i*1111),
+		add(reconcile.Exception{Code: reconcile.AmountMismatch, OrderID: oid(40 + i), TransactionID: tid(40 + i), Expected: int64(129900 + i*1111),
 			Actual: int64(129900 + i*1111 - 1000*(i+1)), HasAmounts: true, Amount: int64(129900 + i*1111), Message: "支付金额与订单金额不符", Source: src(wechat, 300+i)})
 	}
-	add(batch.Exception{Code: batch.PaymentRefunded, OrderID: oid(50), TransactionID: tid(50), Expected: 39900, Actual: 39900, HasAmounts: true, Amount: 39900,
+	add(reconcile.Exception{Code: reconcile.PaymentRefunded, OrderID: oid(50), TransactionID: tid(50), Expected: 39900, Actual: 39900, HasAmounts: true, Amount: 39900,
 		Message: "支付已全额退款（2026-11-20 18:02:11）", Source: src(wechat, 412)})
-	add(batch.Exception{Code: batch.PaymentRefunded, OrderID: oid(51), TransactionID: tid(51), Expected: 15900, Actual: 5000, HasAmounts: true, Amount: 15900,
+	add(reconcile.Exception{Code: reconcile.PaymentRefunded, OrderID: oid(51), TransactionID: tid(51), Expected: 15900, Actual: 5000, HasAmounts: true, Amount: 15900,
 		Message: "支付部分退款 50.00 元", Source: src(wechat, 413)})
-	add(batch.Exception{Code: batch.PaymentOrphan, TransactionID: tid(60), Amount: 7700, Message: "这笔成功支付在订单导出中找不到对应订单（商户订单号 T2026112099881）", Source: src(wechat, 1999)})
-	add(batch.Exception{Code: batch.MaterialsInvalid, OrderID: oid(70), Amount: 36800, Message: "身份证已过期（有效期至 2026-10-31），证件号 1101**********002X", Source: src(ordersCSV, 1777)})
-	add(batch.Exception{Code: batch.MaterialsInvalid, OrderID: oid(71), Amount: 12000, Message: "实名信息与订单不一致：订单为 张*，证件为 王**", Source: src(ordersCSV, 1778)})
+	add(reconcile.Exception{Code: reconcile.PaymentOrphan, TransactionID: tid(60), Amount: 7700, Message: "这笔成功支付在订单导出中找不到对应订单（商户订单号 T2026112099881）", Source: src(wechat, 1999)})
+	add(reconcile.Exception{Code: reconcile.MaterialsInvalid, OrderID: oid(70), Amount: 36800, Message: "身份证已过期（有效期至 2026-10-31），证件号 1101**********002X", Source: src(ordersCSV, 1777)})
+	add(reconcile.Exception{Code: reconcile.MaterialsInvalid, OrderID: oid(71), Amount: 12000, Message: "实名信息与订单不一致：订单为 张*，证件为 王**", Source: src(ordersCSV, 1778)})
 	for i := 0; i < 3; i++ {
-		add(batch.Exception{Code: batch.DeclareRejected, OrderID: oid(80 + i), TransactionID: tid(80 + i), Customs: "HANGZHOU", Amount: int64(22200 + i*100),
+		add(reconcile.Exception{Code: reconcile.DeclareRejected, OrderID: oid(80 + i), TransactionID: tid(80 + i), Customs: "HANGZHOU", Amount: int64(22200 + i*100),
 			PlatformCode: "15 isv.invalid-parameter:customs", PlatformMsg: "海关编码 HANGZHOU 未在商户平台备案，请先完成备案",
 			Message: "平台拒绝了申报：检查海关备案", Source: src(ordersCSV, 600+i)})
 	}
-	add(batch.Exception{Code: batch.DeclareConflict, OrderID: oid(90), TransactionID: tid(90), Customs: "ZHENGZHOU_ZONGBAO", Amount: 59900,
+	add(reconcile.Exception{Code: reconcile.DeclareConflict, OrderID: oid(90), TransactionID: tid(90), Customs: "ZHENGZHOU_ZONGBAO", Amount: 59900,
 		PlatformCode: "isv.declare-conflict", PlatformMsg: "订单已申报且参数不同", Message: "此前以不同的金额申报过，需要在微信支付商户平台修改申报", Source: src(ordersCSV, 700)})
 	for i := 0; i < 4; i++ {
-		add(batch.Exception{Code: batch.DeclareError, OrderID: oid(100 + i), TransactionID: tid(100 + i), Customs: "HANGZHOU", Amount: int64(10000 + i*2500),
+		add(reconcile.Exception{Code: reconcile.DeclareError, OrderID: oid(100 + i), TransactionID: tid(100 + i), Customs: "HANGZHOU", Amount: int64(10000 + i*2500),
 			PlatformCode: "isp.top-remote-connection-timeout", PlatformMsg: "远程服务调用超时", Message: "重试 5 次后仍失败，下次运行会自动重试", Source: src(ordersCSV, 800+i)})
 	}
-	add(batch.Exception{Code: batch.CallbackInvalid, Message: "清关状态“3”无效：应为 1（清关发起）或 2（清关结果）", Source: "clearance_results_20261120.csv:45"})
-	add(batch.Exception{Code: batch.CallbackRejected, OrderID: oid(110), PlatformCode: "msg_success=false", PlatformMsg: "口岸编号 9999 不存在",
+	add(reconcile.Exception{Code: reconcile.CallbackInvalid, Message: "清关状态“3”无效：应为 1（清关发起）或 2（清关结果）", Source: "clearance_results_20261120.csv:45"})
+	add(reconcile.Exception{Code: reconcile.CallbackRejected, OrderID: oid(110), PlatformCode: "msg_success=false", PlatformMsg: "口岸编号 9999 不存在",
 		Message: "平台拒绝了清关回传", Source: "clearance_results_20261120.csv:51"})
 	for i := 0; i < 2; i++ {
-		add(batch.Exception{Code: batch.CallbackError, OrderID: oid(120 + i), PlatformCode: "isp.timeout", PlatformMsg: "服务暂不可用",
+		add(reconcile.Exception{Code: reconcile.CallbackError, OrderID: oid(120 + i), PlatformCode: "isp.timeout", PlatformMsg: "服务暂不可用",
 			Message: "重试后仍失败，下次运行会自动重试", Source: fmt.Sprintf("clearance_results_20261120.csv:%d", 60+i)})
 	}
 	// Reverse, so the workbook has to sort.
 	for i, j := 0, len(r.Exceptions)-1; i < j; i, j = i+1, j-1 {
 		r.Exceptions[i], r.Exceptions[j] = r.Exceptions[j], r.Exceptions[i]
 	}
-	states := []batch.Outcome{batch.OutcomeDone, batch.OutcomeDone, batch.OutcomeDone, batch.OutcomeRejected, batch.OutcomeDone, batch.OutcomeConflict, batch.OutcomeError}
+	states := []reconcile.Outcome{reconcile.OutcomeDone, reconcile.OutcomeDone, reconcile.OutcomeDone, reconcile.OutcomeRejected, reconcile.OutcomeDone, reconcile.OutcomeConflict, reconcile.OutcomeError}
 	for i := 0; i < 24; i++ {
 		o := states[i%len(states)]
-		d := batch.Declaration{OrderID: oid(200 + i), TransactionID: tid(200 + i), Customs: "HANGZHOU",
+		d := reconcile.Declaration{OrderID: oid(200 + i), TransactionID: tid(200 + i), Customs: "HANGZHOU",
 			OrderFee: int64(10000 + i*1234), ProductFee: int64(9000 + i*1234), TransportFee: 1000, Outcome: o,
 			PlatformState: "SUBMITTED", Attempts: 1,
 			FirstAttempt: at(cst.Zone, 2026, 11, 21, 2, 1, i), LastAttempt: at(cst.Zone, 2026, 11, 21, 2, 1, i),
 			RequestID: fmt.Sprintf("0b%010x", 0xabc000+i)}
 		switch o {
-		case batch.OutcomeRejected:
+		case reconcile.OutcomeRejected:
 			d.PlatformState, d.ErrorCode, d.ErrorMsg = "FAIL", "15 isv.invalid-parameter:customs", "海关编码未备案"
-		case batch.OutcomeConflict:
+		case reconcile.OutcomeConflict:
 			d.PlatformState, d.ErrorCode, d.ErrorMsg = "SUCCESS", "isv.declare-conflict", "订单已申报且参数不同"
-		case batch.OutcomeError:
+		case reconcile.OutcomeError:
 			d.PlatformState, d.Attempts, d.ErrorCode, d.ErrorMsg = "", 5, "isp.top-remote-connection-timeout", "远程服务调用超时"
 			d.LastAttempt = at(cst.Zone, 2026, 11, 21, 2, 3, i)
 		}
 		r.Declarations = append(r.Declarations, d)
 	}
 	for i := 0; i < 16; i++ {
-		c := batch.Callback{Idempotent: fmt.Sprintf("CB2026112000%06d", 4100+i), Status: 1 + i%2, OrderID: oid(300 + i),
-			ResultCode: "", PortNo: "2924", Outcome: batch.OutcomeDone, Attempts: 1,
+		c := reconcile.Callback{Idempotent: fmt.Sprintf("CB2026112000%06d", 4100+i), Status: 1 + i%2, OrderID: oid(300 + i),
+			ResultCode: "", PortNo: "2924", Outcome: reconcile.OutcomeDone, Attempts: 1,
 			FirstAttempt: at(cst.Zone, 2026, 11, 21, 2, 12, i), LastAttempt: at(cst.Zone, 2026, 11, 21, 2, 12, i),
 			RequestID: fmt.Sprintf("0c%010x", 0xdef000+i)}
 		if c.Status == 2 {
 			c.ResultCode, c.ClearanceTime = "00", at(cst.Zone, 2026, 11, 20, 9+i%8, 15, 0)
 		}
 		if i == 5 {
-			c.Outcome, c.ErrorCode, c.ErrorMsg = batch.OutcomeRejected, "msg_success=false", "口岸编号 9999 不存在"
+			c.Outcome, c.ErrorCode, c.ErrorMsg = reconcile.OutcomeRejected, "msg_success=false", "口岸编号 9999 不存在"
 		}
 		if i == 9 {
-			c.Outcome, c.Attempts, c.ErrorCode, c.ErrorMsg = batch.OutcomeError, 5, "isp.timeout", "服务暂不可用"
+			c.Outcome, c.Attempts, c.ErrorCode, c.ErrorMsg = reconcile.OutcomeError, 5, "isp.timeout", "服务暂不可用"
 		}
 		r.Callbacks = append(r.Callbacks, c)
 	}

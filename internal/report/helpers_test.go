@@ -12,16 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/crossborder/reconcile/internal/batch"
 )
 
 // fixedNow is the time the tests' writers run at.
 var fixedNow = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 
 // writeBook writes r to a new file under t.TempDir and returns its path.
-func writeBook(t testing.TB, r *batch.Result) string {
+func writeBook(t testing.TB, r *reconcile.Result) string {
 	t.Helper()
 	p, err := Path(t.TempDir()+string(filepath.Separator), r.Window)
 	if err != nil {

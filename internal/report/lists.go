@@ -11,8 +11,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // column is one column of a list sheet.
@@ -302,14 +302,14 @@ func (b *book) printSetup(sheet, titleRows string) error {
 	})
 }
 
-// codeRank orders exception codes as batch.Codes lists them; unknown codes
+// codeRank orders exception codes as reconcile.Codes lists them; unknown codes
 // come after, in the order of their text.
-func codeRank() func(batch.Code) int {
-	rank := map[batch.Code]int{}
-	for i, c := range batch.Codes() {
+func codeRank() func(reconcile.Code) int {
+	rank := map[reconcile.Code]int{}
+	for i, c := range reconcile.Codes() {
 		rank[c] = i
 	}
-	return func(c batch.Code) int {
+	return func(c reconcile.Code) int {
 		if r, ok := rank[c]; ok {
 			return r
 		}
@@ -317,10 +317,10 @@ func codeRank() func(batch.Code) int {
 	}
 }
 
-// sortedExceptions returns the indices of ex ordered by code (batch.Codes
+// sortedExceptions returns the indices of ex ordered by code (reconcile.Codes
 // order, unknown codes last by text), then order id, then transaction id,
 // then source; ties keep their input order. ex itself is not touched.
-func sortedExceptions(ex []batch.Exception) []int32 {
+func sortedExceptions(ex []reconcile.Exception) []int32 {
 	rank := codeRank()
 	ranks := make([]int8, len(ex)) // the rank lookup once per exception, not per comparison
 	idx := make([]int32, len(ex))
@@ -450,13 +450,13 @@ func (b *book) callbackList() (*list, error) {
 
 // The Chinese words for outcomes.
 var (
-	declarationOutcomes = map[batch.Outcome]string{
-		batch.OutcomeDone: "已申报", batch.OutcomeRejected: "被拒",
-		batch.OutcomeConflict: "冲突", batch.OutcomeError: "失败待重试",
+	declarationOutcomes = map[reconcile.Outcome]string{
+		reconcile.OutcomeDone: "已申报", reconcile.OutcomeRejected: "被拒",
+		reconcile.OutcomeConflict: "冲突", reconcile.OutcomeError: "失败待重试",
 	}
-	callbackOutcomes = map[batch.Outcome]string{
-		batch.OutcomeDone: "已回传", batch.OutcomeRejected: "被拒",
-		batch.OutcomeConflict: "冲突", batch.OutcomeError: "失败待重试",
+	callbackOutcomes = map[reconcile.Outcome]string{
+		reconcile.OutcomeDone: "已回传", reconcile.OutcomeRejected: "被拒",
+		reconcile.OutcomeConflict: "冲突", reconcile.OutcomeError: "失败待重试",
 	}
 )
 
@@ -551,10 +551,10 @@ func (b *book) date(t time.Time) excelize.Cell {
 }
 
 // outcome is an outcome in Chinese; an unknown outcome is shown as it is.
-func (b *book) outcome(o batch.Outcome, words map[batch.Outcome]string) excelize.Cell {
+func (b *book) outcome(o reconcile.Outcome, words map[reconcile.Outcome]string) excelize.Cell {
 	if w, ok := words[o]; ok {
 		style := b.st.bad
-		if o == batch.OutcomeDone {
+		if o == reconcile.OutcomeDone {
 			style = b.st.good
 		}
 		return excelize.Cell{StyleID: style, Value: w}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crossborder/reconcile/internal/batch"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // exactYuan returns fen as decimal yuan using only integer formatting: the
@@ -174,7 +174,7 @@ func TestMoneyInTheFile(t *testing.T) {
 	r := smallResult()
 	r.Declarations = nil
 	for i := 0; i+2 < len(samples); i += 3 {
-		r.Declarations = append(r.Declarations, batch.Declaration{
+		r.Declarations = append(r.Declarations, reconcile.Declaration{
 			OrderID: strconv.Itoa(1_000_000 + i), OrderFee: samples[i], ProductFee: samples[i+1], TransportFee: samples[i+2],
 		})
 	}
@@ -211,12 +211,12 @@ func TestMoneyInTheFile(t *testing.T) {
 
 func TestDifferenceNeverOverflows(t *testing.T) {
 	r := smallResult()
-	r.Exceptions = []batch.Exception{
-		{Code: batch.FeeMismatch, OrderID: "1", Expected: -1, Actual: math.MaxInt64, HasAmounts: true},
-		{Code: batch.FeeMismatch, OrderID: "2", Expected: 1, Actual: math.MinInt64, HasAmounts: true},
-		{Code: batch.FeeMismatch, OrderID: "3", Expected: maxExactFen - 1, Actual: -(maxExactFen - 1), HasAmounts: true},
-		{Code: batch.FeeMismatch, OrderID: "4", Expected: 123, Actual: 100, HasAmounts: true, Amount: math.MaxInt64},
-		{Code: batch.FeeMismatch, OrderID: "5", Amount: math.MaxInt64},
+	r.Exceptions = []reconcile.Exception{
+		{Code: reconcile.FeeMismatch, OrderID: "1", Expected: -1, Actual: math.MaxInt64, HasAmounts: true},
+		{Code: reconcile.FeeMismatch, OrderID: "2", Expected: 1, Actual: math.MinInt64, HasAmounts: true},
+		{Code: reconcile.FeeMismatch, OrderID: "3", Expected: maxExactFen - 1, Actual: -(maxExactFen - 1), HasAmounts: true},
+		{Code: reconcile.FeeMismatch, OrderID: "4", Expected: 123, Actual: 100, HasAmounts: true, Amount: math.MaxInt64},
+		{Code: reconcile.FeeMismatch, OrderID: "5", Amount: math.MaxInt64},
 	}
 	p := writeBook(t, r)
 	parts := zipParts(t, p)
@@ -234,7 +234,7 @@ func TestDifferenceNeverOverflows(t *testing.T) {
 	// The sum of FEE_MISMATCH overflows int64 and stays exact, as text.
 	f := openBook(t, p)
 	at, rows := summaryRows(t, f)
-	if got := rows[at[string(batch.FeeMismatch)]-1][3]; got != "184467440737095516.14" {
+	if got := rows[at[string(reconcile.FeeMismatch)]-1][3]; got != "184467440737095516.14" {
 		t.Errorf("FEE_MISMATCH sum = %q, want 184467440737095516.14", got)
 	}
 	if got := rows[at["合计"]-1][3]; got != "184467440737095516.14" {

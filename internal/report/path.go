@@ -19,7 +19,7 @@ const (
 	propGenerator = "ReconcileGenerator" // always generatorName
 	propWindow    = "ReconcileWindow"    // cst.Window.String(): "2026-11-20" or "2026-11-20..2026-11-22"
 	propRunID     = "ReconcileRunID"     // the journal's run id, decimal; "0" for a dry run
-	propStatus    = "ReconcileStatus"    // batch.Status
+	propStatus    = "ReconcileStatus"    // reconcile.Status
 	propDryRun    = "ReconcileDryRun"    // true for a dry run
 
 	generatorName = "reconcile"

@@ -15,8 +15,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 var (
@@ -188,7 +188,7 @@ func TestWriteReplacesOwnWorkbook(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("workbook mode = %v (%v), want 0644", fi.Mode(), err)
 	}
-	if err := (&Writer{Perm: 0o600}).Write(context.Background(), p, func() *batch.Result { r := smallResult(); r.Window = threeDay; return r }()); err != nil {
+	if err := (&Writer{Perm: 0o600}).Write(context.Background(), p, func() *reconcile.Result { r := smallResult(); r.Window = threeDay; return r }()); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
@@ -233,7 +233,7 @@ func (c *countdownCtx) Deadline() (time.Time, bool) { return time.Time{}, false 
 
 // bigResult has enough rows that the stream writer checks its context
 // several times per sheet.
-func bigResult(n int) *batch.Result {
+func bigResult(n int) *reconcile.Result {
 	r := demoResult()
 	base := r.Exceptions
 	for len(r.Exceptions) < n {

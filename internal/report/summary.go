@@ -10,8 +10,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/width"
 
-	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // dryRunBanner marks a dry run's workbook.
@@ -21,13 +21,13 @@ const dryRunBanner = "试运行：未调用平台、未写入日志"
 var summaryWidths = []float64{30, 30, 12, 18, 70}
 
 // statusLabel names how a run ended, in Chinese.
-func statusLabel(s batch.Status) string {
+func statusLabel(s reconcile.Status) string {
 	switch s {
-	case batch.StatusCompleted:
+	case reconcile.StatusCompleted:
 		return "已完成"
-	case batch.StatusInterrupted:
+	case reconcile.StatusInterrupted:
 		return "已中断"
-	case batch.StatusFailed:
+	case reconcile.StatusFailed:
 		return "失败"
 	}
 	return string(s)
@@ -56,7 +56,7 @@ func kindLabel(kind string) string {
 
 // formatLabel shows an input's format, encoding and variant:
 // "CSV · GB18030 · wechat-all".
-func formatLabel(in batch.Input) string {
+func formatLabel(in reconcile.Input) string {
 	parts := []string{strings.ToUpper(in.Format)}
 	switch in.Encoding {
 	case "":
@@ -73,19 +73,19 @@ func formatLabel(in batch.Input) string {
 
 // codeStat is one line of the exception table.
 type codeStat struct {
-	code  batch.Code
+	code  reconcile.Code
 	count int
 	sum   fenTotal
 }
 
 // codeStats counts and sums the exceptions per code: every code of
-// batch.Codes, zeros included, then any unknown code found, by its text.
+// reconcile.Codes, zeros included, then any unknown code found, by its text.
 // The counts come from the exceptions themselves, so they match the
 // exception sheet row for row.
-func codeStats(ex []batch.Exception) []*codeStat {
+func codeStats(ex []reconcile.Exception) []*codeStat {
 	var stats []*codeStat
-	by := map[batch.Code]*codeStat{}
-	for _, c := range batch.Codes() {
+	by := map[reconcile.Code]*codeStat{}
+	for _, c := range reconcile.Codes() {
 		s := &codeStat{code: c}
 		by[c] = s
 		stats = append(stats, s)
@@ -319,9 +319,9 @@ func (b *book) writeSummary() error {
 	kv("用时", dur)
 	status := st.statusBad
 	switch r.Status {
-	case batch.StatusCompleted:
+	case reconcile.StatusCompleted:
 		status = st.statusOK
-	case batch.StatusInterrupted:
+	case reconcile.StatusInterrupted:
 		status = st.statusWarn
 	}
 	kv("运行结果", excelize.Cell{StyleID: status, Value: statusLabel(r.Status)})

@@ -14,8 +14,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 func TestSheetsAndHeaders(t *testing.T) {
@@ -224,21 +224,21 @@ var hostile = []struct{ in, want string }{
 }
 
 // hostileResult puts each hostile string into every kind of text cell.
-func hostileResult() *batch.Result {
+func hostileResult() *reconcile.Result {
 	r := smallResult()
 	r.Exceptions = nil
 	r.Declarations = nil
 	r.Callbacks = nil
 	for i, h := range hostile {
-		r.Exceptions = append(r.Exceptions, batch.Exception{
-			Code: batch.InputInvalid, OrderID: fmt.Sprintf("%03d", i) + h.in, TransactionID: h.in, Customs: h.in,
+		r.Exceptions = append(r.Exceptions, reconcile.Exception{
+			Code: reconcile.InputInvalid, OrderID: fmt.Sprintf("%03d", i) + h.in, TransactionID: h.in, Customs: h.in,
 			PlatformCode: h.in, PlatformMsg: h.in, Message: h.in, Source: h.in,
 		})
-		r.Declarations = append(r.Declarations, batch.Declaration{OrderID: fmt.Sprintf("%03d", i) + h.in, ErrorMsg: h.in, RequestID: h.in})
-		r.Callbacks = append(r.Callbacks, batch.Callback{Idempotent: fmt.Sprintf("%03d", i) + h.in, ErrorMsg: h.in, ResultCode: h.in})
+		r.Declarations = append(r.Declarations, reconcile.Declaration{OrderID: fmt.Sprintf("%03d", i) + h.in, ErrorMsg: h.in, RequestID: h.in})
+		r.Callbacks = append(r.Callbacks, reconcile.Callback{Idempotent: fmt.Sprintf("%03d", i) + h.in, ErrorMsg: h.in, ResultCode: h.in})
 	}
 	r.Reason = hostile[0].in
-	r.Inputs = []batch.Input{{Kind: "orders", Path: hostile[0].in, Format: "csv"}}
+	r.Inputs = []reconcile.Input{{Kind: "orders", Path: hostile[0].in, Format: "csv"}}
 	return r
 }
 
@@ -297,7 +297,7 @@ func TestLongTextIsCutWithANote(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := smallResult()
-			r.Exceptions = []batch.Exception{{Code: batch.InputInvalid, Message: tc.in, Source: tc.in}}
+			r.Exceptions = []reconcile.Exception{{Code: reconcile.InputInvalid, Message: tc.in, Source: tc.in}}
 			f := openBook(t, writeBook(t, r))
 			for _, ref := range []string{"L2", "M2"} {
 				got, err := f.GetCellValue(sheetExceptions, ref)
@@ -358,7 +358,7 @@ func TestDatesShowUTC8WallClock(t *testing.T) {
 				wantDays = math.Round(d.Sub(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)).Hours() / 24)
 			}
 			r := smallResult()
-			r.Declarations = []batch.Declaration{{OrderID: "1", FirstAttempt: tc.t, LastAttempt: tc.t}}
+			r.Declarations = []reconcile.Declaration{{OrderID: "1", FirstAttempt: tc.t, LastAttempt: tc.t}}
 			f := openBook(t, writeBook(t, r))
 			shown, _ := f.GetCellValue(sheetDeclarations, "J2")
 			raw, _ := f.GetCellValue(sheetDeclarations, "J2", excelize.Options{RawCellValue: true})
@@ -444,7 +444,7 @@ func TestChart(t *testing.T) {
 	p := writeBook(t, smallResult())
 	f := openBook(t, p)
 	at, _ := summaryRows(t, f)
-	first, last := at[string(batch.InputInvalid)], at[string(batch.CallbackError)]
+	first, last := at[string(reconcile.InputInvalid)], at[string(reconcile.CallbackError)]
 	if first == 0 || last-first != 14 {
 		t.Fatalf("code rows %d..%d, want 15 rows", first, last)
 	}
@@ -549,11 +549,11 @@ func TestSummary(t *testing.T) {
 		t.Errorf("a real run is marked as a dry run")
 	}
 	// Every code, zeros included, with label, count, sum and advice.
-	want := map[batch.Code][2]string{ // count, sum in yuan
-		batch.InputInvalid: {"1", "0"}, batch.FeeMismatch: {"2", "100.5"}, batch.AmountMismatch: {"1", "129.9"},
-		batch.DeclareRejected: {"1", "-0.01"}, batch.CallbackError: {"1", "0"},
+	want := map[reconcile.Code][2]string{ // count, sum in yuan
+		reconcile.InputInvalid: {"1", "0"}, reconcile.FeeMismatch: {"2", "100.5"}, reconcile.AmountMismatch: {"1", "129.9"},
+		reconcile.DeclareRejected: {"1", "-0.01"}, reconcile.CallbackError: {"1", "0"},
 	}
-	for _, c := range batch.Codes() {
+	for _, c := range reconcile.Codes() {
 		w, ok := want[c]
 		if !ok {
 			w = [2]string{"0", "0"}
@@ -598,15 +598,15 @@ func TestSummary(t *testing.T) {
 
 func TestDryRunAndStatuses(t *testing.T) {
 	for _, tc := range []struct {
-		status batch.Status
+		status reconcile.Status
 		dry    bool
 		label  string
 		runID  string
 	}{
-		{batch.StatusCompleted, false, "已完成", "42"},
-		{batch.StatusInterrupted, false, "已中断", "42"},
-		{batch.StatusFailed, false, "失败", "42"},
-		{batch.StatusCompleted, true, "已完成", "无（试运行）"},
+		{reconcile.StatusCompleted, false, "已完成", "42"},
+		{reconcile.StatusInterrupted, false, "已中断", "42"},
+		{reconcile.StatusFailed, false, "失败", "42"},
+		{reconcile.StatusCompleted, true, "已完成", "无（试运行）"},
 	} {
 		r := smallResult()
 		r.Status, r.DryRun = tc.status, tc.dry
@@ -664,12 +664,12 @@ func TestDocProps(t *testing.T) {
 func TestIDNumbersInFreeTextAreMasked(t *testing.T) {
 	r := smallResult()
 	r.Reason = "证件 11010519491231002X 过期"
-	r.Exceptions = []batch.Exception{{Code: batch.MaterialsInvalid, OrderID: "1",
+	r.Exceptions = []reconcile.Exception{{Code: reconcile.MaterialsInvalid, OrderID: "1",
 		Message:     "证件号 110101199003070011 与订单不符；交易 4200002087202611201234567890 保留",
 		PlatformMsg: "idcard=11010519491231002x",
 	}}
-	r.Declarations = []batch.Declaration{{OrderID: "1", ErrorMsg: "身份证110101199003070011校验失败"}}
-	r.Callbacks = []batch.Callback{{Idempotent: "k", ErrorMsg: "ID 110101199003070011"}}
+	r.Declarations = []reconcile.Declaration{{OrderID: "1", ErrorMsg: "身份证110101199003070011校验失败"}}
+	r.Callbacks = []reconcile.Callback{{Idempotent: "k", ErrorMsg: "ID 110101199003070011"}}
 	f := openBook(t, writeBook(t, r))
 	for _, tc := range []struct{ sheet, ref, want string }{
 		{sheetExceptions, "L2", "证件号 1101**********0011 与订单不符；交易 4200002087202611201234567890 保留"},
@@ -690,9 +690,9 @@ func TestIDNumbersInFreeTextAreMasked(t *testing.T) {
 func TestExceptionsSortedByCodeThenOrder(t *testing.T) {
 	r := smallResult()
 	r.Exceptions = append(r.Exceptions,
-		batch.Exception{Code: "ZZ_UNKNOWN", OrderID: "1"},
-		batch.Exception{Code: "AA_UNKNOWN", OrderID: "2"},
-		batch.Exception{Code: batch.InputInvalid, OrderID: "", Source: "a.csv:1"},
+		reconcile.Exception{Code: "ZZ_UNKNOWN", OrderID: "1"},
+		reconcile.Exception{Code: "AA_UNKNOWN", OrderID: "2"},
+		reconcile.Exception{Code: reconcile.InputInvalid, OrderID: "", Source: "a.csv:1"},
 	)
 	in := slices.Clone(r.Exceptions)
 	f := openBook(t, writeBook(t, r))
@@ -709,13 +709,13 @@ func TestExceptionsSortedByCodeThenOrder(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("order:\n got %q\nwant %q", got, want)
 	}
-	if !slices.EqualFunc(in, r.Exceptions, func(a, b batch.Exception) bool { return a == b }) {
+	if !slices.EqualFunc(in, r.Exceptions, func(a, b reconcile.Exception) bool { return a == b }) {
 		t.Errorf("Write reordered the caller's exceptions")
 	}
 	// Unknown codes get their own summary rows, after the 15.
 	at, rows2 := summaryRows(t, f)
-	if a, z := at["AA_UNKNOWN"], at["ZZ_UNKNOWN"]; a != at[string(batch.CallbackError)]+1 || z != a+1 || rows2[a-1][2] != "1" {
-		t.Errorf("unknown codes at rows %d, %d (last known %d)", a, z, at[string(batch.CallbackError)])
+	if a, z := at["AA_UNKNOWN"], at["ZZ_UNKNOWN"]; a != at[string(reconcile.CallbackError)]+1 || z != a+1 || rows2[a-1][2] != "1" {
+		t.Errorf("unknown codes at rows %d, %d (last known %d)", a, z, at[string(reconcile.CallbackError)])
 	}
 }
 

@@ -14,9 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/crossborder/reconcile/internal/batch"
 )
 
 // The sheets, in their order in the workbook.
@@ -68,7 +67,7 @@ func (w *Writer) now() time.Time {
 // and the zip is written straight to the file: memory does not grow with
 // the number of rows. A sheet holds at most 1,048,575 rows below its header (Excel's
 // limit); rows beyond are left out and the summary says so.
-func (w *Writer) Write(ctx context.Context, path string, r *batch.Result) (err error) {
+func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (err error) {
 	if r == nil {
 		return errors.New("report: no result to write")
 	}
@@ -167,7 +166,7 @@ type book struct {
 	f   *excelize.File
 	st  *styles
 	now time.Time
-	r   *batch.Result
+	r   *reconcile.Result
 
 	textAmounts int            // amounts written as text: too large for an exact number
 	cut         map[string]int // rows left out per sheet: beyond Excel's row limit

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"errors"
@@ -22,13 +22,13 @@ type Materials struct {
 	Expiry string
 }
 
-// materialsProblem returns why a buyer's clearance materials cannot be
+// MaterialsProblem returns why a buyer's clearance materials cannot be
 // used, or "" when they can: none on the platform (m is nil), an ID number that fails
 // GB 11643 or has an impossible birth date, an expiry before the run date,
 // or a name or ID number that differs from the order's buyer columns where
 // the export has them. The reason names the ID number and the name only
 // masked.
-func materialsProblem(m *Materials, buyerName, buyerIDNo string, today cst.Date) string {
+func MaterialsProblem(m *Materials, buyerName, buyerIDNo string, today cst.Date) string {
 	if m == nil || strings.TrimSpace(m.IDNo) == "" {
 		return "平台上没有这笔订单的清关材料（身份证信息）"
 	}

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 // Code is an exception code (DESIGN.md, "Exceptions"). Codes are stable:
 // the workbook, the summary JSON and scripts rely on them.

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"strings"
@@ -42,7 +42,7 @@ func TestMaterialsProblem(t *testing.T) {
 		{"export id with lower-case x agrees", m("张三", valid, "长期"), "张三", "11010519491231002x", ""},
 	}
 	for _, tt := range tests {
-		got := materialsProblem(tt.m, tt.buyerName, tt.buyerIDNo, today)
+		got := MaterialsProblem(tt.m, tt.buyerName, tt.buyerIDNo, today)
 		switch {
 		case tt.want == "" && got != "":
 			t.Errorf("%s: reason %q, want usable", tt.name, got)

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 // chunkBits sets the size of a chunk of a chunked sequence: 64Ki records.
 const (

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"fmt"
@@ -31,24 +31,24 @@ type Candidate struct {
 	Source        string // "file:line" of the order
 }
 
-// plan is the outcome of the checks: what may be declared, which callbacks
+// Plan is the outcome of the checks: what may be declared, which callbacks
 // are pending, and the exceptions found.
-type plan struct {
+type Plan struct {
 	candidates []candidate
-	callbacks  []ingest.Clearance
-	exceptions []Exception
-	counts     Counts
+	Callbacks  []ingest.Clearance
+	Exceptions []Exception
+	Counts     Counts
 	// orderExceptions counts the check exceptions raised against orders in
 	// the window, so that the accounting can be proved.
 	orderExceptions int
 
-	ledger         *ledger
+	ledger         *Ledger
 	defaultCustoms string
 }
 
 // Candidates returns the declarations the checks allow, in the order the
 // orders were read. They are built from the ledger on each call.
-func (p *plan) Candidates() []Candidate {
+func (p *Plan) Candidates() []Candidate {
 	out := make([]Candidate, len(p.candidates))
 	for i, c := range p.candidates {
 		out[i] = p.ledger.candidate(c, p.defaultCustoms)
@@ -57,7 +57,7 @@ func (p *plan) Candidates() []Candidate {
 }
 
 // candidate builds the Candidate of c.
-func (l *ledger) candidate(c candidate, defaultCustoms string) Candidate {
+func (l *Ledger) candidate(c candidate, defaultCustoms string) Candidate {
 	o, p := l.orders.at(c.order), l.payments.at(c.payment)
 	cand := Candidate{
 		OrderID: l.orderID(o), TransactionID: l.txID(p), Customs: l.customsOf(o),
@@ -73,29 +73,29 @@ func (l *ledger) candidate(c candidate, defaultCustoms string) Candidate {
 	return cand
 }
 
-// checkOptions are the settings the checks depend on.
-type checkOptions struct {
-	window         cst.Window
-	defaultCustoms string // --customs: for orders whose export has none
+// Options are the settings the checks depend on.
+type Options struct {
+	Window         cst.Window
+	DefaultCustoms string // --customs: for orders whose export has none
 }
 
-// check runs the local checks of DESIGN.md on the ledger. Every paid order
+// Check runs the local checks of DESIGN.md on the ledger. Every paid order
 // whose paid_at falls in the window ends as a candidate or as exactly one
-// exception, its first failing check in this order: ORDER_DUPLICATE,
+// exception, its first failing Check in this order: ORDER_DUPLICATE,
 // FEE_MISMATCH, PAYMENT_REFUNDED, PAYMENT_MISSING, PAYMENT_DUPLICATE,
 // AMOUNT_MISMATCH, no customs code (INPUT_INVALID). Unpaid and closed orders
 // are neither. Every successful payment in the window whose order is in
 // none of the exports is a PAYMENT_ORPHAN; every clearance row in the
 // window is a pending callback or a CALLBACK_INVALID.
-func check(l *ledger, opt checkOptions) *plan {
-	p := &plan{ledger: l, defaultCustoms: opt.defaultCustoms}
-	p.exceptions = append(p.exceptions, l.exceptions...)
-	p.counts.OrdersRead = l.orders.len() - l.repeats
-	p.counts.PaymentsRead = l.payments.len()
-	p.counts.ClearanceRead = len(l.clearance)
-	p.counts.RowsInvalid = l.rowErrors
+func Check(l *Ledger, opt Options) *Plan {
+	p := &Plan{ledger: l, defaultCustoms: opt.DefaultCustoms}
+	p.Exceptions = append(p.Exceptions, l.exceptions...)
+	p.Counts.OrdersRead = l.orders.len() - l.repeats
+	p.Counts.PaymentsRead = l.payments.len()
+	p.Counts.ClearanceRead = len(l.clearance)
+	p.Counts.RowsInvalid = l.rowErrors
 
-	from, to := opt.window.From.Start().Unix(), opt.window.To.AddDays(1).Start().Unix()
+	from, to := opt.Window.From.Start().Unix(), opt.Window.To.AddDays(1).Start().Unix()
 	p.candidates = make([]candidate, 0, l.orders.len()-l.repeats)
 	var pays orderPayments // reused per order
 	for i := range int32(l.orders.len()) {
@@ -104,26 +104,26 @@ func check(l *ledger, opt checkOptions) *plan {
 			continue
 		}
 		if o.paidAt == 0 || o.flags&orderUnpaid != 0 {
-			p.counts.OrdersUnpaid++
+			p.Counts.OrdersUnpaid++
 			continue
 		}
 		if o.paidAt < from || o.paidAt >= to {
 			continue
 		}
-		p.counts.OrdersInWindow++
+		p.Counts.OrdersInWindow++
 		code := l.checkOrder(i, opt, &pays)
 		if code != "" {
-			p.exceptions = append(p.exceptions, l.orderException(i, code, &pays))
+			p.Exceptions = append(p.Exceptions, l.orderException(i, code, &pays))
 			p.orderExceptions++
 			continue
 		}
 		p.candidates = append(p.candidates, candidate{order: i, payment: pays.success[0]})
 	}
-	p.counts.Eligible = len(p.candidates)
+	p.Counts.Eligible = len(p.candidates)
 
-	p.exceptions = append(p.exceptions, l.orphans(from, to)...)
-	p.callbacks = l.pendingCallbacks(opt.window, &p.exceptions)
-	p.counts.Pending = len(p.callbacks)
+	p.Exceptions = append(p.Exceptions, l.orphans(from, to)...)
+	p.Callbacks = l.pendingCallbacks(opt.Window, &p.Exceptions)
+	p.Counts.Pending = len(p.Callbacks)
 	return p
 }
 
@@ -136,7 +136,7 @@ type orderPayments struct {
 // checkOrder runs the checks on one order in the window and returns the
 // code of the first that fails, or "" when the order is a candidate. It
 // allocates nothing: the exception is built only for an order that fails.
-func (l *ledger) checkOrder(i int32, opt checkOptions, pays *orderPayments) Code {
+func (l *Ledger) checkOrder(i int32, opt Options, pays *orderPayments) Code {
 	o := l.orders.at(i)
 	pays.success, pays.refund = pays.success[:0], -1
 	if o.flags&orderDuplicate != 0 {
@@ -174,14 +174,14 @@ func (l *ledger) checkOrder(i int32, opt checkOptions, pays *orderPayments) Code
 		return PaymentDuplicate
 	case l.payments.at(pays.success[0]).amount != o.orderFee:
 		return AmountMismatch
-	case o.customs == 0 && opt.defaultCustoms == "":
+	case o.customs == 0 && opt.DefaultCustoms == "":
 		return InputInvalid
 	}
 	return ""
 }
 
 // orderException builds the exception of an order that failed check code.
-func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Exception {
+func (l *Ledger) orderException(i int32, code Code, pays *orderPayments) Exception {
 	o := l.orders.at(i)
 	e := Exception{Code: code, OrderID: l.orderID(o), Customs: l.customsOf(o), Amount: o.orderFee, Source: l.orderSource(o.src)}
 	switch code {
@@ -196,7 +196,7 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 	case FeeMismatch:
 		want := o.productFee + o.transportFee
 		e.HasAmounts, e.Expected, e.Actual = true, want, o.orderFee
-		e.Message = fmt.Sprintf("总金额 %s ≠ 货款 %s + 邮费 %s（应为 %s）", yuan(o.orderFee), yuan(o.productFee), yuan(o.transportFee), yuan(want))
+		e.Message = fmt.Sprintf("总金额 %s ≠ 货款 %s + 邮费 %s（应为 %s）", Yuan(o.orderFee), Yuan(o.productFee), Yuan(o.transportFee), Yuan(want))
 	case PaymentRefunded:
 		r := l.payments.at(pays.refund)
 		e.TransactionID, e.Source = l.txID(r), l.paymentSource(r.src)
@@ -206,10 +206,10 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 		} else {
 			e.Message = fmt.Sprintf("支付 %s 已退款", l.txID(r))
 			if r.amount > 0 {
-				e.Message += " " + yuan(r.amount)
+				e.Message += " " + Yuan(r.amount)
 			}
 			if paid > 0 && r.amount > 0 && r.amount < paid {
-				e.Message += fmt.Sprintf("（部分退款，原支付 %s）", yuan(paid))
+				e.Message += fmt.Sprintf("（部分退款，原支付 %s）", Yuan(paid))
 			}
 		}
 		if r.paidAt != 0 {
@@ -221,7 +221,7 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 		var txs []string
 		for _, j := range pays.success {
 			p := l.payments.at(j)
-			txs = append(txs, fmt.Sprintf("%s（%s，%s）", l.txID(p), yuan(p.amount), shortSource(l.paymentSource(p.src))))
+			txs = append(txs, fmt.Sprintf("%s（%s，%s）", l.txID(p), Yuan(p.amount), shortSource(l.paymentSource(p.src))))
 		}
 		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
 		e.Message = fmt.Sprintf("这笔订单有 %d 笔成功支付：%s", len(txs), strings.Join(txs, "；"))
@@ -229,7 +229,7 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 		pay := l.payments.at(pays.success[0])
 		e.TransactionID = l.txID(pay)
 		e.HasAmounts, e.Expected, e.Actual = true, o.orderFee, pay.amount
-		e.Message = fmt.Sprintf("微信支付金额 %s 与订单总金额 %s 不符，差额 %s（支付记录 %s）", yuan(pay.amount), yuan(o.orderFee), yuan(pay.amount-o.orderFee), shortSource(l.paymentSource(pay.src)))
+		e.Message = fmt.Sprintf("微信支付金额 %s 与订单总金额 %s 不符，差额 %s（支付记录 %s）", Yuan(pay.amount), Yuan(o.orderFee), Yuan(pay.amount-o.orderFee), shortSource(l.paymentSource(pay.src)))
 	case InputInvalid:
 		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
 		e.Message = "订单没有海关代码，且未设置默认海关（--customs）：请在导出中补上“海关”列或设置 --customs"
@@ -239,7 +239,7 @@ func (l *ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 
 // paidAmount is the amount of the successful payment of transaction tx
 // among the order's payments, or 0 when the export holds none.
-func (l *ledger) paidAmount(tx key, success []int32) int64 {
+func (l *Ledger) paidAmount(tx key, success []int32) int64 {
 	for _, j := range success {
 		if p := l.payments.at(j); p.tx == tx {
 			return p.amount
@@ -252,7 +252,7 @@ func (l *ledger) paidAmount(tx key, success []int32) int64 {
 // to) whose order is in none of the exports read, whatever that order's
 // date. A payment without a time is taken to be in the window. A
 // transaction that appears in two bills is reported once.
-func (l *ledger) orphans(from, to int64) []Exception {
+func (l *Ledger) orphans(from, to int64) []Exception {
 	var out []Exception
 	seen := map[key]bool{}
 	for i := range int32(l.payments.len()) {
@@ -266,7 +266,7 @@ func (l *ledger) orphans(from, to int64) []Exception {
 		seen[p.tx] = true
 		out = append(out, Exception{
 			Code: PaymentOrphan, OrderID: l.paymentOrderID(p), TransactionID: l.txID(p), Amount: p.amount,
-			Message: fmt.Sprintf("成功支付 %s 的商户订单号 %s 不在任何读取的订单导出中", yuan(p.amount), l.paymentOrderID(p)),
+			Message: fmt.Sprintf("成功支付 %s 的商户订单号 %s 不在任何读取的订单导出中", Yuan(p.amount), l.paymentOrderID(p)),
 			Source:  l.paymentSource(p.src),
 		})
 	}
@@ -285,7 +285,7 @@ type callbackKey struct {
 // idempotency key, a status other than 1 or 2, or the same key and status
 // as an earlier row with different data. Identical repeats count once. A
 // row without a clearance time is taken to be in the window.
-func (l *ledger) pendingCallbacks(w cst.Window, exceptions *[]Exception) []ingest.Clearance {
+func (l *Ledger) pendingCallbacks(w cst.Window, exceptions *[]Exception) []ingest.Clearance {
 	var out []ingest.Clearance
 	seen := map[callbackKey]int{}
 	for _, c := range l.clearance {
@@ -323,9 +323,9 @@ func sameCallback(a, b ingest.Clearance) bool {
 		a.CustomsReturnReceipt == b.CustomsReturnReceipt
 }
 
-// sortExceptions orders exceptions by code (DESIGN.md's order), then order
+// SortExceptions orders exceptions by code (DESIGN.md's order), then order
 // id, then transaction id and source, so that output is stable.
-func sortExceptions(es []Exception) {
+func SortExceptions(es []Exception) {
 	rank := map[Code]int{}
 	for i, c := range codes {
 		rank[c] = i

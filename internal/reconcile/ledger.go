@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"context"
@@ -70,10 +70,10 @@ type orderExtra struct {
 	duplicates []order // every copy of a conflicting duplicate, the first included
 }
 
-// ledger is everything read from the exports, in compact form. It is
+// Ledger is everything read from the exports, in compact form. It is
 // built by load and read by the checks and the engine. Orders and payments
 // are numbered in the order they were read.
-type ledger struct {
+type Ledger struct {
 	ids ids
 
 	orderFiles   []string
@@ -97,10 +97,10 @@ type ledger struct {
 	repeats    int // orders merged into an earlier copy
 }
 
-// load reads every input, one goroutine per kind. A file that cannot be
+// Load reads every input, one goroutine per kind. A file that cannot be
 // read at all (missing, not CSV/XLSX, no required column) is an error; a
 // row that cannot be read becomes an INPUT_INVALID exception.
-func load(ctx context.Context, in Inputs) (*ledger, error) {
+func Load(ctx context.Context, in Inputs) (*Ledger, error) {
 	l := newLedger()
 	var orders, payments, clearance kindLoad
 	g, ctx := errgroup.WithContext(ctx)
@@ -130,7 +130,7 @@ type kindLoad struct {
 
 func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string, read func(*ingest.File, uint32, *kindLoad)) (err error) {
 	defer func() {
-		if perr := recovered(recover()); perr != nil {
+		if perr := Recovered(recover()); perr != nil {
 			name := "?"
 			if len(k.files) > 0 {
 				name = k.files[len(k.files)-1]
@@ -199,8 +199,8 @@ func rowException(e *ingest.RowError) Exception {
 	}
 }
 
-func newLedger() *ledger {
-	return &ledger{
+func newLedger() *Ledger {
+	return &Ledger{
 		orderExtra:   make(map[int32]*orderExtra),
 		customs:      []string{""},
 		customsIndex: map[string]uint32{"": 0},
@@ -209,7 +209,7 @@ func newLedger() *ledger {
 	}
 }
 
-func (l *ledger) loadOrders(f *ingest.File, file uint32, k *kindLoad) {
+func (l *Ledger) loadOrders(f *ingest.File, file uint32, k *kindLoad) {
 	for o, rerr := range f.Orders() {
 		if rerr != nil {
 			k.exceptions = append(k.exceptions, rowException(rerr))
@@ -223,7 +223,7 @@ func (l *ledger) loadOrders(f *ingest.File, file uint32, k *kindLoad) {
 }
 
 // addOrderRecord adds one order read from file.
-func (l *ledger) addOrderRecord(o *ingest.Order, file uint32) {
+func (l *Ledger) addOrderRecord(o *ingest.Order, file uint32) {
 	c, ok := l.customsIndex[o.Customs]
 	if !ok {
 		c = uint32(len(l.customs))
@@ -263,14 +263,14 @@ func unpaidStatus(s string) bool {
 }
 
 // addOrder adds an order; index merges the copies of one id later.
-func (l *ledger) addOrder(rec order, buyerName, buyerIDNo string) {
+func (l *Ledger) addOrder(rec order, buyerName, buyerIDNo string) {
 	i := l.orders.add(rec)
 	if buyerName != "" || buyerIDNo != "" {
 		l.orderExtra[i] = &orderExtra{buyerName: buyerName, buyerIDNo: buyerIDNo}
 	}
 }
 
-func (l *ledger) extra(i int32) *orderExtra {
+func (l *Ledger) extra(i int32) *orderExtra {
 	e := l.orderExtra[i]
 	if e == nil {
 		e = &orderExtra{}
@@ -281,15 +281,15 @@ func (l *ledger) extra(i int32) *orderExtra {
 
 // describeOrder says where an order came from and what it says, for the
 // message of ORDER_DUPLICATE.
-func (l *ledger) describeOrder(o order) string {
-	s := fmt.Sprintf("%s 货款%s 邮费%s 总金额%s", shortSource(l.orderSource(o.src)), yuan(o.productFee), yuan(o.transportFee), yuan(o.orderFee))
+func (l *Ledger) describeOrder(o order) string {
+	s := fmt.Sprintf("%s 货款%s 邮费%s 总金额%s", shortSource(l.orderSource(o.src)), Yuan(o.productFee), Yuan(o.transportFee), Yuan(o.orderFee))
 	if o.customs != 0 {
 		s += " 海关" + l.customs[o.customs]
 	}
 	return s
 }
 
-func (l *ledger) loadPayments(f *ingest.File, file uint32, k *kindLoad) {
+func (l *Ledger) loadPayments(f *ingest.File, file uint32, k *kindLoad) {
 	for p, rerr := range f.Payments() {
 		if rerr != nil {
 			k.exceptions = append(k.exceptions, rowException(rerr))
@@ -300,7 +300,7 @@ func (l *ledger) loadPayments(f *ingest.File, file uint32, k *kindLoad) {
 }
 
 // addPaymentRecord adds one payment row read from file.
-func (l *ledger) addPaymentRecord(p *ingest.Payment, file uint32) {
+func (l *Ledger) addPaymentRecord(p *ingest.Payment, file uint32) {
 	rec := payment{
 		tx: l.ids.key(p.TransactionID), amount: p.Amount,
 		src: src{file, uint32(p.Source.Line)}, next: -1, status: p.Status,
@@ -317,7 +317,7 @@ func (l *ledger) addPaymentRecord(p *ingest.Payment, file uint32) {
 	l.payments.add(rec)
 }
 
-func (l *ledger) loadClearance(f *ingest.File, file uint32, k *kindLoad) {
+func (l *Ledger) loadClearance(f *ingest.File, file uint32, k *kindLoad) {
 	for c, rerr := range f.Clearances() {
 		if rerr != nil {
 			k.exceptions = append(k.exceptions, rowException(rerr))
@@ -340,7 +340,7 @@ func (l *ledger) loadClearance(f *ingest.File, file uint32, k *kindLoad) {
 // orders is marked orphan. A refund row without an order id is tied to its
 // order through its transaction id, as WeChat ties a refund to the payment
 // it refunds.
-func (l *ledger) index() {
+func (l *Ledger) index() {
 	var txOrder map[key]key
 	for i := 0; i < l.payments.len(); i++ {
 		p := l.payments.at(int32(i))
@@ -415,7 +415,7 @@ func (l *ledger) index() {
 }
 
 // merge folds the later copy j of an order into its first copy i.
-func (l *ledger) merge(i, j int32) {
+func (l *Ledger) merge(i, j int32) {
 	first, rec := l.orders.at(i), l.orders.at(j)
 	rec.flags |= orderRepeat
 	l.repeats++
@@ -444,12 +444,16 @@ func (l *ledger) merge(i, j int32) {
 	}
 }
 
-func (l *ledger) orderSource(s src) string   { return sourceString(l.orderFiles, s) }
-func (l *ledger) paymentSource(s src) string { return sourceString(l.paymentFiles, s) }
-func (l *ledger) orderID(o *order) string    { return l.ids.str(o.key) }
-func (l *ledger) customsOf(o *order) string  { return l.customs[o.customs] }
-func (l *ledger) txID(p *payment) string     { return l.ids.str(p.tx) }
-func (l *ledger) paymentOrderID(p *payment) string {
+// Inputs returns the files read, in the order of their kind (orders,
+// payments, clearance) and, within a kind, the order they were read in.
+func (l *Ledger) Inputs() []Input { return l.inputs }
+
+func (l *Ledger) orderSource(s src) string   { return sourceString(l.orderFiles, s) }
+func (l *Ledger) paymentSource(s src) string { return sourceString(l.paymentFiles, s) }
+func (l *Ledger) orderID(o *order) string    { return l.ids.str(o.key) }
+func (l *Ledger) customsOf(o *order) string  { return l.customs[o.customs] }
+func (l *Ledger) txID(p *payment) string     { return l.ids.str(p.tx) }
+func (l *Ledger) paymentOrderID(p *payment) string {
 	if p.order == (key{}) {
 		return ""
 	}
@@ -467,9 +471,9 @@ func sourceString(files []string, s src) string {
 	return files[s.file] + ":" + strconv.Itoa(int(s.line))
 }
 
-// yuan formats fen as yuan with two decimals and the ¥ sign, exactly:
+// Yuan formats fen as Yuan with two decimals and the ¥ sign, exactly:
 // 123450 as "¥1234.50", -5 as "-¥0.05".
-func yuan(fen int64) string {
+func Yuan(fen int64) string {
 	s := ingest.FormatAmount(fen)
 	if s[0] == '-' {
 		return "-¥" + s[1:]
@@ -477,4 +481,4 @@ func yuan(fen int64) string {
 	return "¥" + s
 }
 
-var errNoInputs = errors.New("no exports given: use --orders, --payments and --clearance")
+var ErrNoInputs = errors.New("no exports given: use --orders, --payments and --clearance")

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"fmt"
@@ -17,8 +17,8 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("internal error (panic: %v): please report it with the log", e.Value)
 }
 
-// recovered turns the value of recover into a *PanicError, or nil.
-func recovered(p any) error {
+// Recovered turns the value of recover into a *PanicError, or nil.
+func Recovered(p any) error {
 	if p == nil {
 		return nil
 	}

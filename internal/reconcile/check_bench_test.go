@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"runtime"
@@ -75,11 +75,11 @@ func BenchmarkChecks1M(b *testing.B) {
 		l.orderFiles, l.paymentFiles = []string{"orders.csv"}, []string{"wechat.csv"}
 		l.index()
 		loaded := time.Since(start)
-		p := check(l, checkOptions{window: w, defaultCustoms: "NINGBO"})
+		p := Check(l, Options{Window: w, DefaultCustoms: "NINGBO"})
 		elapsed := time.Since(start)
 		peak := stop()
-		if p.counts.OrdersInWindow != n || p.counts.Eligible != n-2*n/100 {
-			b.Fatalf("in window %d, eligible %d", p.counts.OrdersInWindow, p.counts.Eligible)
+		if p.Counts.OrdersInWindow != n || p.Counts.Eligible != n-2*n/100 {
+			b.Fatalf("in window %d, eligible %d", p.Counts.OrdersInWindow, p.Counts.Eligible)
 		}
 		b.ReportMetric(loaded.Seconds(), "load-s")
 		b.ReportMetric((elapsed - loaded).Seconds(), "check-s")

@@ -1,4 +1,4 @@
-package batch
+package reconcile
 
 import (
 	"math/rand/v2"
