@@ -6,24 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 
-	"github.com/crossborder/reconcile/internal/journal"
-
 	"github.com/crossborder/reconcile/internal/top"
 )
-
-// Platform is what the job needs of the TOP gateway; *top.Client has it.
-type Platform interface {
-	ClearanceDeclareWechat(ctx context.Context, req top.WechatPayValidateReq) (*top.ClearanceDeclareWechatResponse, error)
-	ClearanceInfoSend(ctx context.Context, req top.OrderClearanceInfoRequest) (*top.ClearanceInfoSendResponse, error)
-	ClearanceDistributionGet(ctx context.Context, req top.ClearanceDistributionGetRequest) (*top.ClearanceDistributionGetResponse, error)
-}
 
 // EngineConfig bounds how a run calls the platform. Zero fields take the
 // defaults shown.
@@ -37,8 +27,14 @@ type EngineConfig struct {
 	BreakerThreshold int           // consecutive transport failures that stop the run (20)
 	DrainTimeout     time.Duration // how long calls in flight may run on after an interrupt (20s)
 	MaxBan           time.Duration // a flow-control ban longer than this stops the run (10m)
+
+	// OnSend, if set, sees the time of every call sent (tests measure the
+	// rate with it).
+	OnSend func(time.Time)
 }
 
+// withDefaults returns c with the defaults filled in, for a run of records
+// records.
 func (c EngineConfig) withDefaults(records int) EngineConfig {
 	def := func(v *int, d int) {
 		if *v <= 0 {
@@ -99,32 +95,35 @@ func (e *FatalError) Error() string {
 
 func (e *FatalError) Unwrap() error { return e.Err }
 
-// journalError is a failure to write the journal; the run cannot go on
-// without recording what it does.
-type journalError struct{ err error }
+// permanentError ends a record's attempts at once, whatever the class of
+// the error it wraps.
+type permanentError struct{ err error }
 
-func (e *journalError) Error() string { return e.err.Error() }
-func (e *journalError) Unwrap() error { return e.err }
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// permanent marks err as the end of a record's attempts: do returns it
+// (unwrapped) without a retry.
+func permanent(err error) error { return &permanentError{err} }
 
 // engine calls the platform for one run: one rate limiter for every call,
-// a bound on calls in flight, a ban gate that pauses every worker, retries
-// with exponential back-off and full jitter, a retry budget, a circuit
-// breaker on consecutive transport failures, and a fatal stop.
+// a ban gate that pauses every worker, a strict per-second window at the
+// moment of sending, retries with exponential back-off and full jitter, a
+// retry budget, a circuit breaker on consecutive transport failures, and a
+// fatal stop. It knows the TOP client's error classes, not what the calls
+// carry.
 type engine struct {
-	cfg      EngineConfig
-	platform Platform
-	log      *slog.Logger
-	limiter  *rate.Limiter
-
-	// stop is cancelled when the run must stop dispatching: an interrupt
-	// (the parent context) or a fatal error (cause set).
-	stop     context.Context
-	stopWith context.CancelCauseFunc
+	cfg     EngineConfig
+	log     *slog.Logger
+	limiter *rate.Limiter
+	window  *window // the strict per-second ceiling at the moment of sending
 
 	banMu    sync.Mutex
 	banUntil time.Time
 
-	window *window // the strict per-second ceiling at the moment of sending
+	stopOnce sync.Once
+	stopped  chan struct{} // closed by fatal
+	cause    *FatalError   // set before stopped is closed
 
 	budget    atomic.Int64
 	transport atomic.Int64 // consecutive transport failures
@@ -132,11 +131,11 @@ type engine struct {
 	retries   atomic.Int64
 }
 
-func newEngine(ctx context.Context, cfg EngineConfig, p Platform, log *slog.Logger) *engine {
-	e := &engine{cfg: cfg, platform: p, log: log}
+func newEngine(cfg EngineConfig, log *slog.Logger) *engine {
+	e := &engine{cfg: cfg, log: log, stopped: make(chan struct{})}
 	e.limiter = rate.NewLimiter(rate.Limit(cfg.QPS/(1+rateHeadroom)), 1)
 	e.window = newWindow(cfg.QPS)
-	e.stop, e.stopWith = context.WithCancelCause(ctx)
+	e.window.hook = cfg.OnSend
 	e.budget.Store(int64(cfg.RetryBudget))
 	return e
 }
@@ -147,24 +146,22 @@ func (e *engine) fatal(err error) {
 	if !errors.As(err, &fe) {
 		fe = &FatalError{Err: err, Advice: fatalAdvice(err)}
 	}
-	if e.stop.Err() == nil {
+	e.stopOnce.Do(func() {
 		e.log.Error("stopping the run", "reason", fe.Error())
-	}
-	e.stopWith(fe)
+		e.cause = fe
+		close(e.stopped)
+	})
 }
 
-// stopCause returns why dispatching stopped: a *FatalError, ErrInterrupted,
-// or nil while it goes on.
-func (e *engine) stopCause() error {
-	if e.stop.Err() == nil {
-		return nil
+// stopCause returns why dispatching stopped: the *FatalError, ctx's error
+// when ctx is done (an interrupt), or nil while it goes on.
+func (e *engine) stopCause(ctx context.Context) error {
+	select {
+	case <-e.stopped:
+		return e.cause
+	default:
 	}
-	cause := context.Cause(e.stop)
-	var fe *FatalError
-	if errors.As(cause, &fe) {
-		return fe
-	}
-	return ErrInterrupted
+	return ctx.Err()
 }
 
 // ban pauses every call for d.
@@ -183,16 +180,36 @@ func (e *engine) banned() time.Duration {
 	return time.Until(e.banUntil)
 }
 
+// sleep waits for d, or until ctx is done or the run stops; it reports
+// whether d passed.
+func (e *engine) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil && e.stopCause(ctx) == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-e.stopped:
+		return false
+	}
+}
+
 // ready waits until a call may go: no ban in force and a token from the
 // limiter. It returns errStopped when the run stops meanwhile.
-func (e *engine) ready() error {
+func (e *engine) ready(ctx context.Context) error {
 	for {
 		if d := e.banned(); d > 0 {
-			if !sleep(e.stop, d) {
+			if !e.sleep(ctx, d) {
 				return errStopped
 			}
 		}
-		if err := e.limiter.Wait(e.stop); err != nil {
+		r := e.limiter.Reserve()
+		if !e.sleep(ctx, r.Delay()) {
+			r.Cancel()
 			return errStopped
 		}
 		// A ban may have begun while this call waited for its token.
@@ -205,8 +222,8 @@ func (e *engine) ready() error {
 // send waits, right before a call goes out, until the call keeps every
 // second of sends at or under QPS. It returns errStopped when the run stops
 // meanwhile.
-func (e *engine) send() error {
-	if e.window.wait(e.stop) != nil {
+func (e *engine) send(ctx context.Context) error {
+	if !e.window.wait(func(d time.Duration) bool { return e.sleep(ctx, d) }) {
 		return errStopped
 	}
 	return nil
@@ -240,8 +257,10 @@ func newWindow(qps float64) *window {
 	return &window{limit: limit, sent: make([]time.Time, 0, limit)}
 }
 
-// wait admits one send and records its time, or returns ctx's error.
-func (w *window) wait(ctx context.Context) error {
+// wait admits one send and records its time. While the window is full it
+// calls sleep with the time until a place frees; it returns false when
+// sleep does.
+func (w *window) wait(sleep func(time.Duration) bool) bool {
 	for {
 		w.mu.Lock()
 		now := time.Now()
@@ -260,23 +279,11 @@ func (w *window) wait(ctx context.Context) error {
 		}
 		w.mu.Unlock()
 		if d <= 0 {
-			return nil
+			return true
 		}
-		if !sleep(ctx, d) {
-			return ctx.Err()
+		if !sleep(d) {
+			return false
 		}
-	}
-}
-
-// sleep waits for d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 
@@ -295,18 +302,30 @@ type attemptLog struct {
 	first, last time.Time
 }
 
-// do runs fn, which makes one call and journals it, until it succeeds or
-// the classification of its error says to stop: a rejection (or business
+// do runs fn, which makes one call, until it succeeds or the
+// classification of its error says to stop: a rejection (or business
 // refusal) returns at once, a transient failure is retried with back-off
 // up to MaxAttempts while the run's retry budget lasts, a ban pauses every
-// worker and tries again, a fatal error stops the run. fn runs with calls,
-// the context that bounds calls in flight; waits observe the engine's stop.
-// It returns errStopped when no attempt was made.
-func (e *engine) do(calls context.Context, log *attemptLog, fn func(context.Context) error) error {
+// worker and tries again, a fatal error (a *FatalError from fn, or a fatal
+// class) stops the run, and an error fn marked permanent returns at once.
+//
+// The waits end when ctx is done (an interrupt) or the run stops. fn runs
+// with a context that is not cancelled with ctx but DrainTimeout after it,
+// so that a call in flight may finish. do returns errStopped when no
+// attempt was made; fn returns it when it did not make its call after all.
+func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Context) error) error {
+	calls, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stopDrain := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(e.cfg.DrainTimeout, cancel)
+		context.AfterFunc(calls, func() { t.Stop() })
+	})
+	defer stopDrain()
+
 	var last error
 	bans := 0
 	for tries := 0; ; {
-		if err := e.ready(); err != nil {
+		if err := e.ready(ctx); err != nil {
 			if last != nil {
 				return last
 			}
@@ -341,14 +360,18 @@ func (e *engine) do(calls context.Context, log *attemptLog, fn func(context.Cont
 		}
 		last = err
 
-		var je *journalError
+		var fe *FatalError
+		var pe *permanentError
 		var be *top.BusinessError
 		var te *top.Error
 		switch {
-		case errors.As(err, &je):
-			e.fatal(&FatalError{Err: err, Advice: "the journal could not record an attempt: check the disk and the --state file"})
+		case errors.As(err, &fe):
+			e.fatal(fe)
 			return err
-		case errors.As(err, &be), errors.Is(err, journal.ErrConflict):
+		case errors.As(err, &pe):
+			e.transport.Store(0)
+			return pe.err
+		case errors.As(err, &be):
 			e.transport.Store(0)
 			return err
 		case errors.As(err, &te) && te.Transport():
@@ -385,7 +408,7 @@ func (e *engine) do(calls context.Context, log *attemptLog, fn func(context.Cont
 			if tries >= e.cfg.MaxAttempts || e.budget.Add(-1) < 0 {
 				return err
 			}
-			if !sleep(e.stop, e.backoff(tries)) {
+			if !e.sleep(ctx, e.backoff(tries)) {
 				return err
 			}
 		case top.Fatal:
@@ -418,53 +441,4 @@ func fatalAdvice(err error) string {
 		return fmt.Sprintf("the app's daily call quota is used up; it resets in about %s: rerun after that", te.RetryAfter().Round(time.Minute))
 	}
 	return fmt.Sprintf("the gateway refused the request (code %d %s): check --gateway; if it persists, report it with the request id", te.Code, te.Msg)
-}
-
-// platformCode formats a failure's code for the journal and the workbook:
-// "15 isv.invalid-parameter", "NO_AUTH", "HTTP 502", "transport".
-func platformCode(err error) (code, msg string) {
-	var te *top.Error
-	var be *top.BusinessError
-	switch {
-	case errors.As(err, &be):
-		return be.Code, strings.TrimSpace(strings.Join(nonEmpty(be.Msg, be.Detail), "："))
-	case errors.As(err, &te):
-		switch {
-		case te.Code != 0:
-			code = fmt.Sprint(te.Code)
-			if te.SubCode != "" {
-				code += " " + te.SubCode
-			}
-			return code, strings.Join(nonEmpty(te.Msg, te.SubMsg), "：")
-		case te.StatusCode != 0:
-			return fmt.Sprintf("HTTP %d", te.StatusCode), te.Error()
-		default:
-			return "transport", te.Error()
-		}
-	case err != nil:
-		return "error", err.Error()
-	}
-	return "", ""
-}
-
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" && (len(out) == 0 || out[len(out)-1] != s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func requestID(err error) string {
-	var te *top.Error
-	var be *top.BusinessError
-	switch {
-	case errors.As(err, &be):
-		return be.RequestID
-	case errors.As(err, &te):
-		return te.RequestID
-	}
-	return ""
 }

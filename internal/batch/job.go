@@ -13,6 +13,7 @@ import (
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
+	"github.com/crossborder/reconcile/internal/top"
 )
 
 // Errors a run returns, which decide its exit status (see ExitStatus).
@@ -45,6 +46,13 @@ func ExitStatus(err error) int {
 		return ExitExceptions
 	}
 	return ExitFailure
+}
+
+// Platform is what the job needs of the TOP gateway; *top.Client has it.
+type Platform interface {
+	ClearanceDeclareWechat(ctx context.Context, req top.WechatPayValidateReq) (*top.ClearanceDeclareWechatResponse, error)
+	ClearanceInfoSend(ctx context.Context, req top.OrderClearanceInfoRequest) (*top.ClearanceInfoSendResponse, error)
+	ClearanceDistributionGet(ctx context.Context, req top.ClearanceDistributionGetRequest) (*top.ClearanceDistributionGetResponse, error)
 }
 
 // ReportWriter writes the workbook of a run; *report.Writer has it.
@@ -92,6 +100,7 @@ type runner struct {
 	journal  *journal.Journal
 	runID    int64
 	eng      *engine
+	platform Platform
 	progress *progress
 	today    cst.Date
 	finished bool // finish has begun: a panic after it is not finished again
@@ -186,26 +195,34 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 }
 
 // act runs the platform phases: materials and declarations, then callbacks.
+// When ctx is done no new call starts, and the calls in flight get the
+// engine's DrainTimeout to finish; a fatal error only stops new calls.
 func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, out *phaseOutput) error {
 	cfg := r.cfg.Engine.withDefaults(p.Counts.Eligible + len(p.Callbacks))
-	r.eng = newEngine(ctx, cfg, platform, r.log)
-	r.eng.window.hook = r.cfg.onSend
+	cfg.OnSend = r.cfg.onSend
+	r.eng = newEngine(cfg, r.log)
+	r.platform = platform
 	r.progress = newProgress(r.cfg.Progress, r.log, r.cfg.ProgressEvery)
 	defer r.progress.close()
-
-	// Calls in flight get DrainTimeout to finish after an interrupt; a
-	// fatal error only stops new calls.
-	calls, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelCalls()
-	stopDrain := context.AfterFunc(ctx, func() {
+	stop := context.AfterFunc(ctx, func() {
 		r.log.Warn("interrupted: no new calls; waiting for the calls in flight", "at_most", cfg.DrainTimeout)
-		time.AfterFunc(cfg.DrainTimeout, cancelCalls)
 	})
-	defer stopDrain()
+	defer stop()
 
-	r.declareAll(calls, p.Candidates(), out)
-	r.sendAll(calls, p.Callbacks, out)
-	return r.eng.stopCause()
+	r.declareAll(ctx, p.Candidates(), out)
+	r.sendAll(ctx, p.Callbacks, out)
+	return r.stopCause(ctx)
+}
+
+// stopCause returns why the platform phases stopped: the engine's
+// *FatalError, ErrInterrupted after an interrupt, or nil.
+func (r *runner) stopCause(ctx context.Context) error {
+	err := r.eng.stopCause(ctx)
+	var fe *FatalError
+	if err != nil && !errors.As(err, &fe) {
+		return ErrInterrupted
+	}
+	return err
 }
 
 // finish completes a run whatever happened: the result's status and

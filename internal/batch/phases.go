@@ -68,7 +68,7 @@ const lookupChunk = 500
 // are dispatched to work within the run's concurrency bound, unless the run
 // is stopping, in which case they are not attempted. A panic in work is
 // that record's failure, logged with describe(i).
-func (r *runner) runPhase(calls context.Context, name string, n int,
+func (r *runner) runPhase(ctx context.Context, name string, n int,
 	prior func(ctx context.Context, from, to int) ([]*recordResult, error),
 	describe func(i int) string, work func(i int) recordResult) []recordResult {
 	prog := r.progress.phase(name, n)
@@ -76,7 +76,7 @@ func (r *runner) runPhase(calls context.Context, name string, n int,
 	results := make([]recordResult, n)
 	var g errgroup.Group
 	g.SetLimit(r.eng.cfg.Concurrency)
-	jctx := context.WithoutCancel(calls)
+	jctx := context.WithoutCancel(ctx)
 	for from := 0; from < n; from += lookupChunk {
 		to := min(from+lookupChunk, n)
 		verdicts, err := prior(jctx, from, to)
@@ -88,7 +88,7 @@ func (r *runner) runPhase(calls context.Context, name string, n int,
 			switch {
 			case verdicts[i-from] != nil:
 				results[i] = *verdicts[i-from]
-			case r.eng.stopCause() != nil:
+			case r.eng.stopCause(ctx) != nil:
 				results[i] = recordResult{kind: recNotAttempted}
 			default:
 				g.Go(func() error {
@@ -109,12 +109,12 @@ func (r *runner) runPhase(calls context.Context, name string, n int,
 // declareAll runs the materials check (when asked) and the declaration of
 // every candidate, skipping what the journal holds as accepted and
 // refusing what it holds as accepted with other data.
-func (r *runner) declareAll(calls context.Context, cands []reconcile.Candidate, out *phaseOutput) {
+func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, out *phaseOutput) {
 	items := make([]declItem, len(cands))
 	for i := range cands {
 		items[i] = declItem{Candidate: cands[i], req: request(&cands[i])}
 	}
-	results := r.runPhase(calls, "declarations", len(items),
+	results := r.runPhase(ctx, "declarations", len(items),
 		func(ctx context.Context, from, to int) ([]*recordResult, error) {
 			ids := make([]string, to-from)
 			for i := range ids {
@@ -137,7 +137,7 @@ func (r *runner) declareAll(calls context.Context, cands []reconcile.Candidate, 
 			return verdicts, nil
 		},
 		func(i int) string { return "declaring order " + items[i].req.OrderID },
-		func(i int) recordResult { return r.declareOne(calls, &items[i]) })
+		func(i int) recordResult { return r.declareOne(ctx, &items[i]) })
 
 	for i, res := range results {
 		it := &items[i]
@@ -150,7 +150,7 @@ func (r *runner) declareAll(calls context.Context, cands []reconcile.Candidate, 
 			out.materialsInvalid++
 		case recNotAttempted:
 			out.counts.NotDeclared++
-			res.exception = &reconcile.Exception{Code: reconcile.DeclareError, Message: "运行在申报这笔订单之前停止（" + r.stopReasonCN() + "），下次运行会申报"}
+			res.exception = &reconcile.Exception{Code: reconcile.DeclareError, Message: "运行在申报这笔订单之前停止（" + r.stopReasonCN(ctx) + "），下次运行会申报"}
 		default:
 			out.counts.DeclareFailed++
 		}
@@ -211,10 +211,10 @@ func conflictResult(it *declItem, before string) recordResult {
 }
 
 // declareOne checks the materials of one order (when asked) and declares it.
-func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
-	jctx := context.WithoutCancel(calls)
+func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
+	jctx := context.WithoutCancel(ctx)
 	if r.cfg.CheckMaterials {
-		if res, ok := r.checkMaterials(calls, it); !ok {
+		if res, ok := r.checkMaterials(ctx, it); !ok {
 			return res
 		}
 	}
@@ -223,19 +223,19 @@ func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
 		OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 		OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
 	}
-	err := r.eng.do(calls, &res.log, func(ctx context.Context) error {
+	err := r.eng.do(ctx, &res.log, func(call context.Context) error {
 		attempt, err := r.journal.BeginDeclaration(jctx, r.runID, jd)
 		if err != nil {
 			if errors.Is(err, journal.ErrConflict) {
-				return err
+				return permanent(err)
 			}
-			return &journalError{err}
+			return journalFailure(err)
 		}
-		if err := r.eng.send(); err != nil {
+		if err := r.eng.send(ctx); err != nil {
 			return r.notSent(r.journal.FinishDeclaration(jctx, r.runID, it.req.OrderID, attempt,
 				journal.DeclarationOutcome{State: journal.DeclarationFailed, ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
 		}
-		resp, err := r.eng.platform.ClearanceDeclareWechat(ctx, it.req)
+		resp, err := r.platform.ClearanceDeclareWechat(call, it.req)
 		if err == nil {
 			err = resp.Err()
 		}
@@ -254,7 +254,7 @@ func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
 			}
 		}
 		if ferr := r.journal.FinishDeclaration(jctx, r.runID, it.req.OrderID, attempt, o); ferr != nil {
-			return &journalError{ferr}
+			return journalFailure(ferr)
 		}
 		res.state, res.requestID = o.PlatformState, o.RequestID
 		return err
@@ -291,8 +291,8 @@ func (r *runner) declareOne(calls context.Context, it *declItem) recordResult {
 // checkMaterials fetches and checks one order's clearance materials. It
 // reports false, with the record's result, when the order must not be
 // declared.
-func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResult, bool) {
-	jctx := context.WithoutCancel(calls)
+func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult, bool) {
+	jctx := context.WithoutCancel(ctx)
 	orderNum, err := strconv.ParseInt(it.req.OrderID, 10, 64)
 	if err != nil {
 		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid,
@@ -300,16 +300,16 @@ func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResu
 	}
 	var log attemptLog
 	var problem string
-	err = r.eng.do(calls, &log, func(ctx context.Context) error {
+	err = r.eng.do(ctx, &log, func(call context.Context) error {
 		attempt, err := r.journal.BeginMaterials(jctx, r.runID, it.req.OrderID)
 		if err != nil {
-			return &journalError{err}
+			return journalFailure(err)
 		}
-		if err := r.eng.send(); err != nil {
+		if err := r.eng.send(ctx); err != nil {
 			return r.notSent(r.journal.FinishMaterials(jctx, r.runID, it.req.OrderID, attempt,
 				journal.MaterialsOutcome{Outcome: "failed", ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
 		}
-		resp, err := r.eng.platform.ClearanceDistributionGet(ctx, top.ClearanceDistributionGetRequest{OrderID: orderNum})
+		resp, err := r.platform.ClearanceDistributionGet(call, top.ClearanceDistributionGetRequest{OrderID: orderNum})
 		o := journal.MaterialsOutcome{Outcome: "valid", At: time.Now()}
 		switch {
 		case err != nil:
@@ -331,7 +331,7 @@ func (r *runner) checkMaterials(calls context.Context, it *declItem) (recordResu
 			}
 		}
 		if ferr := r.journal.FinishMaterials(jctx, r.runID, it.req.OrderID, attempt, o); ferr != nil {
-			return &journalError{ferr}
+			return journalFailure(ferr)
 		}
 		return err
 	})
@@ -358,8 +358,8 @@ func isBusiness(err error) bool {
 }
 
 // sendAll sends every pending callback the journal does not hold as sent.
-func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out *phaseOutput) {
-	results := r.runPhase(calls, "callbacks", len(pending),
+func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, out *phaseOutput) {
+	results := r.runPhase(ctx, "callbacks", len(pending),
 		func(ctx context.Context, from, to int) ([]*recordResult, error) {
 			keys := make([]journal.CallbackKey, to-from)
 			for i := range keys {
@@ -378,7 +378,7 @@ func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out 
 			return verdicts, nil
 		},
 		func(i int) string { return "sending the callback " + pending[i].Idempotent },
-		func(i int) recordResult { return r.sendOne(calls, &pending[i]) })
+		func(i int) recordResult { return r.sendOne(ctx, &pending[i]) })
 
 	for i, res := range results {
 		c := &pending[i]
@@ -389,7 +389,7 @@ func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out 
 			out.counts.AlreadySent++
 		case recNotAttempted:
 			out.counts.NotSent++
-			res.exception = &reconcile.Exception{Code: reconcile.CallbackError, Message: "运行在回传这条清关结果之前停止（" + r.stopReasonCN() + "），下次运行会回传"}
+			res.exception = &reconcile.Exception{Code: reconcile.CallbackError, Message: "运行在回传这条清关结果之前停止（" + r.stopReasonCN(ctx) + "），下次运行会回传"}
 		default:
 			out.counts.CallbacksFailed++
 		}
@@ -410,8 +410,8 @@ func (r *runner) sendAll(calls context.Context, pending []ingest.Clearance, out 
 }
 
 // sendOne sends one clearance callback.
-func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResult {
-	jctx := context.WithoutCancel(calls)
+func (r *runner) sendOne(ctx context.Context, c *ingest.Clearance) recordResult {
+	jctx := context.WithoutCancel(ctx)
 	orderNum, err := strconv.ParseInt(c.OrderID, 10, 64)
 	if err != nil {
 		return recordResult{kind: recRejected, exception: &reconcile.Exception{Code: reconcile.CallbackInvalid, Message: "订单号超出平台的数字范围，无法回传"}}
@@ -424,16 +424,16 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 	key := journal.CallbackKey{Idempotent: c.Idempotent, Status: c.ClearanceStatus}
 	jc := journal.Callback{Key: key, OrderID: c.OrderID, ResultCode: c.ResultCode, PortNo: c.PortNo}
 	var res recordResult
-	err = r.eng.do(calls, &res.log, func(ctx context.Context) error {
+	err = r.eng.do(ctx, &res.log, func(call context.Context) error {
 		attempt, err := r.journal.BeginCallback(jctx, r.runID, jc)
 		if err != nil {
-			return &journalError{err}
+			return journalFailure(err)
 		}
-		if err := r.eng.send(); err != nil {
+		if err := r.eng.send(ctx); err != nil {
 			return r.notSent(r.journal.FinishCallback(jctx, r.runID, key, attempt,
 				journal.CallbackOutcome{State: journal.CallbackFailed, ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
 		}
-		resp, err := r.eng.platform.ClearanceInfoSend(ctx, req)
+		resp, err := r.platform.ClearanceInfoSend(call, req)
 		if err == nil {
 			err = resp.Err()
 		}
@@ -452,7 +452,7 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 			}
 		}
 		if ferr := r.journal.FinishCallback(jctx, r.runID, key, attempt, o); ferr != nil {
-			return &journalError{ferr}
+			return journalFailure(ferr)
 		}
 		res.requestID = o.RequestID
 		return err
@@ -481,9 +481,9 @@ func (r *runner) sendOne(calls context.Context, c *ingest.Clearance) recordResul
 
 // stopReasonCN says in Chinese why the run stopped, for the exceptions of
 // the records it did not reach.
-func (r *runner) stopReasonCN() string {
+func (r *runner) stopReasonCN(ctx context.Context) string {
 	var fe *FatalError
-	switch err := r.eng.stopCause(); {
+	switch err := r.eng.stopCause(ctx); {
 	case errors.As(err, &fe):
 		return "致命错误：" + fe.Advice
 	case err != nil:
@@ -549,7 +549,62 @@ func callbackAdvice(err error) string {
 // journal entry and its call: the entry is finished as not sent.
 func (r *runner) notSent(finishErr error) error {
 	if finishErr != nil {
-		return &journalError{finishErr}
+		return journalFailure(finishErr)
 	}
 	return errStopped
+}
+
+// platformCode formats a failure's code for the journal and the workbook:
+// "15 isv.invalid-parameter", "NO_AUTH", "HTTP 502", "transport".
+func platformCode(err error) (code, msg string) {
+	var te *top.Error
+	var be *top.BusinessError
+	switch {
+	case errors.As(err, &be):
+		return be.Code, strings.TrimSpace(strings.Join(nonEmpty(be.Msg, be.Detail), "："))
+	case errors.As(err, &te):
+		switch {
+		case te.Code != 0:
+			code = fmt.Sprint(te.Code)
+			if te.SubCode != "" {
+				code += " " + te.SubCode
+			}
+			return code, strings.Join(nonEmpty(te.Msg, te.SubMsg), "：")
+		case te.StatusCode != 0:
+			return fmt.Sprintf("HTTP %d", te.StatusCode), te.Error()
+		default:
+			return "transport", te.Error()
+		}
+	case err != nil:
+		return "error", err.Error()
+	}
+	return "", ""
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" && (len(out) == 0 || out[len(out)-1] != s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func requestID(err error) string {
+	var te *top.Error
+	var be *top.BusinessError
+	switch {
+	case errors.As(err, &be):
+		return be.RequestID
+	case errors.As(err, &te):
+		return te.RequestID
+	}
+	return ""
+}
+
+// journalFailure is a failure to write the journal: the run cannot go on
+// without recording what it does.
+func journalFailure(err error) error {
+	return &FatalError{Err: err, Advice: "the journal could not record an attempt: check the disk and the --state file"}
 }
