@@ -14,6 +14,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/gen"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
@@ -100,7 +101,7 @@ func faultMatrixCase(t *testing.T, kind sandbox.Fault, rate float64, n int) {
 		res, err := batch.Run(context.Background(), batch.Config{
 			Window: cst.Window{From: day, To: day}, DefaultCustoms: "NINGBO", ReportPath: path,
 			Inputs: reconcile.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
-			Engine: batch.EngineConfig{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond, MaxAttempts: 3},
+			Engine: dispatch.Config{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond, MaxAttempts: 3},
 		}, batch.Deps{Platform: client, Journal: j, Report: &report.Writer{}})
 		if err != nil {
 			t.Fatalf("run %d: %v", runs, err)

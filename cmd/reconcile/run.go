@@ -12,6 +12,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/report"
@@ -259,7 +260,7 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, strin
 		FailOnExceptions: o.failOnExceptions,
 		ReportPath:       path,
 		SummaryPath:      o.summaryJSON,
-		Engine:           batch.EngineConfig{Concurrency: o.concurrency, QPS: o.qps},
+		Engine:           dispatch.Config{Concurrency: o.concurrency, QPS: o.qps},
 		Logger:           j.logger,
 		Settings: map[string]any{
 			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/top"
@@ -91,9 +92,9 @@ func (e *env) newClient(t *testing.T, secret, url string) *top.Client {
 }
 
 // fastEngine keeps back-offs short so that tests with faults run quickly.
-var fastEngine = EngineConfig{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond}
+var fastEngine = dispatch.Config{Concurrency: 8, QPS: 1000, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond}
 
-func (e *env) run(t *testing.T, ctx context.Context, eng EngineConfig, platform Platform) (*reconcile.Result, error) {
+func (e *env) run(t *testing.T, ctx context.Context, eng dispatch.Config, platform Platform) (*reconcile.Result, error) {
 	t.Helper()
 	if platform == nil {
 		platform = e.client
@@ -366,7 +367,7 @@ func TestFatalErrorStopsEarly(t *testing.T) {
 	eng := fastEngine
 	eng.Concurrency = 4
 	res, err := e.run(t, context.Background(), eng, e.newClient(t, "a-wrong-secret", e.srv.URL))
-	var fe *FatalError
+	var fe *dispatch.FatalError
 	if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure {
 		t.Fatalf("err = %v, want a *FatalError with exit status 1", err)
 	}
@@ -398,7 +399,7 @@ func TestUnreachableGatewayTripsTheBreaker(t *testing.T) {
 	eng := fastEngine
 	eng.BreakerThreshold, eng.Concurrency = 10, 4
 	res, err := e.run(t, context.Background(), eng, e.newClient(t, testSecret, dead))
-	var fe *FatalError
+	var fe *dispatch.FatalError
 	if !errors.As(err, &fe) || !strings.Contains(fe.Advice, "unreachable") {
 		t.Fatalf("err = %v, want the breaker's fatal error", err)
 	}
@@ -499,7 +500,7 @@ func BenchmarkDeclareThroughput(b *testing.B) {
 		var sent []time.Time
 		b.StartTimer()
 		res, err := Run(context.Background(), Config{Window: w, Inputs: in, DefaultCustoms: "NINGBO",
-			Engine: EngineConfig{QPS: 100, Concurrency: 16}, Progress: io.Discard,
+			Engine: dispatch.Config{QPS: 100, Concurrency: 16}, Progress: io.Discard,
 			onSend: func(t time.Time) { mu.Lock(); sent = append(sent, t); mu.Unlock() }}, Deps{Platform: c, Journal: j})
 		b.StopTimer()
 		if err != nil || res.Counts.Declared != n {
@@ -516,7 +517,7 @@ func BenchmarkDeclareThroughput(b *testing.B) {
 func TestDailyQuotaEndsTheRun(t *testing.T) {
 	e := newEnv(t, sandbox.Config{DailyQuota: 5}, testOrders(40))
 	res, err := e.run(t, context.Background(), fastEngine, nil)
-	var fe *FatalError
+	var fe *dispatch.FatalError
 	if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure || !strings.Contains(fe.Advice, "daily call quota") {
 		t.Fatalf("err = %v, want the daily quota's fatal error (exit 1)", err)
 	}
@@ -663,7 +664,7 @@ func BenchmarkLoad20k(b *testing.B) {
 		w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
 		var mu sync.Mutex
 		var sent []time.Time
-		cfg := Config{Window: w, Inputs: in, DefaultCustoms: "NINGBO", Engine: EngineConfig{QPS: qps, Concurrency: 32},
+		cfg := Config{Window: w, Inputs: in, DefaultCustoms: "NINGBO", Engine: dispatch.Config{QPS: qps, Concurrency: 32},
 			onSend: func(t time.Time) { mu.Lock(); sent = append(sent, t); mu.Unlock() }}
 		b.StartTimer()
 		res, err := Run(context.Background(), cfg, Deps{Platform: c, Journal: j})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/top"
@@ -70,7 +71,7 @@ type Config struct {
 	FailOnExceptions bool   // return ErrExceptions when the run completed with exceptions
 	ReportPath       string // the workbook to write; "" for none
 	SummaryPath      string // the summary JSON to write; "" for none
-	Engine           EngineConfig
+	Engine           dispatch.Config
 	// Settings is recorded with the run in the journal (no secrets).
 	Settings map[string]any
 
@@ -99,7 +100,7 @@ type runner struct {
 	log      *slog.Logger
 	journal  *journal.Journal
 	runID    int64
-	eng      *engine
+	eng      *dispatch.Dispatcher
 	platform Platform
 	progress *progress
 	today    cst.Date
@@ -190,7 +191,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	c.Eligible -= out.materialsInvalid
 	c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared = out.counts.Declared, out.counts.AlreadyDeclared, out.counts.DeclareFailed, out.counts.NotDeclared
 	c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent = out.counts.CallbacksSent, out.counts.AlreadySent, out.counts.CallbacksFailed, out.counts.NotSent
-	c.Calls, c.Retries = int(r.eng.calls.Load()), int(r.eng.retries.Load())
+	st := r.eng.Stats()
+	c.Calls, c.Retries = st.Calls, st.Retries
 	return r.finish(ctx, res, deps, err)
 }
 
@@ -198,9 +200,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 // When ctx is done no new call starts, and the calls in flight get the
 // engine's DrainTimeout to finish; a fatal error only stops new calls.
 func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, out *phaseOutput) error {
-	cfg := r.cfg.Engine.withDefaults(p.Counts.Eligible + len(p.Callbacks))
+	cfg := r.cfg.Engine.WithDefaults(p.Counts.Eligible + len(p.Callbacks))
 	cfg.OnSend = r.cfg.onSend
-	r.eng = newEngine(cfg, r.log)
+	r.eng = dispatch.New(cfg, r.log)
 	r.platform = platform
 	r.progress = newProgress(r.cfg.Progress, r.log, r.cfg.ProgressEvery)
 	defer r.progress.close()
@@ -217,8 +219,8 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 // stopCause returns why the platform phases stopped: the engine's
 // *FatalError, ErrInterrupted after an interrupt, or nil.
 func (r *runner) stopCause(ctx context.Context) error {
-	err := r.eng.stopCause(ctx)
-	var fe *FatalError
+	err := r.eng.Err(ctx)
+	var fe *dispatch.FatalError
 	if err != nil && !errors.As(err, &fe) {
 		return ErrInterrupted
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
@@ -40,7 +41,7 @@ const (
 type recordResult struct {
 	kind      recordKind
 	attempted bool // a call for the record itself was made (the workbook lists it)
-	log       attemptLog
+	log       dispatch.Attempts
 	state     string // the platform's declaration state
 	code, msg string // the last failure
 	requestID string
@@ -75,20 +76,20 @@ func (r *runner) runPhase(ctx context.Context, name string, n int,
 	defer prog.end()
 	results := make([]recordResult, n)
 	var g errgroup.Group
-	g.SetLimit(r.eng.cfg.Concurrency)
+	g.SetLimit(r.eng.Concurrency())
 	jctx := context.WithoutCancel(ctx)
 	for from := 0; from < n; from += lookupChunk {
 		to := min(from+lookupChunk, n)
 		verdicts, err := prior(jctx, from, to)
 		if err != nil {
-			r.eng.fatal(&FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
+			r.eng.Stop(&dispatch.FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
 			verdicts = make([]*recordResult, to-from)
 		}
 		for i := from; i < to; i++ {
 			switch {
 			case verdicts[i-from] != nil:
 				results[i] = *verdicts[i-from]
-			case r.eng.stopCause(ctx) != nil:
+			case r.eng.Err(ctx) != nil:
 				results[i] = recordResult{kind: recNotAttempted}
 			default:
 				g.Go(func() error {
@@ -164,8 +165,8 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, ou
 			out.declarations = append(out.declarations, reconcile.Declaration{
 				OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 				OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
-				Outcome: res.outcome(), PlatformState: res.state, Attempts: res.log.attempts,
-				FirstAttempt: res.log.first, LastAttempt: res.log.last,
+				Outcome: res.outcome(), PlatformState: res.state, Attempts: res.log.Count,
+				FirstAttempt: res.log.First, LastAttempt: res.log.Last,
 				ErrorCode: res.code, ErrorMsg: res.msg, RequestID: res.requestID,
 			})
 		}
@@ -223,15 +224,15 @@ func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
 		OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 		OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
 	}
-	err := r.eng.do(ctx, &res.log, func(call context.Context) error {
+	err := r.eng.Do(ctx, &res.log, func(call context.Context) error {
 		attempt, err := r.journal.BeginDeclaration(jctx, r.runID, jd)
 		if err != nil {
 			if errors.Is(err, journal.ErrConflict) {
-				return permanent(err)
+				return dispatch.Permanent(err)
 			}
 			return journalFailure(err)
 		}
-		if err := r.eng.send(ctx); err != nil {
+		if err := r.eng.Send(ctx); err != nil {
 			return r.notSent(r.journal.FinishDeclaration(jctx, r.runID, it.req.OrderID, attempt,
 				journal.DeclarationOutcome{State: journal.DeclarationFailed, ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
 		}
@@ -259,12 +260,12 @@ func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
 		res.state, res.requestID = o.PlatformState, o.RequestID
 		return err
 	})
-	res.attempted = res.log.attempts > 0
+	res.attempted = res.log.Count > 0
 	var ce *journal.ConflictError
 	switch {
 	case err == nil:
 		res.kind = recDone
-	case errors.Is(err, errStopped):
+	case errors.Is(err, dispatch.ErrStopped):
 		return recordResult{kind: recNotAttempted, log: res.log}
 	case errors.As(err, &ce):
 		return conflictResult(it, describeJournalDeclaration(ce.Existing))
@@ -281,7 +282,7 @@ func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
 			e.Message = "平台拒绝了申报：" + res.msg + "。" + declareAdvice(err, it.req.Customs)
 		default:
 			res.kind, e.Code = recError, reconcile.DeclareError
-			e.Message = fmt.Sprintf("申报失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
+			e.Message = fmt.Sprintf("申报失败（%d 次尝试）：%s。下次运行会重试", res.log.Count, res.msg)
 		}
 		res.exception = e
 	}
@@ -298,14 +299,14 @@ func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult
 		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid,
 			Message: "订单号超出平台的数字范围，无法查询清关材料"}}, false
 	}
-	var log attemptLog
+	var log dispatch.Attempts
 	var problem string
-	err = r.eng.do(ctx, &log, func(call context.Context) error {
+	err = r.eng.Do(ctx, &log, func(call context.Context) error {
 		attempt, err := r.journal.BeginMaterials(jctx, r.runID, it.req.OrderID)
 		if err != nil {
 			return journalFailure(err)
 		}
-		if err := r.eng.send(ctx); err != nil {
+		if err := r.eng.Send(ctx); err != nil {
 			return r.notSent(r.journal.FinishMaterials(jctx, r.runID, it.req.OrderID, attempt,
 				journal.MaterialsOutcome{Outcome: "failed", ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
 		}
@@ -340,7 +341,7 @@ func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult
 		return recordResult{}, true
 	case err == nil:
 		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid, Message: problem}}, false
-	case errors.Is(err, errStopped):
+	case errors.Is(err, dispatch.ErrStopped):
 		return recordResult{kind: recNotAttempted}, false
 	}
 	code, msg := platformCode(err)
@@ -349,7 +350,7 @@ func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult
 			Message: "平台拒绝了清关材料查询：" + msg}}, false
 	}
 	return recordResult{kind: recError, code: code, msg: msg, exception: &reconcile.Exception{Code: reconcile.DeclareError, PlatformCode: code, PlatformMsg: msg,
-		Message: fmt.Sprintf("清关材料查询失败（%d 次尝试）：%s。这笔订单本次未申报，下次运行会重试", log.attempts, msg)}}, false
+		Message: fmt.Sprintf("清关材料查询失败（%d 次尝试）：%s。这笔订单本次未申报，下次运行会重试", log.Count, msg)}}, false
 }
 
 func isBusiness(err error) bool {
@@ -401,8 +402,8 @@ func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, out *p
 		if res.attempted {
 			out.callbacks = append(out.callbacks, reconcile.Callback{
 				Idempotent: c.Idempotent, Status: c.ClearanceStatus, OrderID: c.OrderID, ResultCode: c.ResultCode,
-				PortNo: c.PortNo, ClearanceTime: c.ClearanceTime, Outcome: res.outcome(), Attempts: res.log.attempts,
-				FirstAttempt: res.log.first, LastAttempt: res.log.last,
+				PortNo: c.PortNo, ClearanceTime: c.ClearanceTime, Outcome: res.outcome(), Attempts: res.log.Count,
+				FirstAttempt: res.log.First, LastAttempt: res.log.Last,
 				ErrorCode: res.code, ErrorMsg: res.msg, RequestID: res.requestID,
 			})
 		}
@@ -424,12 +425,12 @@ func (r *runner) sendOne(ctx context.Context, c *ingest.Clearance) recordResult 
 	key := journal.CallbackKey{Idempotent: c.Idempotent, Status: c.ClearanceStatus}
 	jc := journal.Callback{Key: key, OrderID: c.OrderID, ResultCode: c.ResultCode, PortNo: c.PortNo}
 	var res recordResult
-	err = r.eng.do(ctx, &res.log, func(call context.Context) error {
+	err = r.eng.Do(ctx, &res.log, func(call context.Context) error {
 		attempt, err := r.journal.BeginCallback(jctx, r.runID, jc)
 		if err != nil {
 			return journalFailure(err)
 		}
-		if err := r.eng.send(ctx); err != nil {
+		if err := r.eng.Send(ctx); err != nil {
 			return r.notSent(r.journal.FinishCallback(jctx, r.runID, key, attempt,
 				journal.CallbackOutcome{State: journal.CallbackFailed, ErrorCode: "not sent", ErrorMsg: "the run stopped before the call"}))
 		}
@@ -457,11 +458,11 @@ func (r *runner) sendOne(ctx context.Context, c *ingest.Clearance) recordResult 
 		res.requestID = o.RequestID
 		return err
 	})
-	res.attempted = res.log.attempts > 0
+	res.attempted = res.log.Count > 0
 	switch {
 	case err == nil:
 		res.kind = recDone
-	case errors.Is(err, errStopped):
+	case errors.Is(err, dispatch.ErrStopped):
 		return recordResult{kind: recNotAttempted}
 	default:
 		res.code, res.msg = platformCode(err)
@@ -472,7 +473,7 @@ func (r *runner) sendOne(ctx context.Context, c *ingest.Clearance) recordResult 
 			e.Message = "平台拒绝了清关回传：" + res.msg + "。" + callbackAdvice(err)
 		} else {
 			res.kind, e.Code = recError, reconcile.CallbackError
-			e.Message = fmt.Sprintf("清关回传失败（%d 次尝试）：%s。下次运行会重试", res.log.attempts, res.msg)
+			e.Message = fmt.Sprintf("清关回传失败（%d 次尝试）：%s。下次运行会重试", res.log.Count, res.msg)
 		}
 		res.exception = e
 	}
@@ -482,8 +483,8 @@ func (r *runner) sendOne(ctx context.Context, c *ingest.Clearance) recordResult 
 // stopReasonCN says in Chinese why the run stopped, for the exceptions of
 // the records it did not reach.
 func (r *runner) stopReasonCN(ctx context.Context) string {
-	var fe *FatalError
-	switch err := r.eng.stopCause(ctx); {
+	var fe *dispatch.FatalError
+	switch err := r.eng.Err(ctx); {
 	case errors.As(err, &fe):
 		return "致命错误：" + fe.Advice
 	case err != nil:
@@ -551,7 +552,7 @@ func (r *runner) notSent(finishErr error) error {
 	if finishErr != nil {
 		return journalFailure(finishErr)
 	}
-	return errStopped
+	return dispatch.ErrStopped
 }
 
 // platformCode formats a failure's code for the journal and the workbook:
@@ -606,5 +607,5 @@ func requestID(err error) string {
 // journalFailure is a failure to write the journal: the run cannot go on
 // without recording what it does.
 func journalFailure(err error) error {
-	return &FatalError{Err: err, Advice: "the journal could not record an attempt: check the disk and the --state file"}
+	return &dispatch.FatalError{Err: err, Advice: "the journal could not record an attempt: check the disk and the --state file"}
 }

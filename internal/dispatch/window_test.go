@@ -1,6 +1,7 @@
-package batch
+package dispatch
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -48,3 +49,17 @@ func TestWindowKeepsEverySecondUnderTheLimit(t *testing.T) {
 }
 
 func realSleep(d time.Duration) bool { time.Sleep(d); return true }
+
+// maxInWindow returns the most times in any half-open window of length d.
+func maxInWindow(ts []time.Time, d time.Duration) int {
+	ts = slices.Clone(ts)
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	best, j := 0, 0
+	for i := range ts {
+		for ts[i].Sub(ts[j]) >= d {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}

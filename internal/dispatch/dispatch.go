@@ -1,4 +1,4 @@
-package batch
+package dispatch
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // EngineConfig bounds how a run calls the platform. Zero fields take the
 // defaults shown.
-type EngineConfig struct {
+type Config struct {
 	Concurrency      int           // calls in flight at once (8)
 	QPS              float64       // calls per second, every call of the run together (20)
 	MaxAttempts      int           // attempts per record against transient failures (4)
@@ -35,7 +35,7 @@ type EngineConfig struct {
 
 // withDefaults returns c with the defaults filled in, for a run of records
 // records.
-func (c EngineConfig) withDefaults(records int) EngineConfig {
+func (c Config) WithDefaults(records int) Config {
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -77,7 +77,7 @@ const maxBanWaits = 50
 
 // errStopped is returned to a record that was not attempted because the
 // run is stopping.
-var errStopped = errors.New("the run is stopping")
+var ErrStopped = errors.New("the run is stopping")
 
 // FatalError stops a run: nothing else would succeed. Advice says what the
 // operator must fix.
@@ -104,7 +104,7 @@ func (e *permanentError) Unwrap() error { return e.err }
 
 // permanent marks err as the end of a record's attempts: do returns it
 // (unwrapped) without a retry.
-func permanent(err error) error { return &permanentError{err} }
+func Permanent(err error) error { return &permanentError{err} }
 
 // engine calls the platform for one run: one rate limiter for every call,
 // a ban gate that pauses every worker, a strict per-second window at the
@@ -112,8 +112,8 @@ func permanent(err error) error { return &permanentError{err} }
 // retry budget, a circuit breaker on consecutive transport failures, and a
 // fatal stop. It knows the TOP client's error classes, not what the calls
 // carry.
-type engine struct {
-	cfg     EngineConfig
+type Dispatcher struct {
+	cfg     Config
 	log     *slog.Logger
 	limiter *rate.Limiter
 	window  *window // the strict per-second ceiling at the moment of sending
@@ -131,8 +131,8 @@ type engine struct {
 	retries   atomic.Int64
 }
 
-func newEngine(cfg EngineConfig, log *slog.Logger) *engine {
-	e := &engine{cfg: cfg, log: log, stopped: make(chan struct{})}
+func New(cfg Config, log *slog.Logger) *Dispatcher {
+	e := &Dispatcher{cfg: cfg, log: log, stopped: make(chan struct{})}
 	e.limiter = rate.NewLimiter(rate.Limit(cfg.QPS/(1+rateHeadroom)), 1)
 	e.window = newWindow(cfg.QPS)
 	e.window.hook = cfg.OnSend
@@ -141,7 +141,7 @@ func newEngine(cfg EngineConfig, log *slog.Logger) *engine {
 }
 
 // fatal stops dispatching because of err; the first fatal error wins.
-func (e *engine) fatal(err error) {
+func (e *Dispatcher) Stop(err error) {
 	var fe *FatalError
 	if !errors.As(err, &fe) {
 		fe = &FatalError{Err: err, Advice: fatalAdvice(err)}
@@ -155,7 +155,7 @@ func (e *engine) fatal(err error) {
 
 // stopCause returns why dispatching stopped: the *FatalError, ctx's error
 // when ctx is done (an interrupt), or nil while it goes on.
-func (e *engine) stopCause(ctx context.Context) error {
+func (e *Dispatcher) Err(ctx context.Context) error {
 	select {
 	case <-e.stopped:
 		return e.cause
@@ -165,7 +165,7 @@ func (e *engine) stopCause(ctx context.Context) error {
 }
 
 // ban pauses every call for d.
-func (e *engine) ban(d time.Duration) {
+func (e *Dispatcher) ban(d time.Duration) {
 	e.banMu.Lock()
 	defer e.banMu.Unlock()
 	if until := time.Now().Add(d); until.After(e.banUntil) {
@@ -174,7 +174,7 @@ func (e *engine) ban(d time.Duration) {
 	}
 }
 
-func (e *engine) banned() time.Duration {
+func (e *Dispatcher) banned() time.Duration {
 	e.banMu.Lock()
 	defer e.banMu.Unlock()
 	return time.Until(e.banUntil)
@@ -182,9 +182,9 @@ func (e *engine) banned() time.Duration {
 
 // sleep waits for d, or until ctx is done or the run stops; it reports
 // whether d passed.
-func (e *engine) sleep(ctx context.Context, d time.Duration) bool {
+func (e *Dispatcher) sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
-		return ctx.Err() == nil && e.stopCause(ctx) == nil
+		return ctx.Err() == nil && e.Err(ctx) == nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -200,17 +200,17 @@ func (e *engine) sleep(ctx context.Context, d time.Duration) bool {
 
 // ready waits until a call may go: no ban in force and a token from the
 // limiter. It returns errStopped when the run stops meanwhile.
-func (e *engine) ready(ctx context.Context) error {
+func (e *Dispatcher) ready(ctx context.Context) error {
 	for {
 		if d := e.banned(); d > 0 {
 			if !e.sleep(ctx, d) {
-				return errStopped
+				return ErrStopped
 			}
 		}
 		r := e.limiter.Reserve()
 		if !e.sleep(ctx, r.Delay()) {
 			r.Cancel()
-			return errStopped
+			return ErrStopped
 		}
 		// A ban may have begun while this call waited for its token.
 		if e.banned() <= 0 {
@@ -222,9 +222,9 @@ func (e *engine) ready(ctx context.Context) error {
 // send waits, right before a call goes out, until the call keeps every
 // second of sends at or under QPS. It returns errStopped when the run stops
 // meanwhile.
-func (e *engine) send(ctx context.Context) error {
+func (e *Dispatcher) Send(ctx context.Context) error {
 	if !e.window.wait(func(d time.Duration) bool { return e.sleep(ctx, d) }) {
-		return errStopped
+		return ErrStopped
 	}
 	return nil
 }
@@ -287,8 +287,22 @@ func (w *window) wait(sleep func(time.Duration) bool) bool {
 	}
 }
 
+// Stats are the counts of a Dispatcher's calls.
+type Stats struct {
+	Calls   int // HTTP calls made
+	Retries int // calls that were retries of an earlier attempt
+}
+
+// Stats returns the calls made so far.
+func (e *Dispatcher) Stats() Stats {
+	return Stats{Calls: int(e.calls.Load()), Retries: int(e.retries.Load())}
+}
+
+// Concurrency returns the bound on calls in flight.
+func (e *Dispatcher) Concurrency() int { return e.cfg.Concurrency }
+
 // backoff is the full-jitter exponential back-off before retry n (n ≥ 1).
-func (e *engine) backoff(n int) time.Duration {
+func (e *Dispatcher) backoff(n int) time.Duration {
 	d := e.cfg.BackoffBase << min(n-1, 30)
 	if d <= 0 || d > e.cfg.BackoffMax {
 		d = e.cfg.BackoffMax
@@ -297,9 +311,9 @@ func (e *engine) backoff(n int) time.Duration {
 }
 
 // attemptLog is what a record's attempts leave for the workbook.
-type attemptLog struct {
-	attempts    int
-	first, last time.Time
+type Attempts struct {
+	Count       int
+	First, Last time.Time
 }
 
 // do runs fn, which makes one call, until it succeeds or the
@@ -313,7 +327,7 @@ type attemptLog struct {
 // with a context that is not cancelled with ctx but DrainTimeout after it,
 // so that a call in flight may finish. do returns errStopped when no
 // attempt was made; fn returns it when it did not make its call after all.
-func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Context) error) error {
+func (e *Dispatcher) Do(ctx context.Context, log *Attempts, fn func(context.Context) error) error {
 	calls, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stopDrain := context.AfterFunc(ctx, func() {
@@ -331,20 +345,20 @@ func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Contex
 			}
 			return err
 		}
-		if log.attempts > 0 {
+		if log.Count > 0 {
 			e.retries.Add(1)
 		}
 		e.calls.Add(1)
-		log.attempts++
-		if log.first.IsZero() {
-			log.first = time.Now()
+		log.Count++
+		if log.First.IsZero() {
+			log.First = time.Now()
 		}
 		err := fn(calls)
-		if errors.Is(err, errStopped) {
+		if errors.Is(err, ErrStopped) {
 			// The run stopped between the journal entry and the call: no
 			// call was made.
 			e.calls.Add(-1)
-			if log.attempts--; log.attempts > 0 {
+			if log.Count--; log.Count > 0 {
 				e.retries.Add(-1)
 			}
 			if last != nil {
@@ -352,7 +366,7 @@ func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Contex
 			}
 			return err
 		}
-		log.last = time.Now()
+		log.Last = time.Now()
 		tries++
 		if err == nil {
 			e.transport.Store(0)
@@ -366,7 +380,7 @@ func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Contex
 		var te *top.Error
 		switch {
 		case errors.As(err, &fe):
-			e.fatal(fe)
+			e.Stop(fe)
 			return err
 		case errors.As(err, &pe):
 			e.transport.Store(0)
@@ -379,7 +393,7 @@ func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Contex
 				return err // the drain bound cut the call short
 			}
 			if n := e.transport.Add(1); n >= int64(e.cfg.BreakerThreshold) {
-				e.fatal(&FatalError{Err: err, Advice: fmt.Sprintf(
+				e.Stop(&FatalError{Err: err, Advice: fmt.Sprintf(
 					"the gateway is unreachable: %d calls in a row failed in transport; check the network and --gateway, then rerun (nothing is lost)", n)})
 				return err
 			}
@@ -394,7 +408,7 @@ func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Contex
 				wait = time.Second
 			}
 			if wait > e.cfg.MaxBan {
-				e.fatal(&FatalError{Err: err, Advice: fmt.Sprintf(
+				e.Stop(&FatalError{Err: err, Advice: fmt.Sprintf(
 					"the platform banned calls for %s, longer than the %s this run waits: lower --qps and rerun later", wait, e.cfg.MaxBan)})
 				return err
 			}
@@ -412,7 +426,7 @@ func (e *engine) do(ctx context.Context, log *attemptLog, fn func(context.Contex
 				return err
 			}
 		case top.Fatal:
-			e.fatal(err)
+			e.Stop(err)
 			return err
 		default: // top.Reject
 			return err
