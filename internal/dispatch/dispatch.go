@@ -10,13 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/crossborder/reconcile/internal/top"
 )
 
-// EngineConfig bounds how a run calls the platform. Zero fields take the
-// defaults shown.
+// Config bounds how a run calls the platform. Zero fields take the
+// defaults shown (see WithDefaults).
 type Config struct {
 	Concurrency      int           // calls in flight at once (8)
 	QPS              float64       // calls per second, every call of the run together (20)
@@ -33,7 +31,7 @@ type Config struct {
 	OnSend func(time.Time)
 }
 
-// withDefaults returns c with the defaults filled in, for a run of records
+// WithDefaults returns c with the defaults filled in, for a run of records
 // records.
 func (c Config) WithDefaults(records int) Config {
 	def := func(v *int, d int) {
@@ -60,278 +58,168 @@ func (c Config) WithDefaults(records int) Config {
 	return c
 }
 
-// rateHeadroom keeps the limiter a little under --qps. A burst of 1 spaces
-// the calls evenly, so the client never starts more than QPS calls in a
-// second; but the gateway counts arrivals, and delivery jitter (the
-// scheduler of a busy machine, the network) can squeeze QPS+1 of them into
-// its second. Spacing the calls by (1+rateHeadroom)/QPS, and admitting at
-// most QPS sends in any (1+rateHeadroom) seconds, keeps every second of
-// arrivals at or under QPS as long as the jitter stays under 30 ms, at the
-// cost of 3% of the throughput. (At 2%, 5,000 calls at --qps 100 once put
-// 101 into a gateway second.)
-const rateHeadroom = 0.03
-
 // maxBanWaits bounds how often one record may be sent back by a ban, so
 // that a gateway that bans forever cannot hold the run forever.
 const maxBanWaits = 50
 
-// errStopped is returned to a record that was not attempted because the
-// run is stopping.
-var ErrStopped = errors.New("the run is stopping")
+// banJitter spreads the workers' restart after a ban over a tenth of a
+// second, so that they do not all arrive in the ban's first millisecond.
+const banJitter = 100 * time.Millisecond
 
-// FatalError stops a run: nothing else would succeed. Advice says what the
-// operator must fix.
-type FatalError struct {
-	Err    error
-	Advice string
-}
-
-func (e *FatalError) Error() string {
-	if e.Advice == "" {
-		return e.Err.Error()
-	}
-	return e.Advice + " (" + e.Err.Error() + ")"
-}
-
-func (e *FatalError) Unwrap() error { return e.Err }
-
-// permanentError ends a record's attempts at once, whatever the class of
-// the error it wraps.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// permanent marks err as the end of a record's attempts: do returns it
-// (unwrapped) without a retry.
-func Permanent(err error) error { return &permanentError{err} }
-
-// engine calls the platform for one run: one rate limiter for every call,
-// a ban gate that pauses every worker, a strict per-second window at the
-// moment of sending, retries with exponential back-off and full jitter, a
-// retry budget, a circuit breaker on consecutive transport failures, and a
-// fatal stop. It knows the TOP client's error classes, not what the calls
-// carry.
+// Dispatcher calls the platform for one run; see the package documentation.
+// Build one with New.
 type Dispatcher struct {
-	cfg     Config
-	log     *slog.Logger
-	limiter *rate.Limiter
-	window  *window // the strict per-second ceiling at the moment of sending
-
-	banMu    sync.Mutex
-	banUntil time.Time
+	cfg    Config
+	log    *slog.Logger
+	pace   *pace
+	ban    banGate
+	budget atomic.Int64
 
 	stopOnce sync.Once
-	stopped  chan struct{} // closed by fatal
+	stopped  chan struct{} // closed by Stop
 	cause    *FatalError   // set before stopped is closed
 
-	budget    atomic.Int64
 	transport atomic.Int64 // consecutive transport failures
 	calls     atomic.Int64
 	retries   atomic.Int64
 }
 
+// New returns a Dispatcher for cfg, which should have its defaults filled
+// in (Config.WithDefaults). log receives a line when a ban pauses the calls
+// and when the run stops.
 func New(cfg Config, log *slog.Logger) *Dispatcher {
-	e := &Dispatcher{cfg: cfg, log: log, stopped: make(chan struct{})}
-	e.limiter = rate.NewLimiter(rate.Limit(cfg.QPS/(1+rateHeadroom)), 1)
-	e.window = newWindow(cfg.QPS)
-	e.window.hook = cfg.OnSend
-	e.budget.Store(int64(cfg.RetryBudget))
-	return e
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Dispatcher{cfg: cfg, log: log, stopped: make(chan struct{}), pace: newPace(cfg.QPS, cfg.OnSend)}
+	d.budget.Store(int64(cfg.RetryBudget))
+	return d
 }
 
-// fatal stops dispatching because of err; the first fatal error wins.
-func (e *Dispatcher) Stop(err error) {
+// Stats are the counts of a Dispatcher's calls.
+type Stats struct {
+	Calls   int // calls made
+	Retries int // calls that were retries of an earlier attempt
+}
+
+// Stats returns the calls made so far.
+func (d *Dispatcher) Stats() Stats {
+	return Stats{Calls: int(d.calls.Load()), Retries: int(d.retries.Load())}
+}
+
+// Concurrency returns the bound on calls in flight.
+func (d *Dispatcher) Concurrency() int { return d.cfg.Concurrency }
+
+// Stop stops dispatching because of err: no new call starts, and the waits
+// of Do and Send end. The first error wins; one that is not a *FatalError
+// is wrapped in one with advice for the operator.
+func (d *Dispatcher) Stop(err error) {
 	var fe *FatalError
 	if !errors.As(err, &fe) {
 		fe = &FatalError{Err: err, Advice: fatalAdvice(err)}
 	}
-	e.stopOnce.Do(func() {
-		e.log.Error("stopping the run", "reason", fe.Error())
-		e.cause = fe
-		close(e.stopped)
+	d.stopOnce.Do(func() {
+		d.log.Error("stopping the run", "reason", fe.Error())
+		d.cause = fe
+		close(d.stopped)
 	})
 }
 
-// stopCause returns why dispatching stopped: the *FatalError, ctx's error
-// when ctx is done (an interrupt), or nil while it goes on.
-func (e *Dispatcher) Err(ctx context.Context) error {
+// Err returns why dispatching stopped: the *FatalError given to Stop (or
+// found by Do), ctx's error when ctx is done (an interrupt), or nil while
+// it goes on.
+func (d *Dispatcher) Err(ctx context.Context) error {
 	select {
-	case <-e.stopped:
-		return e.cause
+	case <-d.stopped:
+		return d.cause
 	default:
 	}
 	return ctx.Err()
 }
 
-// ban pauses every call for d.
-func (e *Dispatcher) ban(d time.Duration) {
-	e.banMu.Lock()
-	defer e.banMu.Unlock()
-	if until := time.Now().Add(d); until.After(e.banUntil) {
-		e.banUntil = until
-		e.log.Warn("flow control: pausing every call", "for", d.Round(time.Millisecond))
+// sleep waits for dur, or until ctx is done or the run stops; it reports
+// whether dur passed.
+func (d *Dispatcher) sleep(ctx context.Context, dur time.Duration) bool {
+	if dur <= 0 {
+		return d.Err(ctx) == nil
 	}
-}
-
-func (e *Dispatcher) banned() time.Duration {
-	e.banMu.Lock()
-	defer e.banMu.Unlock()
-	return time.Until(e.banUntil)
-}
-
-// sleep waits for d, or until ctx is done or the run stops; it reports
-// whether d passed.
-func (e *Dispatcher) sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil && e.Err(ctx) == nil
-	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(dur)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
 		return false
-	case <-e.stopped:
+	case <-d.stopped:
 		return false
 	}
 }
 
 // ready waits until a call may go: no ban in force and a token from the
-// limiter. It returns errStopped when the run stops meanwhile.
-func (e *Dispatcher) ready(ctx context.Context) error {
+// limiter. It returns ErrStopped when the run stops meanwhile.
+func (d *Dispatcher) ready(ctx context.Context) error {
 	for {
-		if d := e.banned(); d > 0 {
-			if !e.sleep(ctx, d) {
+		if left := d.ban.left(); left > 0 {
+			if !d.sleep(ctx, left) {
 				return ErrStopped
 			}
 		}
-		r := e.limiter.Reserve()
-		if !e.sleep(ctx, r.Delay()) {
+		r := d.pace.limiter.Reserve()
+		if !d.sleep(ctx, r.Delay()) {
 			r.Cancel()
 			return ErrStopped
 		}
 		// A ban may have begun while this call waited for its token.
-		if e.banned() <= 0 {
+		if d.ban.left() <= 0 {
 			return nil
 		}
 	}
 }
 
-// send waits, right before a call goes out, until the call keeps every
-// second of sends at or under QPS. It returns errStopped when the run stops
-// meanwhile.
-func (e *Dispatcher) Send(ctx context.Context) error {
-	if !e.window.wait(func(d time.Duration) bool { return e.sleep(ctx, d) }) {
+// Send waits, right before a call goes out, until the call keeps every
+// second of sends at or under QPS. Do's fn calls it after its own
+// bookkeeping (a journal entry) and just before the request. It returns
+// ErrStopped when the run stops meanwhile: the call must then not be made.
+func (d *Dispatcher) Send(ctx context.Context) error {
+	if !d.pace.window.wait(func(dur time.Duration) bool { return d.sleep(ctx, dur) }) {
 		return ErrStopped
 	}
 	return nil
 }
 
-// windowSpan is the span in which a window admits at most QPS sends: a
-// second and the limiter's headroom, so that delivery jitter of up to 30 ms
-// between the send and its arrival cannot put more than QPS arrivals into
-// one second at the gateway either.
-const windowSpan = time.Duration((1 + rateHeadroom) * float64(time.Second))
-
-// window is a sliding window of one second over the calls sent: the last
-// line behind the limiter. The limiter spaces the tokens evenly, but a
-// call can be delayed between its token and its send (the journal's write
-// queue, the scheduler of a busy machine), which bunches sends; the window
-// checks the time of the send itself, so that no second ever holds more
-// than QPS calls, whatever the delays.
-type window struct {
-	mu    sync.Mutex
-	limit int         // calls per second, at least 1
-	sent  []time.Time // the times of the last limit sends, a ring
-	next  int         // the oldest entry of the ring once it is full
-	hook  func(time.Time)
-}
-
-func newWindow(qps float64) *window {
-	limit := int(qps)
-	if limit < 1 {
-		limit = 1
-	}
-	return &window{limit: limit, sent: make([]time.Time, 0, limit)}
-}
-
-// wait admits one send and records its time. While the window is full it
-// calls sleep with the time until a place frees; it returns false when
-// sleep does.
-func (w *window) wait(sleep func(time.Duration) bool) bool {
-	for {
-		w.mu.Lock()
-		now := time.Now()
-		var d time.Duration
-		switch {
-		case len(w.sent) < w.limit:
-			w.sent = append(w.sent, now)
-		default:
-			if d = w.sent[w.next].Add(windowSpan).Sub(now); d <= 0 {
-				w.sent[w.next] = now
-				w.next = (w.next + 1) % w.limit
-			}
-		}
-		if d <= 0 && w.hook != nil {
-			w.hook(now)
-		}
-		w.mu.Unlock()
-		if d <= 0 {
-			return true
-		}
-		if !sleep(d) {
-			return false
-		}
-	}
-}
-
-// Stats are the counts of a Dispatcher's calls.
-type Stats struct {
-	Calls   int // HTTP calls made
-	Retries int // calls that were retries of an earlier attempt
-}
-
-// Stats returns the calls made so far.
-func (e *Dispatcher) Stats() Stats {
-	return Stats{Calls: int(e.calls.Load()), Retries: int(e.retries.Load())}
-}
-
-// Concurrency returns the bound on calls in flight.
-func (e *Dispatcher) Concurrency() int { return e.cfg.Concurrency }
-
 // backoff is the full-jitter exponential back-off before retry n (n ≥ 1).
-func (e *Dispatcher) backoff(n int) time.Duration {
-	d := e.cfg.BackoffBase << min(n-1, 30)
-	if d <= 0 || d > e.cfg.BackoffMax {
-		d = e.cfg.BackoffMax
+func (d *Dispatcher) backoff(n int) time.Duration {
+	b := d.cfg.BackoffBase << min(n-1, 30)
+	if b <= 0 || b > d.cfg.BackoffMax {
+		b = d.cfg.BackoffMax
 	}
-	return time.Duration(rand.Int64N(int64(d) + 1))
+	return time.Duration(rand.Int64N(int64(b) + 1))
 }
 
-// attemptLog is what a record's attempts leave for the workbook.
+// Attempts is what a record's calls leave for the workbook.
 type Attempts struct {
-	Count       int
-	First, Last time.Time
+	Count       int       // calls made for the record
+	First, Last time.Time // when the first began and the last ended
 }
 
-// do runs fn, which makes one call, until it succeeds or the
-// classification of its error says to stop: a rejection (or business
-// refusal) returns at once, a transient failure is retried with back-off
-// up to MaxAttempts while the run's retry budget lasts, a ban pauses every
-// worker and tries again, a fatal error (a *FatalError from fn, or a fatal
-// class) stops the run, and an error fn marked permanent returns at once.
+// Do runs fn, which makes one call, until it succeeds or the
+// classification of its error says to stop: a rejection (or a business
+// refusal, *top.BusinessError) returns at once, a transient failure is
+// retried with back-off up to MaxAttempts while the run's retry budget
+// lasts, a ban pauses every call and tries again, a fatal error (a
+// *FatalError from fn, or a fatal class) stops the run, and an error fn
+// marked Permanent returns at once, unwrapped.
 //
 // The waits end when ctx is done (an interrupt) or the run stops. fn runs
 // with a context that is not cancelled with ctx but DrainTimeout after it,
-// so that a call in flight may finish. do returns errStopped when no
-// attempt was made; fn returns it when it did not make its call after all.
-func (e *Dispatcher) Do(ctx context.Context, log *Attempts, fn func(context.Context) error) error {
+// so that a call in flight may finish. Do returns ErrStopped when no call
+// was made; fn returns ErrStopped when it did not make its call after all.
+// a counts the calls made.
+func (d *Dispatcher) Do(ctx context.Context, a *Attempts, fn func(context.Context) error) error {
 	calls, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stopDrain := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(e.cfg.DrainTimeout, cancel)
+		t := time.AfterFunc(d.cfg.DrainTimeout, cancel)
 		context.AfterFunc(calls, func() { t.Stop() })
 	})
 	defer stopDrain()
@@ -339,37 +227,37 @@ func (e *Dispatcher) Do(ctx context.Context, log *Attempts, fn func(context.Cont
 	var last error
 	bans := 0
 	for tries := 0; ; {
-		if err := e.ready(ctx); err != nil {
+		if err := d.ready(ctx); err != nil {
 			if last != nil {
 				return last
 			}
 			return err
 		}
-		if log.Count > 0 {
-			e.retries.Add(1)
+		if a.Count > 0 {
+			d.retries.Add(1)
 		}
-		e.calls.Add(1)
-		log.Count++
-		if log.First.IsZero() {
-			log.First = time.Now()
+		d.calls.Add(1)
+		a.Count++
+		if a.First.IsZero() {
+			a.First = time.Now()
 		}
 		err := fn(calls)
 		if errors.Is(err, ErrStopped) {
-			// The run stopped between the journal entry and the call: no
+			// The run stopped between fn's bookkeeping and its call: no
 			// call was made.
-			e.calls.Add(-1)
-			if log.Count--; log.Count > 0 {
-				e.retries.Add(-1)
+			d.calls.Add(-1)
+			if a.Count--; a.Count > 0 {
+				d.retries.Add(-1)
 			}
 			if last != nil {
 				return last
 			}
 			return err
 		}
-		log.Last = time.Now()
+		a.Last = time.Now()
 		tries++
 		if err == nil {
-			e.transport.Store(0)
+			d.transport.Store(0)
 			return nil
 		}
 		last = err
@@ -380,25 +268,25 @@ func (e *Dispatcher) Do(ctx context.Context, log *Attempts, fn func(context.Cont
 		var te *top.Error
 		switch {
 		case errors.As(err, &fe):
-			e.Stop(fe)
+			d.Stop(fe)
 			return err
 		case errors.As(err, &pe):
-			e.transport.Store(0)
+			d.transport.Store(0)
 			return pe.err
 		case errors.As(err, &be):
-			e.transport.Store(0)
+			d.transport.Store(0)
 			return err
 		case errors.As(err, &te) && te.Transport():
 			if calls.Err() != nil {
 				return err // the drain bound cut the call short
 			}
-			if n := e.transport.Add(1); n >= int64(e.cfg.BreakerThreshold) {
-				e.Stop(&FatalError{Err: err, Advice: fmt.Sprintf(
+			if n := d.transport.Add(1); n >= int64(d.cfg.BreakerThreshold) {
+				d.Stop(&FatalError{Err: err, Advice: fmt.Sprintf(
 					"the gateway is unreachable: %d calls in a row failed in transport; check the network and --gateway, then rerun (nothing is lost)", n)})
 				return err
 			}
 		default:
-			e.transport.Store(0)
+			d.transport.Store(0)
 		}
 
 		class, wait := top.Classify(err)
@@ -407,52 +295,30 @@ func (e *Dispatcher) Do(ctx context.Context, log *Attempts, fn func(context.Cont
 			if wait <= 0 {
 				wait = time.Second
 			}
-			if wait > e.cfg.MaxBan {
-				e.Stop(&FatalError{Err: err, Advice: fmt.Sprintf(
-					"the platform banned calls for %s, longer than the %s this run waits: lower --qps and rerun later", wait, e.cfg.MaxBan)})
+			if wait > d.cfg.MaxBan {
+				d.Stop(&FatalError{Err: err, Advice: fmt.Sprintf(
+					"the platform banned calls for %s, longer than the %s this run waits: lower --qps and rerun later", wait, d.cfg.MaxBan)})
 				return err
 			}
 			if bans++; bans > maxBanWaits {
 				return err
 			}
 			tries-- // a ban is not the record's fault
-			// Jitter spreads the workers' restart over a tenth of a second.
-			e.ban(wait + time.Duration(rand.Int64N(int64(100*time.Millisecond))))
+			if d.ban.extend(wait + time.Duration(rand.Int64N(int64(banJitter)))) {
+				d.log.Warn("flow control: pausing every call", "for", wait)
+			}
 		case top.Retry:
-			if tries >= e.cfg.MaxAttempts || e.budget.Add(-1) < 0 {
+			if tries >= d.cfg.MaxAttempts || d.budget.Add(-1) < 0 {
 				return err
 			}
-			if !e.sleep(ctx, e.backoff(tries)) {
+			if !d.sleep(ctx, d.backoff(tries)) {
 				return err
 			}
 		case top.Fatal:
-			e.Stop(err)
+			d.Stop(err)
 			return err
 		default: // top.Reject
 			return err
 		}
 	}
-}
-
-// fatalAdvice says what an operator must fix for a fatal platform error.
-func fatalAdvice(err error) string {
-	var te *top.Error
-	if !errors.As(err, &te) {
-		return "the run cannot go on"
-	}
-	switch {
-	case te.Code == top.CodeInvalidSignature || te.Code == top.CodeMissingSignature:
-		return "the gateway refused the signature: check TOP_APP_SECRET (or --secret-file) and --sign-method"
-	case te.Code == top.CodeInvalidSession || te.Code == top.CodeMissingSession:
-		return "the session key is missing, invalid or expired: re-authorise the seller and update TOP_SESSION (or --session-file)"
-	case te.Code == top.CodeMissingAppKey || te.Code == top.CodeInvalidAppKey:
-		return "the gateway does not know the app key: check --app-key (or TOP_APP_KEY) and --gateway"
-	case te.Code == top.CodeInvalidTimestamp || te.Code == top.CodeMissingTimestamp:
-		return "the gateway refused the timestamp: this host's clock is off by more than 10 minutes; fix its time (NTP)"
-	case te.Code == top.CodeInsufficientISVPerm, te.Code == top.CodeInsufficientUserPerm, te.Code == top.CodeInsufficientSessPerm:
-		return "the app lacks permission for " + te.Method + ": add the API package to the app, or this server's IP to its whitelist, then rerun"
-	case te.Code == top.CodeAppCallLimited:
-		return fmt.Sprintf("the app's daily call quota is used up; it resets in about %s: rerun after that", te.RetryAfter().Round(time.Minute))
-	}
-	return fmt.Sprintf("the gateway refused the request (code %d %s): check --gateway; if it persists, report it with the request id", te.Code, te.Msg)
 }
