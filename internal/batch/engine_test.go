@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -55,19 +56,20 @@ func fenText(f int) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
 // env is a sandbox gateway and a journal for engine tests.
 type env struct {
 	gw      *sandbox.Gateway
-	srv     *httptest.Server
 	journal *journal.Journal
 	inputs  reconcile.Inputs
 	window  cst.Window
 	client  *top.Client
 }
 
+// newEnv makes a gateway, exports and a journal. Its client reaches the
+// gateway in process (inProcess), so that a test may run in a synctest
+// bubble, where time is fake: bans, back-offs and latencies take no real
+// time, and their lengths are exact.
 func newEnv(t *testing.T, cfg sandbox.Config, x exports) *env {
 	t.Helper()
 	cfg.AppKey, cfg.Secret, cfg.Session = testAppKey, testSecret, testSession
 	e := &env{gw: sandbox.New(cfg)}
-	e.srv = httptest.NewServer(e.gw)
-	t.Cleanup(e.srv.Close)
 	dir := t.TempDir()
 	e.inputs = writeExports(t, dir, x)
 	j, err := journal.Open(context.Background(), filepath.Join(dir, "reconcile.db"))
@@ -77,18 +79,50 @@ func newEnv(t *testing.T, cfg sandbox.Config, x exports) *env {
 	t.Cleanup(func() { j.Close() })
 	e.journal = j
 	e.window, _ = cst.ParseWindow("2026-11-20", "", "", time.Now())
-	e.client = e.newClient(t, testSecret, e.srv.URL)
+	e.client = e.newClient(t, testSecret, "")
 	return e
 }
 
-func (e *env) newClient(t *testing.T, secret, url string) *top.Client {
+// newClient returns a client of the gateway at url, or, when url is "", of
+// h (e.gw when h is nil) in process.
+func (e *env) newClient(t *testing.T, secret, url string, h ...http.Handler) *top.Client {
 	t.Helper()
-	c, err := top.NewClient(top.WithGateway(url+"/router/rest"), top.WithAppKey(testAppKey), top.WithSecret(secret),
-		top.WithSession(testSession), top.WithTimeout(5*time.Second))
+	opts := []top.Option{top.WithAppKey(testAppKey), top.WithSecret(secret), top.WithSession(testSession), top.WithTimeout(5 * time.Second)}
+	if url == "" {
+		handler := http.Handler(e.gw)
+		if len(h) > 0 {
+			handler = h[0]
+		}
+		url = "http://sandbox.invalid"
+		opts = append(opts, top.WithHTTPClient(&http.Client{Transport: inProcess{handler}}))
+	}
+	c, err := top.NewClient(append(opts, top.WithGateway(url+"/router/rest"))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// inProcess is a transport that serves each request with a handler in the
+// caller's goroutine: no sockets, so that it works in a synctest bubble. A
+// handler that hangs up (http.ErrAbortHandler) is a connection reset.
+type inProcess struct{ h http.Handler }
+
+func (p inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			resp, err = nil, errors.New("connection reset by peer")
+		}
+	}()
+	rec := httptest.NewRecorder()
+	p.h.ServeHTTP(rec, req.Clone(req.Context()))
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	return rec.Result(), nil
 }
 
 // fastEngine keeps back-offs short so that tests with faults run quickly.
@@ -104,61 +138,63 @@ func (e *env) run(t *testing.T, ctx context.Context, eng dispatch.Config, platfo
 }
 
 func TestRunDeclaresEligibleOrdersOnceWithExactParameters(t *testing.T) {
-	x := testOrders(40, 3, 17)
-	e := newEnv(t, sandbox.Config{}, x)
-	res, err := e.run(t, context.Background(), fastEngine, nil)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	assertAccounting(t, res)
-	if res.Counts.Eligible != 38 || res.Counts.Declared != 38 || res.Counts.CallbacksSent != 40 {
-		t.Fatalf("eligible %d, declared %d, callbacks sent %d; want 38, 38, 40", res.Counts.Eligible, res.Counts.Declared, res.Counts.CallbacksSent)
-	}
-	counters := e.gw.Counters()
-	for i := 0; i < 40; i++ {
-		id := fmt.Sprint(5118609024991000000 + i)
-		d, ok := e.gw.Declaration(id)
-		if i == 3 || i == 17 {
-			if ok {
-				t.Errorf("order %s (a fee mismatch) was declared", id)
+	synctest.Test(t, func(t *testing.T) {
+		x := testOrders(40, 3, 17)
+		e := newEnv(t, sandbox.Config{}, x)
+		res, err := e.run(t, context.Background(), fastEngine, nil)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		assertAccounting(t, res)
+		if res.Counts.Eligible != 38 || res.Counts.Declared != 38 || res.Counts.CallbacksSent != 40 {
+			t.Fatalf("eligible %d, declared %d, callbacks sent %d; want 38, 38, 40", res.Counts.Eligible, res.Counts.Declared, res.Counts.CallbacksSent)
+		}
+		counters := e.gw.Counters()
+		for i := 0; i < 40; i++ {
+			id := fmt.Sprint(5118609024991000000 + i)
+			d, ok := e.gw.Declaration(id)
+			if i == 3 || i == 17 {
+				if ok {
+					t.Errorf("order %s (a fee mismatch) was declared", id)
+				}
+				continue
 			}
-			continue
+			want := top.WechatPayValidateReq{OrderID: id, TransactionID: fmt.Sprintf("42000000002026112%011d", i), Customs: "NINGBO",
+				ProductFee: int64(1000 + i), TransportFee: 50, OrderFee: int64(1050 + i)}
+			if !ok {
+				t.Errorf("order %s was not declared", id)
+				continue
+			}
+			got := top.WechatPayValidateReq{OrderID: d.OrderID, TransactionID: d.TransactionID, Customs: d.Customs,
+				OrderFee: d.OrderFee, ProductFee: d.ProductFee, TransportFee: d.TransportFee}
+			if got != want {
+				t.Errorf("order %s declared as %+v, want %+v", id, got, want)
+			}
+			if n := counters.Declarations.Effects[id]; n != 1 {
+				t.Errorf("order %s reached the gateway %d times, want 1", id, n)
+			}
 		}
-		want := top.WechatPayValidateReq{OrderID: id, TransactionID: fmt.Sprintf("42000000002026112%011d", i), Customs: "NINGBO",
-			ProductFee: int64(1000 + i), TransportFee: 50, OrderFee: int64(1050 + i)}
-		if !ok {
-			t.Errorf("order %s was not declared", id)
-			continue
+		if len(res.Declarations) != 38 || len(res.Callbacks) != 40 {
+			t.Errorf("result lines: %d declarations, %d callbacks; want 38, 40", len(res.Declarations), len(res.Callbacks))
 		}
-		got := top.WechatPayValidateReq{OrderID: d.OrderID, TransactionID: d.TransactionID, Customs: d.Customs,
-			OrderFee: d.OrderFee, ProductFee: d.ProductFee, TransportFee: d.TransportFee}
-		if got != want {
-			t.Errorf("order %s declared as %+v, want %+v", id, got, want)
-		}
-		if n := counters.Declarations.Effects[id]; n != 1 {
-			t.Errorf("order %s reached the gateway %d times, want 1", id, n)
-		}
-	}
-	if len(res.Declarations) != 38 || len(res.Callbacks) != 40 {
-		t.Errorf("result lines: %d declarations, %d callbacks; want 38, 40", len(res.Declarations), len(res.Callbacks))
-	}
 
-	// A second run declares nothing and sends nothing.
-	before := e.gw.Counters()
-	res2, err := e.run(t, context.Background(), fastEngine, nil)
-	if err != nil {
-		t.Fatalf("second Run: %v", err)
-	}
-	after := e.gw.Counters()
-	if res2.Counts.AlreadyDeclared != 38 || res2.Counts.Declared != 0 || res2.Counts.AlreadySent != 40 || res2.Counts.CallbacksSent != 0 {
-		t.Errorf("second run: already %d, declared %d, already sent %d, sent %d; want 38, 0, 40, 0",
-			res2.Counts.AlreadyDeclared, res2.Counts.Declared, res2.Counts.AlreadySent, res2.Counts.CallbacksSent)
-	}
-	if d := sumMap(after.Requests) - sumMap(before.Requests); d != 0 {
-		t.Errorf("the second run made %d calls, want 0", d)
-	}
-	assertAccounting(t, res2)
-	assertJournalHealthy(t, e.journal)
+		// A second run declares nothing and sends nothing.
+		before := e.gw.Counters()
+		res2, err := e.run(t, context.Background(), fastEngine, nil)
+		if err != nil {
+			t.Fatalf("second Run: %v", err)
+		}
+		after := e.gw.Counters()
+		if res2.Counts.AlreadyDeclared != 38 || res2.Counts.Declared != 0 || res2.Counts.AlreadySent != 40 || res2.Counts.CallbacksSent != 0 {
+			t.Errorf("second run: already %d, declared %d, already sent %d, sent %d; want 38, 0, 40, 0",
+				res2.Counts.AlreadyDeclared, res2.Counts.Declared, res2.Counts.AlreadySent, res2.Counts.CallbacksSent)
+		}
+		if d := sumMap(after.Requests) - sumMap(before.Requests); d != 0 {
+			t.Errorf("the second run made %d calls, want 0", d)
+		}
+		assertAccounting(t, res2)
+		assertJournalHealthy(t, e.journal)
+	})
 }
 
 func sumMap[K comparable](m map[K]int) int {
@@ -203,51 +239,53 @@ func TestRunWithFaultsConvergesWithoutDoubleDeclarations(t *testing.T) {
 			faults = []sandbox.Fault{fault}
 		}
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, sandbox.Config{FaultRate: 0.15, Faults: faults, Seed: 7, BanSeconds: 1}, testOrders(120))
-			eng := fastEngine
-			eng.MaxAttempts = 3
-			res1, err := e.run(t, context.Background(), eng, nil)
-			if err != nil {
-				t.Fatalf("first run: %v", err)
-			}
-			assertAccounting(t, res1)
-			declared := res1.Counts.Declared
-			sent := res1.Counts.CallbacksSent
-			if declared < 120 || sent < 120 {
-				res2, err := e.run(t, context.Background(), eng, nil)
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, sandbox.Config{FaultRate: 0.15, Faults: faults, Seed: 7, BanSeconds: 1}, testOrders(120))
+				eng := fastEngine
+				eng.MaxAttempts = 3
+				res1, err := e.run(t, context.Background(), eng, nil)
 				if err != nil {
-					t.Fatalf("rerun: %v", err)
+					t.Fatalf("first run: %v", err)
 				}
-				assertAccounting(t, res2)
-				declared += res2.Counts.Declared
-				sent += res2.Counts.CallbacksSent
-				if res2.Counts.AlreadyDeclared != res1.Counts.Declared {
-					t.Errorf("rerun skipped %d, want the %d declared before", res2.Counts.AlreadyDeclared, res1.Counts.Declared)
+				assertAccounting(t, res1)
+				declared := res1.Counts.Declared
+				sent := res1.Counts.CallbacksSent
+				if declared < 120 || sent < 120 {
+					res2, err := e.run(t, context.Background(), eng, nil)
+					if err != nil {
+						t.Fatalf("rerun: %v", err)
+					}
+					assertAccounting(t, res2)
+					declared += res2.Counts.Declared
+					sent += res2.Counts.CallbacksSent
+					if res2.Counts.AlreadyDeclared != res1.Counts.Declared {
+						t.Errorf("rerun skipped %d, want the %d declared before", res2.Counts.AlreadyDeclared, res1.Counts.Declared)
+					}
 				}
-			}
-			if declared != 120 || sent != 120 {
-				t.Fatalf("after at most one rerun: %d declared, %d sent; want 120 each", declared, sent)
-			}
-			c := e.gw.Counters()
-			repeats := 0
-			for id, n := range c.Declarations.Effects {
-				if n > 1 {
-					repeats += n - 1
+				if declared != 120 || sent != 120 {
+					t.Fatalf("after at most one rerun: %d declared, %d sent; want 120 each", declared, sent)
 				}
-				if _, ok := e.gw.Declaration(id); !ok {
-					t.Errorf("order %s reached the effect stage but is not held", id)
+				c := e.gw.Counters()
+				repeats := 0
+				for id, n := range c.Declarations.Effects {
+					if n > 1 {
+						repeats += n - 1
+					}
+					if _, ok := e.gw.Declaration(id); !ok {
+						t.Errorf("order %s reached the effect stage but is not held", id)
+					}
 				}
-			}
-			if lost := c.Faults[sandbox.FaultLost]; repeats > lost {
-				t.Errorf("%d repeated declarations, but only %d answers were lost", repeats, lost)
-			}
-			if fault != "" && fault != sandbox.FaultLost && repeats != 0 {
-				t.Errorf("%d repeated declarations without lost answers", repeats)
-			}
-			if c.Declarations.New != 120 || c.Callbacks.New != 120 {
-				t.Errorf("gateway holds %d declarations and %d callbacks, want 120 each", c.Declarations.New, c.Callbacks.New)
-			}
-			assertJournalHealthy(t, e.journal)
+				if lost := c.Faults[sandbox.FaultLost]; repeats > lost {
+					t.Errorf("%d repeated declarations, but only %d answers were lost", repeats, lost)
+				}
+				if fault != "" && fault != sandbox.FaultLost && repeats != 0 {
+					t.Errorf("%d repeated declarations without lost answers", repeats)
+				}
+				if c.Declarations.New != 120 || c.Callbacks.New != 120 {
+					t.Errorf("gateway holds %d declarations and %d callbacks, want 120 each", c.Declarations.New, c.Callbacks.New)
+				}
+				assertJournalHealthy(t, e.journal)
+			})
 		})
 	}
 }
@@ -289,63 +327,65 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 }
 
 func TestBanPausesEveryWorker(t *testing.T) {
-	// The gateway allows 10 calls a second and bans for 1 s; the run asks
-	// for 200 with 8 in flight, so it is banned at once.
-	e := newEnv(t, sandbox.Config{RateLimit: 10, BanSeconds: 1, RateJitter: -1}, testOrders(30))
-	rec := &recorder{next: e.gw}
-	srv := httptest.NewServer(rec)
-	defer srv.Close()
-	eng := fastEngine
-	eng.QPS = 200
-	res, err := e.run(t, context.Background(), eng, e.newClient(t, testSecret, srv.URL))
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if res.Counts.Declared != 30 || res.Counts.CallbacksSent != 30 {
-		t.Fatalf("declared %d, sent %d; want 30, 30", res.Counts.Declared, res.Counts.CallbacksSent)
-	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	bans := 0
-	for i, h := range rec.hits {
-		if h.code != top.CodeAppCallLimited {
-			continue
+	synctest.Test(t, func(t *testing.T) {
+		// The gateway allows 10 calls a second and bans for 1 s; the run asks
+		// for 200 with 8 in flight, so it is banned at once.
+		e := newEnv(t, sandbox.Config{RateLimit: 10, BanSeconds: 1, RateJitter: -1}, testOrders(30))
+		rec := &recorder{next: e.gw}
+		eng := fastEngine
+		eng.QPS = 200
+		res, err := e.run(t, context.Background(), eng, e.newClient(t, testSecret, "", rec))
+		if err != nil {
+			t.Fatalf("Run: %v", err)
 		}
-		bans++
-		// After a ban answer, the calls already in flight may still
-		// arrive (at most Concurrency of them, within a moment); after
-		// that nothing may arrive until the ban (1 s) is over.
-		quiet := h.at.Add(150 * time.Millisecond)
-		for _, later := range rec.hits[i+1:] {
-			if later.at.After(quiet) && later.at.Before(h.at.Add(900*time.Millisecond)) && later.code != top.CodeAppCallLimited {
-				t.Errorf("a call arrived %v after a ban began, during the ban", later.at.Sub(h.at))
-				break
+		if res.Counts.Declared != 30 || res.Counts.CallbacksSent != 30 {
+			t.Fatalf("declared %d, sent %d; want 30, 30", res.Counts.Declared, res.Counts.CallbacksSent)
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		bans := 0
+		for i, h := range rec.hits {
+			if h.code != top.CodeAppCallLimited {
+				continue
+			}
+			bans++
+			// After a ban answer, the calls already in flight may still
+			// arrive (at most Concurrency of them, within a moment); after
+			// that nothing may arrive until the ban (1 s) is over.
+			quiet := h.at.Add(150 * time.Millisecond)
+			for _, later := range rec.hits[i+1:] {
+				if later.at.After(quiet) && later.at.Before(h.at.Add(900*time.Millisecond)) && later.code != top.CodeAppCallLimited {
+					t.Errorf("a call arrived %v after a ban began, during the ban", later.at.Sub(h.at))
+					break
+				}
 			}
 		}
-	}
-	if bans == 0 {
-		t.Fatal("the gateway never banned the run; the test proves nothing")
-	}
+		if bans == 0 {
+			t.Fatal("the gateway never banned the run; the test proves nothing")
+		}
+	})
 }
 
 func TestLimiterKeepsEveryWindowUnderQPS(t *testing.T) {
-	e := newEnv(t, sandbox.Config{Latency: 5 * time.Millisecond}, testOrders(150))
-	eng := fastEngine
-	eng.QPS, eng.Concurrency = 100, 16
-	res, err := e.run(t, context.Background(), eng, nil)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if res.Counts.Declared+res.Counts.CallbacksSent != 300 {
-		t.Fatalf("declared %d + sent %d, want 300", res.Counts.Declared, res.Counts.CallbacksSent)
-	}
-	arrivals := e.gw.Arrivals()
-	if got := maxInWindow(arrivals, time.Second); got > 100 {
-		t.Errorf("%d calls arrived within one second, want at most --qps 100", got)
-	}
-	if len(arrivals) != 300 {
-		t.Errorf("%d calls, want 300", len(arrivals))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{Latency: 5 * time.Millisecond}, testOrders(150))
+		eng := fastEngine
+		eng.QPS, eng.Concurrency = 100, 16
+		res, err := e.run(t, context.Background(), eng, nil)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if res.Counts.Declared+res.Counts.CallbacksSent != 300 {
+			t.Fatalf("declared %d + sent %d, want 300", res.Counts.Declared, res.Counts.CallbacksSent)
+		}
+		arrivals := e.gw.Arrivals()
+		if got := maxInWindow(arrivals, time.Second); got > 100 {
+			t.Errorf("%d calls arrived within one second, want at most --qps 100", got)
+		}
+		if len(arrivals) != 300 {
+			t.Errorf("%d calls, want 300", len(arrivals))
+		}
+	})
 }
 
 // maxInWindow returns the most times in any half-open window of length d.
@@ -363,32 +403,34 @@ func maxInWindow(ts []time.Time, d time.Duration) int {
 }
 
 func TestFatalErrorStopsEarly(t *testing.T) {
-	e := newEnv(t, sandbox.Config{}, testOrders(200))
-	eng := fastEngine
-	eng.Concurrency = 4
-	res, err := e.run(t, context.Background(), eng, e.newClient(t, "a-wrong-secret", e.srv.URL))
-	var fe *dispatch.FatalError
-	if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure {
-		t.Fatalf("err = %v, want a *FatalError with exit status 1", err)
-	}
-	if !strings.Contains(fe.Advice, "TOP_APP_SECRET") {
-		t.Errorf("advice %q does not say what to fix", fe.Advice)
-	}
-	if strings.Contains(err.Error(), "a-wrong-secret") || strings.Contains(res.Reason, "a-wrong-secret") {
-		t.Errorf("the error shows the secret: %v", err)
-	}
-	if calls := sumMap(e.gw.Counters().Requests); calls > eng.Concurrency+1 {
-		t.Errorf("%d calls after a fatal error, want at most the %d in flight", calls, eng.Concurrency)
-	}
-	if res.Status != reconcile.StatusFailed || res.Counts.NotDeclared < 190 || res.Counts.NotSent != 200 {
-		t.Errorf("status %s, not declared %d, not sent %d; want failed, ≥190, 200", res.Status, res.Counts.NotDeclared, res.Counts.NotSent)
-	}
-	assertAccounting(t, res)
-	runs, _ := e.journal.Runs(context.Background(), 1)
-	if len(runs) != 1 || runs[0].Status != journal.RunStatus(reconcile.StatusFailed) || runs[0].ExitCode != 1 {
-		t.Errorf("journal run = %+v, want failed with exit code 1", runs)
-	}
-	assertJournalHealthy(t, e.journal)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{}, testOrders(200))
+		eng := fastEngine
+		eng.Concurrency = 4
+		res, err := e.run(t, context.Background(), eng, e.newClient(t, "a-wrong-secret", ""))
+		var fe *dispatch.FatalError
+		if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure {
+			t.Fatalf("err = %v, want a *FatalError with exit status 1", err)
+		}
+		if !strings.Contains(fe.Advice, "TOP_APP_SECRET") {
+			t.Errorf("advice %q does not say what to fix", fe.Advice)
+		}
+		if strings.Contains(err.Error(), "a-wrong-secret") || strings.Contains(res.Reason, "a-wrong-secret") {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+		if calls := sumMap(e.gw.Counters().Requests); calls > eng.Concurrency+1 {
+			t.Errorf("%d calls after a fatal error, want at most the %d in flight", calls, eng.Concurrency)
+		}
+		if res.Status != reconcile.StatusFailed || res.Counts.NotDeclared < 190 || res.Counts.NotSent != 200 {
+			t.Errorf("status %s, not declared %d, not sent %d; want failed, ≥190, 200", res.Status, res.Counts.NotDeclared, res.Counts.NotSent)
+		}
+		assertAccounting(t, res)
+		runs, _ := e.journal.Runs(context.Background(), 1)
+		if len(runs) != 1 || runs[0].Status != journal.RunStatus(reconcile.StatusFailed) || runs[0].ExitCode != 1 {
+			t.Errorf("journal run = %+v, want failed with exit code 1", runs)
+		}
+		assertJournalHealthy(t, e.journal)
+	})
 }
 
 func TestUnreachableGatewayTripsTheBreaker(t *testing.T) {
@@ -416,44 +458,46 @@ func TestUnreachableGatewayTripsTheBreaker(t *testing.T) {
 }
 
 func TestInterruptFinishesCallsInFlight(t *testing.T) {
-	e := newEnv(t, sandbox.Config{Latency: 100 * time.Millisecond}, testOrders(200))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for sumMap(e.gw.Counters().Requests) < 10 {
-			time.Sleep(5 * time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{Latency: 100 * time.Millisecond}, testOrders(200))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			for sumMap(e.gw.Counters().Requests) < 10 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+		}()
+		eng := fastEngine
+		eng.Concurrency = 4
+		res, err := e.run(t, ctx, eng, nil)
+		if !errors.Is(err, ErrInterrupted) || ExitStatus(err) != ExitInterrupted {
+			t.Fatalf("err = %v, want ErrInterrupted (exit 130)", err)
 		}
-		cancel()
-	}()
-	eng := fastEngine
-	eng.Concurrency = 4
-	res, err := e.run(t, ctx, eng, nil)
-	if !errors.Is(err, ErrInterrupted) || ExitStatus(err) != ExitInterrupted {
-		t.Fatalf("err = %v, want ErrInterrupted (exit 130)", err)
-	}
-	if res.Status != reconcile.StatusInterrupted {
-		t.Errorf("status %s, want interrupted", res.Status)
-	}
-	c := e.gw.Counters()
-	// Every call that reached the gateway finished and was journaled: the
-	// gateway holds exactly the declarations the run counts as declared.
-	if c.Declarations.New != res.Counts.Declared {
-		t.Errorf("gateway holds %d declarations, the run declared %d", c.Declarations.New, res.Counts.Declared)
-	}
-	if res.Counts.NotDeclared == 0 {
-		t.Error("nothing was left undeclared; the interrupt came too late to prove anything")
-	}
-	assertAccounting(t, res)
-	assertJournalHealthy(t, e.journal)
+		if res.Status != reconcile.StatusInterrupted {
+			t.Errorf("status %s, want interrupted", res.Status)
+		}
+		c := e.gw.Counters()
+		// Every call that reached the gateway finished and was journaled: the
+		// gateway holds exactly the declarations the run counts as declared.
+		if c.Declarations.New != res.Counts.Declared {
+			t.Errorf("gateway holds %d declarations, the run declared %d", c.Declarations.New, res.Counts.Declared)
+		}
+		if res.Counts.NotDeclared == 0 {
+			t.Error("nothing was left undeclared; the interrupt came too late to prove anything")
+		}
+		assertAccounting(t, res)
+		assertJournalHealthy(t, e.journal)
 
-	// The rerun completes the work.
-	res2, err := e.run(t, context.Background(), eng, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res2.Counts.AlreadyDeclared+res2.Counts.Declared != 200 {
-		t.Errorf("after the rerun %d + %d declared, want 200", res2.Counts.AlreadyDeclared, res2.Counts.Declared)
-	}
+		// The rerun completes the work.
+		res2, err := e.run(t, context.Background(), eng, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res2.Counts.AlreadyDeclared+res2.Counts.Declared != 200 {
+			t.Errorf("after the rerun %d + %d declared, want 200", res2.Counts.AlreadyDeclared, res2.Counts.Declared)
+		}
+	})
 }
 
 func TestSecondRunIsRefusedWhileTheJournalIsHeld(t *testing.T) {
@@ -515,19 +559,21 @@ func BenchmarkDeclareThroughput(b *testing.B) {
 }
 
 func TestDailyQuotaEndsTheRun(t *testing.T) {
-	e := newEnv(t, sandbox.Config{DailyQuota: 5}, testOrders(40))
-	res, err := e.run(t, context.Background(), fastEngine, nil)
-	var fe *dispatch.FatalError
-	if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure || !strings.Contains(fe.Advice, "daily call quota") {
-		t.Fatalf("err = %v, want the daily quota's fatal error (exit 1)", err)
-	}
-	if res.Counts.Declared > 5 || res.Counts.NotDeclared == 0 {
-		t.Errorf("declared %d, not attempted %d; want at most the 5 the quota allows, and the rest left", res.Counts.Declared, res.Counts.NotDeclared)
-	}
-	if calls := sumMap(e.gw.Counters().Requests); calls > 5+fastEngine.Concurrency {
-		t.Errorf("%d calls, want at most the quota and the calls in flight", calls)
-	}
-	assertAccounting(t, res)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{DailyQuota: 5}, testOrders(40))
+		res, err := e.run(t, context.Background(), fastEngine, nil)
+		var fe *dispatch.FatalError
+		if !errors.As(err, &fe) || ExitStatus(err) != ExitFailure || !strings.Contains(fe.Advice, "daily call quota") {
+			t.Fatalf("err = %v, want the daily quota's fatal error (exit 1)", err)
+		}
+		if res.Counts.Declared > 5 || res.Counts.NotDeclared == 0 {
+			t.Errorf("declared %d, not attempted %d; want at most the 5 the quota allows, and the rest left", res.Counts.Declared, res.Counts.NotDeclared)
+		}
+		if calls := sumMap(e.gw.Counters().Requests); calls > 5+fastEngine.Concurrency {
+			t.Errorf("%d calls, want at most the quota and the calls in flight", calls)
+		}
+		assertAccounting(t, res)
+	})
 }
 
 func TestMaterialsCheckThroughTheEngine(t *testing.T) {
@@ -583,20 +629,22 @@ func (panickyReport) Write(context.Context, string, *reconcile.Result) error {
 }
 
 func TestAPanicIsAFailedRunNotACrash(t *testing.T) {
-	e := newEnv(t, sandbox.Config{}, testOrders(3))
-	res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
-		ReportPath: filepath.Join(t.TempDir(), "r.xlsx")}, Deps{Platform: e.client, Journal: e.journal, Report: panickyReport{}})
-	var pe *reconcile.PanicError
-	if !errors.As(err, &pe) || ExitStatus(err) != ExitFailure || res.Status != reconcile.StatusFailed {
-		t.Fatalf("err = %v, status %s; want a *PanicError, failed, exit 1", err, res.Status)
-	}
-	runs, _ := e.journal.Runs(context.Background(), 1)
-	if len(runs) != 1 || runs[0].Status != journal.RunFailed || !strings.Contains(runs[0].Error, "panic") {
-		t.Errorf("journal run = %+v, want failed with the panic", runs)
-	}
-	if res.Counts.Declared != 3 {
-		t.Errorf("declared %d, want 3: the panic came after the work", res.Counts.Declared)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{}, testOrders(3))
+		res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
+			ReportPath: filepath.Join(t.TempDir(), "r.xlsx")}, Deps{Platform: e.client, Journal: e.journal, Report: panickyReport{}})
+		var pe *reconcile.PanicError
+		if !errors.As(err, &pe) || ExitStatus(err) != ExitFailure || res.Status != reconcile.StatusFailed {
+			t.Fatalf("err = %v, status %s; want a *PanicError, failed, exit 1", err, res.Status)
+		}
+		runs, _ := e.journal.Runs(context.Background(), 1)
+		if len(runs) != 1 || runs[0].Status != journal.RunFailed || !strings.Contains(runs[0].Error, "panic") {
+			t.Errorf("journal run = %+v, want failed with the panic", runs)
+		}
+		if res.Counts.Declared != 3 {
+			t.Errorf("declared %d, want 3: the panic came after the work", res.Counts.Declared)
+		}
+	})
 }
 
 func TestRejectionsSayWhatToDo(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/top/sandbox"
@@ -31,55 +32,59 @@ func (s *syncBuffer) String() string {
 }
 
 func TestProgressOnATerminal(t *testing.T) {
-	e := newEnv(t, sandbox.Config{Latency: 30 * time.Millisecond}, testOrders(30))
-	var term syncBuffer
-	eng := fastEngine
-	eng.Concurrency = 2
-	_, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: eng, Progress: &term},
-		Deps{Platform: e.client, Journal: e.journal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := term.String()
-	// Redrawn lines, then the final line of each phase.
-	for _, want := range []string{"\r\033[K", "declarations 30/30", "callbacks    30/30", "0 exceptions  ETA 0s\n"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("terminal output lacks %q:\n%q", want, out)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{Latency: 30 * time.Millisecond}, testOrders(30))
+		var term syncBuffer
+		eng := fastEngine
+		eng.Concurrency = 2
+		_, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: eng, Progress: &term},
+			Deps{Platform: e.client, Journal: e.journal})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		out := term.String()
+		// Redrawn lines, then the final line of each phase.
+		for _, want := range []string{"\r\033[K", "declarations 30/30", "callbacks    30/30", "0 exceptions  ETA 0s\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("terminal output lacks %q:\n%q", want, out)
+			}
+		}
+	})
 }
 
 func TestProgressInTheLog(t *testing.T) {
-	e := newEnv(t, sandbox.Config{Latency: 30 * time.Millisecond}, testOrders(30))
-	var logs syncBuffer
-	eng := fastEngine
-	eng.Concurrency = 2
-	_, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: eng,
-		Logger: slog.New(slog.NewJSONHandler(&logs, nil)), ProgressEvery: 50 * time.Millisecond},
-		Deps{Platform: e.client, Journal: e.journal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var progress, done int
-	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("not a JSON log line: %q", line)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{Latency: 30 * time.Millisecond}, testOrders(30))
+		var logs syncBuffer
+		eng := fastEngine
+		eng.Concurrency = 2
+		_, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: eng,
+			Logger: slog.New(slog.NewJSONHandler(&logs, nil)), ProgressEvery: 50 * time.Millisecond},
+			Deps{Platform: e.client, Journal: e.journal})
+		if err != nil {
+			t.Fatal(err)
 		}
-		switch rec["msg"] {
-		case "progress":
-			progress++
-			if rec["total"] != float64(30) || rec["phase"] == nil || rec["eta"] == nil || rec["per_second"] == nil {
-				t.Errorf("progress line lacks fields: %v", rec)
+		var progress, done int
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("not a JSON log line: %q", line)
 			}
-		case "phase done":
-			done++
-			if rec["done"] != float64(30) {
-				t.Errorf("phase done with %v of 30", rec["done"])
+			switch rec["msg"] {
+			case "progress":
+				progress++
+				if rec["total"] != float64(30) || rec["phase"] == nil || rec["eta"] == nil || rec["per_second"] == nil {
+					t.Errorf("progress line lacks fields: %v", rec)
+				}
+			case "phase done":
+				done++
+				if rec["done"] != float64(30) {
+					t.Errorf("phase done with %v of 30", rec["done"])
+				}
 			}
 		}
-	}
-	if progress == 0 || done != 2 {
-		t.Errorf("%d progress lines and %d phase-done lines, want some and 2", progress, done)
-	}
+		if progress == 0 || done != 2 {
+			t.Errorf("%d progress lines and %d phase-done lines, want some and 2", progress, done)
+		}
+	})
 }
