@@ -349,6 +349,15 @@ func assertAccounting(t *testing.T, res *reconcile.Result) {
 	if got := c.CallbacksSent + c.AlreadySent + c.CallbacksFailed + c.NotSent; got != c.Pending {
 		t.Errorf("pending %d ≠ sent %d + already %d + failed %d + not attempted %d", c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
 	}
+	// Each declaration that failed or was not attempted is one exception of
+	// the declaration phase, and likewise for callbacks.
+	by := res.ByCode
+	if got := by[reconcile.DeclareRejected] + by[reconcile.DeclareConflict] + by[reconcile.DeclareError]; got != c.DeclareFailed+c.NotDeclared && !res.DryRun {
+		t.Errorf("declaration exceptions %d ≠ failed %d + not attempted %d", got, c.DeclareFailed, c.NotDeclared)
+	}
+	if got := by[reconcile.CallbackRejected] + by[reconcile.CallbackError]; got != c.CallbacksFailed+c.NotSent && !res.DryRun {
+		t.Errorf("callback exceptions %d ≠ failed %d + not attempted %d", got, c.CallbacksFailed, c.NotSent)
+	}
 	total := 0
 	for _, n := range res.ByCode {
 		total += n

@@ -647,6 +647,57 @@ func TestAPanicIsAFailedRunNotACrash(t *testing.T) {
 	})
 }
 
+// panicky is a platform whose calls of one API panic.
+type panicky struct {
+	Platform
+	method string
+}
+
+func (p panicky) ClearanceDeclareWechat(ctx context.Context, req top.WechatPayValidateReq) (*top.ClearanceDeclareWechatResponse, error) {
+	if p.method == top.MethodClearanceDeclareWechat {
+		panic("declaring " + req.OrderID)
+	}
+	return p.Platform.ClearanceDeclareWechat(ctx, req)
+}
+
+func (p panicky) ClearanceInfoSend(ctx context.Context, req top.OrderClearanceInfoRequest) (*top.ClearanceInfoSendResponse, error) {
+	if p.method == top.MethodClearanceInfoSend {
+		panic("sending " + req.Idempotent)
+	}
+	return p.Platform.ClearanceInfoSend(ctx, req)
+}
+
+// A panic while working on one record is that record's failure, filed
+// under its own phase's code, and the accounting still adds up.
+func TestAPanicInARecordIsThatPhasesError(t *testing.T) {
+	for _, tt := range []struct {
+		method string
+		want   reconcile.Code
+	}{
+		{top.MethodClearanceDeclareWechat, reconcile.DeclareError},
+		{top.MethodClearanceInfoSend, reconcile.CallbackError},
+	} {
+		t.Run(tt.method, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, sandbox.Config{}, testOrders(4))
+				res, err := e.run(t, context.Background(), fastEngine, panicky{e.client, tt.method})
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				assertAccounting(t, res)
+				if res.ByCode[tt.want] != 4 {
+					t.Errorf("%s = %d, want 4 (one per record): %v", tt.want, res.ByCode[tt.want], res.ByCode)
+				}
+				for _, e := range res.Exceptions {
+					if !strings.Contains(e.Message, "内部错误") {
+						t.Errorf("%s %s: message %q does not say it is an internal error", e.Code, e.OrderID, e.Message)
+					}
+				}
+			})
+		})
+	}
+}
+
 func TestRejectionsSayWhatToDo(t *testing.T) {
 	rejections := func(cfg sandbox.Config) (*reconcile.Result, []string) {
 		e := newEnv(t, cfg, testOrders(3))

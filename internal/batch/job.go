@@ -100,7 +100,7 @@ type runner struct {
 	log      *slog.Logger
 	journal  *journal.Journal
 	runID    int64
-	eng      *dispatch.Dispatcher
+	disp     *dispatch.Dispatcher
 	platform Platform
 	progress *progress
 	today    cst.Date
@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 		cfg.ProgressEvery = 5 * time.Second
 	}
 	res = &reconcile.Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[reconcile.Code]int{}}
-	r := &runner{cfg: cfg, log: cfg.Logger, journal: deps.Journal, today: today(cfg.Now())}
+	r := &runner{cfg: cfg, log: cfg.Logger, journal: deps.Journal, today: cst.DateOf(cfg.Now())}
 	defer func() {
 		if perr := reconcile.Recovered(recover()); perr != nil && !r.finished {
 			r.log.Error("the run panicked", "panic", perr.(*reconcile.PanicError).Value, "stack", string(perr.(*reconcile.PanicError).Stack))
@@ -191,7 +191,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	c.Eligible -= out.materialsInvalid
 	c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared = out.counts.Declared, out.counts.AlreadyDeclared, out.counts.DeclareFailed, out.counts.NotDeclared
 	c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent = out.counts.CallbacksSent, out.counts.AlreadySent, out.counts.CallbacksFailed, out.counts.NotSent
-	st := r.eng.Stats()
+	st := r.disp.Stats()
 	c.Calls, c.Retries = st.Calls, st.Retries
 	return r.finish(ctx, res, deps, err)
 }
@@ -202,7 +202,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, out *phaseOutput) error {
 	cfg := r.cfg.Engine.WithDefaults(p.Counts.Eligible + len(p.Callbacks))
 	cfg.OnSend = r.cfg.onSend
-	r.eng = dispatch.New(cfg, r.log)
+	r.disp = dispatch.New(cfg, r.log)
 	r.platform = platform
 	r.progress = newProgress(r.cfg.Progress, r.log, r.cfg.ProgressEvery)
 	defer r.progress.close()
@@ -219,7 +219,7 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 // stopCause returns why the platform phases stopped: the engine's
 // *FatalError, ErrInterrupted after an interrupt, or nil.
 func (r *runner) stopCause(ctx context.Context) error {
-	err := r.eng.Err(ctx)
+	err := r.disp.Err(ctx)
 	var fe *dispatch.FatalError
 	if err != nil && !errors.As(err, &fe) {
 		return ErrInterrupted

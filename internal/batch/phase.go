@@ -1,0 +1,225 @@
+package batch
+
+import (
+	"context"
+	"errors"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crossborder/reconcile/internal/dispatch"
+	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/reconcile"
+	"github.com/crossborder/reconcile/internal/top"
+)
+
+// phase is one platform phase of a run, as the records of every phase
+// share it.
+type phase struct {
+	name string // for progress: "declarations", "callbacks"
+	// errorCode is what a record of the phase is filed as when it failed
+	// for a reason not its own: transient failures that outlasted the
+	// retries, the run stopping before it, a panic while working on it.
+	errorCode reconcile.Code
+	// notReached says in Chinese what the run stopped before doing, and
+	// nextRun what the next run will do about it.
+	notReached, nextRun string
+}
+
+var (
+	declarationPhase = phase{name: "declarations", errorCode: reconcile.DeclareError, notReached: "申报这笔订单", nextRun: "下次运行会申报"}
+	callbackPhase    = phase{name: "callbacks", errorCode: reconcile.CallbackError, notReached: "回传这条清关结果", nextRun: "下次运行会回传"}
+)
+
+// outcome kinds of a record in a phase.
+type recordKind uint8
+
+const (
+	recDone recordKind = iota + 1
+	recAlready
+	recConflict
+	recRejected
+	recError
+	recNotAttempted
+	recMaterialsInvalid
+)
+
+// recordResult is how one declaration or callback ended.
+type recordResult struct {
+	kind      recordKind
+	attempted bool // a call for the record itself was made (the workbook lists it)
+	log       dispatch.Attempts
+	state     string // the platform's declaration state
+	code, msg string // the last failure
+	requestID string
+	exception *reconcile.Exception
+}
+
+func (res recordResult) outcome() reconcile.Outcome {
+	switch res.kind {
+	case recDone:
+		return reconcile.OutcomeDone
+	case recRejected:
+		return reconcile.OutcomeRejected
+	case recConflict:
+		return reconcile.OutcomeConflict
+	}
+	return reconcile.OutcomeError
+}
+
+// phaseOutput collects what the phases produced.
+type phaseOutput struct {
+	declarations []reconcile.Declaration
+	callbacks    []reconcile.Callback
+	exceptions   []reconcile.Exception
+	counts       reconcile.Counts
+	// materialsInvalid counts the candidates the materials check refused:
+	// they leave the eligible orders for a check exception.
+	materialsInvalid int
+}
+
+// lookupChunk is how many records are looked up in the journal at once.
+const lookupChunk = 500
+
+// runPhase runs phase ph over n records and returns how each ended. The
+// journal is asked about the records lookupChunk at a time: prior returns,
+// for records from..to-1, a verdict for those that need no call (already
+// done, or refused as a conflict), nil for the others. Those are dispatched
+// to work within the run's concurrency bound, unless the run is stopping,
+// in which case they are not attempted. A panic in work is that record's
+// failure, filed as ph.errorCode and logged with describe(i).
+func (r *runner) runPhase(ctx context.Context, ph phase, n int,
+	prior func(ctx context.Context, from, to int) ([]*recordResult, error),
+	describe func(i int) string, work func(i int) recordResult) []recordResult {
+	prog := r.progress.phase(ph.name, n)
+	defer prog.end()
+	results := make([]recordResult, n)
+	var g errgroup.Group
+	g.SetLimit(r.disp.Concurrency())
+	jctx := context.WithoutCancel(ctx)
+	for from := 0; from < n; from += lookupChunk {
+		to := min(from+lookupChunk, n)
+		verdicts, err := prior(jctx, from, to)
+		if err != nil {
+			r.disp.Stop(&dispatch.FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
+			verdicts = make([]*recordResult, to-from)
+		}
+		for i := from; i < to; i++ {
+			switch {
+			case verdicts[i-from] != nil:
+				results[i] = *verdicts[i-from]
+			case r.disp.Err(ctx) != nil:
+				results[i] = recordResult{kind: recNotAttempted}
+			default:
+				g.Go(func() error {
+					defer r.recoverRecord(ph, &results[i], describe(i))
+					results[i] = work(i)
+					prog.add(results[i].kind)
+					return nil
+				})
+				continue
+			}
+			prog.add(results[i].kind)
+		}
+	}
+	g.Wait()
+	for i := range results {
+		if results[i].kind == recNotAttempted {
+			results[i].exception = &reconcile.Exception{Code: ph.errorCode,
+				Message: "运行在" + ph.notReached + "之前停止（" + r.stopReasonCN(ctx) + "），" + ph.nextRun}
+		}
+	}
+	return results
+}
+
+// recoverRecord turns a panic while working on one record of phase ph into
+// that record's failure, so that one bad record cannot end the process.
+func (r *runner) recoverRecord(ph phase, res *recordResult, what string) {
+	perr := reconcile.Recovered(recover())
+	if perr == nil {
+		return
+	}
+	pe := perr.(*reconcile.PanicError)
+	r.log.Error("panic while "+what, "panic", pe.Value, "stack", string(pe.Stack))
+	*res = recordResult{kind: recError, code: "internal", msg: perr.Error(),
+		exception: &reconcile.Exception{Code: ph.errorCode, Message: "内部错误（" + perr.Error() + "），下次运行会重试"}}
+}
+
+// stopReasonCN says in Chinese why the run stopped, for the exceptions of
+// the records it did not reach.
+func (r *runner) stopReasonCN(ctx context.Context) string {
+	var fe *dispatch.FatalError
+	switch err := r.disp.Err(ctx); {
+	case errors.As(err, &fe):
+		return "致命错误：" + fe.Advice
+	case err != nil:
+		return "收到中断信号"
+	}
+	return "运行停止"
+}
+
+// journaledCall is one call of a record and its journal entry: the entry
+// is begun before the send gate and the call, and finished after the call
+// with its outcome, or as not sent when the run stopped in between.
+type journaledCall[R any] struct {
+	begin   func(ctx context.Context) (attempt int, err error)
+	call    func(ctx context.Context) (R, error)
+	finish  func(ctx context.Context, attempt int, resp R, err error) error
+	notSent func(ctx context.Context, attempt int) error
+}
+
+// callJournaled runs c through the dispatcher until it succeeds or its
+// error says to stop (see dispatch.Dispatcher.Do), and returns the last
+// answer and error. The journal is written with a context that an
+// interrupt does not cancel: what was called is always recorded. A journal
+// that refuses to begin an entry as a conflict ends the record; any other
+// journal failure stops the run.
+func callJournaled[R any](ctx context.Context, r *runner, a *dispatch.Attempts, c journaledCall[R]) (R, error) {
+	jctx := context.WithoutCancel(ctx)
+	var last R
+	err := r.disp.Do(ctx, a, func(call context.Context) error {
+		attempt, err := c.begin(jctx)
+		if err != nil {
+			if errors.Is(err, journal.ErrConflict) {
+				return dispatch.Permanent(err)
+			}
+			return journalFailure(err)
+		}
+		if err := r.disp.Send(ctx); err != nil {
+			if ferr := c.notSent(jctx, attempt); ferr != nil {
+				return journalFailure(ferr)
+			}
+			return dispatch.ErrStopped
+		}
+		resp, err := c.call(call)
+		last = resp
+		if ferr := c.finish(jctx, attempt, resp, err); ferr != nil {
+			return journalFailure(ferr)
+		}
+		return err
+	})
+	return last, err
+}
+
+// journalFailure is a failure to write the journal: the run cannot go on
+// without recording what it does.
+func journalFailure(err error) error {
+	return &dispatch.FatalError{Err: err, Advice: "the journal could not record an attempt: check the disk and the --state file"}
+}
+
+// refused reports whether err is the platform refusing the record for good
+// (a business refusal or a rejection), as opposed to a transient failure.
+func refused(err error) bool {
+	var be *top.BusinessError
+	if errors.As(err, &be) {
+		return true
+	}
+	class, _ := top.Classify(err)
+	return class == top.Reject
+}
+
+// notSentCode and notSentMsg journal an attempt the run stopped before
+// sending.
+const (
+	notSentCode = "not sent"
+	notSentMsg  = "the run stopped before the call"
+)
