@@ -243,13 +243,7 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 		res.Status = reconcile.StatusFailed
 		res.Reason = runErr.Error()
 	}
-	reconcile.SortExceptions(res.Exceptions)
-	for _, c := range reconcile.Codes() {
-		res.ByCode[c] = 0
-	}
-	for _, e := range res.Exceptions {
-		res.ByCode[e.Code]++
-	}
+	res.Tally()
 	if runErr == nil && r.cfg.FailOnExceptions && len(res.Exceptions) > 0 {
 		runErr = fmt.Errorf("%w: %d", ErrExceptions, len(res.Exceptions))
 	}

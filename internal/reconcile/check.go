@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -321,34 +320,4 @@ func sameCallback(a, b ingest.Clearance) bool {
 	return a.OrderID == b.OrderID && a.ResultCode == b.ResultCode && a.PortNo == b.PortNo &&
 		a.ClearanceTime.Equal(b.ClearanceTime) && a.CustomsPassNo == b.CustomsPassNo &&
 		a.CustomsReturnReceipt == b.CustomsReturnReceipt
-}
-
-// SortExceptions orders exceptions by code (DESIGN.md's order), then order
-// id, then transaction id and source, so that output is stable.
-func SortExceptions(es []Exception) {
-	rank := map[Code]int{}
-	for i, c := range codes {
-		rank[c] = i
-	}
-	slices.SortStableFunc(es, func(a, b Exception) int {
-		if d := rank[a.Code] - rank[b.Code]; d != 0 {
-			return d
-		}
-		if c := compareIDs(a.OrderID, b.OrderID); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.TransactionID, b.TransactionID); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Source, b.Source)
-	})
-}
-
-// compareIDs orders digit strings numerically (shorter first), others as
-// text.
-func compareIDs(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	return strings.Compare(a, b)
 }

@@ -1,5 +1,10 @@
 package reconcile
 
+import (
+	"slices"
+	"strings"
+)
+
 // Code is an exception code (DESIGN.md, "Exceptions"). Codes are stable:
 // the workbook, the summary JSON and scripts rely on them.
 type Code string
@@ -103,4 +108,60 @@ func (e *Exception) Difference() int64 {
 		return 0
 	}
 	return e.Actual - e.Expected
+}
+
+// rank is the place of each known code in the exception order.
+var rank = func() map[Code]int {
+	m := make(map[Code]int, len(codes))
+	for i, c := range codes {
+		m[c] = i
+	}
+	return m
+}()
+
+// CompareExceptions is the one order of exceptions, in the result, the
+// workbook and the summary: by code in DESIGN's order (unknown codes after
+// the known ones, by their text), then by order id and transaction id as
+// numbers (a shorter id first), then by source. It returns a negative
+// number when a comes first, a positive one when b does, 0 when the two
+// tie.
+func CompareExceptions(a, b *Exception) int {
+	ra, known := rank[a.Code]
+	if !known {
+		ra = len(codes)
+	}
+	rb, ok := rank[b.Code]
+	if !ok {
+		rb = len(codes)
+	}
+	if ra != rb {
+		return ra - rb
+	}
+	if !known { // two unknown codes
+		if c := strings.Compare(string(a.Code), string(b.Code)); c != 0 {
+			return c
+		}
+	}
+	if c := CompareIDs(a.OrderID, b.OrderID); c != 0 {
+		return c
+	}
+	if c := CompareIDs(a.TransactionID, b.TransactionID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Source, b.Source)
+}
+
+// SortExceptions puts es in the order of CompareExceptions; exceptions that
+// tie keep their order.
+func SortExceptions(es []Exception) {
+	slices.SortStableFunc(es, func(a, b Exception) int { return CompareExceptions(&a, &b) })
+}
+
+// CompareIDs orders ids as numbers: a shorter id first, ids of one length
+// by their text (which, for digit strings, is their numeric order).
+func CompareIDs(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
 }

@@ -114,3 +114,17 @@ type Result struct {
 	Counts       Counts
 	ByCode       map[Code]int // exceptions per code, every code present (zeros included)
 }
+
+// Tally puts the exceptions in the one exception order (SortExceptions)
+// and counts them per code into ByCode, every known code present, zeros
+// included. Call it once the exceptions are all in.
+func (r *Result) Tally() {
+	SortExceptions(r.Exceptions)
+	r.ByCode = make(map[Code]int, len(codes))
+	for _, c := range codes {
+		r.ByCode[c] = 0
+	}
+	for i := range r.Exceptions {
+		r.ByCode[r.Exceptions[i].Code]++
+	}
+}

@@ -46,6 +46,7 @@ func benchResult(n int) *reconcile.Result {
 		c.Idempotent = fmt.Sprintf("CB%018d", len(r.Callbacks))
 		r.Callbacks = append(r.Callbacks, c)
 	}
+	r.Tally()
 	return r
 }
 

@@ -14,8 +14,11 @@
 //     callbacks made, already done, failed and not attempted; the order,
 //     payment and call counts; the input files; a bar chart of the
 //     exceptions per code.
-//   - 异常明细 (exceptions): one row per exception, sorted by code (the
-//     order of reconcile.Codes), then order id, transaction id and source.
+//   - 异常明细 (exceptions): one row per exception, in the job's one
+//     exception order (reconcile.CompareExceptions: by code, then order id
+//     and transaction id as numbers, then source), the order the result
+//     holds them in. The summary's counts per code are the result's
+//     (Result.ByCode).
 //   - 申报记录 (declarations): every declaration the run attempted, sorted
 //     by order id.
 //   - 回传记录 (callbacks): every callback the run attempted, sorted by

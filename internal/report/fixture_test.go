@@ -23,7 +23,7 @@ func smallResult() *reconcile.Result {
 	if ny == nil {
 		ny = time.FixedZone("EST", -5*3600)
 	}
-	return &reconcile.Result{
+	r := &reconcile.Result{
 		RunID:     42,
 		Window:    cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 22)},
 		StartedAt: at(time.UTC, 2026, 11, 23, 2, 0, 0),
@@ -71,6 +71,8 @@ func smallResult() *reconcile.Result {
 		Counts: reconcile.Counts{OrdersRead: 5, OrdersInWindow: 5, Eligible: 2, PaymentsRead: 4, ClearanceRead: 3, RowsInvalid: 1,
 			Declared: 1, DeclareFailed: 1, Pending: 2, CallbacksSent: 1, CallbacksFailed: 1, NotSent: 0, Calls: 9, Retries: 5},
 	}
+	r.Tally()
+	return r
 }
 
 // demoResult is a realistic run: about thirty exceptions of most codes,
@@ -183,5 +185,6 @@ func demoResult() *reconcile.Result {
 		}
 		r.Callbacks = append(r.Callbacks, c)
 	}
+	r.Tally()
 	return r
 }

@@ -20,8 +20,10 @@ import (
 var fixedNow = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 
 // writeBook writes r to a new file under t.TempDir and returns its path.
+// It tallies r first, as the job does before it writes the workbook.
 func writeBook(t testing.TB, r *reconcile.Result) string {
 	t.Helper()
+	r.Tally()
 	p, err := Path(t.TempDir()+string(filepath.Separator), r.Window)
 	if err != nil {
 		t.Fatal(err)

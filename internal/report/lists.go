@@ -302,52 +302,18 @@ func (b *book) printSetup(sheet, titleRows string) error {
 	})
 }
 
-// codeRank orders exception codes as reconcile.Codes lists them; unknown codes
-// come after, in the order of their text.
-func codeRank() func(reconcile.Code) int {
-	rank := map[reconcile.Code]int{}
-	for i, c := range reconcile.Codes() {
-		rank[c] = i
-	}
-	return func(c reconcile.Code) int {
-		if r, ok := rank[c]; ok {
-			return r
-		}
-		return len(rank)
-	}
-}
-
-// sortedExceptions returns the indices of ex ordered by code (reconcile.Codes
-// order, unknown codes last by text), then order id, then transaction id,
-// then source; ties keep their input order. ex itself is not touched.
+// sortedExceptions returns the indices of ex in the job's one exception
+// order (reconcile.CompareExceptions), ties in their input order; ex itself
+// is not touched. The result holds them in that order already, so one pass
+// usually suffices.
 func sortedExceptions(ex []reconcile.Exception) []int32 {
-	rank := codeRank()
-	ranks := make([]int8, len(ex)) // the rank lookup once per exception, not per comparison
 	idx := make([]int32, len(ex))
 	for i := range idx {
 		idx[i] = int32(i)
-		ranks[i] = int8(rank(ex[i].Code))
 	}
 	compare := func(i, j int32) int {
-		if c := cmp.Compare(ranks[i], ranks[j]); c != 0 {
-			return c
-		}
-		a, b := &ex[i], &ex[j]
-		if a.Code != b.Code { // two unknown codes
-			return strings.Compare(string(a.Code), string(b.Code))
-		}
-		if a.OrderID != b.OrderID {
-			return strings.Compare(a.OrderID, b.OrderID)
-		}
-		if a.TransactionID != b.TransactionID {
-			return strings.Compare(a.TransactionID, b.TransactionID)
-		}
-		if a.Source != b.Source {
-			return strings.Compare(a.Source, b.Source)
-		}
-		return cmp.Compare(i, j) // a total order: equal keys keep the input order
+		return cmp.Or(reconcile.CompareExceptions(&ex[i], &ex[j]), cmp.Compare(i, j))
 	}
-	// The engine hands them over sorted already: then one pass suffices.
 	if !slices.IsSortedFunc(idx, compare) {
 		slices.SortFunc(idx, compare)
 	}
@@ -402,7 +368,7 @@ func (b *book) declarationList() (*list, error) {
 	ds := b.r.Declarations
 	idx := sortedIndex(len(ds), func(i, j int32) int {
 		a, c := &ds[i], &ds[j]
-		return cmp.Or(strings.Compare(a.OrderID, c.OrderID), strings.Compare(a.TransactionID, c.TransactionID))
+		return cmp.Or(reconcile.CompareIDs(a.OrderID, c.OrderID), reconcile.CompareIDs(a.TransactionID, c.TransactionID))
 	})
 	return b.openList(sheetDeclarations, declarationColumns, len(ds), func(i int, row []excelize.Cell) {
 		d := &ds[idx[i]]
@@ -427,7 +393,7 @@ func (b *book) callbackList() (*list, error) {
 	cs := b.r.Callbacks
 	idx := sortedIndex(len(cs), func(i, j int32) int {
 		a, c := &cs[i], &cs[j]
-		return cmp.Or(strings.Compare(a.OrderID, c.OrderID), cmp.Compare(a.Status, c.Status),
+		return cmp.Or(reconcile.CompareIDs(a.OrderID, c.OrderID), cmp.Compare(a.Status, c.Status),
 			strings.Compare(a.Idempotent, c.Idempotent))
 	})
 	return b.openList(sheetCallbacks, callbackColumns, len(cs), func(i int, row []excelize.Cell) {

@@ -246,6 +246,7 @@ func bigResult(n int) *reconcile.Result {
 		d.OrderID = fmt.Sprintf("%019d", len(r.Declarations))
 		r.Declarations = append(r.Declarations, d)
 	}
+	r.Tally()
 	return r
 }
 

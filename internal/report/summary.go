@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -78,32 +79,30 @@ type codeStat struct {
 	sum   fenTotal
 }
 
-// codeStats counts and sums the exceptions per code: every code of
-// reconcile.Codes, zeros included, then any unknown code found, by its text.
-// The counts come from the exceptions themselves, so they match the
-// exception sheet row for row.
-func codeStats(ex []reconcile.Exception) []*codeStat {
+// codeStats returns a line per code: every code of reconcile.Codes, zeros
+// included, then any unknown code of the result, by its text. The counts are
+// the result's (Result.ByCode, which the exception sheet lists row for row);
+// the sums add up the exceptions' amounts.
+func codeStats(r *reconcile.Result) []*codeStat {
 	var stats []*codeStat
 	by := map[reconcile.Code]*codeStat{}
 	for _, c := range reconcile.Codes() {
-		s := &codeStat{code: c}
+		s := &codeStat{code: c, count: r.ByCode[c]}
 		by[c] = s
 		stats = append(stats, s)
 	}
 	var unknown []*codeStat
-	for i := range ex {
-		s, ok := by[ex[i].Code]
-		if !ok {
-			s = &codeStat{code: ex[i].Code}
-			by[s.code] = s
+	for c, n := range r.ByCode {
+		if _, ok := by[c]; !ok {
+			s := &codeStat{code: c, count: n}
+			by[c] = s
 			unknown = append(unknown, s)
 		}
-		s.count++
-		s.sum.add(ex[i].Amount)
 	}
-	for i := 1; i < len(unknown); i++ { // few: insertion sort by code
-		for j := i; j > 0 && unknown[j].code < unknown[j-1].code; j-- {
-			unknown[j], unknown[j-1] = unknown[j-1], unknown[j]
+	slices.SortFunc(unknown, func(a, b *codeStat) int { return strings.Compare(string(a.code), string(b.code)) })
+	for i := range r.Exceptions {
+		if s := by[r.Exceptions[i].Code]; s != nil {
+			s.sum.add(r.Exceptions[i].Amount)
 		}
 	}
 	return append(stats, unknown...)
@@ -337,7 +336,7 @@ func (b *book) writeSummary() error {
 
 	// The exceptions per code.
 	row = w.section(row, "一、异常汇总（明细见“异常明细”表）", st, "异常代码", "异常类型", "数量", "涉及金额（元）", "处理建议")
-	stats := codeStats(r.Exceptions)
+	stats := codeStats(r)
 	firstStat := row
 	var total fenTotal
 	count := 0

@@ -255,16 +255,35 @@ func TestHostileStringsStayText(t *testing.T) {
 			t.Errorf("%s!%s = %s %q, want a string %q", sheet, ref, cellTypeName(typ), got, want)
 		}
 	}
-	for i, h := range hostile {
-		row := strconv.Itoa(i + 2) // the order ids' prefixes keep the input order
-		for _, col := range []string{"D", "I", "J", "K", "L", "M"} {
-			check("异常明细", col+row, h.want)
+	// The sheets sort by id, as numbers: find each hostile string's row by
+	// the three-digit prefix of its id.
+	rowOf := func(sheet, col string) map[int]string {
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
 		}
-		check("异常明细", "C"+row, fmt.Sprintf("%03d", i)+h.want)
-		check("申报记录", "M"+row, h.want)
-		check("申报记录", "N"+row, h.want)
-		check("回传记录", "D"+row, h.want)
-		check("回传记录", "L"+row, h.want)
+		at := map[int]string{}
+		for r := range rows[1:] {
+			id, _ := f.GetCellValue(sheet, col+strconv.Itoa(r+2), excelize.Options{RawCellValue: true})
+			if n, err := strconv.Atoi(id[:3]); err == nil {
+				at[n] = strconv.Itoa(r + 2)
+			}
+		}
+		if len(at) != len(hostile) {
+			t.Fatalf("%s: %d rows found by their id, want %d", sheet, len(at), len(hostile))
+		}
+		return at
+	}
+	exc, decl, cb := rowOf("异常明细", "C"), rowOf("申报记录", "A"), rowOf("回传记录", "A")
+	for i, h := range hostile {
+		for _, col := range []string{"D", "I", "J", "K", "L", "M"} {
+			check("异常明细", col+exc[i], h.want)
+		}
+		check("异常明细", "C"+exc[i], fmt.Sprintf("%03d", i)+h.want)
+		check("申报记录", "M"+decl[i], h.want)
+		check("申报记录", "N"+decl[i], h.want)
+		check("回传记录", "D"+cb[i], h.want)
+		check("回传记录", "L"+cb[i], h.want)
 	}
 	// The summary (shared strings): the reason and an input path.
 	rows, _ := f.GetRows(sheetSummary)
@@ -694,6 +713,7 @@ func TestExceptionsSortedByCodeThenOrder(t *testing.T) {
 		reconcile.Exception{Code: "AA_UNKNOWN", OrderID: "2"},
 		reconcile.Exception{Code: reconcile.InputInvalid, OrderID: "", Source: "a.csv:1"},
 	)
+	r.Tally()
 	in := slices.Clone(r.Exceptions)
 	f := openBook(t, writeBook(t, r))
 	rows, _ := f.GetRows(sheetExceptions)
@@ -737,5 +757,42 @@ func TestRowCap(t *testing.T) {
 	_, all := summaryRows(t, f)
 	if all[at["合计"]-1][2] != "6" {
 		t.Errorf("total = %q, want 6", all[at["合计"]-1][2])
+	}
+}
+
+// The exception sheet lists the exceptions in the job's one order, the
+// order Result holds them in: ids compare as numbers, so a shorter id
+// comes first, and the summary's counts are the result's.
+func TestExceptionsInTheResultsOrder(t *testing.T) {
+	r := smallResult()
+	r.Exceptions = []reconcile.Exception{
+		{Code: reconcile.PaymentMissing, OrderID: "999", Message: "a"},
+		{Code: reconcile.PaymentMissing, OrderID: "1000", Message: "b"},
+		{Code: reconcile.PaymentMissing, OrderID: "1000", TransactionID: "98", Message: "c"},
+		{Code: reconcile.PaymentMissing, OrderID: "1000", TransactionID: "100", Message: "d"},
+		{Code: reconcile.PaymentOrphan, OrderID: "12", Message: "e"},
+	}
+	r.Tally()
+	want := []string{"999", "1000", "1000", "1000", "12"}
+	f := openBook(t, writeBook(t, r))
+	rows, err := f.GetRows(sheetExceptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, gotTx []string
+	for _, row := range rows[1:] {
+		got = append(got, row[2])
+		gotTx = append(gotTx, row[3])
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order ids on the sheet %q, want %q", got, want)
+	}
+	if wantTx := []string{"", "", "98", "100", ""}; !slices.Equal(gotTx, wantTx) {
+		t.Errorf("transaction ids on the sheet %q, want %q", gotTx, wantTx)
+	}
+	for i, e := range r.Exceptions {
+		if e.OrderID != want[i] {
+			t.Errorf("Result holds %q at %d, want %q: the sheet and the result disagree", e.OrderID, i, want[i])
+		}
 	}
 }
