@@ -15,7 +15,10 @@ import (
 )
 
 // sendAll sends every pending callback the journal does not hold as sent.
-func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, out *phaseOutput) {
+//
+// It adds to res what the callbacks did: the ones attempted, their
+// exceptions and the counts.
+func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, res *reconcile.Result) {
 	results := r.runPhase(ctx, callbackPhase, len(pending),
 		func(ctx context.Context, from, to int) ([]*recordResult, error) {
 			keys := make([]journal.CallbackKey, to-from)
@@ -37,29 +40,30 @@ func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, out *p
 		func(i int) string { return "sending the callback " + pending[i].Idempotent },
 		func(i int) recordResult { return r.sendOne(ctx, &pending[i]) })
 
-	for i, res := range results {
+	n := &res.Counts
+	for i, rr := range results {
 		c := &pending[i]
-		switch res.kind {
+		switch rr.kind {
 		case recDone:
-			out.counts.CallbacksSent++
+			n.CallbacksSent++
 		case recAlready:
-			out.counts.AlreadySent++
+			n.AlreadySent++
 		case recNotAttempted:
-			out.counts.NotSent++
+			n.NotSent++
 		default:
-			out.counts.CallbacksFailed++
+			n.CallbacksFailed++
 		}
-		if res.exception != nil {
-			e := *res.exception
+		if rr.exception != nil {
+			e := *rr.exception
 			e.OrderID, e.Source = c.OrderID, c.Source.String()
-			out.exceptions = append(out.exceptions, e)
+			res.Exceptions = append(res.Exceptions, e)
 		}
-		if res.attempted {
-			out.callbacks = append(out.callbacks, reconcile.Callback{
+		if rr.attempted {
+			res.Callbacks = append(res.Callbacks, reconcile.Callback{
 				Idempotent: c.Idempotent, Status: c.ClearanceStatus, OrderID: c.OrderID, ResultCode: c.ResultCode,
-				PortNo: c.PortNo, ClearanceTime: c.ClearanceTime, Outcome: res.outcome(), Attempts: res.log.Count,
-				FirstAttempt: res.log.First, LastAttempt: res.log.Last,
-				ErrorCode: res.code, ErrorMsg: res.msg, RequestID: res.requestID,
+				PortNo: c.PortNo, ClearanceTime: c.ClearanceTime, Outcome: rr.outcome(), Attempts: rr.log.Count,
+				FirstAttempt: rr.log.First, LastAttempt: rr.log.Last,
+				ErrorCode: rr.code, ErrorMsg: rr.msg, RequestID: rr.requestID,
 			})
 		}
 	}

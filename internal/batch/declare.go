@@ -23,7 +23,11 @@ type declItem struct {
 // declareAll runs the materials check (when asked) and the declaration of
 // every candidate, skipping what the journal holds as accepted and
 // refusing what it holds as accepted with other data.
-func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, out *phaseOutput) {
+//
+// It adds to res what the declarations did: the ones attempted, their
+// exceptions and the counts. A candidate the materials check refuses leaves
+// the eligible orders for a check exception.
+func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, res *reconcile.Result) {
 	items := make([]declItem, len(cands))
 	for i := range cands {
 		items[i] = declItem{Candidate: cands[i], req: request(&cands[i])}
@@ -53,33 +57,35 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, ou
 		func(i int) string { return "declaring order " + items[i].req.OrderID },
 		func(i int) recordResult { return r.declareOne(ctx, &items[i]) })
 
-	for i, res := range results {
+	c := &res.Counts
+	for i, rr := range results {
 		it := &items[i]
-		switch res.kind {
+		switch rr.kind {
 		case recDone:
-			out.counts.Declared++
+			c.Declared++
 		case recAlready:
-			out.counts.AlreadyDeclared++
+			c.AlreadyDeclared++
 		case recMaterialsInvalid:
-			out.materialsInvalid++
+			c.Eligible--
+			c.CheckExceptions++
 		case recNotAttempted:
-			out.counts.NotDeclared++
+			c.NotDeclared++
 		default:
-			out.counts.DeclareFailed++
+			c.DeclareFailed++
 		}
-		if res.exception != nil {
-			e := *res.exception
+		if rr.exception != nil {
+			e := *rr.exception
 			e.OrderID, e.TransactionID, e.Customs = it.req.OrderID, it.req.TransactionID, it.req.Customs
 			e.Amount, e.Source = it.req.OrderFee, it.Source
-			out.exceptions = append(out.exceptions, e)
+			res.Exceptions = append(res.Exceptions, e)
 		}
-		if res.attempted {
-			out.declarations = append(out.declarations, reconcile.Declaration{
+		if rr.attempted {
+			res.Declarations = append(res.Declarations, reconcile.Declaration{
 				OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 				OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
-				Outcome: res.outcome(), PlatformState: res.state, Attempts: res.log.Count,
-				FirstAttempt: res.log.First, LastAttempt: res.log.Last,
-				ErrorCode: res.code, ErrorMsg: res.msg, RequestID: res.requestID,
+				Outcome: rr.outcome(), PlatformState: rr.state, Attempts: rr.log.Count,
+				FirstAttempt: rr.log.First, LastAttempt: rr.log.Last,
+				ErrorCode: rr.code, ErrorMsg: rr.msg, RequestID: rr.requestID,
 			})
 		}
 	}

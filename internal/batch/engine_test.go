@@ -21,6 +21,7 @@ import (
 	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
+	"github.com/crossborder/reconcile/internal/reconcile/reconciletest"
 	"github.com/crossborder/reconcile/internal/top"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
 )
@@ -34,7 +35,7 @@ const (
 // testOrders writes n clean orders paid on 2026-11-20, their payments, and
 // one clearance row per order; orders whose index is in bad get an anomaly
 // (a fee mismatch) so that they are not eligible.
-func testOrders(n int, bad ...int) exports {
+func testOrders(n int, bad ...int) reconciletest.Exports {
 	var o, p, c strings.Builder
 	for i := 0; i < n; i++ {
 		id := 5118609024991000000 + i
@@ -48,7 +49,7 @@ func testOrders(n int, bad ...int) exports {
 		fmt.Fprintf(&p, "42000000002026112%011d,%d,%s,SUCCESS,,%s\n", i, id, fenText(orderFee+50), ts)
 		fmt.Fprintf(&c, "%d,IDEM%05d,1,,2991,%s,,\n", id, i, ts)
 	}
-	return exports{orders: []string{o.String()}, payments: []string{p.String()}, clearance: []string{c.String()}}
+	return reconciletest.Exports{Orders: []string{o.String()}, Payments: []string{p.String()}, Clearance: []string{c.String()}}
 }
 
 func fenText(f int) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
@@ -66,12 +67,12 @@ type env struct {
 // gateway in process (inProcess), so that a test may run in a synctest
 // bubble, where time is fake: bans, back-offs and latencies take no real
 // time, and their lengths are exact.
-func newEnv(t *testing.T, cfg sandbox.Config, x exports) *env {
+func newEnv(t *testing.T, cfg sandbox.Config, x reconciletest.Exports) *env {
 	t.Helper()
 	cfg.AppKey, cfg.Secret, cfg.Session = testAppKey, testSecret, testSession
 	e := &env{gw: sandbox.New(cfg)}
 	dir := t.TempDir()
-	e.inputs = writeExports(t, dir, x)
+	e.inputs = reconciletest.WriteExports(t, dir, x)
 	j, err := journal.Open(context.Background(), filepath.Join(dir, "reconcile.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +146,7 @@ func TestRunDeclaresEligibleOrdersOnceWithExactParameters(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		assertAccounting(t, res)
+		reconciletest.AssertAccounting(t, res)
 		if res.Counts.Eligible != 38 || res.Counts.Declared != 38 || res.Counts.CallbacksSent != 40 {
 			t.Fatalf("eligible %d, declared %d, callbacks sent %d; want 38, 38, 40", res.Counts.Eligible, res.Counts.Declared, res.Counts.CallbacksSent)
 		}
@@ -192,7 +193,7 @@ func TestRunDeclaresEligibleOrdersOnceWithExactParameters(t *testing.T) {
 		if d := sumMap(after.Requests) - sumMap(before.Requests); d != 0 {
 			t.Errorf("the second run made %d calls, want 0", d)
 		}
-		assertAccounting(t, res2)
+		reconciletest.AssertAccounting(t, res2)
 		assertJournalHealthy(t, e.journal)
 	})
 }
@@ -247,7 +248,7 @@ func TestRunWithFaultsConvergesWithoutDoubleDeclarations(t *testing.T) {
 				if err != nil {
 					t.Fatalf("first run: %v", err)
 				}
-				assertAccounting(t, res1)
+				reconciletest.AssertAccounting(t, res1)
 				declared := res1.Counts.Declared
 				sent := res1.Counts.CallbacksSent
 				if declared < 120 || sent < 120 {
@@ -255,7 +256,7 @@ func TestRunWithFaultsConvergesWithoutDoubleDeclarations(t *testing.T) {
 					if err != nil {
 						t.Fatalf("rerun: %v", err)
 					}
-					assertAccounting(t, res2)
+					reconciletest.AssertAccounting(t, res2)
 					declared += res2.Counts.Declared
 					sent += res2.Counts.CallbacksSent
 					if res2.Counts.AlreadyDeclared != res1.Counts.Declared {
@@ -424,7 +425,7 @@ func TestFatalErrorStopsEarly(t *testing.T) {
 		if res.Status != reconcile.StatusFailed || res.Counts.NotDeclared < 190 || res.Counts.NotSent != 200 {
 			t.Errorf("status %s, not declared %d, not sent %d; want failed, ≥190, 200", res.Status, res.Counts.NotDeclared, res.Counts.NotSent)
 		}
-		assertAccounting(t, res)
+		reconciletest.AssertAccounting(t, res)
 		runs, _ := e.journal.Runs(context.Background(), 1)
 		if len(runs) != 1 || runs[0].Status != journal.RunStatus(reconcile.StatusFailed) || runs[0].ExitCode != 1 {
 			t.Errorf("journal run = %+v, want failed with exit code 1", runs)
@@ -453,7 +454,7 @@ func TestUnreachableGatewayTripsTheBreaker(t *testing.T) {
 	if res.Counts.NotDeclared < 290 {
 		t.Errorf("not declared %d, want nearly all", res.Counts.NotDeclared)
 	}
-	assertAccounting(t, res)
+	reconciletest.AssertAccounting(t, res)
 	assertJournalHealthy(t, e.journal)
 }
 
@@ -486,7 +487,7 @@ func TestInterruptFinishesCallsInFlight(t *testing.T) {
 		if res.Counts.NotDeclared == 0 {
 			t.Error("nothing was left undeclared; the interrupt came too late to prove anything")
 		}
-		assertAccounting(t, res)
+		reconciletest.AssertAccounting(t, res)
 		assertJournalHealthy(t, e.journal)
 
 		// The rerun completes the work.
@@ -535,8 +536,8 @@ func BenchmarkDeclareThroughput(b *testing.B) {
 		srv := httptest.NewServer(gw)
 		dir := b.TempDir()
 		x := testOrders(n)
-		x.clearance = nil
-		in := writeExports(b, dir, x)
+		x.Clearance = nil
+		in := reconciletest.WriteExports(b, dir, x)
 		j, _ := journal.Open(context.Background(), filepath.Join(dir, "j.db"))
 		c, _ := top.NewClient(top.WithGateway(srv.URL+"/router/rest"), top.WithAppKey(testAppKey), top.WithSecret(testSecret), top.WithSession(testSession))
 		w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
@@ -572,7 +573,7 @@ func TestDailyQuotaEndsTheRun(t *testing.T) {
 		if calls := sumMap(e.gw.Counters().Requests); calls > 5+fastEngine.Concurrency {
 			t.Errorf("%d calls, want at most the quota and the calls in flight", calls)
 		}
-		assertAccounting(t, res)
+		reconciletest.AssertAccounting(t, res)
 	})
 }
 
@@ -614,8 +615,8 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 	if c := e.gw.Counters(); c.Materials.Served+c.Materials.Missing != 6 {
 		t.Errorf("materials calls: %+v, want 6", c.Materials)
 	}
-	assertAccounting(t, res)
-	msg := firstException(res, reconcile.MaterialsInvalid).Message
+	reconciletest.AssertAccounting(t, res)
+	msg := reconciletest.FirstException(res, reconcile.MaterialsInvalid).Message
 	if !strings.Contains(msg, "1101**********002X 已于 2020-01-01 过期") {
 		t.Errorf("expired message = %q", msg)
 	}
@@ -684,7 +685,7 @@ func TestAPanicInARecordIsThatPhasesError(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Run: %v", err)
 				}
-				assertAccounting(t, res)
+				reconciletest.AssertAccounting(t, res)
 				if res.ByCode[tt.want] != 4 {
 					t.Errorf("%s = %d, want 4 (one per record): %v", tt.want, res.ByCode[tt.want], res.ByCode)
 				}
@@ -753,8 +754,8 @@ func BenchmarkLoad20k(b *testing.B) {
 		srv := httptest.NewServer(gw)
 		dir := b.TempDir()
 		x := testOrders(n)
-		x.clearance = nil
-		in := writeExports(b, dir, x)
+		x.Clearance = nil
+		in := reconciletest.WriteExports(b, dir, x)
 		j, err := journal.Open(context.Background(), filepath.Join(dir, "j.db"))
 		if err != nil {
 			b.Fatal(err)

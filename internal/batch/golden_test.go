@@ -17,6 +17,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/reconcile"
+	"github.com/crossborder/reconcile/internal/reconcile/reconciletest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden fixtures and files under testdata/golden")
@@ -186,7 +187,7 @@ func TestGoldenDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	assertAccounting(t, res)
+	reconciletest.AssertAccounting(t, res)
 
 	var out bytes.Buffer
 	b, err := os.ReadFile(summary)

@@ -183,23 +183,16 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 		return r.finish(ctx, res, deps, nil)
 	}
 
-	var out phaseOutput
-	err = r.act(ctx, deps.Platform, p, &out)
-	res.Exceptions = append(res.Exceptions, out.exceptions...)
-	res.Declarations, res.Callbacks = out.declarations, out.callbacks
-	c := &res.Counts
-	c.Eligible -= out.materialsInvalid
-	c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared = out.counts.Declared, out.counts.AlreadyDeclared, out.counts.DeclareFailed, out.counts.NotDeclared
-	c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent = out.counts.CallbacksSent, out.counts.AlreadySent, out.counts.CallbacksFailed, out.counts.NotSent
-	st := r.disp.Stats()
-	c.Calls, c.Retries = st.Calls, st.Retries
+	err = r.act(ctx, deps.Platform, p, res)
 	return r.finish(ctx, res, deps, err)
 }
 
 // act runs the platform phases: materials and declarations, then callbacks.
 // When ctx is done no new call starts, and the calls in flight get the
 // engine's DrainTimeout to finish; a fatal error only stops new calls.
-func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, out *phaseOutput) error {
+//
+// The phases add their records, exceptions and counts to res.
+func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, res *reconcile.Result) error {
 	cfg := r.cfg.Engine.WithDefaults(p.Counts.Eligible + len(p.Callbacks))
 	cfg.OnSend = r.cfg.onSend
 	r.disp = dispatch.New(cfg, r.log)
@@ -211,8 +204,10 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 	})
 	defer stop()
 
-	r.declareAll(ctx, p.Candidates(), out)
-	r.sendAll(ctx, p.Callbacks, out)
+	r.declareAll(ctx, p.Candidates(), res)
+	r.sendAll(ctx, p.Callbacks, res)
+	st := r.disp.Stats()
+	res.Counts.Calls, res.Counts.Retries = st.Calls, st.Retries
 	return r.stopCause(ctx)
 }
 
@@ -244,6 +239,15 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 		res.Reason = runErr.Error()
 	}
 	res.Tally()
+	if err := res.CheckAccounting(); err != nil {
+		// A bug of the job: say so loudly, and never report such a run as
+		// done. The workbook and the summary are still written.
+		r.log.Error("internal error: the run's accounting does not add up; please report it with the log", "err", err)
+		if runErr == nil || errors.Is(runErr, ErrExceptions) {
+			runErr = fmt.Errorf("internal error, please report it with the log: %w", err)
+			res.Status, res.Reason = reconcile.StatusFailed, runErr.Error()
+		}
+	}
 	if runErr == nil && r.cfg.FailOnExceptions && len(res.Exceptions) > 0 {
 		runErr = fmt.Errorf("%w: %d", ErrExceptions, len(res.Exceptions))
 	}

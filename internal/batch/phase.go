@@ -66,17 +66,6 @@ func (res recordResult) outcome() reconcile.Outcome {
 	return reconcile.OutcomeError
 }
 
-// phaseOutput collects what the phases produced.
-type phaseOutput struct {
-	declarations []reconcile.Declaration
-	callbacks    []reconcile.Callback
-	exceptions   []reconcile.Exception
-	counts       reconcile.Counts
-	// materialsInvalid counts the candidates the materials check refused:
-	// they leave the eligible orders for a check exception.
-	materialsInvalid int
-}
-
 // lookupChunk is how many records are looked up in the journal at once.
 const lookupChunk = 500
 

@@ -37,9 +37,6 @@ type Plan struct {
 	Callbacks  []ingest.Clearance
 	Exceptions []Exception
 	Counts     Counts
-	// orderExceptions counts the check exceptions raised against orders in
-	// the window, so that the accounting can be proved.
-	orderExceptions int
 
 	ledger         *Ledger
 	defaultCustoms string
@@ -113,7 +110,7 @@ func Check(l *Ledger, opt Options) *Plan {
 		code := l.checkOrder(i, opt, &pays)
 		if code != "" {
 			p.Exceptions = append(p.Exceptions, l.orderException(i, code, &pays))
-			p.orderExceptions++
+			p.Counts.CheckExceptions++
 			continue
 		}
 		p.candidates = append(p.candidates, candidate{order: i, payment: pays.success[0]})

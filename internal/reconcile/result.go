@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -75,11 +77,12 @@ type Callback struct {
 // eligible or has exactly one check exception; every eligible order is
 // declared, already declared, or has one declaration exception; every
 // clearance row in the window is sent, already sent, or has one callback
-// exception.
+// exception. Result.CheckAccounting checks it.
 type Counts struct {
 	OrdersRead      int // distinct orders read, in the window or not
 	OrdersInWindow  int // paid orders whose paid_at falls in the window
 	OrdersUnpaid    int // orders without a payment time or with an unpaid/closed status: neither declared nor exceptions
+	CheckExceptions int // orders in the window with a check exception, one each (the materials check's included)
 	PaymentsRead    int
 	ClearanceRead   int
 	RowsInvalid     int // rows that could not be read (INPUT_INVALID)
@@ -127,4 +130,50 @@ func (r *Result) Tally() {
 	for i := range r.Exceptions {
 		r.ByCode[r.Exceptions[i].Code]++
 	}
+}
+
+// CheckAccounting returns an error naming every identity of the counts
+// that does not hold, nil when they all do: every order in the window is
+// eligible or has one check exception; every eligible order is declared,
+// already declared, failed or not attempted, and every pending callback
+// sent, already sent, failed or not attempted; each declaration or callback
+// that failed or was not attempted is one exception of its phase; and the
+// counts per code add up to the exceptions. Call it after Tally. A result
+// that fails it is a bug of the job, never of the input.
+func (r *Result) CheckAccounting() error {
+	c := &r.Counts
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.OrdersInWindow == c.Eligible+c.CheckExceptions,
+		"orders in window %d ≠ eligible %d + check exceptions %d", c.OrdersInWindow, c.Eligible, c.CheckExceptions)
+	check(c.Eligible == c.Declared+c.AlreadyDeclared+c.DeclareFailed+c.NotDeclared,
+		"eligible %d ≠ declared %d + already %d + failed %d + not attempted %d", c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)
+	check(c.Pending == c.CallbacksSent+c.AlreadySent+c.CallbacksFailed+c.NotSent,
+		"pending %d ≠ sent %d + already %d + failed %d + not attempted %d", c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
+	if !r.DryRun {
+		by := r.ByCode
+		d := by[DeclareRejected] + by[DeclareConflict] + by[DeclareError]
+		check(d == c.DeclareFailed+c.NotDeclared,
+			"declaration exceptions %d ≠ failed %d + not attempted %d", d, c.DeclareFailed, c.NotDeclared)
+		cb := by[CallbackRejected] + by[CallbackError]
+		check(cb == c.CallbacksFailed+c.NotSent,
+			"callback exceptions %d ≠ failed %d + not attempted %d", cb, c.CallbacksFailed, c.NotSent)
+	}
+	total := 0
+	for _, n := range r.ByCode {
+		total += n
+	}
+	check(total == len(r.Exceptions), "the counts per code add up to %d, not to the %d exceptions", total, len(r.Exceptions))
+	for _, code := range codes {
+		_, ok := r.ByCode[code]
+		check(ok, "no count for %s", code)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the counts do not add up: %w", errors.Join(errs...))
 }

@@ -1,0 +1,58 @@
+package reconcile
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckAccountingNamesWhatDoesNotAddUp(t *testing.T) {
+	good := func() *Result {
+		r := &Result{
+			Counts: Counts{OrdersInWindow: 5, Eligible: 3, CheckExceptions: 2, Declared: 1, AlreadyDeclared: 1, DeclareFailed: 1,
+				Pending: 2, CallbacksSent: 1, NotSent: 1},
+			Exceptions: []Exception{{Code: FeeMismatch, OrderID: "1"}, {Code: PaymentMissing, OrderID: "2"},
+				{Code: DeclareError, OrderID: "3"}, {Code: CallbackError, OrderID: "4"}},
+		}
+		r.Tally()
+		return r
+	}
+	tests := []struct {
+		name  string
+		spoil func(r *Result)
+		want  string // in the error; "" for none
+	}{
+		{"adds up", func(*Result) {}, ""},
+		{"an order lost between the checks", func(r *Result) { r.Counts.Eligible = 4 }, "orders in window 5 ≠ eligible 4"},
+		{"a declaration outcome lost", func(r *Result) { r.Counts.Declared = 0 }, "eligible 3 ≠ declared 0"},
+		{"a callback outcome lost", func(r *Result) { r.Counts.NotSent = 0 }, "pending 2 ≠ sent 1"},
+		{"a declaration failure without its exception", func(r *Result) {
+			r.Exceptions = r.Exceptions[:2]
+			r.Exceptions = append(r.Exceptions, Exception{Code: CallbackError})
+			r.Tally()
+		}, "declaration exceptions 0 ≠ failed 1"},
+		{"a callback exception too many", func(r *Result) {
+			r.Exceptions = append(r.Exceptions, Exception{Code: CallbackRejected})
+			r.Tally()
+		}, "callback exceptions 2 ≠ failed 0 + not attempted 1"},
+		{"counts per code not tallied", func(r *Result) { r.Exceptions = append(r.Exceptions, Exception{Code: FeeMismatch}) }, "add up to 4, not to the 5"},
+		{"a code missing", func(r *Result) { delete(r.ByCode, PaymentOrphan) }, "no count for PAYMENT_ORPHAN"},
+	}
+	for _, tt := range tests {
+		r := good()
+		tt.spoil(r)
+		err := r.CheckAccounting()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v, want nil", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: got %v, want an error containing %q", tt.name, err, tt.want)
+		}
+	}
+	// A dry run declares nothing: its eligible orders are all "not
+	// attempted" without an exception each.
+	r := &Result{DryRun: true, Counts: Counts{OrdersInWindow: 2, Eligible: 2, NotDeclared: 2, Pending: 1, NotSent: 1}}
+	r.Tally()
+	if err := r.CheckAccounting(); err != nil {
+		t.Errorf("dry run: %v", err)
+	}
+}
