@@ -75,10 +75,10 @@ func BenchmarkLocalHalfInProcess(b *testing.B) {
 	}
 	opts := &runOptions{orders: stringList{filepath.Join(dir, "night", "orders")}, payments: stringList{filepath.Join(dir, "night", "payments")},
 		date: m.Day, customs: "NINGBO", dryRun: true, quiet: true, report: filepath.Join(dir, "out") + "/", concurrency: 8, qps: 20, logFormat: "text"}
-	io := &stdio{out: devNull{}, err: devNull{}, getenv: func(string) string { return "" }}
+	std := &stdio{out: devNull{}, err: devNull{}, getenv: func(string) string { return "" }}
 	b.ResetTimer()
 	for range b.N {
-		if err := runRun(b.Context(), opts, io); err != nil {
+		if err := runRun(b.Context(), opts, std); err != nil {
 			b.Fatal(err)
 		}
 	}

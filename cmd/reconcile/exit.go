@@ -43,13 +43,13 @@ func exitCode(err error) int {
 }
 
 // reportErr prints err, if any, and returns the exit status for it.
-func reportErr(io *stdio, name string, err error) int {
+func reportErr(std *stdio, name string, err error) int {
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(io.err, "reconcile %s: %v\n", name, err)
+		fmt.Fprintf(std.err, "reconcile %s: %v\n", name, err)
 		var ue *usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(io.err, "Run 'reconcile %s --help' for usage.\n", name)
+			fmt.Fprintf(std.err, "Run 'reconcile %s --help' for usage.\n", name)
 		}
 	}
 	return code

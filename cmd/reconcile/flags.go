@@ -27,13 +27,13 @@ var flagSetHook func(*flagSet)
 // flagSet is the standard library's flag set.
 type flagSet = flag.FlagSet
 
-// parseFlags parses args into fs. On --help it prints help to io.out and
+// parseFlags parses args into fs. On --help it prints help to std.out and
 // returns flag.ErrHelp; a parse error becomes a usage error.
-func parseFlags(fs *flag.FlagSet, args []string, help string, io *stdio) error {
+func parseFlags(fs *flag.FlagSet, args []string, help string, std *stdio) error {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(io.out, help)
+		fmt.Fprint(std.out, help)
 		return flag.ErrHelp
 	case err != nil:
 		return &usageError{err}

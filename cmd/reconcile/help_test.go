@@ -41,23 +41,23 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 
 func TestMainUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	io := &stdio{out: &out, err: &errOut, getenv: func(string) string { return "" }}
-	if code := Main(context.Background(), nil, io); code != exitUsage || !strings.Contains(errOut.String(), "Commands:") {
+	std := &stdio{out: &out, err: &errOut, getenv: func(string) string { return "" }}
+	if code := Main(context.Background(), nil, std); code != exitUsage || !strings.Contains(errOut.String(), "Commands:") {
 		t.Errorf("no command: exit %d, stderr %q", code, errOut.String())
 	}
 	errOut.Reset()
-	if code := Main(context.Background(), []string{"frobnicate"}, io); code != exitUsage || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
+	if code := Main(context.Background(), []string{"frobnicate"}, std); code != exitUsage || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, stderr %q", code, errOut.String())
 	}
-	if code := Main(context.Background(), []string{"help"}, io); code != exitOK || !strings.Contains(out.String(), "schedule") {
+	if code := Main(context.Background(), []string{"help"}, std); code != exitOK || !strings.Contains(out.String(), "schedule") {
 		t.Errorf("help: exit %d", code)
 	}
 	errOut.Reset()
-	if code := Main(context.Background(), []string{"run", "--no-such-flag"}, io); code != exitUsage || !strings.Contains(errOut.String(), "--help") {
+	if code := Main(context.Background(), []string{"run", "--no-such-flag"}, std); code != exitUsage || !strings.Contains(errOut.String(), "--help") {
 		t.Errorf("bad flag: exit %d, stderr %q", code, errOut.String())
 	}
 	errOut.Reset()
-	if code := Main(context.Background(), []string{"run", "--secret", "x"}, io); code != exitUsage {
+	if code := Main(context.Background(), []string{"run", "--secret", "x"}, std); code != exitUsage {
 		t.Errorf("--secret is not a flag: exit %d", code)
 	}
 }

@@ -46,7 +46,7 @@ type historyOptions struct {
 	json                  bool
 }
 
-func cmdHistory(ctx context.Context, args []string, io *stdio) error {
+func cmdHistory(ctx context.Context, args []string, std *stdio) error {
 	var o historyOptions
 	fs := newFlagSet("history")
 	fs.StringVar(&o.state, "state", "", "")
@@ -54,19 +54,19 @@ func cmdHistory(ctx context.Context, args []string, io *stdio) error {
 	fs.IntVar(&o.limit, "limit", 20, "")
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.config, "config", "", "")
-	if err := parseFlags(fs, args, historyHelp, io); err != nil {
+	if err := parseFlags(fs, args, historyHelp, std); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := applyConfig(fs, o.config, io.getenv, io.env()); err != nil {
+	if err := applyConfig(fs, o.config, std.getenv, std.env()); err != nil {
 		return err
 	}
 	if o.limit < 0 {
 		return usageErrorf("--limit %d: want 0 or more", o.limit)
 	}
-	return runHistory(ctx, &o, io)
+	return runHistory(ctx, &o, std)
 }
 
 // historyRun is one run as history prints it.
@@ -87,7 +87,7 @@ type historyRun struct {
 	Inputs    json.RawMessage `json:"inputs,omitempty"`
 }
 
-func runHistory(ctx context.Context, o *historyOptions, io *stdio) error {
+func runHistory(ctx context.Context, o *historyOptions, std *stdio) error {
 	state := o.state
 	if state == "" {
 		dir := o.report
@@ -124,15 +124,15 @@ func runHistory(ctx context.Context, o *historyOptions, io *stdio) error {
 		out = append(out, h)
 	}
 	if o.json {
-		enc := json.NewEncoder(io.out)
+		enc := json.NewEncoder(std.out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
 	if len(out) == 0 {
-		fmt.Fprintf(io.out, "no runs in %s\n", state)
+		fmt.Fprintf(std.out, "no runs in %s\n", state)
 		return nil
 	}
-	tw := tabwriter.NewWriter(io.out, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(std.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tWINDOW\tSTARTED\tDURATION\tSTATUS\tDECLARED\tSKIPPED\tFAILED\tCALLBACKS\tEXCEPTIONS\tREPORT")
 	for _, h := range out {
 		win := h.From

@@ -57,13 +57,13 @@ type inspectOptions struct {
 	paths []string
 }
 
-func cmdInspect(ctx context.Context, args []string, io *stdio) error {
+func cmdInspect(ctx context.Context, args []string, std *stdio) error {
 	var o inspectOptions
 	fs := newFlagSet("inspect")
 	fs.StringVar(&o.kind, "kind", "", "")
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.sheet, "sheet", "", "")
-	if err := parseFlags(fs, args, inspectHelp, io); err != nil {
+	if err := parseFlags(fs, args, inspectHelp, std); err != nil {
 		return err
 	}
 	if o.kind == "" {
@@ -73,12 +73,12 @@ func cmdInspect(ctx context.Context, args []string, io *stdio) error {
 		return usageErrorf("no PATH: give the files to read (a file, a directory or a glob)")
 	}
 	o.paths = fs.Args()
-	return runInspect(ctx, o, io)
+	return runInspect(ctx, o, std)
 }
 
 // runInspect shows every file the paths name; a file that cannot be read
 // is reported and the others are still shown.
-func runInspect(ctx context.Context, o inspectOptions, io *stdio) error {
+func runInspect(ctx context.Context, o inspectOptions, std *stdio) error {
 	kind, err := ingest.ParseKind(o.kind)
 	if err != nil {
 		return usageErrorf("--kind: %v", err)
@@ -87,13 +87,13 @@ func runInspect(ctx context.Context, o inspectOptions, io *stdio) error {
 	if o.sheet != "" {
 		opts = append(opts, ingest.WithSheet(o.sheet))
 	}
-	out := bufio.NewWriterSize(io.out, 64<<10)
+	out := bufio.NewWriterSize(std.out, 64<<10)
 	defer out.Flush()
 	failed, total := 0, 0
 	seen := make(map[string]bool)
 	fail := func(err error) {
 		out.Flush()
-		fmt.Fprintf(io.err, "reconcile inspect: %v\n", err)
+		fmt.Fprintf(std.err, "reconcile inspect: %v\n", err)
 		failed++
 	}
 	for _, pattern := range o.paths {

@@ -51,7 +51,7 @@ func (s *stdio) env() []string {
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, io *stdio) error
+	run     func(ctx context.Context, args []string, std *stdio) error
 }
 
 // commands lists the sub-commands in the order "reconcile help" shows them.
@@ -93,23 +93,23 @@ func usageText() string {
 
 // Main runs the sub-command named by args[0] and returns the process's exit
 // status.
-func Main(ctx context.Context, args []string, io *stdio) int {
+func Main(ctx context.Context, args []string, std *stdio) int {
 	if len(args) == 0 {
-		fmt.Fprint(io.err, usageText())
+		fmt.Fprint(std.err, usageText())
 		return exitUsage
 	}
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(io.out, usageText())
+		fmt.Fprint(std.out, usageText())
 		return exitOK
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			err := c.run(ctx, args[1:], io)
-			return reportErr(io, name, err)
+			err := c.run(ctx, args[1:], std)
+			return reportErr(std, name, err)
 		}
 	}
-	fmt.Fprintf(io.err, "reconcile: unknown command %q\n\n%s", name, usageText())
+	fmt.Fprintf(std.err, "reconcile: unknown command %q\n\n%s", name, usageText())
 	return exitUsage
 }

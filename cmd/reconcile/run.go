@@ -140,28 +140,28 @@ func (o *runOptions) flags(name string) *flagSet {
 	return fs
 }
 
-func cmdRun(ctx context.Context, args []string, io *stdio) error {
+func cmdRun(ctx context.Context, args []string, std *stdio) error {
 	var opts runOptions
 	fs := opts.flags("run")
-	if err := parseFlags(fs, args, runHelp, io); err != nil {
+	if err := parseFlags(fs, args, runHelp, std); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q: inputs are given with --orders, --payments and --clearance", fs.Arg(0))
 	}
-	if err := applyConfig(fs, opts.config, io.getenv, io.env()); err != nil {
+	if err := applyConfig(fs, opts.config, std.getenv, std.env()); err != nil {
 		return err
 	}
-	return runRun(ctx, &opts, io)
+	return runRun(ctx, &opts, std)
 }
 
 // runRun runs the job once over the window of the options.
-func runRun(ctx context.Context, opts *runOptions, io *stdio) error {
+func runRun(ctx context.Context, opts *runOptions, std *stdio) error {
 	win, err := cst.ParseWindow(opts.date, opts.from, opts.to, time.Now())
 	if err != nil {
 		return &usageError{err}
 	}
-	j, err := opts.prepare(io)
+	j, err := opts.prepare(std)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func runRun(ctx context.Context, opts *runOptions, io *stdio) error {
 		return err
 	}
 	res, path, err := j.run(ctx, win)
-	printRunSummary(io, res, path, opts)
+	printRunSummary(std, res, path, opts)
 	return err
 }
 
@@ -177,7 +177,7 @@ func runRun(ctx context.Context, opts *runOptions, io *stdio) error {
 // and schedule at every tick.
 type job struct {
 	opts   *runOptions
-	io     *stdio
+	std    *stdio
 	logger *slog.Logger
 	client *top.Client // nil for a dry run
 	state  string      // the journal; "" for a dry run
@@ -185,8 +185,8 @@ type job struct {
 
 // prepare checks the settings that do not depend on the window and builds
 // the logger and the client.
-func (o *runOptions) prepare(io *stdio) (*job, error) {
-	logger, err := newLogger(io.err, o.logFormat, o.quiet)
+func (o *runOptions) prepare(std *stdio) (*job, error) {
+	logger, err := newLogger(std.err, o.logFormat, o.quiet)
 	if err != nil {
 		return nil, err
 	}
@@ -198,11 +198,11 @@ func (o *runOptions) prepare(io *stdio) (*job, error) {
 	case o.qps <= 0 || o.qps > 10000:
 		return nil, usageErrorf("--qps %g: want more than 0 and at most 10000", o.qps)
 	}
-	j := &job{opts: o, io: io, logger: logger}
+	j := &job{opts: o, std: std, logger: logger}
 	if o.dryRun {
 		return j, nil
 	}
-	if j.client, err = o.client(io.getenv); err != nil {
+	if j.client, err = o.client(std.getenv); err != nil {
 		return nil, err
 	}
 	j.state = o.state
@@ -267,8 +267,8 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, strin
 			"concurrency": o.concurrency, "qps": o.qps, "check_materials": o.checkMaterials, "state": j.state,
 		},
 	}
-	if isTerminal(j.io.err) && !o.quiet {
-		cfg.Progress = j.io.err
+	if isTerminal(j.std.err) && !o.quiet {
+		cfg.Progress = j.std.err
 	}
 	deps := batch.Deps{Report: &report.Writer{}}
 	if !o.dryRun {
@@ -337,7 +337,7 @@ func credential(file, env, flagName string, getenv func(string) string) (string,
 
 // printRunSummary prints a few lines on what the run did, for a person at
 // a terminal or in cron mail.
-func printRunSummary(io *stdio, res *reconcile.Result, path string, opts *runOptions) {
+func printRunSummary(std *stdio, res *reconcile.Result, path string, opts *runOptions) {
 	if res == nil {
 		return
 	}
@@ -346,11 +346,11 @@ func printRunSummary(io *stdio, res *reconcile.Result, path string, opts *runOpt
 	if res.DryRun {
 		mode = " (dry run: nothing declared)"
 	}
-	fmt.Fprintf(io.out, "reconcile %s: %s%s\n", res.Window, res.Status, mode)
+	fmt.Fprintf(std.out, "reconcile %s: %s%s\n", res.Window, res.Status, mode)
 	if len(res.Inputs) > 0 {
-		fmt.Fprintf(io.out, "  orders in window %d, eligible %d, declared %d, already declared %d, declaration failures %d, not attempted %d\n",
+		fmt.Fprintf(std.out, "  orders in window %d, eligible %d, declared %d, already declared %d, declaration failures %d, not attempted %d\n",
 			c.OrdersInWindow, c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)
-		fmt.Fprintf(io.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
+		fmt.Fprintf(std.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
 			c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
 		var parts []string
 		for _, code := range reconcile.Codes() {
@@ -361,18 +361,18 @@ func printRunSummary(io *stdio, res *reconcile.Result, path string, opts *runOpt
 		if len(parts) == 0 {
 			parts = []string{"none"}
 		}
-		fmt.Fprintf(io.out, "  exceptions: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(std.out, "  exceptions: %s\n", strings.Join(parts, ", "))
 	}
 	if res.DryRun && opts.checkMaterials {
-		fmt.Fprintf(io.out, "  the materials check was skipped: a dry run calls nothing\n")
+		fmt.Fprintf(std.out, "  the materials check was skipped: a dry run calls nothing\n")
 	}
 	// A failure's reason is the error on standard error; an interrupt's
 	// says what happens next.
 	if res.Status == reconcile.StatusInterrupted {
-		fmt.Fprintf(io.out, "  %s\n", res.Reason)
+		fmt.Fprintf(std.out, "  %s\n", res.Reason)
 	}
 	if _, err := os.Stat(path); err == nil && !res.EndedAt.IsZero() {
-		fmt.Fprintf(io.out, "  workbook: %s\n", path)
+		fmt.Fprintf(std.out, "  workbook: %s\n", path)
 	}
 }
 

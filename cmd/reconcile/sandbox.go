@@ -95,17 +95,17 @@ type sandboxOptions struct {
 	successAfter    time.Duration
 }
 
-func cmdSandbox(ctx context.Context, args []string, io *stdio) error {
+func cmdSandbox(ctx context.Context, args []string, std *stdio) error {
 	var o sandboxOptions
 	fs := newFlagSet("sandbox")
 	o.define(fs)
-	if err := parseFlags(fs, args, sandboxHelp, io); err != nil {
+	if err := parseFlags(fs, args, sandboxHelp, std); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
-	return runSandbox(ctx, o, io)
+	return runSandbox(ctx, o, std)
 }
 
 // define defines the flags of "reconcile sandbox" on fs.
@@ -133,7 +133,7 @@ func (o *sandboxOptions) define(fs *flag.FlagSet) {
 
 // sandboxConfig turns the options and the environment into the gateway's
 // configuration.
-func sandboxConfig(o sandboxOptions, io *stdio) (sandbox.Config, error) {
+func sandboxConfig(o sandboxOptions, std *stdio) (sandbox.Config, error) {
 	switch {
 	case o.latency < 0 || o.jitter < 0:
 		return sandbox.Config{}, usageErrorf("--latency and --jitter must not be negative")
@@ -147,9 +147,9 @@ func sandboxConfig(o sandboxOptions, io *stdio) (sandbox.Config, error) {
 		return sandbox.Config{}, usageErrorf("--faults: %v", err)
 	}
 	cfg := sandbox.Config{
-		AppKey:          io.getenv("TOP_APP_KEY"),
-		Secret:          io.getenv("TOP_APP_SECRET"),
-		Session:         io.getenv("TOP_SESSION"),
+		AppKey:          std.getenv("TOP_APP_KEY"),
+		Secret:          std.getenv("TOP_APP_SECRET"),
+		Session:         std.getenv("TOP_SESSION"),
 		DeniedMethods:   o.denyMethods,
 		RateLimit:       o.rateLimit,
 		RateJitter:      o.rateJitter,
@@ -176,14 +176,14 @@ func sandboxConfig(o sandboxOptions, io *stdio) (sandbox.Config, error) {
 		}
 	}
 	if o.verbose {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.err, nil))
+		cfg.Logger = slog.New(slog.NewTextHandler(std.err, nil))
 	}
 	return cfg, nil
 }
 
 // runSandbox serves the gateway until ctx is done.
-func runSandbox(ctx context.Context, o sandboxOptions, io *stdio) error {
-	cfg, err := sandboxConfig(o, io)
+func runSandbox(ctx context.Context, o sandboxOptions, std *stdio) error {
+	cfg, err := sandboxConfig(o, std)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func runSandbox(ctx context.Context, o sandboxOptions, io *stdio) error {
 	if cfg.AppKey != "" {
 		appKey = cfg.AppKey
 	}
-	fmt.Fprintf(io.out, "reconcile sandbox: serving http://%s%s (app key %s)\n", ln.Addr(), sandbox.Path, appKey)
+	fmt.Fprintf(std.out, "reconcile sandbox: serving http://%s%s (app key %s)\n", ln.Addr(), sandbox.Path, appKey)
 
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

@@ -57,13 +57,13 @@ type scheduleOptions struct {
 	catchUp int
 }
 
-func cmdSchedule(ctx context.Context, args []string, io *stdio) error {
+func cmdSchedule(ctx context.Context, args []string, std *stdio) error {
 	var o scheduleOptions
 	fs := o.run.flags("schedule")
 	fs.StringVar(&o.cron, "cron", "", "")
 	fs.StringVar(&o.tz, "tz", schedule.DefaultZone, "")
 	fs.IntVar(&o.catchUp, "catch-up", 3, "")
-	if err := parseFlags(fs, args, scheduleHelp, io); err != nil {
+	if err := parseFlags(fs, args, scheduleHelp, std); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -74,14 +74,14 @@ func cmdSchedule(ctx context.Context, args []string, io *stdio) error {
 			return usageErrorf("--%s: each tick runs yesterday's window; use \"reconcile run\" for a given window", name)
 		}
 	}
-	if err := applyConfig(fs, o.run.config, io.getenv, io.env()); err != nil {
+	if err := applyConfig(fs, o.run.config, std.getenv, std.env()); err != nil {
 		return err
 	}
 	o.run.date, o.run.from, o.run.to = "", "", "" // a config file's window does not apply
-	return runSchedule(ctx, &o, io)
+	return runSchedule(ctx, &o, std)
 }
 
-func runSchedule(ctx context.Context, o *scheduleOptions, io *stdio) error {
+func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
 	if o.cron == "" {
 		return usageErrorf("--cron is required, e.g. --cron \"30 2 * * *\"")
 	}
@@ -98,7 +98,7 @@ func runSchedule(ctx context.Context, o *scheduleOptions, io *stdio) error {
 	if o.run.dryRun && o.catchUp > 0 {
 		return usageErrorf("--catch-up needs the journal, which a dry run does not keep: add --catch-up 0")
 	}
-	j, err := o.run.prepare(io)
+	j, err := o.run.prepare(std)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func runSchedule(ctx context.Context, o *scheduleOptions, io *stdio) error {
 		Spec: o.cron, Location: loc, CatchUp: o.catchUp, Logger: j.logger,
 		Run: func(ctx context.Context, w cst.Window) error {
 			res, path, err := j.run(ctx, w)
-			printRunSummary(io, res, path, &o.run)
+			printRunSummary(std, res, path, &o.run)
 			return err
 		},
 		History: func(ctx context.Context) ([]journal.Run, error) {

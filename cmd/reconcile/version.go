@@ -21,15 +21,15 @@ Example:
 Exit status: 0.
 `
 
-func cmdVersion(ctx context.Context, args []string, io *stdio) error {
+func cmdVersion(ctx context.Context, args []string, std *stdio) error {
 	fs := newFlagSet("version")
-	if err := parseFlags(fs, args, versionHelp, io); err != nil {
+	if err := parseFlags(fs, args, versionHelp, std); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
-	fmt.Fprintf(io.out, "reconcile %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(std.out, "reconcile %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
 }
 
