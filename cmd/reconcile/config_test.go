@@ -165,3 +165,18 @@ func TestSampleConfig(t *testing.T) {
 		t.Errorf("the sample config names no exports: %+v", o)
 	}
 }
+
+func TestDefaultStateIsBesideTheWorkbooks(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ report, want string }{
+		{dir, filepath.Join(dir, "reconcile.db")},
+		{filepath.Join(dir, "missing") + "/", filepath.Join(dir, "missing", "reconcile.db")},
+		{filepath.Join(dir, "out", "night.xlsx"), filepath.Join(dir, "out", "reconcile.db")},
+		{".", "reconcile.db"},
+	}
+	for _, tt := range tests {
+		if got := defaultState(tt.report); got != tt.want {
+			t.Errorf("defaultState(%q) = %q, want %q", tt.report, got, tt.want)
+		}
+	}
+}

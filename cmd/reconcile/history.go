@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,7 +49,7 @@ func cmdHistory(ctx context.Context, args []string, std *stdio) error {
 	var o historyOptions
 	fs := newFlagSet("history")
 	fs.StringVar(&o.state, "state", "", "")
-	fs.StringVar(&o.report, "report", ".", "")
+	fs.StringVar(&o.report, "report", defaultReport, "")
 	fs.IntVar(&o.limit, "limit", 20, "")
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.config, "config", "", "")
@@ -90,11 +89,7 @@ type historyRun struct {
 func runHistory(ctx context.Context, o *historyOptions, std *stdio) error {
 	state := o.state
 	if state == "" {
-		dir := o.report
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			dir = filepath.Dir(dir)
-		}
-		state = filepath.Join(dir, "reconcile.db")
+		state = defaultState(o.report)
 	}
 	if _, err := os.Stat(state); err != nil {
 		return fmt.Errorf("no journal at %s: give --state (run writes it next to its workbooks)", state)

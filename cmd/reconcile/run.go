@@ -120,7 +120,7 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.StringVar(&o.date, "date", "", "")
 	fs.StringVar(&o.from, "from", "", "")
 	fs.StringVar(&o.to, "to", "", "")
-	fs.StringVar(&o.report, "report", ".", "")
+	fs.StringVar(&o.report, "report", defaultReport, "")
 	fs.StringVar(&o.summaryJSON, "summary-json", "", "")
 	fs.StringVar(&o.state, "state", "", "")
 	fs.StringVar(&o.gateway, "gateway", top.ProductionURL, "")
@@ -165,9 +165,6 @@ func runRun(ctx context.Context, opts *runOptions, std *stdio) error {
 	if err != nil {
 		return err
 	}
-	if _, err := j.reportPath(win); err != nil {
-		return err
-	}
 	res, path, err := j.run(ctx, win)
 	printRunSummary(std, res, path, opts)
 	return err
@@ -207,16 +204,26 @@ func (o *runOptions) prepare(std *stdio) (*job, error) {
 	}
 	j.state = o.state
 	if j.state == "" {
-		// Next to the workbooks: the directory --report names or holds.
-		dir := o.report
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			if !strings.HasSuffix(dir, "/") && !strings.HasSuffix(dir, string(filepath.Separator)) {
-				dir = filepath.Dir(dir)
-			}
-		}
-		j.state = filepath.Join(dir, "reconcile.db")
+		j.state = defaultState(o.report)
 	}
 	return j, nil
+}
+
+// defaultReport is where the workbook goes when --report is not given: the
+// current directory.
+const defaultReport = "."
+
+// defaultState is the journal's path when --state is not given:
+// reconcile.db next to the workbooks, in the directory --report names (a
+// directory, or a path ending in a separator) or holds (a file).
+func defaultState(report string) string {
+	dir := report
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if !strings.HasSuffix(dir, "/") && !strings.HasSuffix(dir, string(filepath.Separator)) {
+			dir = filepath.Dir(dir)
+		}
+	}
+	return filepath.Join(dir, "reconcile.db")
 }
 
 // openJournal opens the journal, creating its directory if need be.
