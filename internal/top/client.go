@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/crossborder/reconcile/internal/cst"
 )
@@ -265,7 +266,8 @@ func readBounded(r io.Reader, limit int64) ([]byte, error) {
 }
 
 // bodySnippet returns the start of a non-200 body for an error message:
-// printable, one line, at most 200 bytes.
+// printable, one line, at most 200 bytes and whole characters, then "…"
+// when it was cut.
 func bodySnippet(b []byte) string {
 	const max = 200
 	s := strings.ToValidUTF8(string(b), "?")
@@ -277,7 +279,11 @@ func bodySnippet(b []byte) string {
 	}, s)
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > max {
-		s = s[:max] + "…"
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never cut a character in two
+		}
+		s = s[:cut] + "…"
 	}
 	if s == "" {
 		return "empty body"

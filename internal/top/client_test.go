@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestMain(m *testing.M) {
@@ -630,4 +631,17 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBodySnippetKeepsCharactersWhole(t *testing.T) {
+	for pad := 190; pad <= 200; pad++ {
+		body := strings.Repeat("a", pad) + strings.Repeat("网关错误", 10)
+		got := bodySnippet([]byte(body))
+		if !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || len(got) > 200+len("…") {
+			t.Errorf("pad %d: snippet %q is not whole characters of at most 200 bytes and …", pad, got)
+		}
+	}
+	if got := bodySnippet([]byte("\x00\x01 short \n body\t")); got != "short body" {
+		t.Errorf("snippet of a short body = %q, want %q", got, "short body")
+	}
 }
