@@ -3,11 +3,10 @@ package batch
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/outfile"
 	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
@@ -101,38 +100,12 @@ func timeString(t time.Time) string {
 	return t.In(cst.Zone).Format(time.RFC3339)
 }
 
-// WriteSummary writes s as indented JSON to path, atomically: a temporary
-// file in the same directory, then a rename.
+// WriteSummary writes s as indented JSON to path, atomically (see package
+// outfile), with the permission 0644 as modified by the umask.
 func WriteSummary(path string, s Summary) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	return writeFileAtomic(path, append(b, '\n'))
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so that a reader never sees half a file.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return outfile.WriteFile(path, append(b, '\n'), 0o644)
 }

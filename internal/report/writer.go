@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crossborder/reconcile/internal/outfile"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/xuri/excelize/v2"
 )
@@ -40,7 +41,8 @@ type Writer struct {
 	// passes 16 MB in memory; "" means os.TempDir(). The workbook's own
 	// temporary file is always in the target's directory.
 	TmpDir string
-	// Perm is the permission of the written workbook; 0 means 0644.
+	// Perm is the permission of the written workbook, as modified by the
+	// umask; 0 means 0644.
 	Perm os.FileMode
 	// Now returns the current time; nil means time.Now. It dates the
 	// document properties and judges the birth dates of ID numbers found in
@@ -55,10 +57,10 @@ func (w *Writer) now() time.Time {
 	return time.Now()
 }
 
-// Write writes the workbook of r to path atomically: it checks the path
-// with CheckOverwrite, builds the workbook in a temporary file in path's
-// directory, syncs it, checks the path again and renames the file over
-// path, then syncs the directory. On any error, and when ctx is cancelled
+// Write writes the workbook of r to path atomically (see package
+// outfile): it checks the path with CheckOverwrite, builds the workbook in
+// a temporary file in path's directory, created with Perm as modified by
+// the umask, checks the path again and puts the file in place. On any error, and when ctx is cancelled
 // before the rename, the temporary file is removed and whatever was at path
 // is left untouched; the error then wraps ctx.Err().
 //
@@ -77,37 +79,19 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	if err := CheckOverwrite(path, r.Window); err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-
-	b := &book{now: w.now(), r: r}
-	if err = b.build(ctx, w.TmpDir, tmp); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
 	perm := w.Perm
 	if perm == 0 {
 		perm = defaultPerm
 	}
-	if err = tmp.Chmod(perm); err != nil {
+	out, err := outfile.Create(path, perm)
+	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("report: %w", err)
+	defer out.Abort()
+
+	b := &book{now: w.now(), r: r}
+	if err = b.build(ctx, w.TmpDir, out); err != nil {
+		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	if err = ctx.Err(); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
@@ -116,11 +100,12 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	if err = CheckOverwrite(path, r.Window); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = out.Commit(); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("report: the workbook %s is written but its directory could not be synced: %w", path, err)
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
 	}
 	removeStaleTemps(dir, base)
 	return nil
@@ -146,19 +131,6 @@ func globEscape(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // book is one workbook being built.
