@@ -9,27 +9,33 @@ import (
 // Orders returns the rows of an order export: each step is an Order (and
 // a nil error) or a *RowError for a row that could not be read. See File
 // for what happens on a file of another kind.
-func (f *File) Orders() iter.Seq2[Order, *RowError] {
-	return func(yield func(Order, *RowError) bool) {
-		if !f.start(Orders) {
+func (f *File) Orders() iter.Seq2[Order, *RowError] { return records(f, Orders, f.order) }
+
+// records yields the rows of f, read as kind k: each row parsed by parse
+// into a record, or the *RowError that stopped it. Every data row yields
+// exactly one of the two, and is counted in Info.
+func records[T any](f *File, k Kind, parse func() (T, *RowError)) iter.Seq2[T, *RowError] {
+	return func(yield func(T, *RowError) bool) {
+		if !f.start(k) {
 			return
 		}
+		var zero T
 		for {
 			ok, e := f.nextRow()
 			if !ok {
 				return
 			}
-			var o Order
+			rec := zero
 			if e == nil {
-				o, e = f.order()
+				rec, e = parse()
 			}
 			if !f.emit(e) {
-				if !yield(Order{}, e) {
+				if !yield(zero, e) {
 					return
 				}
 				continue
 			}
-			if !yield(o, nil) {
+			if !yield(rec, nil) {
 				return
 			}
 		}
@@ -89,32 +95,7 @@ func (f *File) order() (o Order, e *RowError) {
 // Payments returns the rows of a WeChat trade bill or a payments export:
 // each step is a Payment (and a nil error) or a *RowError. In a WeChat
 // bill the summary section ends the rows (see Info.Summary).
-func (f *File) Payments() iter.Seq2[Payment, *RowError] {
-	return func(yield func(Payment, *RowError) bool) {
-		if !f.start(Payments) {
-			return
-		}
-		for {
-			ok, e := f.nextRow()
-			if !ok {
-				return
-			}
-			var p Payment
-			if e == nil {
-				p, e = f.payment()
-			}
-			if !f.emit(e) {
-				if !yield(Payment{}, e) {
-					return
-				}
-				continue
-			}
-			if !yield(p, nil) {
-				return
-			}
-		}
-	}
-}
+func (f *File) Payments() iter.Seq2[Payment, *RowError] { return records(f, Payments, f.payment) }
 
 func (f *File) payment() (p Payment, e *RowError) {
 	f.arena = f.arena[:0]
@@ -179,30 +160,7 @@ func quoteBytes(b []byte) string {
 // Clearances returns the rows of a clearance results export: each step is
 // a Clearance (and a nil error) or a *RowError.
 func (f *File) Clearances() iter.Seq2[Clearance, *RowError] {
-	return func(yield func(Clearance, *RowError) bool) {
-		if !f.start(Clearances) {
-			return
-		}
-		for {
-			ok, e := f.nextRow()
-			if !ok {
-				return
-			}
-			var c Clearance
-			if e == nil {
-				c, e = f.clearance()
-			}
-			if !f.emit(e) {
-				if !yield(Clearance{}, e) {
-					return
-				}
-				continue
-			}
-			if !yield(c, nil) {
-				return
-			}
-		}
-	}
+	return records(f, Clearances, f.clearance)
 }
 
 func (f *File) clearance() (c Clearance, e *RowError) {
