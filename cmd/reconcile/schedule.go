@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/schedule"
@@ -109,14 +110,23 @@ func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
 			printRunSummary(std, res, path, &o.run)
 			return err
 		},
-		History: func(ctx context.Context) ([]journal.Run, error) {
+		History: func(ctx context.Context) ([]schedule.PastRun, error) {
 			jr, err := j.openJournal(ctx)
 			if err != nil {
 				return nil, err
 			}
 			defer jr.Close()
-			return jr.Runs(ctx, 0)
+			runs, err := jr.Runs(ctx, 0)
+			past := make([]schedule.PastRun, 0, len(runs))
+			for _, r := range runs {
+				w, werr := cst.ParseWindow("", r.From, r.To, time.Now())
+				if werr == nil {
+					past = append(past, schedule.PastRun{Window: w, Done: r.Status == journal.RunCompleted && !r.DryRun})
+				}
+			}
+			return past, err
 		},
+		ExitStatus: batch.ExitStatus,
 	}
 	if err := n.Serve(ctx); err != nil {
 		return fmt.Errorf("schedule: %w", err)

@@ -16,9 +16,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
-	"github.com/crossborder/reconcile/internal/journal"
 )
 
 // DefaultZone is the zone a spec is read in unless told otherwise.
@@ -41,10 +39,21 @@ type Nightly struct {
 	// Run runs one window; the same code as "reconcile run". Its context
 	// is not cancelled by Serve's: a run in progress is let finish.
 	Run func(ctx context.Context, w cst.Window) error
-	// History returns the runs recorded in the journal, for the catch-up.
-	History func(ctx context.Context) ([]journal.Run, error)
-	Logger  *slog.Logger     // nil: discard
-	Now     func() time.Time // nil: time.Now
+	// History returns the runs of the past, for the catch-up.
+	History func(ctx context.Context) ([]PastRun, error)
+	// ExitStatus, if set, maps a run's error to the exit status the log
+	// line of the run shows.
+	ExitStatus func(error) int
+	Logger     *slog.Logger     // nil: discard
+	Now        func() time.Time // nil: time.Now
+}
+
+// PastRun is a run of the past as the catch-up sees it.
+type PastRun struct {
+	Window cst.Window
+	// Done is set for a run that completed and was no dry run: its window
+	// needs no catching up.
+	Done bool
 }
 
 // Parse parses a cron spec as Nightly reads it.
@@ -146,7 +155,10 @@ func (n *Nightly) runOne(ctx context.Context, w cst.Window) {
 		}
 	}()
 	err := n.Run(ctx, w)
-	attrs := []any{"window", w.String(), "exit", batch.ExitStatus(err), "duration", n.Now().Sub(start).Round(time.Millisecond)}
+	attrs := []any{"window", w.String(), "duration", n.Now().Sub(start).Round(time.Millisecond)}
+	if n.ExitStatus != nil {
+		attrs = append(attrs, "exit", n.ExitStatus(err))
+	}
 	if err != nil {
 		n.Logger.Error("run ended", append(attrs, "err", err)...)
 		return
@@ -183,15 +195,10 @@ func (n *Nightly) missed(ctx context.Context, sched cron.Schedule) ([]cst.Window
 	return out, nil
 }
 
-// covered reports whether a completed run's window includes d.
-func covered(runs []journal.Run, d cst.Date) bool {
+// covered reports whether a done run's window includes d.
+func covered(runs []PastRun, d cst.Date) bool {
 	for _, r := range runs {
-		if r.Status != journal.RunCompleted || r.DryRun {
-			continue
-		}
-		from, err1 := cst.ParseDate(r.From)
-		to, err2 := cst.ParseDate(r.To)
-		if err1 == nil && err2 == nil && !d.Before(from) && !to.Before(d) {
+		if r.Done && !d.Before(r.Window.From) && !r.Window.To.Before(d) {
 			return true
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
-	"github.com/crossborder/reconcile/internal/journal"
 )
 
 type logBuffer struct {
@@ -45,25 +43,19 @@ func (l *logBuffer) count(msg string) int {
 	return n
 }
 
-// journalWith returns the history of a journal that holds runs with the
-// given windows and statuses.
-func journalWith(t *testing.T, runs ...[3]string) func(context.Context) ([]journal.Run, error) {
+// journalWith returns a history that holds runs with the given windows and
+// statuses.
+func journalWith(t *testing.T, runs ...[3]string) func(context.Context) ([]PastRun, error) {
 	t.Helper()
-	j, err := journal.Open(context.Background(), filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
+	var past []PastRun
 	for _, r := range runs {
-		id, err := j.BeginRun(context.Background(), journal.RunStart{From: r[0], To: r[1]})
+		w, err := cst.ParseWindow("", r[0], r[1], time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := j.EndRun(context.Background(), id, journal.RunEnd{Status: journal.RunStatus(r[2])}); err != nil {
-			t.Fatal(err)
-		}
+		past = append(past, PastRun{Window: w, Done: r[2] == "completed"})
 	}
-	return func(ctx context.Context) ([]journal.Run, error) { return j.Runs(ctx, 0) }
+	return func(context.Context) ([]PastRun, error) { return past, nil }
 }
 
 func TestCatchUpRunsTheMissedNightsOldestFirst(t *testing.T) {
