@@ -150,6 +150,13 @@ func NewClient(opts ...Option) (*Client, error) {
 			ForceAttemptHTTP2:     true,
 		}}
 	}
+	// The gateway never redirects. Following a redirect would send the
+	// signed form, session included, to whatever host Location names (a
+	// 307 or 308 re-posts it whole) and take that host's answer for the
+	// platform's: the client follows none, whatever client it was given.
+	hc := *c.httpClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.httpClient = &hc
 	return c, nil
 }
 
@@ -238,6 +245,10 @@ func (c *Client) Call(ctx context.Context, method string, params map[string]stri
 		return &Error{Method: method, Err: scrubTransportError(err)}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return &Error{Method: method, StatusCode: resp.StatusCode, Err: fmt.Errorf("%w to %s, not followed: check --gateway and any proxy in between",
+			ErrRedirect, locationHost(resp.Header.Get("Location")))}
+	}
 	body, err := readBounded(resp.Body, c.maxBody)
 	if resp.StatusCode != http.StatusOK {
 		return &Error{Method: method, StatusCode: resp.StatusCode, Err: errors.New(bodySnippet(body))}
@@ -245,7 +256,24 @@ func (c *Client) Call(ctx context.Context, method string, params map[string]stri
 	if err != nil {
 		return &Error{Method: method, Err: scrubTransportError(err)}
 	}
-	return decode(method, body, out)
+	return decode(method, body, out, c.simplify)
+}
+
+// ErrRedirect is wrapped by the *Error of an answer that redirects: the
+// gateway never does, so the answer did not come from the platform.
+var ErrRedirect = errors.New("the gateway answered with a redirect")
+
+// locationHost is the host a Location header names, for a message: never
+// its path or query, which could carry anything.
+func locationHost(loc string) string {
+	u, err := url.Parse(loc)
+	switch {
+	case loc == "":
+		return "nowhere (no Location)"
+	case err != nil || u.Host == "":
+		return "a relative or unreadable location"
+	}
+	return u.Host
 }
 
 // errBodyTooLarge is returned (wrapped in an *Error) for a body over the limit.

@@ -11,8 +11,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -289,9 +291,17 @@ func TestResponses(t *testing.T) {
 		wantCode  int
 		wantClass Class
 		wantState string
+		simplify  bool // the client asks for the simplified form
 	}{
 		{name: "envelope", body: acceptedDeclare, wantState: "UNDECLARED"},
-		{name: "simplified", body: `{"response_success":true,"obj":{"request_success":true,"state":"PROCESSING"},"request_id":"x"}`, wantState: "PROCESSING"},
+		{name: "simplified", body: `{"response_success":true,"obj":{"request_success":true,"state":"PROCESSING"},"request_id":"x"}`, wantState: "PROCESSING", simplify: true},
+		{name: "envelope to a simplified client", body: acceptedDeclare, wantState: "UNDECLARED", simplify: true},
+		{name: "simplified to a client that did not ask", body: `{"response_success":true,"obj":{"request_success":true,"state":"PROCESSING"},"request_id":"x"}`,
+			wantErr: "not a platform envelope", wantClass: Retry},
+		{name: "captive portal", body: `{"status":"ok"}`, wantErr: "not a platform envelope: neither tmall_hk_clearance_declare_wechat_response nor error_response: {\"status\":\"ok\"}", wantClass: Retry},
+		{name: "captive portal to a simplified client", body: `{"status":"ok"}`, wantErr: "not a platform envelope", wantClass: Retry, simplify: true},
+		{name: "proxy error page in JSON", body: `{"error":"blocked by policy","request_id":"p1"}`, wantErr: "not a platform envelope", wantClass: Retry, simplify: true},
+		{name: "empty object", body: `{}`, wantErr: "not a platform envelope", wantClass: Retry, simplify: true},
 		{name: "booleans as strings", body: `{"tmall_hk_clearance_declare_wechat_response":{"response_success":"true","obj":{"request_success":"true","state":"SUCCESS"}}}`, wantState: "SUCCESS"},
 		{name: "control characters in strings", body: "{\"tmall_hk_clearance_declare_wechat_response\":{\"response_success\":true,\"response_msg\":\"a\x01b\nc\",\"obj\":{\"request_success\":true,\"state\":\"UNDECLARED\",\"error_msg\":\"x\ty\x1f\"}}}", wantState: "UNDECLARED"},
 		{name: "control characters outside strings", body: "{\x00\"tmall_hk_clearance_declare_wechat_response\":\x07{\"response_success\":true,\"obj\":{\"request_success\":true,\"state\":\"SUCCESS\"}}}", wantState: "SUCCESS"},
@@ -301,7 +311,7 @@ func TestResponses(t *testing.T) {
 		{name: "code as a string", body: `{"error_response":{"code":"27","msg":"Invalid Session","sub_code":"invalid-sessionkey"}}`, wantErr: "code 27", wantCode: 27, wantClass: Fatal},
 		{name: "error without code", body: `{"error_response":{"msg":"?"}}`, wantErr: "code 50", wantCode: 50, wantClass: Retry},
 		{name: "ban", body: `{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-api-access-count","sub_msg":"This ban will last for 3 more seconds"}}`, wantErr: "code 7", wantCode: 7, wantClass: Wait},
-		{name: "other envelope", body: `{"tmall_hk_clearance_info_send_response":{"msg_success":true}}`, wantErr: "unexpected response without tmall_hk_clearance_declare_wechat_response", wantClass: Retry},
+		{name: "other envelope", body: `{"tmall_hk_clearance_info_send_response":{"msg_success":true}}`, wantErr: "not a platform envelope: neither tmall_hk_clearance_declare_wechat_response", wantClass: Retry},
 		{name: "HTML with 200", body: `<html><body>maintenance</body></html>`, wantErr: "undecodable response", wantClass: Retry},
 		{name: "empty body", body: ``, wantErr: "undecodable response", wantClass: Retry},
 		{name: "JSON array", body: `[1,2]`, wantErr: "undecodable response", wantClass: Retry},
@@ -313,7 +323,7 @@ func TestResponses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := httptest.NewServer(&capture{body: tt.body, status: tt.status})
 			defer ts.Close()
-			c := newTestClient(t, ts.URL)
+			c := newTestClient(t, ts.URL, WithSimplify(tt.simplify))
 			resp, err := c.ClearanceDeclareWechat(context.Background(), WechatPayValidateReq{OrderID: "1", TransactionID: "2", Customs: "C", OrderFee: 1, ProductFee: 1})
 			if tt.wantErr == "" {
 				if err != nil {
@@ -362,7 +372,7 @@ func TestBusinessOutcomes(t *testing.T) {
 	}
 	for _, tt := range declare {
 		var r ClearanceDeclareWechatResponse
-		if err := decode(MethodClearanceDeclareWechat, []byte(tt.body), &r); err != nil {
+		if err := decode(MethodClearanceDeclareWechat, []byte(tt.body), &r, true); err != nil {
 			t.Fatal(err)
 		}
 		if r.Accepted() != tt.accepted {
@@ -379,18 +389,18 @@ func TestBusinessOutcomes(t *testing.T) {
 	}
 
 	var cb ClearanceInfoSendResponse
-	decode(MethodClearanceInfoSend, []byte(`{"msg_success":false,"msg_code":"PARAM_NOT_NULL","msg_info":"参数不能为空"}`), &cb)
+	decode(MethodClearanceInfoSend, []byte(`{"msg_success":false,"msg_code":"PARAM_NOT_NULL","msg_info":"参数不能为空"}`), &cb, true)
 	if cb.Sent() || cb.Err() == nil || !strings.Contains(cb.Err().Error(), "PARAM_NOT_NULL: 参数不能为空") {
 		t.Errorf("callback refusal: Sent = %v, Err = %v", cb.Sent(), cb.Err())
 	}
 
 	var mg ClearanceDistributionGetResponse
-	decode(MethodClearanceDistributionGet, []byte(`{"result":{"success":false,"err_code":"Wrong order_id","err_msg":"无"}}`), &mg)
+	decode(MethodClearanceDistributionGet, []byte(`{"result":{"success":false,"err_code":"Wrong order_id","err_msg":"无"}}`), &mg, true)
 	if mg.Found() || mg.Materials() != nil || mg.Err() == nil || !strings.Contains(mg.Err().Error(), "Wrong order_id: 无") {
 		t.Errorf("materials refusal: Found = %v, Err = %v", mg.Found(), mg.Err())
 	}
 	mg = ClearanceDistributionGetResponse{}
-	decode(MethodClearanceDistributionGet, []byte(`{"result":{"success":true}}`), &mg)
+	decode(MethodClearanceDistributionGet, []byte(`{"result":{"success":true}}`), &mg, true)
 	if mg.Found() || mg.Err() == nil {
 		t.Errorf("success without module: Found = %v, Err = %v", mg.Found(), mg.Err())
 	}
@@ -609,7 +619,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r ClearanceDeclareWechatResponse
-		err := decode(MethodClearanceDeclareWechat, body, &r)
+		err := decode(MethodClearanceDeclareWechat, body, &r, true)
 		if err == nil {
 			_ = r.Accepted()
 			_ = r.Err()
@@ -643,5 +653,47 @@ func TestBodySnippetKeepsCharactersWhole(t *testing.T) {
 	}
 	if got := bodySnippet([]byte("\x00\x01 short \n body\t")); got != "short body" {
 		t.Errorf("snippet of a short body = %q, want %q", got, "short body")
+	}
+}
+
+// A redirect is a transport failure: the client follows none, sends no byte
+// to the host Location names, and says so without the session.
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	var evilHits atomic.Int64
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		evilHits.Add(1)
+		io.WriteString(w, acceptedDeclare)
+	}))
+	defer evil.Close()
+	evilHost := strings.TrimPrefix(evil.URL, "http://")
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, evil.URL+"/router/rest?session=leak", status)
+			}))
+			defer gw.Close()
+			for _, hc := range []*http.Client{nil, {}} { // the default client, and one of the caller's
+				opts := []Option{}
+				if hc != nil {
+					opts = append(opts, WithHTTPClient(hc))
+				}
+				c := newTestClient(t, gw.URL, opts...)
+				_, err := c.ClearanceDeclareWechat(context.Background(), WechatPayValidateReq{OrderID: "1", TransactionID: "2", Customs: "C", OrderFee: 1, ProductFee: 1})
+				var e *Error
+				if !errors.As(err, &e) || !e.Transport() || e.StatusCode != status || !errors.Is(err, ErrRedirect) {
+					t.Fatalf("err = %v, want a transport *Error with HTTP %d", err, status)
+				}
+				if msg := err.Error(); !strings.Contains(msg, strconv.Itoa(status)) || !strings.Contains(msg, evilHost) ||
+					strings.Contains(msg, "leak") || strings.Contains(msg, "test") && strings.Contains(msg, "session=") {
+					t.Errorf("message %q: want the status and the host %s, never the query", msg, evilHost)
+				}
+				if got, _ := Classify(err); got != Retry {
+					t.Errorf("class %v, want retry", got)
+				}
+			}
+		})
+	}
+	if n := evilHits.Load(); n != 0 {
+		t.Errorf("the host the redirects named got %d requests, want 0", n)
 	}
 }

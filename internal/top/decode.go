@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -27,10 +28,14 @@ type errorResponse struct {
 
 // decode reads a JSON answer to method into out. An error_response comes
 // first: it is returned as an *Error. Otherwise the <name>_response object
-// or, for simplify=true answers, the whole body is decoded into out.
+// is decoded into out, or, when the client asked for the simplified form
+// (simplified), the whole body, provided it holds at least one of out's
+// fields besides request_id. Anything else did not come from the platform
+// (a captive portal's {"status":"ok"}, a proxy's error page in JSON): it is
+// a transport failure, an *Error without a code, never a business answer.
 // Raw control characters inside strings, which some answers carry, are
 // tolerated.
-func decode(method string, body []byte, out any) error {
+func decode(method string, body []byte, out any, simplified bool) error {
 	body = sanitizeJSON(body)
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
@@ -52,8 +57,8 @@ func decode(method string, body []byte, out any) error {
 	payload := body
 	if raw, ok := top[ResponseName(method)]; ok {
 		payload = raw
-	} else if !looksSimplified(top) {
-		return &Error{Method: method, Err: fmt.Errorf("unexpected response without %s: %s", ResponseName(method), bodySnippet(body))}
+	} else if !simplified || !holdsFieldOf(top, out) {
+		return &Error{Method: method, Err: fmt.Errorf("%w: neither %s nor error_response: %s", ErrNotEnvelope, ResponseName(method), bodySnippet(body))}
 	}
 	if out == nil {
 		return nil
@@ -64,19 +69,29 @@ func decode(method string, body []byte, out any) error {
 	return nil
 }
 
-// looksSimplified reports whether a top-level object is a simplify=true
-// answer: not an envelope (one key ending in _response) but the inner
-// object itself.
-func looksSimplified(top map[string]json.RawMessage) bool {
-	if len(top) == 0 {
+// ErrNotEnvelope is wrapped by the *Error of an answer that is no platform
+// envelope: it did not come from the platform.
+var ErrNotEnvelope = errors.New("the answer is not a platform envelope")
+
+// holdsFieldOf reports whether the top-level object top has a key that is
+// the JSON name of one of the fields of the struct out points to, other
+// than request_id: what a simplified answer of the method must hold.
+func holdsFieldOf(top map[string]json.RawMessage, out any) bool {
+	t := reflect.TypeOf(out)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		return false
 	}
-	for k := range top {
-		if strings.HasSuffix(k, "_response") {
-			return false
+	t = t.Elem()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" || name == "request_id" {
+			continue
+		}
+		if _, ok := top[name]; ok {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // sanitizeJSON returns b with raw control characters made legal: inside
