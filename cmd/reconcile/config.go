@@ -31,7 +31,7 @@ import (
 // schedule. A command applies the keys it has flags for.
 var configKeys = []string{
 	"orders", "payments", "clearance", "date", "from", "to", "report", "summary_json", "state",
-	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps",
+	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
 	"check_materials", "dry_run", "fail_on_exceptions", "log_format", "quiet",
 	"cron", "tz", "catch_up",
 }

@@ -4,10 +4,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
@@ -83,5 +85,40 @@ func TestAGatewayThatIsNotThePlatform(t *testing.T) {
 	}
 	if n := elsewhere.Load(); n != 0 {
 		t.Errorf("the host the redirects named got %d requests, want 0", n)
+	}
+}
+
+// A gateway that bans every call: once the bans add up to --max-ban-wait
+// the run stops, marks every order DECLARE_ERROR, writes the workbook and
+// the summary, and exits 1 saying to lower --qps or run later.
+func TestAGatewayThatKeepsBanningSpendsTheBanBudget(t *testing.T) {
+	bin := reconcileBinary(t)
+	gw := sandbox.New(sandbox.Config{AppKey: "12345678", Secret: "sandbox-secret", Session: "sandbox-session",
+		FaultRate: 1, Faults: []sandbox.Fault{sandbox.FaultBan}, BanSeconds: 1})
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	dir := t.TempDir()
+	orders, payments := writeNight(t, dir, 30)
+	summary := filepath.Join(dir, "summary.json")
+	start := time.Now()
+	code, stdout, stderr := runBinary(t, bin, "run", "--date", "2026-11-20", "--orders", orders, "--payments", payments,
+		"--state", filepath.Join(dir, "j.db"), "--report", dir+"/", "--summary-json", summary, "--gateway", srv.URL+"/router/rest",
+		"--max-ban-wait", "3s")
+	took := time.Since(start)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	if took > 20*time.Second {
+		t.Errorf("the run took %v; the ban budget is 3 s", took)
+	}
+	s := readSummary(t, summary)
+	if s.Status != reconcile.StatusFailed || !strings.Contains(s.Reason, "--qps") || !strings.Contains(s.Reason, "--max-ban-wait 3s") {
+		t.Errorf("status %s, reason %q; want failed, saying to lower --qps or run later", s.Status, s.Reason)
+	}
+	if s.Declared != 0 || s.Exceptions[reconcile.DeclareError] != 30 {
+		t.Errorf("declared %d, DECLARE_ERROR %d; want 0 and 30", s.Declared, s.Exceptions[reconcile.DeclareError])
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconcile_2026-11-20.xlsx")); err != nil {
+		t.Errorf("no workbook: %v", err)
 	}
 }

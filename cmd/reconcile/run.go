@@ -55,6 +55,10 @@ Platform:
   --sign-method M          md5, hmac or hmac-sha256 (default hmac-sha256)
   --concurrency N          calls in flight at once (default 8)
   --qps R                  calls per second, all calls together (default 20)
+  --max-ban-wait D         the run's budget of flow-control bans (default
+                           15m): once the platform's bans add up to it, the
+                           run stops calling, marks what is left for the
+                           next run and exits 1 (lower --qps, or run later)
 
 Checks:
   --customs CODE           customs code for orders whose export has none,
@@ -105,6 +109,7 @@ type runOptions struct {
 	customs                     string
 	concurrency                 int
 	qps                         float64
+	maxBanWait                  time.Duration
 	checkMaterials, dryRun      bool
 	failOnExceptions            bool
 	logFormat                   string
@@ -131,6 +136,7 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.StringVar(&o.customs, "customs", "", "")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "")
 	fs.Float64Var(&o.qps, "qps", 20, "")
+	fs.DurationVar(&o.maxBanWait, "max-ban-wait", 15*time.Minute, "")
 	fs.BoolVar(&o.checkMaterials, "check-materials", false, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.BoolVar(&o.failOnExceptions, "fail-on-exceptions", false, "")
@@ -194,6 +200,8 @@ func (o *runOptions) prepare(std *stdio) (*job, error) {
 		return nil, usageErrorf("--concurrency %d: want 1 to 256", o.concurrency)
 	case o.qps <= 0 || o.qps > 10000:
 		return nil, usageErrorf("--qps %g: want more than 0 and at most 10000", o.qps)
+	case o.maxBanWait < time.Second:
+		return nil, usageErrorf("--max-ban-wait %s: want at least 1s, e.g. 15m", o.maxBanWait)
 	}
 	j := &job{opts: o, std: std, logger: logger}
 	if o.dryRun {
@@ -267,11 +275,11 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, strin
 		FailOnExceptions: o.failOnExceptions,
 		ReportPath:       path,
 		SummaryPath:      o.summaryJSON,
-		Engine:           dispatch.Config{Concurrency: o.concurrency, QPS: o.qps},
+		Engine:           dispatch.Config{Concurrency: o.concurrency, QPS: o.qps, MaxBanWait: o.maxBanWait},
 		Logger:           j.logger,
 		Settings: map[string]any{
 			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,
-			"concurrency": o.concurrency, "qps": o.qps, "check_materials": o.checkMaterials, "state": j.state,
+			"concurrency": o.concurrency, "qps": o.qps, "max_ban_wait": o.maxBanWait.String(), "check_materials": o.checkMaterials, "state": j.state,
 		},
 	}
 	if isTerminal(j.std.err) && !o.quiet {

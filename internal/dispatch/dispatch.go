@@ -25,6 +25,7 @@ type Config struct {
 	BreakerThreshold int           // consecutive transport failures that stop the run (20)
 	DrainTimeout     time.Duration // how long calls in flight may run on after an interrupt (20s)
 	MaxBan           time.Duration // a flow-control ban longer than this stops the run (10m)
+	MaxBanWait       time.Duration // once the run's bans add up to this, the run stops (15m)
 
 	// OnSend, if set, sees the time of every call sent (tests measure the
 	// rate with it).
@@ -55,11 +56,14 @@ func (c Config) WithDefaults(records int) Config {
 	def(&c.BreakerThreshold, 20)
 	defDur(&c.DrainTimeout, 20*time.Second)
 	defDur(&c.MaxBan, 10*time.Minute)
+	defDur(&c.MaxBanWait, 15*time.Minute)
 	return c
 }
 
-// maxBanWaits bounds how often one record may be sent back by a ban, so
-// that a gateway that bans forever cannot hold the run forever.
+// maxBanWaits bounds how often one record may be sent back by a ban. The
+// run's own bound is Config.MaxBanWait: a gateway that keeps banning once
+// held a run of 2,000 orders for about 28 hours (50 bans a record × the ban
+// length × the records), and the next night found the journal locked.
 const maxBanWaits = 50
 
 // banJitter spreads the workers' restart after a ban over a tenth of a
@@ -98,13 +102,16 @@ func New(cfg Config, log *slog.Logger) *Dispatcher {
 
 // Stats are the counts of a Dispatcher's calls.
 type Stats struct {
-	Calls   int // calls made
-	Retries int // calls that were retries of an earlier attempt
+	Calls   int           // calls made
+	Retries int           // calls that were retries of an earlier attempt
+	Bans    int           // flow-control bans that paused the calls
+	Banned  time.Duration // how long the bans paused the calls in all
 }
 
 // Stats returns the calls made so far.
 func (d *Dispatcher) Stats() Stats {
-	return Stats{Calls: int(d.calls.Load()), Retries: int(d.retries.Load())}
+	n, total := d.ban.stats()
+	return Stats{Calls: int(d.calls.Load()), Retries: int(d.retries.Load()), Bans: n, Banned: total}
 }
 
 // Concurrency returns the bound on calls in flight.
@@ -176,15 +183,26 @@ func (d *Dispatcher) ready(ctx context.Context) error {
 	}
 }
 
-// Send waits, right before a call goes out, until the call keeps every
-// second of sends at or under QPS. Do's fn calls it after its own
-// bookkeeping (a journal entry) and just before the request. It returns
-// ErrStopped when the run stops meanwhile: the call must then not be made.
+// Send waits, right before a call goes out, until no ban is in force and
+// the call keeps every second of sends at or under QPS. Do's fn calls it
+// after its own bookkeeping (a journal entry) and just before the request:
+// a call that passed Do's gate before a ban answer came in still waits
+// here, so that once a ban answer is in, no call leaves until the ban
+// ends. It returns ErrStopped when the run stops meanwhile: the call must
+// then not be made.
 func (d *Dispatcher) Send(ctx context.Context) error {
-	if !d.pace.window.wait(func(dur time.Duration) bool { return d.sleep(ctx, dur) }) {
-		return ErrStopped
+	sleep := func(dur time.Duration) bool { return d.sleep(ctx, dur) }
+	for {
+		if left := d.ban.left(); left > 0 && !sleep(left) {
+			return ErrStopped
+		}
+		if !d.pace.window.wait(sleep) {
+			return ErrStopped
+		}
+		if d.ban.left() <= 0 {
+			return nil
+		}
 	}
-	return nil
 }
 
 // backoff is the full-jitter exponential back-off before retry n (n ≥ 1).
@@ -304,8 +322,14 @@ func (d *Dispatcher) Do(ctx context.Context, a *Attempts, fn func(context.Contex
 				return err
 			}
 			tries-- // a ban is not the record's fault
-			if d.ban.extend(wait + time.Duration(rand.Int64N(int64(banJitter)))) {
-				d.log.Warn("flow control: pausing every call", "for", wait)
+			if added, total := d.ban.extend(wait + time.Duration(rand.Int64N(int64(banJitter)))); added > 0 {
+				d.log.Warn("flow control: pausing every call", "for", wait, "bans_so_far", total.Round(time.Second))
+				if total >= d.cfg.MaxBanWait {
+					d.Stop(&FatalError{Err: fmt.Errorf("%w: %s of bans, --max-ban-wait %s", ErrBanBudget, total.Round(time.Second), d.cfg.MaxBanWait), Advice: fmt.Sprintf(
+						"the platform's flow-control bans held this run for %s, its budget (--max-ban-wait %s): lower --qps or run later; what was not done is marked and the next run does it",
+						total.Round(time.Second), d.cfg.MaxBanWait)})
+					return err
+				}
 			}
 		case top.Retry:
 			if tries >= d.cfg.MaxAttempts || d.budget.Add(-1) < 0 {

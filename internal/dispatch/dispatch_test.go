@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -450,4 +451,101 @@ func TestFatalAdviceNamesWhatToFix(t *testing.T) {
 			t.Errorf("fatalAdvice(%v) = %q, want it to mention %q", tt.err, got, tt.want)
 		}
 	}
+}
+
+// A call that passed the gate before a ban answer came in, and is still
+// doing its bookkeeping, must not leave until the ban ends: once a ban
+// answer is in, no call is sent during the ban.
+func TestNoCallIsSentDuringABan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var sent []time.Time
+		d := newTest(Config{Concurrency: 8, QPS: 200, OnSend: func(at time.Time) { mu.Lock(); sent = append(sent, at); mu.Unlock() }}, 40)
+		f := &fake{script: []error{ban(3)}, latency: 10 * time.Millisecond}
+		var g errgroup.Group
+		g.SetLimit(8)
+		for range 40 {
+			g.Go(func() error {
+				return d.Do(context.Background(), &Attempts{}, func(ctx context.Context) error {
+					time.Sleep(40 * time.Millisecond) // the journal entry, between the gate and the send
+					if err := d.Send(ctx); err != nil {
+						return err
+					}
+					return f.call(ctx)
+				})
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		banAnswered := f.times()[0].Add(f.latency)
+		for _, at := range sent {
+			if at.After(banAnswered) && at.Before(banAnswered.Add(3*time.Second)) {
+				t.Errorf("a call was sent %v after the ban answer, during the 3 s ban", at.Sub(banAnswered))
+			}
+		}
+		if st := d.Stats(); st.Bans != 1 || st.Banned < 3*time.Second || st.Banned > 3*time.Second+banJitter {
+			t.Errorf("stats %+v, want 1 ban of 3 s and its jitter", st)
+		}
+	})
+}
+
+// Once the run's bans add up to MaxBanWait, the run stops: what is left
+// is not attempted, and the advice says to lower --qps or run later.
+func TestTheBanBudgetEndsARunThatKeepsBeingBanned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newTest(Config{Concurrency: 4, MaxBanWait: time.Minute}, 100)
+		f := &fake{script: slices.Repeat([]error{ban(10)}, 1000)}
+		var g errgroup.Group
+		g.SetLimit(4)
+		var stopped atomic.Int64
+		start := time.Now()
+		for range 100 {
+			g.Go(func() error {
+				if err := d.Do(context.Background(), &Attempts{}, f.call); errors.Is(err, ErrStopped) {
+					stopped.Add(1)
+				}
+				return nil
+			})
+		}
+		g.Wait()
+		var fe *FatalError
+		if err := d.Err(context.Background()); !errors.As(err, &fe) || !errors.Is(err, ErrBanBudget) ||
+			!strings.Contains(fe.Advice, "--qps") || !strings.Contains(fe.Advice, "--max-ban-wait 1m0s") {
+			t.Fatalf("Err = %v, want the ban budget's fatal error with its advice", err)
+		}
+		// Six bans of 10 s (and their jitter) reach the minute.
+		if took := time.Since(start); took < time.Minute-10*time.Second || took > time.Minute+time.Second {
+			t.Errorf("the run stopped after %v of bans, want about the 1 m budget", took)
+		}
+		if st := d.Stats(); st.Bans < 6 || st.Banned < time.Minute {
+			t.Errorf("stats %+v, want 6 or more bans adding up to a minute", st)
+		}
+		if stopped.Load() < 90 {
+			t.Errorf("%d records not attempted, want nearly all 100", stopped.Load())
+		}
+	})
+}
+
+func TestOverlappingBansCountOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var b banGate
+		if added, total := b.extend(10 * time.Second); added != 10*time.Second || total != 10*time.Second {
+			t.Fatalf("first ban: added %v, total %v", added, total)
+		}
+		time.Sleep(4 * time.Second)
+		if added, total := b.extend(5 * time.Second); added != 0 || total != 10*time.Second {
+			t.Errorf("a ban inside the one in force: added %v, total %v; want 0, 10s", added, total)
+		}
+		if added, total := b.extend(8 * time.Second); added != 2*time.Second || total != 12*time.Second {
+			t.Errorf("a ban that outlasts it: added %v, total %v; want 2s, 12s", added, total)
+		}
+		time.Sleep(20 * time.Second)
+		if added, total := b.extend(time.Second); added != time.Second || total != 13*time.Second {
+			t.Errorf("a later ban: added %v, total %v; want 1s, 13s", added, total)
+		}
+		if n, _ := b.stats(); n != 2 {
+			t.Errorf("%d bans, want 2 (the overlapping ones are one)", n)
+		}
+	})
 }

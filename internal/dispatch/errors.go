@@ -12,6 +12,10 @@ import (
 // run is stopping.
 var ErrStopped = errors.New("the run is stopping")
 
+// ErrBanBudget is wrapped by the *FatalError of a run whose flow-control
+// bans added up to Config.MaxBanWait.
+var ErrBanBudget = errors.New("the run's ban budget is spent")
+
 // FatalError stops a run: nothing else would succeed. Advice says what the
 // operator must fix.
 type FatalError struct {

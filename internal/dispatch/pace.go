@@ -90,21 +90,41 @@ func (w *window) wait(sleep func(time.Duration) bool) bool {
 }
 
 // banGate is a flow-control ban in force: until it ends, no call starts.
+// It adds up how long the bans of the run paused the calls.
 type banGate struct {
 	mu    sync.Mutex
 	until time.Time
+	bans  int
+	total time.Duration // the time covered by bans, overlaps counted once
 }
 
-// extend makes the ban last at least d from now; it reports whether that
-// lengthened it.
-func (b *banGate) extend(d time.Duration) bool {
+// extend makes the ban last at least d from now. It returns how much that
+// lengthened the pause (0 when a ban in force already lasts longer) and the
+// run's total of bans so far.
+func (b *banGate) extend(d time.Duration) (added, total time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if until := time.Now().Add(d); until.After(b.until) {
-		b.until = until
-		return true
+	now := time.Now()
+	until := now.Add(d)
+	if !until.After(b.until) {
+		return 0, b.total
 	}
-	return false
+	start := now
+	if b.until.After(now) {
+		start = b.until // the part already covered counts once
+	} else {
+		b.bans++
+	}
+	added = until.Sub(start)
+	b.until = until
+	b.total += added
+	return added, b.total
+}
+
+func (b *banGate) stats() (int, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bans, b.total
 }
 
 // left returns how long the ban still lasts; 0 or less when none is in
