@@ -14,6 +14,10 @@ import (
 // this is where that stops instead of exhausting memory.
 const maxRecordSize = 16 << 20
 
+// breakSniff is how many bytes at the start of a file decide its line
+// breaks: a few dozen lines of any export.
+const breakSniff = 4 << 10
+
 // csvBufSize is the initial read buffer. Records point into it, so it only
 // grows for a record longer than itself.
 const csvBufSize = 256 << 10
@@ -21,8 +25,9 @@ const csvBufSize = 256 << 10
 // csvReader reads CSV records from a byte stream, RFC 4180 style with the
 // leniency of spreadsheet exports:
 //
-//   - records end at \n or \r\n (a \r before the end of the input is
-//     dropped too); empty lines are skipped;
+//   - records end at \n, \r\n or \r alone (Excel's "CSV (Macintosh)"):
+//     a file whose first buffer holds a \r and no \n is read in CR mode,
+//     every \r a line break (see crToLF); empty lines are skipped;
 //   - a field that starts with a quote is quoted: "" inside it is a quote,
 //     commas and line breaks are data (a \r\n inside becomes \n); text
 //     after the closing quote is more of the field, up to the next comma
@@ -47,6 +52,8 @@ type csvReader struct {
 	r, w int // unread bytes are buf[r:w]; the current record starts at r
 	eof  bool
 	err  error
+
+	decided bool // the line breaks are known: LF (and CRLF), or CR alone
 
 	pending int // bytes of the current record, consumed on the next call
 	line    int // physical lines consumed
@@ -110,6 +117,7 @@ func (c *csvReader) fill() error {
 		c.w += n
 		if err == io.EOF {
 			c.eof = true
+			c.decideBreaks(true)
 			return nil
 		}
 		if err != nil {
@@ -117,6 +125,7 @@ func (c *csvReader) fill() error {
 			return err
 		}
 		if n > 0 {
+			c.decideBreaks(false)
 			return nil
 		}
 		if tries > 100 {
@@ -124,6 +133,73 @@ func (c *csvReader) fill() error {
 			return c.err
 		}
 	}
+}
+
+// decideBreaks looks at the first bytes read, once, to tell how lines
+// break. More lone \r (not followed by \n) than \n means CR breaks (Excel's
+// "CSV (Macintosh)", or CR lines with some CRLF among them): the file is
+// then read through crToLF, these first bytes included, and every \r, \r\n
+// or \n is one break. Otherwise the breaks are \n and \r\n, read as they
+// are, and a lone \r is data (a stray one in a field).
+//
+// The first breakSniff bytes decide (all of a shorter input), however the
+// reads deliver them; next reads that much before it looks for a line, so
+// the buffer holds everything read so far.
+//
+// all is set when no more bytes will come (the end of the input, or a read
+// error): then what was read decides.
+func (c *csvReader) decideBreaks(all bool) {
+	if c.decided {
+		return
+	}
+	if c.w < breakSniff && !all {
+		return // decide on the first breakSniff bytes, however they arrive
+	}
+	head := c.buf[:min(c.w, breakSniff)]
+	lf := bytes.Count(head, []byte{'\n'})
+	loneCR := bytes.Count(head, []byte{'\r'}) - bytes.Count(head, []byte("\r\n"))
+	if n := len(head); n > 0 && head[n-1] == '\r' && c.w > n && c.buf[n] == '\n' {
+		loneCR-- // a CRLF cut by the end of the sniffed bytes
+	}
+	c.decided = true
+	if loneCR <= lf {
+		return
+	}
+	cr := &crToLF{src: c.src}
+	c.w = cr.convert(c.buf[:c.w])
+	c.src = cr
+}
+
+// crToLF turns every line break of a CR-broken stream into \n: a \r
+// becomes \n, and a \n right after a \r (a CRLF among the CRs) is
+// dropped, across reads too.
+type crToLF struct {
+	src    io.Reader
+	lastCR bool // the last byte converted was a \r
+}
+
+func (r *crToLF) Read(p []byte) (int, error) {
+	n, err := r.src.Read(p)
+	return r.convert(p[:n]), err
+}
+
+// convert rewrites b in place and returns its new length.
+func (r *crToLF) convert(b []byte) int {
+	w := 0
+	for _, c := range b {
+		switch {
+		case c == '\n' && r.lastCR:
+			r.lastCR = false
+			continue
+		case c == '\r':
+			c, r.lastCR = '\n', true
+		default:
+			r.lastCR = false
+		}
+		b[w] = c
+		w++
+	}
+	return w
 }
 
 // findLine finds the physical line that starts at offset from (relative to
@@ -166,6 +242,13 @@ func (c *csvReader) findLine(from int) (end, next int, err error) {
 func (c *csvReader) next() bool {
 	c.r += c.pending
 	c.pending = 0
+	for !c.decided {
+		if err := c.fill(); err != nil {
+			// Decide on what was read: the records before the error
+			// still count.
+			c.decideBreaks(true)
+		}
+	}
 	for {
 		c.recLine = c.line + 1
 		end, next, err := c.findLine(0)

@@ -66,6 +66,13 @@ func TestCSVReader(t *testing.T) {
 		{"backtick off: plain split", "`a,`b,c\n", false, []csvRec{{1, []string{"`a", "`b", "c"}}}},
 		{"backtick empty fields", "`,`,`\n", true, []csvRec{{1, []string{"`", "`", "`"}}}},
 		{"whitespace line is a record", "  \n", false, []csvRec{{1, []string{"  "}}}},
+		{"CR alone (CSV for Macintosh)", "a,b\r1,2\r3,4", false, []csvRec{{1, []string{"a", "b"}}, {2, []string{"1", "2"}}, {3, []string{"3", "4"}}}},
+		{"CR alone, empty lines counted", "a\r\r\rb\r", false, []csvRec{{1, []string{"a"}}, {4, []string{"b"}}}},
+		{"CR alone with a CRLF among them", "a\rb\r\nc\r", false, []csvRec{{1, []string{"a"}}, {2, []string{"b"}}, {3, []string{"c"}}}},
+		{"CR alone in quotes becomes LF", "h\r\"x\ry\",z\rw\r", false, []csvRec{{1, []string{"h"}}, {2, []string{"x\ny", "z"}}, {4, []string{"w"}}}},
+		{"CR alone, WeChat backticks", "h1,h2\r`1,`a, b\r`2,`c\r", true, []csvRec{{1, []string{"h1", "h2"}}, {2, []string{"`1", "`a, b"}}, {3, []string{"`2", "`c"}}}},
+		{"CR alone, GB18030 bytes", "\xb6\xa9\xb5\xa5,\xbd\xf0\xb6\xee\r1,2\r", false,
+			[]csvRec{{1, []string{"\xb6\xa9\xb5\xa5", "\xbd\xf0\xb6\xee"}}, {2, []string{"1", "2"}}}},
 	}
 	for _, tt := range tests {
 		for _, size := range []int{4, 7, 64, csvBufSize} {
@@ -184,7 +191,7 @@ func FuzzCSVRecords(f *testing.F) {
 			t.Fatalf("buffer size changes the result: %q %v vs %q %v", got, err, got2, err2)
 		}
 		for _, r := range got {
-			if r.line < 1 || r.line > strings.Count(in, "\n")+1 {
+			if r.line < 1 || r.line > strings.Count(in, "\n")+strings.Count(in, "\r")+1 {
 				t.Fatalf("line %d out of range", r.line)
 			}
 		}
@@ -206,8 +213,8 @@ func FuzzCSVRecords(f *testing.F) {
 				}
 			}
 		}
-		if err != nil || backtick {
-			return
+		if err != nil || backtick || crBreaks(in) {
+			return // encoding/csv knows no CR breaks
 		}
 		cr := csv.NewReader(strings.NewReader(in))
 		cr.FieldsPerRecord = -1
@@ -227,4 +234,12 @@ func FuzzCSVRecords(f *testing.F) {
 			t.Fatalf("input %q:\n got %q\nwant %q (encoding/csv)", in, got, want)
 		}
 	})
+}
+
+// crBreaks reports whether the reader takes in for a file of CR breaks.
+func crBreaks(in string) bool {
+	c := newCSVReader(strings.NewReader(in))
+	c.next()
+	_, ok := c.src.(*crToLF)
+	return ok
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,5 +95,35 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s: got\n%s\nwant\n%s", path, got, want)
+	}
+}
+
+// Every CSV fixture reads the same whatever its line breaks: LF, CRLF, or
+// CR alone, as Excel's "CSV (Macintosh)" saves.
+func TestLineBreaksReadAlike(t *testing.T) {
+	for _, fx := range fixtures {
+		src := filepath.Join("testdata", fx.name)
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.HasPrefix(data, []byte("PK")) {
+			continue // an XLSX
+		}
+		lf := bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+		want := dump(t, src, fx.kind)
+		for name, body := range map[string][]byte{
+			"LF":   lf,
+			"CRLF": bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n")),
+			"CR":   bytes.ReplaceAll(lf, []byte("\n"), []byte("\r")),
+		} {
+			p := filepath.Join(t.TempDir(), fx.name)
+			if err := os.WriteFile(p, body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.ReplaceAll(dump(t, p, fx.kind), p, src); got != want {
+				t.Errorf("%s with %s breaks:\n got %s\nwant %s", fx.name, name, got, want)
+			}
+		}
 	}
 }
