@@ -37,7 +37,9 @@ A file that cannot be read is reported on standard error.
 Flags:
   --kind KIND     what the files hold: orders, payments or clearance (required)
   --json          print records and row errors as JSON lines
-  --sheet NAME    the worksheet of XLSX files to read (default: the first)
+  --sheet NAME    the worksheet of XLSX files to read (default: every sheet
+                  whose header has the kind's required columns; the others
+                  are listed as skipped, on standard error with --json)
 
 Example:
   reconcile inspect --kind payments exports/wechat/
@@ -110,7 +112,7 @@ func runInspect(ctx context.Context, o inspectOptions, std *stdio) error {
 				seen[key] = true
 			}
 			total++
-			err := inspectFile(ctx, out, path, kind, o.json, opts)
+			err := inspectFile(ctx, out, std.err, path, kind, o.json, opts)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -127,7 +129,7 @@ func runInspect(ctx context.Context, o inspectOptions, std *stdio) error {
 
 // inspectFile shows one file. The error is a structural one: the file
 // could not be read, or not to its end.
-func inspectFile(ctx context.Context, out *bufio.Writer, path string, kind ingest.Kind, asJSON bool, opts []ingest.Option) error {
+func inspectFile(ctx context.Context, out *bufio.Writer, warn io.Writer, path string, kind ingest.Kind, asJSON bool, opts []ingest.Option) error {
 	f, err := ingest.Open(path, kind, opts...)
 	if err != nil {
 		return err
@@ -141,6 +143,15 @@ func inspectFile(ctx context.Context, out *bufio.Writer, path string, kind inges
 	opened := f.Info()
 	if !asJSON {
 		printHeader(out, opened)
+	} else {
+		// Standard output is for the JSON lines: the sheets skipped go to
+		// standard error.
+		for _, sh := range opened.Sheets {
+			if sh.Skipped != "" {
+				out.Flush()
+				fmt.Fprintf(warn, "reconcile inspect: %s: sheet %s skipped: %s\n", path, sh.Name, sh.Skipped)
+			}
+		}
 	}
 	n := 0
 	step := func(e *ingest.RowError) bool {
@@ -281,7 +292,21 @@ func printHeader(w io.Writer, info ingest.Info) {
 	}
 	fmt.Fprintf(w, "  format    %s\n", format)
 	fmt.Fprintf(w, "  variant   %s\n", info.Variant)
-	for i, c := range info.Columns {
+	printColumns(w, info.Columns)
+	// The other sheets of a workbook: read after the first, or skipped.
+	for _, sh := range info.Sheets {
+		switch {
+		case sh.Skipped != "":
+			fmt.Fprintf(w, "  skipped   sheet %s: %s\n", sh.Name, sh.Skipped)
+		case sh.Name != info.Sheet:
+			fmt.Fprintf(w, "  also      sheet %s, variant %s\n", sh.Name, sh.Variant)
+			printColumns(w, sh.Columns)
+		}
+	}
+}
+
+func printColumns(w io.Writer, cols []ingest.Column) {
+	for i, c := range cols {
 		label := "columns"
 		if i > 0 {
 			label = ""

@@ -175,9 +175,19 @@ func TestInspectSheet(t *testing.T) {
 	if code != exitOK || out != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and %q", code, out, errOut, want)
 	}
-	code, _, errOut = runMain(t, "inspect", "--kind", "orders", p)
+	// Without --sheet: the sheet with the columns is read, the other is
+	// skipped and said to be.
+	code, out, errOut = runMain(t, "inspect", "--kind", "orders", p)
+	if code != exitOK || !strings.Contains(out, "format    xlsx, sheet 订单") || !strings.Contains(out, "skipped   sheet 说明: missing required columns") || !strings.Contains(out, "records   1") {
+		t.Errorf("every sheet: exit %d, stdout %q, stderr %q; want 0, 订单 read and 说明 skipped", code, out, errOut)
+	}
+	code, out, errOut = runMain(t, "inspect", "--kind", "orders", "--json", p)
+	if code != exitOK || out != want || !strings.Contains(errOut, "sheet 说明 skipped: missing required columns") {
+		t.Errorf("every sheet, --json: exit %d, stdout %q, stderr %q; want 0, the record and the skipped sheet on stderr", code, out, errOut)
+	}
+	code, _, errOut = runMain(t, "inspect", "--kind", "orders", "--sheet", "说明", p)
 	if code != exitFailure || !strings.Contains(errOut, `worksheet "说明": missing required columns`) {
-		t.Errorf("first sheet: exit %d, stderr %q; want 1 and the missing columns", code, errOut)
+		t.Errorf("--sheet 说明: exit %d, stderr %q; want 1 and the missing columns", code, errOut)
 	}
 }
 

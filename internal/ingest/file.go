@@ -67,6 +67,12 @@ type source interface {
 	// rowErr is a problem with the current row as a whole (an XLSX cell
 	// that cannot be read), else nil.
 	rowErr() error
+	// kind is what field i of the current row holds: for XLSX the cell's
+	// type, for CSV always cellText.
+	kind(i int) cellKind
+	// sheet names the XLSX sheet of the current row when records can come
+	// from more than one; "" otherwise.
+	sheet() string
 	err() error
 	close() error
 }
@@ -262,8 +268,12 @@ func (f *File) readHeader() ([]string, error) {
 	if err := f.src.err(); err != nil {
 		return nil, err
 	}
-	return nil, errors.New("no header row: the file has no data, only blank lines")
+	return nil, errNoHeader
 }
+
+// errNoHeader is readHeader's error for a file (or an XLSX sheet) that has
+// no row but blank ones.
+var errNoHeader = errors.New("no header row: the file has no data, only blank lines")
 
 func (f *File) setHeader(headers []string) error {
 	m, err := mapHeader(f.info.Kind, headers)
@@ -395,6 +405,7 @@ right:
 func (f *File) Info() Info {
 	info := f.info
 	info.Columns = append([]Column(nil), f.info.Columns...)
+	info.Sheets = append([]Sheet(nil), f.info.Sheets...)
 	if f.info.Summary != nil {
 		s := *f.info.Summary
 		info.Summary = &s
@@ -511,7 +522,7 @@ func (f *File) orderCol() int {
 	return oOrderID
 }
 
-func (f *File) source() Source { return Source{File: f.path, Line: f.rowLine} }
+func (f *File) source() Source { return Source{File: f.path, Sheet: f.src.sheet(), Line: f.rowLine} }
 
 // rowError returns a RowError about canonical column col of the current row.
 func (f *File) rowError(col int, reason Reason, msg string) *RowError {
@@ -549,6 +560,9 @@ func (f *File) id(col int, what string) (start, end int, e *RowError) {
 	if err := checkID(b, what); err != nil {
 		return 0, 0, f.rowError(col, reasonOf(err, ReasonID), err.Error())
 	}
+	if e := f.kindError(col, colID); e != nil {
+		return 0, 0, e
+	}
 	if f.numericCell(col) && !exactInDouble(b) {
 		return 0, 0, f.rowError(col, ReasonIDMangled, quoteBytes(b)+" is an "+what+" that Excel stored as a number, which keeps only 15 to 16 digits: its last digits are lost and cannot be recovered; re-export with the id column as text")
 	}
@@ -584,6 +598,9 @@ func (f *File) amount(col int, required bool) (int64, *RowError) {
 		}
 		return 0, f.rowError(col, ReasonMissing, "is empty; "+amountExample)
 	}
+	if e := f.kindError(col, colAmount); e != nil {
+		return 0, e
+	}
 	var v int64
 	var err error
 	if f.numericCell(col) {
@@ -603,10 +620,7 @@ func (f *File) amount(col int, required bool) (int64, *RowError) {
 // numericCell reports whether canonical column col of the current row is a
 // numeric XLSX cell.
 func (f *File) numericCell(col int) bool {
-	if xs, ok := f.src.(*xlsxSource); ok {
-		return xs.isNumeric(f.m.idx[col])
-	}
-	return false
+	return f.src.kind(f.m.idx[col]) == cellNumber
 }
 
 // exactInDouble reports whether a digit string is an integer below 2^53,
@@ -626,6 +640,9 @@ func exactInDouble(b []byte) bool {
 func (f *File) when(col int) (time.Time, *RowError) {
 	b, e := f.cell(col)
 	if e != nil || len(b) == 0 {
+		return time.Time{}, e
+	}
+	if e := f.kindError(col, colTime); e != nil {
 		return time.Time{}, e
 	}
 	var t time.Time
@@ -733,5 +750,7 @@ func (s *csvSource) allFields() [][]byte { return s.c.allFields() }
 func (s *csvSource) raw() []byte         { return s.c.buf[s.c.r : s.c.r+s.c.pending] }
 func (s *csvSource) line() int           { return s.c.recLine }
 func (s *csvSource) rowErr() error       { return nil }
+func (s *csvSource) kind(int) cellKind   { return cellText }
+func (s *csvSource) sheet() string       { return "" }
 func (s *csvSource) err() error          { return s.c.Err() }
 func (s *csvSource) close() error        { return s.fh.Close() }

@@ -416,7 +416,7 @@ func TestRows(t *testing.T) {
 func itoa(n int) string { return Source{Line: n}.String()[1:] }
 
 func TestRowErrorString(t *testing.T) {
-	e := &RowError{Source: Source{"orders.csv", 12}, Column: "总金额", Message: "bad"}
+	e := &RowError{Source: Source{File: "orders.csv", Line: 12}, Column: "总金额", Message: "bad"}
 	if got, want := e.Error(), "orders.csv:12: column 总金额: bad"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
@@ -620,7 +620,7 @@ func TestClearance(t *testing.T) {
 	}
 	want := Clearance{OrderID: "5118609024991031607", Idempotent: "xxe3444k9k9", ClearanceStatus: 2, StatusText: "2", ResultCode: "0000", PortNo: "2991",
 		ClearanceTime: time.Date(2026, 11, 21, 15, 30, 0, 0, cst.Zone), CustomsPassNo: "2991071755662", CustomsReturnReceipt: "订单已放行, 请留意",
-		Source: Source{"testdata/clearance.csv", 3}}
+		Source: Source{File: "testdata/clearance.csv", Line: 3}}
 	if cs[1] != want {
 		t.Errorf("got %+v\nwant %+v", cs[1], want)
 	}

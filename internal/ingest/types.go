@@ -46,14 +46,22 @@ func ParseKind(s string) (Kind, error) {
 // Source is where a record came from: the file as given to Open and the
 // 1-based line of a CSV file (the physical line where the record starts, so
 // that a quoted field spanning lines does not shift the count) or the row
-// number of an XLSX sheet.
+// number of an XLSX sheet. Sheet names the sheet of an XLSX workbook of
+// which more than one sheet is read; it is "" for a workbook read from one
+// sheet, whose name Info.Sheet gives, and for CSV.
 type Source struct {
-	File string
-	Line int
+	File  string
+	Line  int
+	Sheet string
 }
 
-// String returns "file:line".
-func (s Source) String() string { return s.File + ":" + strconv.Itoa(s.Line) }
+// String returns "file:line", or "file[sheet]:line" when Sheet is set.
+func (s Source) String() string {
+	if s.Sheet != "" {
+		return s.File + "[" + s.Sheet + "]:" + strconv.Itoa(s.Line)
+	}
+	return s.File + ":" + strconv.Itoa(s.Line)
+}
 
 // Order is one row of an order export. Amounts are in fen.
 type Order struct {
@@ -183,15 +191,32 @@ type Info struct {
 	Kind     Kind
 	Format   string   // "csv" or "xlsx"
 	Encoding string   // "utf-8", "utf-8-bom" or "gb18030" for CSV ("utf-8" too while a file has been ASCII so far); "" for XLSX
-	Sheet    string   // XLSX only
+	Sheet    string   // XLSX only: the sheet being read (the first one read, after Open)
 	Variant  string   // "tmall", "wechat-all", "wechat-success", "wechat-refund" or "plain"
-	Columns  []Column // the canonical columns found, in canonical order
-	Records  int      // records yielded so far
-	Errors   int      // row errors yielded so far
+	Columns  []Column // the canonical columns found, in canonical order (for XLSX, of Sheet)
+
+	// Sheets lists, for an XLSX, the sheets Open looked at, in workbook
+	// order: every sheet, or only the one WithSheet names. Those whose
+	// header has the kind's required columns are read, one after the
+	// other; the others are skipped and say why.
+	Sheets  []Sheet
+	Records int // records yielded so far
+	Errors  int // row errors yielded so far
 
 	// Summary is the WeChat bill's summary once the reader has reached it;
 	// nil before, for other files, and when the summary cannot be read.
 	// The reader does not compare it with the rows: that is the caller's
 	// call.
 	Summary *BillSummary
+}
+
+// Sheet is a sheet of an XLSX workbook as Open found it.
+type Sheet struct {
+	Name    string
+	Variant string   // as Info.Variant, for a sheet that is read
+	Columns []Column // as Info.Columns, for a sheet that is read
+	// Skipped is why the sheet is not read, "" when it is: its header
+	// lacks a required column (the message names them and the headers
+	// found), it has no data, or it is a chart sheet.
+	Skipped string
 }

@@ -2,488 +2,634 @@ package ingest
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"path"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // Limits for reading an XLSX, which is a zip of XML parts. A hostile zip
 // (a "zip bomb": a few KB that inflate to gigabytes) must end with a clear
-// error, quickly and without a big allocation. excelize, given the limits
-// below, holds each worksheet or shared-strings part of up to
-// xlsxPartInMemory bytes in memory and inflates a larger one to a
-// temporary file that it then streams; every other part it always reads
-// into memory whole. Before excelize sees the file, checkXLSX looks at the
-// sizes the zip declares (archive/zip refuses to inflate more than the
-// declared size, so a part that lies about its size fails as corrupt) and:
+// error, quickly and without a big allocation. The reader streams every
+// part through the tokenizer of xmlscan.go (whose own limits bound a tag,
+// a text and the nesting) and keeps only what it needs: the shared
+// strings, the date formats of the styles, the sheets' names, and one row.
+// Before it inflates anything it checks the sizes the zip declares
+// (archive/zip refuses to inflate more than the declared size, so a part
+// that lies about its size fails as corrupt):
 //
-//   - xlsxMaxTotal, 2 GiB inflated in all (excelize's UnzipSizeLimit): the
-//     disk a legitimate export can take; a 40-column sheet of a million
-//     rows is about 1.5 GiB of XML. Larger exports should be CSV.
-//   - xlsxPartInMemory, 16 MiB (excelize's UnzipXMLSizeLimit, and its
-//     default): a bigger worksheet or shared-strings part is streamed from
-//     a temporary file rather than held in memory.
-//   - xlsxMaxOther, 64 MiB: the other parts (workbook, styles, themes,
-//     images) that excelize holds in memory together; an order export has
-//     a few KB of them.
-//   - xlsxMaxSharedStrings, 512 MiB: excelize keeps an index of about 40
-//     bytes per distinct string of a large shared-strings part in memory;
-//     512 MiB of strings is some 10 million distinct cells.
+//   - xlsxMaxTotal, 2 GiB inflated in all: a 40-column sheet of a million
+//     rows is about 1.5 GiB of XML (excelize writes 2.2 KB a row of the
+//     Tmall export with inline strings, Excel about 1.2 KB with shared
+//     strings); larger exports should be CSV.
+//   - xlsxMaxSharedStrings, 512 MiB: the shared strings are held in memory,
+//     without their markup and with 4 bytes of index each (an order export
+//     of a million rows has some 100 MiB of them); 512 MiB of XML is some
+//     10 million distinct cells.
+//   - xlsxMaxMeta, 16 MiB: each of the workbook, its relationships and the
+//     styles, which are read whole before the sheets; an order export has
+//     a few KB of them, a workbook styled by hand some hundred KB. Other
+//     parts (themes, pictures, drawings) are never inflated.
 //   - xlsxMaxRatio, 100:1 for parts over 1 MiB: spreadsheet XML deflates
 //     by 5 to 20 times, rarely 50; a bomb by up to 1000.
+//   - xlsxMaxRow, 16 MiB: the text of one row, as for a CSV record; a
+//     row of 16,384 cells of 1 KiB each is as far as a sheet goes.
+//   - xlsxMaxSheets, 1024 worksheets; xlsxMaxStyles, 65,536 cell formats
+//     (Excel allows 64,000).
 //
-// checkXLSX then inflates the worksheet and the shared strings once, to
-// check their CRC (excelize ignores a damaged part and reads what it can)
-// and to count the worksheet's rows: excelize's row iterator ends quietly
-// at malformed XML, so File compares the rows it got with that count and
-// reports a worksheet that ended early.
+// A part is inflated to its end even when its data ends earlier, so that
+// archive/zip checks its CRC; malformed XML anywhere in a part, a CRC
+// that does not match and a truncated part are structural errors that
+// name the part.
 const (
 	xlsxMaxTotal         = 2 << 30
-	xlsxPartInMemory     = 16 << 20
-	xlsxMaxOther         = 64 << 20
 	xlsxMaxSharedStrings = 512 << 20
+	xlsxMaxMeta          = 16 << 20
 	xlsxMaxRatio         = 100
 	xlsxRatioFloor       = 1 << 20
+	xlsxMaxRow           = 16 << 20
+	xlsxMaxSheets        = 1024
+	xlsxMaxStyles        = 1 << 16
+
+	// The size of a worksheet: rows and columns.
+	xlsxMaxRows    = 1 << 20 // 1,048,576
+	xlsxMaxColumns = 1 << 14 // 16,384, column XFD
 )
 
-// xlsxSource is a worksheet as a source, read with excelize's streaming row
-// iterator.
-type xlsxSource struct {
-	wb       *excelize.File
-	rows     *excelize.Rows
-	row      int        // the current row number (1-based)
-	scan     *sheetScan // nil until the header is read
-	tracked  []int      // the field indexes scan.numeric has bits for
-	cells    []string
-	buf      []byte
-	fieldv   [][]byte
-	cellErr  error
-	failed   error
-	finished bool
+// cellKind is what an XLSX cell holds, from its t attribute and, for a
+// number, its style. A CSV field is always cellText.
+type cellKind uint8
+
+const (
+	cellText   cellKind = iota // t="s", "inlineStr", "str", or a type this reader does not know
+	cellNumber                 // no t, or t="n"
+	cellDate                   // a number with a date or time format, or t="d" (an ISO 8601 date)
+	cellBool                   // t="b": 0 or 1
+	cellError                  // t="e": #N/A, #VALUE! and the like
+)
+
+// workbook is an open XLSX: its zip, its worksheets and what every sheet
+// needs (the shared strings, the date styles, the date system).
+type workbook struct {
+	zr        *zip.ReadCloser
+	parts     map[string]*zip.File // by lower-case name, with / separators
+	sheets    []sheetRef
+	date1904  bool
+	dateStyle []bool // by cell format (the s attribute): a date or time format
+	sst       sharedStrings
+	scan      *xmlScanner // reused for each part
+}
+
+// sheetRef is a sheet of the workbook: its name and its part, "" for a
+// sheet that is not a worksheet (a chart sheet, a dialog sheet).
+type sheetRef struct{ name, part string }
+
+// sharedStrings is the workbook's table of strings, one after the other
+// in blob.
+type sharedStrings struct {
+	blob []byte
+	ends []uint32
+}
+
+func (t *sharedStrings) len() int { return len(t.ends) }
+
+// get returns string i, which must exist, capped so that appending to it
+// cannot touch the next one.
+func (t *sharedStrings) get(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	end := t.ends[i]
+	return t.blob[start:end:end]
+}
+
+// sheetHeader is a worksheet chosen for reading: its header as found by
+// File.readHeader, and the row it is in.
+type sheetHeader struct {
+	ref     sheetRef
+	headers []string
+	row     int
 }
 
 func (f *File) openXLSX(o *options) error {
-	sheet, part, err := checkXLSX(f.path, o.sheet)
+	wb, err := openWorkbook(f.path)
 	if err != nil {
 		return err
 	}
-	wb, err := excelize.OpenFile(f.path, excelize.Options{
-		RawCellValue:      true,
-		UnzipSizeLimit:    xlsxMaxTotal,
-		UnzipXMLSizeLimit: xlsxPartInMemory,
-	})
-	if err != nil {
-		return fmt.Errorf("not a readable XLSX workbook: %w", err)
-	}
 	s := &xlsxSource{wb: wb}
 	f.src = s
-	if props, err := wb.GetWorkbookProps(); err == nil && props.Date1904 != nil {
-		f.date1904 = *props.Date1904
-	}
-	f.info.Sheet = sheet
-	if s.rows, err = wb.Rows(sheet); err != nil {
-		return fmt.Errorf("worksheet %q: %w", sheet, err)
-	}
-	headers, err := f.readHeader()
-	if err == nil {
-		err = f.setHeader(headers)
-	}
-	if err != nil {
-		// A damaged sheet reads as a short one: say which it is.
-		if _, serr := scanSheet(f.path, part, nil); serr != nil {
-			return fmt.Errorf("worksheet %q is damaged (%v); save it again or export it as CSV", sheet, serr)
+	f.date1904 = wb.date1904
+
+	candidates := wb.sheets
+	if o.sheet != "" {
+		var pick []sheetRef
+		for _, sh := range wb.sheets {
+			if sh.name == o.sheet {
+				pick = append(pick, sh)
+				break
+			}
 		}
-		return fmt.Errorf("worksheet %q: %w", sheet, err)
+		if pick == nil {
+			names := make([]string, len(wb.sheets))
+			for i, sh := range wb.sheets {
+				names[i] = strconv.Quote(sh.name)
+			}
+			return fmt.Errorf("no worksheet named %q; the workbook has %s", o.sheet, strings.Join(names, ", "))
+		}
+		candidates = pick
 	}
-	// The id and amount columns: where the cell type matters.
-	for i, sp := range f.m.specs {
-		if p := f.m.idx[i]; p >= 0 && (sp.typ == colID || sp.typ == colAmount) {
-			s.tracked = append(s.tracked, p)
+	// Read each candidate's header: the sheets whose header has the
+	// kind's required columns are read, the others skipped (with why).
+	var (
+		read     []sheetHeader
+		skipped  []string // one line per sheet skipped, for the error
+		firstErr error    // the header error of the only candidate
+	)
+	for _, sh := range candidates {
+		info := Sheet{Name: sh.name}
+		if sh.part == "" {
+			info.Skipped = "not a worksheet (a chart or dialog sheet)"
+		} else {
+			if err := s.open(sh); err != nil {
+				return err
+			}
+			headers, err := f.readHeader()
+			if serr := s.err(); serr != nil {
+				return serr // damaged, not merely without a header
+			}
+			if err == nil {
+				var m *mapping
+				if m, err = mapHeader(f.info.Kind, headers); err == nil {
+					info.Variant = variant(f.info.Kind, headers)
+					info.Columns = m.columns()
+					read = append(read, sheetHeader{sh, headers, s.row})
+				}
+			}
+			if err != nil {
+				if errors.Is(err, errNoHeader) {
+					info.Skipped = "no data: the sheet is empty or has only blank rows"
+				} else {
+					info.Skipped = err.Error()
+				}
+				if firstErr == nil {
+					firstErr = err
+				}
+			}
+		}
+		f.info.Sheets = append(f.info.Sheets, info)
+		if info.Skipped != "" {
+			skipped = append(skipped, fmt.Sprintf("sheet %q: %s", sh.name, info.Skipped))
 		}
 	}
-	if s.scan, err = scanSheet(f.path, part, s.tracked); err != nil {
-		return fmt.Errorf("worksheet %q is damaged (%v); save it again or export it as CSV", sheet, err)
+	s.closeSheet()
+	if len(read) == 0 {
+		switch {
+		case len(candidates) == 1 && candidates[0].part != "":
+			return fmt.Errorf("worksheet %q: %w", candidates[0].name, firstErr)
+		case len(candidates) == 1:
+			return fmt.Errorf("sheet %q is not a worksheet (a chart or dialog sheet); expected a worksheet of %s", candidates[0].name, f.info.Kind)
+		}
+		return fmt.Errorf("no worksheet has the header of %s export (its required columns): %s", articled(f.info.Kind), strings.Join(skipped, "; "))
+	}
+	s.read = read
+	s.several = len(read) > 1
+	s.onSheet = func(h sheetHeader) error {
+		f.info.Sheet = h.ref.name
+		return f.setHeader(h.headers)
+	}
+	// Position the source after the first sheet's header.
+	if err := s.begin(0); err != nil {
+		return err
 	}
 	return nil
 }
 
-func (s *xlsxSource) next() bool {
-	if s.finished {
-		return false
+// articled is "an orders", "a payments" or "a clearance".
+func articled(k Kind) string {
+	if k == Orders {
+		return "an orders"
 	}
-	if !s.rows.Next() {
-		s.finished = true
-		if err := s.rows.Error(); err != nil {
-			s.failed = err
-		} else if s.scan != nil && s.row != s.scan.lastRow {
-			s.failed = fmt.Errorf("the worksheet's XML is damaged after row %d (it has rows up to %d); save the workbook again in Excel or export it as CSV", s.row, s.scan.lastRow)
-		}
-		return false
-	}
-	s.row++
-	s.cells, s.cellErr = s.rows.Columns()
-	// One buffer for the row's cells; the fields are cut from it after all
-	// appends, so a reallocation cannot leave one behind.
-	s.buf = s.buf[:0]
-	for _, c := range s.cells {
-		s.buf = append(s.buf, c...)
-	}
-	s.fieldv = s.fieldv[:0]
-	at := 0
-	for _, c := range s.cells {
-		s.fieldv = append(s.fieldv, s.buf[at:at+len(c):at+len(c)])
-		at += len(c)
-	}
-	return true
+	return "a " + k.String()
 }
 
-// isNumeric reports whether field i of the current row is a numeric cell;
-// i must be one of the tracked fields.
-func (s *xlsxSource) isNumeric(i int) bool {
-	if s.scan == nil || s.row >= len(s.scan.numeric) {
-		return false
+// openWorkbook opens the zip at name, checks the sizes it declares, and
+// reads the workbook's sheets, date system, styles and shared strings.
+func openWorkbook(name string) (*workbook, error) {
+	zr, err := zip.OpenReader(name)
+	if err != nil {
+		return nil, fmt.Errorf("not a readable XLSX workbook (a damaged or truncated zip: %v); save it again or export it as CSV", err)
 	}
-	for k, c := range s.tracked {
-		if c == i {
-			return s.scan.numeric[s.row]&(1<<k) != 0
+	wb := &workbook{zr: zr, parts: make(map[string]*zip.File, len(zr.File))}
+	if err := wb.load(); err != nil {
+		zr.Close()
+		return nil, err
+	}
+	return wb, nil
+}
+
+func (wb *workbook) load() error {
+	var total uint64
+	for _, zf := range wb.zr.File {
+		p := strings.ReplaceAll(zf.Name, "\\", "/")
+		wb.parts[strings.ToLower(p)] = zf
+		size := zf.UncompressedSize64
+		total += size
+		if total > xlsxMaxTotal {
+			return fmt.Errorf("the workbook would inflate to more than %d MiB (the limit for an XLSX export); export it as CSV", xlsxMaxTotal>>20)
+		}
+		if size > xlsxRatioFloor && size/max(zf.CompressedSize64, 1) > xlsxMaxRatio {
+			return fmt.Errorf("part %s would inflate from %d bytes to %d (more than %d times): refusing what looks like a zip bomb", p, zf.CompressedSize64, size, xlsxMaxRatio)
+		}
+	}
+	wb.scan = newXMLScanner(nil, "")
+	rels, err := wb.rels("xl/_rels/workbook.xml.rels", "xl")
+	if err != nil {
+		return err
+	}
+	if err := wb.readWorkbook(rels); err != nil {
+		return err
+	}
+	if len(wb.sheets) == 0 {
+		return errors.New("the workbook has no worksheet")
+	}
+	stylesPart, sstPart := "xl/styles.xml", "xl/sharedstrings.xml"
+	for _, r := range rels {
+		switch {
+		case strings.HasSuffix(r.typ, "/styles"):
+			stylesPart = r.target
+		case strings.HasSuffix(r.typ, "/sharedStrings"):
+			sstPart = r.target
+		}
+	}
+	if err := wb.readStyles(stylesPart); err != nil {
+		return err
+	}
+	return wb.readSharedStrings(sstPart)
+}
+
+// part opens a part of the workbook for the scanner, nil when the
+// workbook has no such part. limit is the most its declared size may be.
+func (wb *workbook) part(name string, limit uint64, what string) (io.ReadCloser, *zip.File, error) {
+	zf := wb.parts[strings.ToLower(name)]
+	if zf == nil {
+		return nil, nil, nil
+	}
+	if zf.UncompressedSize64 > limit {
+		return nil, nil, fmt.Errorf("%s (%s) inflates to %d MiB, more than the %d MiB this reader takes; export the sheet as CSV", what, zf.Name, zf.UncompressedSize64>>20, limit>>20)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s (%s) cannot be read (%v); save the workbook again or export it as CSV", what, zf.Name, err)
+	}
+	return rc, zf, nil
+}
+
+// damaged wraps an error met while reading part zf.
+func damaged(what string, err error) error {
+	return fmt.Errorf("%s is damaged (%v); save the workbook again in Excel or export it as CSV", what, err)
+}
+
+type rel struct{ id, typ, target string }
+
+// rels reads a relationships part; targets are resolved against dir.
+func (wb *workbook) rels(name, dir string) ([]rel, error) {
+	rc, zf, err := wb.part(name, xlsxMaxMeta, "the workbook's relationships")
+	if err != nil {
+		return nil, err
+	}
+	if rc == nil {
+		return nil, fmt.Errorf("a zip archive but not an XLSX workbook (no %s)", name)
+	}
+	defer rc.Close()
+	sc := wb.scan
+	sc.reset(rc, zf.Name)
+	var out []rel
+	for sc.next() {
+		if sc.kind != tokStart || string(sc.name) != "Relationship" {
+			continue
+		}
+		if len(out) >= 4*xlsxMaxSheets+64 {
+			return nil, fmt.Errorf("%s has more than %d relationships; the workbook is damaged or hostile", zf.Name, 4*xlsxMaxSheets+64)
+		}
+		var r rel
+		for _, a := range []struct {
+			key string
+			dst *string
+		}{{"Id", &r.id}, {"Type", &r.typ}, {"Target", &r.target}} {
+			if v, ok := xmlAttr(sc.attrs, a.key); ok {
+				b, err := appendUnescaped(nil, v)
+				if err != nil {
+					return nil, damaged(zf.Name, err)
+				}
+				*a.dst = string(b)
+			}
+		}
+		t := strings.ReplaceAll(r.target, "\\", "/")
+		if strings.HasPrefix(t, "/") {
+			t = strings.TrimPrefix(t, "/")
+		} else {
+			t = path.Join(dir, t)
+		}
+		r.target = t
+		out = append(out, r)
+	}
+	if sc.err != nil {
+		return nil, damaged(zf.Name, sc.err)
+	}
+	return out, nil
+}
+
+// readWorkbook reads the sheets, in workbook order, and the date system.
+func (wb *workbook) readWorkbook(rels []rel) error {
+	rc, zf, err := wb.part("xl/workbook.xml", xlsxMaxMeta, "the workbook part")
+	if err != nil {
+		return err
+	}
+	if rc == nil {
+		return errors.New("a zip archive but not an XLSX workbook (no xl/workbook.xml)")
+	}
+	defer rc.Close()
+	byID := make(map[string]rel, len(rels))
+	for _, r := range rels {
+		byID[r.id] = r
+	}
+	sc := wb.scan
+	sc.reset(rc, zf.Name)
+	for sc.next() {
+		if sc.kind != tokStart {
+			continue
+		}
+		switch string(sc.name) {
+		case "workbookPr":
+			if v, ok := xmlAttr(sc.attrs, "date1904"); ok {
+				wb.date1904 = string(v) == "1" || string(v) == "true"
+			}
+		case "sheet":
+			if len(wb.sheets) >= xlsxMaxSheets {
+				return fmt.Errorf("the workbook has more than %d sheets; split it or export the sheets as CSV", xlsxMaxSheets)
+			}
+			v, _ := xmlAttr(sc.attrs, "name")
+			nm, err := appendUnescaped(nil, v)
+			if err != nil {
+				return damaged(zf.Name, err)
+			}
+			id, _ := xmlAttr(sc.attrs, "id") // r:id
+			ref := sheetRef{name: string(nm)}
+			if r, ok := byID[string(id)]; ok && strings.HasSuffix(r.typ, "/worksheet") {
+				ref.part = r.target
+			} else if ok && r.typ == "" {
+				ref.part = r.target
+			}
+			wb.sheets = append(wb.sheets, ref)
+		}
+	}
+	if sc.err != nil {
+		return damaged(zf.Name, sc.err)
+	}
+	return nil
+}
+
+// readStyles reads which cell formats are dates or times. A workbook
+// without styles has none.
+func (wb *workbook) readStyles(name string) error {
+	rc, zf, err := wb.part(name, xlsxMaxMeta, "the workbook's styles")
+	if err != nil || rc == nil {
+		return err
+	}
+	defer rc.Close()
+	sc := wb.scan
+	sc.reset(rc, zf.Name)
+	custom := make(map[int]bool) // numFmtId → a date format
+	var xfs []int                // the numFmtId of each cell format
+	xfDepth := 0                 // the depth of <cellXfs>, 0 outside it
+	for sc.next() {
+		switch sc.kind {
+		case tokStart:
+			switch string(sc.name) {
+			case "numFmt":
+				id, _ := strconv.Atoi(string(attrOr(sc.attrs, "numFmtId")))
+				code, err := appendUnescaped(nil, attrOr(sc.attrs, "formatCode"))
+				if err != nil {
+					return damaged(zf.Name, err)
+				}
+				if len(custom) < xlsxMaxStyles {
+					custom[id] = isDateFormat(string(code))
+				}
+			case "cellXfs":
+				xfDepth = sc.depth()
+			case "xf":
+				if xfDepth > 0 && sc.depth() == xfDepth+1 {
+					if len(xfs) >= xlsxMaxStyles {
+						return fmt.Errorf("%s has more than %d cell formats; the workbook is damaged or hostile", zf.Name, xlsxMaxStyles)
+					}
+					id, _ := strconv.Atoi(string(attrOr(sc.attrs, "numFmtId")))
+					xfs = append(xfs, id)
+				}
+			}
+		case tokEnd:
+			if string(sc.name) == "cellXfs" {
+				xfDepth = 0
+			}
+		}
+	}
+	if sc.err != nil {
+		return damaged(zf.Name, sc.err)
+	}
+	wb.dateStyle = make([]bool, len(xfs))
+	for i, id := range xfs {
+		if d, ok := custom[id]; ok {
+			wb.dateStyle[i] = d
+		} else {
+			wb.dateStyle[i] = builtinDateFormat(id)
+		}
+	}
+	return nil
+}
+
+func attrOr(attrs []byte, name string) []byte {
+	v, _ := xmlAttr(attrs, name)
+	return v
+}
+
+// builtinDateFormat reports whether a built-in number format is a date or
+// a time: 14–22 and 45–47 in every locale, 27–36 and 50–58 in the East
+// Asian ones (yyyy"年"m"月" and the like; ECMA-376 part 1, 18.8.30).
+func builtinDateFormat(id int) bool {
+	return id >= 14 && id <= 22 || id >= 27 && id <= 36 || id >= 45 && id <= 47 || id >= 50 && id <= 58
+}
+
+// isDateFormat reports whether a number format code shows a date or a
+// time: it has y, m, d, h or s (or the East Asian 年月日时分秒 written as
+// codes e, g, b) outside quoted text, escapes and [colour] or [$-locale]
+// sections. [h], [m] and [s], elapsed time, count as times.
+func isDateFormat(code string) bool {
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; c {
+		case '"':
+			j := strings.IndexByte(code[i+1:], '"')
+			if j < 0 {
+				return false
+			}
+			i += j + 1
+		case '\\', '_', '*':
+			i++ // the next character is literal or padding
+		case '[':
+			j := strings.IndexByte(code[i:], ']')
+			if j < 0 {
+				return false
+			}
+			sec := strings.ToLower(code[i+1 : i+j])
+			if sec != "" && strings.Trim(sec, "hms") == "" {
+				return true
+			}
+			i += j
+		case ';':
+			return false // only the first section (positive numbers) counts
+		default:
+			switch c | 0x20 {
+			case 'y', 'm', 'd', 'h', 's':
+				return true
+			}
 		}
 	}
 	return false
 }
 
-func (s *xlsxSource) fields() [][]byte    { return s.fieldv }
-func (s *xlsxSource) numFields() int      { return len(s.fieldv) }
-func (s *xlsxSource) allFields() [][]byte { return s.fieldv }
-func (s *xlsxSource) raw() []byte         { return nil }
-func (s *xlsxSource) line() int           { return s.row }
-func (s *xlsxSource) rowErr() error       { return s.cellErr }
-func (s *xlsxSource) err() error          { return s.failed }
-
-func (s *xlsxSource) close() error {
-	var err error
-	if s.rows != nil {
-		err = s.rows.Close()
-		if errors.Is(err, s.failed) {
-			err = nil
-		}
-	}
-	if cerr := s.wb.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// checkXLSX checks the zip's declared sizes against the limits above,
-// finds the worksheet to read (the named one, else the first), checks the
-// CRC of the shared strings, and returns the worksheet's name and part.
-func checkXLSX(name, sheet string) (string, string, error) {
-	zr, err := zip.OpenReader(name)
-	if err != nil {
-		return "", "", fmt.Errorf("not a readable XLSX workbook (a damaged or truncated zip: %v); save it again or export it as CSV", err)
-	}
-	defer zr.Close()
-	parts := make(map[string]*zip.File, len(zr.File))
-	var total, other uint64
-	for _, zf := range zr.File {
-		p := strings.ReplaceAll(zf.Name, "\\", "/")
-		parts[strings.ToLower(p)] = zf
-		size := zf.UncompressedSize64
-		total += size
-		if total > xlsxMaxTotal {
-			return "", "", fmt.Errorf("the workbook would inflate to more than %d MiB (the limit for an XLSX export); export it as CSV", xlsxMaxTotal>>20)
-		}
-		if size > xlsxRatioFloor && size/max(zf.CompressedSize64, 1) > xlsxMaxRatio {
-			return "", "", fmt.Errorf("part %s would inflate from %d bytes to %d (more than %d times): refusing what looks like a zip bomb", p, zf.CompressedSize64, size, xlsxMaxRatio)
-		}
-		lp := strings.ToLower(p)
-		switch {
-		case strings.HasPrefix(lp, "xl/worksheets/sheet"):
-		case lp == "xl/sharedstrings.xml":
-			if size > xlsxMaxSharedStrings {
-				return "", "", fmt.Errorf("the shared strings inflate to %d MiB, more than the %d MiB this reader takes; export the sheet as CSV", size>>20, xlsxMaxSharedStrings>>20)
-			}
-		default:
-			if other += size; other > xlsxMaxOther {
-				return "", "", fmt.Errorf("the workbook's parts other than worksheets inflate to more than %d MiB; remove pictures and other objects, or export it as CSV", xlsxMaxOther>>20)
-			}
-		}
-	}
-	sheets, err := workbookSheets(parts)
-	if err != nil {
-		return "", "", err
-	}
-	if len(sheets) == 0 {
-		return "", "", errors.New("the workbook has no worksheet")
-	}
-	pick := sheets[0]
-	if sheet != "" {
-		found := false
-		for _, s := range sheets {
-			if s.name == sheet {
-				pick, found = s, true
-				break
-			}
-		}
-		if !found {
-			names := make([]string, len(sheets))
-			for i, s := range sheets {
-				names[i] = strconv.Quote(s.name)
-			}
-			return "", "", fmt.Errorf("no worksheet named %q; the workbook has %s", sheet, strings.Join(names, ", "))
-		}
-	}
-	if parts[strings.ToLower(pick.part)] == nil {
-		return "", "", fmt.Errorf("worksheet %q is missing from the workbook (%s); save it again or export it as CSV", pick.name, pick.part)
-	}
-	if ss := parts["xl/sharedstrings.xml"]; ss != nil {
-		rc, err := ss.Open()
-		if err == nil {
-			_, err = io.Copy(io.Discard, rc)
-			rc.Close()
-		}
-		if err != nil {
-			return "", "", fmt.Errorf("the workbook's shared strings are damaged (%v); save it again or export it as CSV", err)
-		}
-	}
-	return pick.name, pick.part, nil
-}
-
-type sheetRef struct{ name, part string }
-
-// workbookSheets lists the worksheets in workbook order with their parts.
-func workbookSheets(parts map[string]*zip.File) ([]sheetRef, error) {
-	var wb struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	var rels struct {
-		Rels []struct {
-			ID     string `xml:"Id,attr"`
-			Target string `xml:"Target,attr"`
-		} `xml:"Relationship"`
-	}
-	if err := decodePart(parts, "xl/workbook.xml", &wb); err != nil {
-		return nil, err
-	}
-	if err := decodePart(parts, "xl/_rels/workbook.xml.rels", &rels); err != nil {
-		return nil, err
-	}
-	target := make(map[string]string, len(rels.Rels))
-	for _, r := range rels.Rels {
-		t := strings.ReplaceAll(r.Target, "\\", "/")
-		if strings.HasPrefix(t, "/") {
-			t = strings.TrimPrefix(t, "/")
-		} else {
-			t = path.Join("xl", t)
-		}
-		target[r.ID] = t
-	}
-	out := make([]sheetRef, 0, len(wb.Sheets))
-	for _, s := range wb.Sheets {
-		if t, ok := target[s.RID]; ok {
-			out = append(out, sheetRef{s.Name, t})
-		}
-	}
-	return out, nil
-}
-
-func decodePart(parts map[string]*zip.File, name string, v any) error {
-	zf := parts[name]
-	if zf == nil {
-		return fmt.Errorf("a zip archive but not an XLSX workbook (no %s)", name)
-	}
-	rc, err := zf.Open()
-	if err != nil {
-		return fmt.Errorf("%s is damaged: %v", name, err)
+// readSharedStrings reads the shared strings into wb.sst. A workbook
+// without them has none; a broken part is an error that names it.
+func (wb *workbook) readSharedStrings(name string) error {
+	const what = "the workbook's shared strings"
+	rc, zf, err := wb.part(name, xlsxMaxSharedStrings, what)
+	if err != nil || rc == nil {
+		return err
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(rc).Decode(v); err != nil {
-		return fmt.Errorf("%s is damaged: %v", name, err)
-	}
-	return nil
-}
-
-// sheetScan is what scanSheet learns of a worksheet.
-type sheetScan struct {
-	lastRow int
-	// numeric[row] has bit i set when the cell of tracked column i in that
-	// row is a numeric cell (no t attribute, or t="n") with a value.
-	numeric []uint8
-}
-
-// scanSheet inflates the worksheet part (which checks its CRC) and returns
-// the number of its last row, counted the way excelize's iterator counts
-// (one more than the previous row, or the row's r attribute), and which of
-// the cells in the tracked columns (0-based, at most 8) are numeric.
-// excelize's row iterator hides cell types; the readers need them, because
-// an id stored as a number has lost its digits beyond the 15th or 16th, and
-// only numeric cells get the float-noise allowance for amounts.
-func scanSheet(name, part string, tracked []int) (*sheetScan, error) {
-	zr, err := zip.OpenReader(name)
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	var zf *zip.File
-	for _, f := range zr.File {
-		if strings.EqualFold(strings.ReplaceAll(f.Name, "\\", "/"), part) {
-			zf = f
-			break
-		}
-	}
-	if zf == nil {
-		return nil, fmt.Errorf("no part %s", part)
-	}
-	rc, err := zf.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	bit := make(map[int]uint8, len(tracked))
-	for i, c := range tracked {
-		bit[c] |= 1 << i
-	}
-	sc := &sheetScan{}
-	br := bufio.NewReaderSize(rc, 64<<10)
+	sc := wb.scan
+	sc.reset(rc, zf.Name)
+	t := &wb.sst
+	t.blob = make([]byte, 0, min(zf.UncompressedSize64/2, xlsxMaxSharedStrings))
 	var (
-		tag     []byte
-		col     int   // 1-based column of the current cell
-		pending uint8 // the bit of the current numeric cell, until its <v>
+		inSI     bool
+		siStart  int
+		siDepth  int
+		textOpen bool // in a <t> of the string (not of a phonetic run)
+		phonetic int  // the depth of an <rPh>, 0 outside one
 	)
-	for {
-		if _, err := br.ReadSlice('<'); err != nil {
-			if err == bufio.ErrBufferFull {
-				continue
-			}
-			if err == io.EOF {
-				return sc, nil
-			}
-			return nil, err
-		}
-		tag = tag[:0]
-		for len(tag) < 64 {
-			c, err := br.ReadByte()
-			if err != nil {
-				if err == io.EOF {
-					return sc, nil
+	for sc.next() {
+		switch sc.kind {
+		case tokStart:
+			switch string(sc.name) {
+			case "si":
+				if inSI {
+					return damaged(zf.Name, errors.New("a string inside a string"))
 				}
-				return nil, err
-			}
-			if c == ' ' || c == '>' || c == '/' || c == '\t' || c == '\n' || c == '\r' {
-				br.UnreadByte()
-				break
-			}
-			tag = append(tag, c)
-		}
-		if i := bytes.LastIndexByte(tag, ':'); i >= 0 {
-			tag = tag[i+1:]
-		}
-		switch string(tag) {
-		case "row":
-			attrs, err := br.ReadSlice('>')
-			if err != nil && err != bufio.ErrBufferFull {
-				if err == io.EOF {
-					return sc, nil
+				inSI, siStart, siDepth = true, len(t.blob), sc.depth()
+			case "t":
+				textOpen = inSI && phonetic == 0
+			case "rPh":
+				if phonetic == 0 {
+					phonetic = sc.depth()
 				}
-				return nil, err
 			}
-			sc.lastRow++
-			if r, _ := strconv.Atoi(string(attr(attrs, "r"))); r > 0 {
-				sc.lastRow = r
-			}
-			if sc.lastRow > excelize.TotalRows {
-				return nil, fmt.Errorf("row %d is past the last row a worksheet can have", sc.lastRow)
-			}
-			col, pending = 0, 0
-		case "c":
-			attrs, err := br.ReadSlice('>')
-			if err != nil && err != bufio.ErrBufferFull {
-				if err == io.EOF {
-					return sc, nil
+		case tokEnd:
+			switch string(sc.name) {
+			case "si":
+				if sc.depth() == siDepth-1 {
+					t.blob = decodeEscapedChars(t.blob, siStart)
+					t.ends = append(t.ends, uint32(len(t.blob)))
+					inSI = false
 				}
-				return nil, err
-			}
-			col++
-			if ref := attr(attrs, "r"); len(ref) > 0 {
-				col = columnOf(ref)
-			}
-			pending = 0
-			if t := attr(attrs, "t"); len(t) == 0 || string(t) == "n" {
-				pending = bit[col-1]
-			}
-			if bytes.HasSuffix(attrs, []byte("/>")) {
-				pending = 0
-			}
-		case "v":
-			if pending != 0 {
-				for len(sc.numeric) <= sc.lastRow {
-					sc.numeric = append(sc.numeric, 0)
+			case "t":
+				textOpen = false
+			case "rPh":
+				if sc.depth() == phonetic-1 {
+					phonetic = 0
 				}
-				sc.numeric[sc.lastRow] |= pending
-				pending = 0
+			}
+		case tokText:
+			if textOpen {
+				if t.blob, err = appendUnescaped(t.blob, sc.text); err != nil {
+					return damaged(zf.Name, fmt.Errorf("string %d: %v", len(t.ends)+1, err))
+				}
+			}
+		case tokCDATA:
+			if textOpen {
+				t.blob = appendCDATA(t.blob, sc.text)
 			}
 		}
 	}
-}
-
-// attr returns the value of the attribute name in a start tag's
-// attributes, nil when it has none.
-func attr(attrs []byte, name string) []byte {
-	for i := 0; i+len(name) < len(attrs); i++ {
-		if i > 0 && attrs[i-1] != ' ' && attrs[i-1] != '\t' && attrs[i-1] != '\n' && attrs[i-1] != '\r' {
-			continue
-		}
-		if string(attrs[i:i+len(name)]) != name {
-			continue
-		}
-		j := i + len(name)
-		for j < len(attrs) && attrs[j] == ' ' {
-			j++
-		}
-		if j >= len(attrs) || attrs[j] != '=' {
-			continue
-		}
-		j++
-		for j < len(attrs) && attrs[j] == ' ' {
-			j++
-		}
-		if j >= len(attrs) || (attrs[j] != '"' && attrs[j] != '\'') {
-			continue
-		}
-		end := bytes.IndexByte(attrs[j+1:], attrs[j])
-		if end < 0 {
-			return nil
-		}
-		return attrs[j+1 : j+1+end]
+	if sc.err != nil {
+		return damaged(what+" ("+zf.Name+")", sc.err)
 	}
 	return nil
 }
 
-// columnOf returns the 1-based column of a cell reference such as AB12.
-func columnOf(ref []byte) int {
-	col := 0
-	for _, c := range ref {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			col = col*26 + int(c-'A'+1)
-		case c >= 'a' && c <= 'z':
-			col = col*26 + int(c-'a'+1)
-		default:
-			return col
+// appendCDATA appends the content of a CDATA section with its line ends
+// normalized.
+func appendCDATA(dst, src []byte) []byte {
+	for {
+		i := bytes.IndexByte(src, '\r')
+		if i < 0 {
+			return append(dst, src...)
 		}
-		if col > 1<<20 {
-			return col
+		dst = append(append(dst, src[:i]...), '\n')
+		src = src[i+1:]
+		if len(src) > 0 && src[0] == '\n' {
+			src = src[1:]
 		}
 	}
-	return col
 }
+
+// decodeEscapedChars decodes, in b[from:], the _xHHHH_ escapes that Excel
+// writes for characters XML cannot hold (a control character such as
+// _x000D_, or _x005F_ for a literal underscore before such a sequence), as
+// excelize does. An escape of a lone surrogate becomes U+FFFD, which the
+// reader refuses in a column it uses, where excelize would drop it.
+func decodeEscapedChars(b []byte, from int) []byte {
+	s := b[from:]
+	if bytes.IndexByte(s, '_') < 0 {
+		return b
+	}
+	i := bytes.Index(s, []byte("_x"))
+	if i < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(s))
+	for i >= 0 {
+		if i+7 <= len(s) && s[i+6] == '_' && isHex4(s[i+2:i+6]) {
+			n, _ := strconv.ParseUint(string(s[i+2:i+6]), 16, 32)
+			out = append(out, s[:i]...)
+			if n == 0x5F {
+				out = append(out, '_')
+			} else {
+				r := rune(n)
+				if r >= 0xD800 && r <= 0xDFFF {
+					r = 0xFFFD
+				}
+				out = appendRune(out, r)
+			}
+			s = s[i+7:]
+		} else {
+			out = append(out, s[:i+2]...)
+			s = s[i+2:]
+		}
+		i = bytes.Index(s, []byte("_x"))
+	}
+	out = append(out, s...)
+	return append(b[:from], out...)
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func appendRune(b []byte, r rune) []byte { return append(b, string(r)...) }
