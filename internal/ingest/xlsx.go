@@ -288,9 +288,13 @@ func (wb *workbook) part(name string, limit uint64, what string) (io.ReadCloser,
 	return rc, zf, nil
 }
 
-// damaged wraps an error met while reading part zf.
+// damaged wraps an error met while reading a part.
 func damaged(what string, err error) error {
-	return fmt.Errorf("%s is damaged (%v); save the workbook again in Excel or export it as CSV", what, err)
+	verb := "is"
+	if strings.HasSuffix(what, ")") {
+		verb = "are" // the workbook's shared strings (xl/sharedStrings.xml)
+	}
+	return fmt.Errorf("%s %s damaged (%w); save the workbook again in Excel or export it as CSV", what, verb, err)
 }
 
 type rel struct{ id, typ, target string }

@@ -264,7 +264,9 @@ func (s *xlsxSource) parseCell(prev int) (int, bool) {
 	default:
 		kind = cellText
 	}
-	inline := string(typ) == "inlineStr"
+	// typ, like every attribute, points into the scanner's window, which
+	// the next token may move: keep what is needed of it.
+	inline, shared := string(typ) == "inlineStr", string(typ) == "s"
 	start := len(s.buf)
 	s.vbuf = s.vbuf[:0]
 	formula, hasIS := false, false
@@ -361,7 +363,7 @@ func (s *xlsxSource) parseCell(prev int) (int, bool) {
 done:
 	c := xcell{col: int32(col), kind: kind, sst: -1}
 	switch {
-	case string(typ) == "s":
+	case shared:
 		s.buf = s.buf[:start]
 		if len(s.vbuf) > 0 {
 			i, err := strconv.Atoi(string(bytes.TrimSpace(s.vbuf)))

@@ -168,6 +168,9 @@ func (s *xmlScanner) next() bool {
 			s.pos = s.end
 			return false
 		}
+		if i > xmlMaxToken {
+			return s.errorf("a text of more than %d KiB, more than any spreadsheet program writes for a cell; the part is damaged or hostile", xmlMaxToken>>10)
+		}
 		if i > 0 {
 			if len(s.ends) > 0 {
 				s.kind, s.text, s.name, s.attrs = tokText, w[:i], nil, nil
@@ -260,6 +263,9 @@ func (s *xmlScanner) next() bool {
 				continue
 			}
 			return false
+		}
+		if j > xmlMaxToken {
+			return s.errorf("a tag of more than %d KiB, more than any spreadsheet program writes; the part is damaged or hostile", xmlMaxToken>>10)
 		}
 		if w[j] != '>' {
 			return s.errorf("a '<' inside a tag: the part is damaged")
