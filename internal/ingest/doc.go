@@ -30,7 +30,7 @@
 // RowError, because a comma inside a field that is not quoted shifts every
 // column after it and the amounts would be read from the wrong ones. The
 // line of a CSV record is the physical line where it starts; the line of
-// an XLSX row is its row number. In a WeChat bill the summary header
+// an XLSX row is its row number in its sheet. In a WeChat bill the summary header
 // (总交易单数,…) ends the data; its totals go to Info.Summary.
 //
 // # Cells
@@ -43,14 +43,35 @@
 //
 // # Amounts, ids and times
 //
-// See ParseAmount, CheckID and ParseTime for the accepted forms. Numeric
-// XLSX cells (the reader learns the cell types from the sheet's XML, which
-// excelize's row iterator does not expose) are treated for what they are:
-// an amount with float noise from Excel's binary arithmetic is rounded to
-// the fen (see ParseExcelAmount; a text cell keeps the strict rule), an id
-// stored as a number of 2^53 or more has lost digits and is refused like
-// one in scientific notation, and a number in a time column is an Excel
-// date serial in the workbook's date system (see ParseExcelTime).
+// See ParseAmount, CheckID and ParseTime for the accepted forms. XLSX
+// cells are treated for what their type says they are: an amount in a
+// numeric cell with float noise from Excel's binary arithmetic is rounded
+// to the fen (see ParseExcelAmount; a text cell keeps the strict rule), an
+// id stored as a number of 2^53 or more has lost digits and is refused
+// like one in scientific notation, and a number in a time column is an
+// Excel date serial in the workbook's date system (see ParseExcelTime).
+// A TRUE/FALSE cell or an error value (#N/A) in an id, amount or time
+// column, and a date cell (a number with a date format) in an id or amount
+// column, are refused rather than read as 1 or as a serial.
+//
+// # XLSX
+//
+// An XLSX is read as a stream, without excelize: the zip's parts are
+// inflated with archive/zip and tokenized by a scanner of this package
+// (see xmlscan.go for why not encoding/xml or a library), the shared
+// strings are held once, and each worksheet is read one row at a time, so
+// memory grows with the shared strings, not the rows. The sizes the zip
+// declares, the inflate ratio, every tag, text, row and the nesting are
+// limited (see xlsx.go); malformed XML, a bad CRC or a truncated part
+// anywhere is a structural error that names the part.
+//
+// Open reads the header of every worksheet, or only the one WithSheet
+// names. The sheets whose header has the kind's required columns are read
+// one after the other; the others are skipped, and Info.Sheets says why
+// (the columns they lack, no data, a chart sheet). No sheet with such a
+// header is a structural error naming each sheet. When records come from
+// more than one sheet, Source.Sheet names theirs and Source prints as
+// file[sheet]:line.
 //
 // # Encodings
 //

@@ -196,7 +196,7 @@ func TestXLSXRowAndCellErrors(t *testing.T) {
 		{"doctype", `<!DOCTYPE x [<!ENTITY a "aaaa">]>`, "", "a DOCTYPE declaration"},
 		{"deep nesting", strings.Repeat("<a>", 100), "", "elements nested more than 64 deep"},
 		{"enormous cell", `<row r="2"><c r="A2" t="inlineStr"><is><t>` + randomDigits(1_200_000) + `</t></is></c></row>`, "", "a text of more than 1024 KiB"},
-		{"endless attributes", `<row r="2"` + strings.Repeat(` a="`+randomDigits(100)+`"`, 1)+randomAttrs(100_000) + `></row>`, "", "a tag of more than 1024 KiB"},
+		{"endless attributes", `<row r="2"` + strings.Repeat(` a="`+randomDigits(100)+`"`, 1) + randomAttrs(100_000) + `></row>`, "", "a tag of more than 1024 KiB"},
 		{"bad character reference", `<row r="2"><c r="A2" t="inlineStr"><is><t>&#0;</t></is></c></row>`, "", "cell A2: a bad character or entity reference"},
 	}
 	for _, tt := range tests {

@@ -50,6 +50,16 @@ const (
 //
 // The scanner slides a window over its input; a token's bytes are valid
 // until the next call of next.
+//
+// Why not a library: on the 43 MB sheet of BenchmarkOrdersXLSX, on one
+// core, encoding/xml's RawToken reads 29–35 MB/s (and allocates 372 MB),
+// github.com/muktihari/xmltokenizer 75–86 MB/s, github.com/orisano/gosax
+// 238–265 MB/s, and a loop of bytes.IndexByte 650 MB/s, against 700–930
+// MB/s for inflating the part. gosax, the fastest, checks neither the
+// nesting nor a token's size (its buffer doubles without end), which
+// would have to be added around it; this scanner does both and, with the
+// reader's fast path for the usual cell (see fastCell), keeps the reader
+// within a small factor of inflate.
 type xmlScanner struct {
 	r    io.Reader
 	part string // the part's name, for errors
