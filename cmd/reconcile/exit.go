@@ -8,7 +8,7 @@ import (
 	"github.com/crossborder/reconcile/internal/batch"
 )
 
-// Exit statuses, as documented in "reconcile help" and DESIGN.md.
+// Exit statuses, as documented in "reconcile help" and docs/design.md#exit-statuses.
 const (
 	exitOK          = batch.ExitOK          // completed
 	exitFailure     = batch.ExitFailure     // could not complete

@@ -26,7 +26,7 @@ var (
 	ErrExceptions = errors.New("completed with exceptions")
 )
 
-// Exit statuses of DESIGN.md.
+// Exit statuses of docs/design.md#exit-statuses.
 const (
 	ExitOK          = 0
 	ExitFailure     = 1

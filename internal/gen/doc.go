@@ -4,7 +4,7 @@
 //
 // Write writes the Tmall order export (or a 千牛 workbench XLSX), the
 // WeChat Pay "ALL" trade bill(s) and the clearance results of one night
-// into a directory, as FORMATS.md describes them: GBK or UTF-8, ids as
+// into a directory, as docs/formats.md describes them: GBK or UTF-8, ids as
 // ="…", quoted amounts with thousands separators, three time forms, free
 // text with commas and quotes, bill lines after backticks and the bill's
 // summary with its totals. It returns a Manifest: the files, their sizes,

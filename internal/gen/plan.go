@@ -379,8 +379,8 @@ const (
 	codeCallbackInvalid  = "CALLBACK_INVALID"
 )
 
-// Codes returns every exception code a run can report, in DESIGN.md's
-// order: the keys of Manifest.Exceptions.
+// Codes returns every exception code a run can report, in the order of
+// docs/design.md#exception-codes: the keys of Manifest.Exceptions.
 func Codes() []string { return append([]string(nil), codes...) }
 
 var codes = []string{
@@ -390,7 +390,7 @@ var codes = []string{
 }
 
 // outcome returns what the job must make of slot s: by the rules of
-// DESIGN.md (each order in the window ends eligible or with its first
+// docs/design.md#the-checks (each order in the window ends eligible or with its first
 // failing check; a successful payment in the window without an order is an
 // orphan), worked out from what the slot is rather than by rerunning the
 // job's code.

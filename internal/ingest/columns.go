@@ -27,7 +27,7 @@ const (
 )
 
 // The canonical columns of each kind, in canonical order, with the aliases
-// of FORMATS.md.
+// of docs/formats.md#headers-and-aliases.
 var (
 	orderCols = []colSpec{
 		{"order_id", []string{"订单编号", "订单号", "主订单编号"}, true, colID},

@@ -1,6 +1,6 @@
 // Package ingest reads the exports the job works from: Tmall order exports,
 // WeChat Pay trade bills (or plain payments exports) and clearance results,
-// as CSV or XLSX, as described in FORMATS.md.
+// as CSV or XLSX, as described in docs/formats.md.
 //
 // Open detects the format (by content: an XLSX is a zip), the encoding of a
 // CSV (a BOM means UTF-8; else valid UTF-8 means UTF-8; else GB18030), reads

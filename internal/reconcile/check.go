@@ -75,7 +75,7 @@ type Options struct {
 	DefaultCustoms string // --customs: for orders whose export has none
 }
 
-// Check runs the local checks of DESIGN.md on the ledger. Every paid order
+// Check runs the local checks of docs/design.md#the-checks on the ledger. Every paid order
 // whose paid_at falls in the window ends as a candidate or as exactly one
 // exception, its first failing Check in this order: ORDER_DUPLICATE,
 // FEE_MISMATCH, PAYMENT_REFUNDED, PAYMENT_MISSING, PAYMENT_DUPLICATE,

@@ -5,11 +5,11 @@ import (
 	"strings"
 )
 
-// Code is an exception code (DESIGN.md, "Exceptions"). Codes are stable:
+// Code is an exception code (docs/design.md#exception-codes). Codes are stable:
 // the workbook, the summary JSON and scripts rely on them.
 type Code string
 
-// The exception codes, in the order DESIGN.md lists them.
+// The exception codes, in the order docs/design.md#exception-codes lists them.
 const (
 	InputInvalid     Code = "INPUT_INVALID"
 	OrderDuplicate   Code = "ORDER_DUPLICATE"
@@ -58,7 +58,7 @@ var codeInfos = map[Code]codeInfo{
 	CallbackError:    {"清关回传失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
 }
 
-// Codes returns every exception code, in DESIGN.md's order.
+// Codes returns every exception code, in the order of docs/design.md#exception-codes.
 func Codes() []Code { return append([]Code(nil), codes...) }
 
 // Label returns the code's Chinese label for the finance team, or the code
@@ -74,7 +74,7 @@ func (c Code) Label() string {
 // with this code; "" for an unknown code.
 func (c Code) Advice() string { return codeInfos[c].advice }
 
-// Known reports whether c is one of the codes of DESIGN.md.
+// Known reports whether c is one of the codes of docs/design.md#exception-codes.
 func (c Code) Known() bool { _, ok := codeInfos[c]; return ok }
 
 // Exception is one thing the finance team must look at. It never holds a
@@ -120,7 +120,7 @@ var rank = func() map[Code]int {
 }()
 
 // CompareExceptions is the one order of exceptions, in the result, the
-// workbook and the summary: by code in DESIGN's order (unknown codes after
+// workbook and the summary: by code in the order of Codes (unknown codes after
 // the known ones, by their text), then by order id and transaction id as
 // numbers (a shorter id first), then by source. It returns a negative
 // number when a comes first, a positive one when b does, 0 when the two

@@ -111,7 +111,7 @@ type Result struct {
 	Status       Status
 	Reason       string // why the run failed or was interrupted, and what to do; "" when completed
 	Inputs       []Input
-	Exceptions   []Exception // sorted by code (DESIGN.md order), then order id
+	Exceptions   []Exception // in the one exception order (CompareExceptions)
 	Declarations []Declaration
 	Callbacks    []Callback
 	Counts       Counts

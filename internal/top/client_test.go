@@ -143,7 +143,7 @@ func TestRequestParametersAndSignature(t *testing.T) {
 }
 
 // The V5 vector end to end: the callback object serialised by the client is
-// exactly PROTOCOL.md's J, and the signature the server receives is V5's,
+// exactly the J of docs/protocol.md#test-vectors, and the signature the server receives is V5's,
 // for all three methods.
 func TestCallbackV5EndToEnd(t *testing.T) {
 	srv := &capture{body: `{"tmall_hk_clearance_info_send_response":{"msg_success":true,"msg_obj":true,"request_id":"r"}}`}

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Platform error codes (PROTOCOL.md, "Error codes and what to do").
+// Platform error codes (docs/protocol.md#error-codes-and-what-the-client-does).
 const (
 	CodeAppCallLimited         = 7
 	CodeServiceUnavailable     = 10

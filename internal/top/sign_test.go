@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The vectors of PROTOCOL.md: V1, V2 and V3 are published by the platform or
+// The vectors of docs/protocol.md#test-vectors: V1, V2 and V3 are published by the platform or
 // by SDK tests; V1h, V1s and V5 were computed with two independent
 // implementations.
 func v1(method string) map[string]string {
@@ -76,7 +76,7 @@ func TestSignVectors(t *testing.T) {
 }
 
 func TestSignString(t *testing.T) {
-	// The V1 pre-image of PROTOCOL.md, without the secret on both sides.
+	// The V1 pre-image of docs/protocol.md#test-vectors, without the secret on both sides.
 	want := "app_key12345678fieldsnum_iid,title,nick,price,numformatjsonmethodtaobao.item.seller.getnum_iid11223344sessiontestsign_methodmd5timestamp2016-01-01 12:00:00v2.0"
 	if got := signString(v1("md5")); got != want {
 		t.Errorf("signString = %q\nwant          %q", got, want)

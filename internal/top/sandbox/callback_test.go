@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// docCallback is PROTOCOL.md's J, the API page's example serialised by the
+// docCallback is the J of docs/protocol.md#test-vectors, the API page's example serialised by the
 // official Java writer.
 const docCallback = `{"clearance_port_no":"2991","clearance_result_code":"0000","clearance_status":1,"clearance_time":"2023-06-20 13:21:54","customs_pass_no":"2991071755662","customs_return_receipt":"订单已放行\/...","idempotent":"xxe3444k9k9","order_id":1234567}`
 

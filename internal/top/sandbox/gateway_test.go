@@ -139,7 +139,7 @@ func TestSignMethods(t *testing.T) {
 	}
 }
 
-// TestSignVectorV5 checks the gateway against PROTOCOL.md's V5 vectors: the
+// TestSignVectorV5 checks the gateway against the V5 vectors of docs/protocol.md#test-vectors: the
 // signatures published there are accepted at that vector's time.
 func TestSignVectorV5(t *testing.T) {
 	j := `{"clearance_port_no":"2991","clearance_result_code":"0000","clearance_status":1,"clearance_time":"2023-06-20 13:21:54","customs_pass_no":"2991071755662","customs_return_receipt":"订单已放行\/...","idempotent":"xxe3444k9k9","order_id":1234567}`
