@@ -16,17 +16,17 @@
 // [Journal.BeginMaterials] and [Journal.FinishMaterials].
 //
 // One run at a time: [Journal.BeginRun] takes an exclusive, non-blocking
-// flock(2) on the file path+".lock" and holds it until [Journal.EndRun] or
-// [Journal.Close]. A second run, in this process or another, gets a
+// flock(2) on the journal file itself and holds it until [Journal.EndRun]
+// or [Journal.Close]; a symlink, a relative path or a hard link to the file
+// takes the same lock. A second run, in this process or another, gets a
 // [*LockedError] naming the run that holds the journal. The kernel releases
 // the lock of a killed process; the next BeginRun then marks the run that
 // was left "running" as "abandoned". The journal must live on a local file
 // system: flock and SQLite's WAL mode are not reliable over NFS or SMB. Do
-// not delete the lock file while a run may hold it (a new file would be a
-// new lock), and do not open and close the journal file itself in a process
-// that has it open: closing any descriptor of the file drops the process's
-// POSIX locks, SQLite's among them (copy it with the sqlite3 .backup
-// command, or after Close).
+// not open and close the journal file itself in a process that has it
+// open: closing any descriptor of the file drops the process's POSIX locks,
+// SQLite's among them (copy it with the sqlite3 .backup command, or after
+// Close); the lock's own descriptor is therefore never closed.
 //
 // # Storage
 //

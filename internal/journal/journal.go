@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -44,6 +46,9 @@ var (
 	ErrNewerSchema = errors.New("schema is newer than this program")
 	// ErrNotDatabase: the file is not a SQLite database.
 	ErrNotDatabase = errors.New("not a SQLite database")
+	// ErrForeignDatabase: the file is another application's SQLite
+	// database; the journal's tables are never added to it.
+	ErrForeignDatabase = errors.New("another application's SQLite database")
 )
 
 // Journal is an open journal file. It is safe for concurrent use by many
@@ -51,7 +56,8 @@ var (
 // same file also work (each waits for the other's writes) and exclude each
 // other's runs.
 type Journal struct {
-	path string
+	path string  // as given to Open
+	abs  string  // absolute
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only connections
 
@@ -76,9 +82,12 @@ type Journal struct {
 // It does not take the run lock (see [Journal.BeginRun]).
 //
 // Open fails, naming path, when the file is not a SQLite database (the error
-// wraps [ErrNotDatabase]), when its schema version is newer than this
-// program's ([ErrNewerSchema]), or when WAL mode cannot be enabled (for
-// instance on a file system without shared memory).
+// wraps [ErrNotDatabase]), when it is another application's database
+// ([ErrForeignDatabase], naming the tables found), when its schema version
+// is newer than this program's ([ErrNewerSchema]), when its directory is
+// not writable (SQLite keeps the -wal and -shm files beside it), or when
+// WAL mode cannot be enabled (for instance on a file system without shared
+// memory).
 func Open(ctx context.Context, path string) (*Journal, error) {
 	if path == "" {
 		return nil, errors.New("journal: empty path")
@@ -89,8 +98,15 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	}
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("journal %s: is a directory, want a file", path)
+	} else if err == nil && links(fi) > 1 {
+		return nil, fmt.Errorf("journal %s: the file has %d hard links: SQLite cannot use a database safely through more than one name (each name gets its own -wal file); remove the other links, or use a symlink", path, links(fi))
+	} else if err == nil && !writable(abs) {
+		return nil, fmt.Errorf("journal %s: the file is read-only for this user: the journal records every call in it; make it writable (chmod u+w, or chown it to the job's user), or give --state another path", path)
 	}
-	j := &Journal{path: path, now: time.Now, writing: make(chan struct{}, 1)}
+	if err := checkWritableDir(filepath.Dir(abs)); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	j := &Journal{path: path, abs: abs, now: time.Now, writing: make(chan struct{}, 1)}
 
 	// Every pragma is set by the driver on each new connection. busy_timeout
 	// comes first (the driver orders it so) so that the others wait for
@@ -131,6 +147,24 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 		return nil, j.openErr(err)
 	}
 	return j, nil
+}
+
+// checkWritableDir says what to do when dir cannot hold the journal: it
+// must exist and be writable, for the journal file and for the -wal and
+// -shm files SQLite keeps beside it.
+func checkWritableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".reconcile-probe-*")
+	switch {
+	case err == nil:
+		name := f.Name()
+		f.Close()
+		return os.Remove(name)
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the directory %s does not exist: create it, or give --state a path in an existing directory", dir)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("the directory %s is read-only for this user: the journal needs to write its file and the -wal and -shm files beside it; make the directory writable (under systemd, add it to ReadWritePaths=) or give --state a path in a writable directory", dir)
+	}
+	return fmt.Errorf("the directory %s cannot hold the journal: %w", dir, err)
 }
 
 // uri turns a file path into an SQLite URI filename. SQLite decodes %HH in
@@ -174,6 +208,9 @@ func (j *Journal) openErr(err error) error {
 		return fmt.Errorf("journal %s: %w (the file exists but holds something else; move it away or choose another --state path): %v", j.path, ErrNotDatabase, err)
 	}
 	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_READONLY {
+		return fmt.Errorf("journal %s: the file is read-only for this user: make it writable, or give --state another path: %w", j.path, err)
+	}
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
 		return fmt.Errorf("journal %s: cannot open or create the file (does its directory exist, and may we write there?): %w", j.path, err)
 	}

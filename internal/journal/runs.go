@@ -108,61 +108,30 @@ func (e *LockedError) Error() string {
 // Is reports whether target is ErrLocked.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
-// holder is what the lock file says about the run holding it.
-type holder struct {
-	RunID int64  `json:"run_id,omitempty"`
-	PID   int    `json:"pid"`
-	Host  string `json:"host"`
-	Since string `json:"since"`
-}
-
-// heldLock is the open lock file of the run begun by this Journal.
+// heldLock is the run lock of the run begun by this Journal.
 type heldLock struct {
-	f     *os.File
+	key   fileKey
 	runID int64
 }
 
-// write replaces the lock file's content with h.
-func (l *heldLock) write(h holder) error {
-	data, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	if err := l.f.Truncate(0); err != nil {
-		return fmt.Errorf("write lock file: %w", err)
-	}
-	if _, err := l.f.WriteAt(data, 0); err != nil {
-		return fmt.Errorf("write lock file: %w", err)
-	}
-	return nil
-}
-
-// release empties the lock file and drops the lock. The file itself stays:
-// removing it would let a later run lock a new file while an older process
-// still holds the old one.
+// release drops the lock.
 func (l *heldLock) release() error {
-	terr := l.f.Truncate(0)
-	uerr := unlock(l.f)
-	cerr := l.f.Close()
-	if err := errors.Join(terr, uerr, cerr); err != nil {
-		return fmt.Errorf("release lock file %s: %w", l.f.Name(), err)
+	if err := unlockFile(l.key); err != nil {
+		return fmt.Errorf("release the run lock: %w", err)
 	}
 	return nil
 }
-
-// lockPath returns the lock file of the journal.
-func (j *Journal) lockPath() string { return j.path + ".lock" }
 
 // BeginRun takes the journal's lock and records a run with status
 // "running". It returns the new run's id.
 //
-// The lock is an exclusive, non-blocking flock(2) on path+".lock", opened
-// anew on each call, so it excludes another process, another Journal on the
-// same file in this process, and a second BeginRun on this Journal before
-// EndRun. The holder (run id, pid, host, start) is written into the lock
-// file. When the lock is held, BeginRun returns a *LockedError naming the
-// holding run; it does not wait.
+// The lock is an exclusive, non-blocking flock(2) on the journal file
+// itself (see filelock.go), so it excludes another process, another
+// Journal on the same file in this process, and a second BeginRun on this
+// Journal before EndRun, whatever path reaches the file: a symlink, a
+// relative or an absolute path, a hard link all lock the one file. When the
+// lock is held, BeginRun returns a *LockedError naming the holding run,
+// from its row in the runs table; it does not wait.
 //
 // The lock of a killed process is released by the kernel. BeginRun then
 // marks every run still "running" as "abandoned", with ended_at now and an
@@ -194,25 +163,14 @@ func (j *Journal) BeginRun(ctx context.Context, s RunStart) (int64, error) {
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	f, err := os.OpenFile(j.lockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+	key, ok, err := lockFile(j.abs)
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: open lock file: %w", j.path, err)
-	}
-	ok, err := tryLock(f)
-	if err != nil {
-		f.Close()
-		return 0, fmt.Errorf("journal %s: lock %s: %w", j.path, f.Name(), err)
+		return 0, fmt.Errorf("journal %s: run lock: %w", j.path, err)
 	}
 	if !ok {
-		f.Close()
 		return 0, j.lockedError(ctx)
 	}
-	l := &heldLock{f: f}
-	h := holder{PID: s.PID, Host: s.Host, Since: s.StartedAt.In(cst.Zone).Format(time.RFC3339)}
-	if err := l.write(h); err != nil {
-		l.release()
-		return 0, fmt.Errorf("journal %s: %w", j.path, err)
-	}
+	l := &heldLock{key: key}
 
 	var id int64
 	err = j.write(ctx, func(w wtx) error {
@@ -239,50 +197,32 @@ WHERE status = 'running' AND id <> ?`,
 		l.release()
 		return 0, fmt.Errorf("journal %s: begin run: %w", j.path, err)
 	}
-	h.RunID = id
-	// Should this write fail, the run is recorded and the lock held; a
-	// refused process would only miss the run id in the lock file and find
-	// it in the runs table instead. Not worth failing the run for.
-	_ = l.write(h)
 	l.runID = id
 	j.held = l
 	return id, nil
 }
 
-// lockedError builds the *LockedError for a lock held elsewhere from the
-// lock file and, failing that, from the holder's running run. The holder
-// writes its pid at once and its run id once the run is recorded, so a
-// fresh holder may need a moment; lockedError waits up to a second for it.
+// lockedError builds the *LockedError for a lock held elsewhere, from the
+// holder's row in the runs table. The holder commits that row right after
+// taking the lock, so a fresh holder may need a moment; lockedError waits
+// up to a second for it.
 func (j *Journal) lockedError(ctx context.Context) error {
 	e := &LockedError{Path: j.path}
-	for i := 0; i < 40; i++ {
-		if data, err := os.ReadFile(j.lockPath()); err == nil {
-			var h holder
-			if json.Unmarshal(data, &h) == nil && h.PID != 0 {
-				e.RunID, e.PID, e.Host = h.RunID, h.PID, h.Host
-				e.Since, _ = time.Parse(time.RFC3339, h.Since)
-				if e.RunID == 0 {
-					// The run may be committed before the lock file says so.
-					var id int64
-					err := j.r.QueryRowContext(ctx, `SELECT id FROM runs WHERE status = 'running' AND pid = ? AND host = ? ORDER BY id DESC LIMIT 1`,
-						h.PID, h.Host).Scan(&id)
-					if err == nil {
-						e.RunID = id
-					}
-				}
-				if e.RunID != 0 {
-					break
-				}
+	for range 40 {
+		var since string
+		err := j.r.QueryRowContext(ctx, `SELECT id, pid, host, started_at FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1`).
+			Scan(&e.RunID, &e.PID, &e.Host, &since)
+		if err == nil {
+			if t, perr := parseTime(sql.NullString{String: since, Valid: true}); perr == nil {
+				e.Since = t.In(cst.Zone)
 			}
+			return e
 		}
 		select {
 		case <-ctx.Done():
 			return e
 		case <-time.After(25 * time.Millisecond):
 		}
-	}
-	if !e.Since.IsZero() {
-		e.Since = e.Since.In(cst.Zone)
 	}
 	return e
 }

@@ -2,11 +2,15 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -309,4 +313,164 @@ func TestLockedErrorMessage(t *testing.T) {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
 	}
+}
+
+// Every path that reaches the journal file takes the one run lock: a
+// symlink, a relative path, a hard link; in this process and in another.
+func TestLockIsTheFileNotThePath(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "j.db")
+	j1 := open(t, path)
+	id := beginRun(t, j1)
+
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]string{"symlink": link, "relative": rel, "with ./": filepath.Join(dir, ".", "j.db")} {
+		j := open(t, p)
+		_, err := j.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
+		checkLocked(t, err, p, id, os.Getpid())
+		out, err := childCmd("hold", p).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), fmt.Sprintf("is in use by run %d (pid %d", id, os.Getpid())) {
+			t.Errorf("%s: a child process through %s was not refused: %v %s", name, p, err, out)
+		}
+	}
+	// A hard link: SQLite cannot use a file through two names (each would
+	// get its own -wal file), so no name of a linked file opens.
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(path, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{hard, path} {
+		if _, err := Open(ctx, p); err == nil || !strings.Contains(err.Error(), "2 hard links") {
+			t.Errorf("Open(%s) with a hard link = %v, want a refusal naming the links", p, err)
+		}
+	}
+	os.Remove(hard)
+	// The first run was not taken for abandoned by any of them.
+	if err := j1.EndRun(ctx, id, RunEnd{Status: RunCompleted}); err != nil {
+		t.Fatalf("the live run could not end: %v", err)
+	}
+	if r, _ := j1.Run(ctx, id); r.Status != RunCompleted {
+		t.Errorf("the live run is %s, want completed", r.Status)
+	}
+}
+
+// Another application's SQLite database is refused, naming its tables, and
+// left as it was.
+func TestForeignDatabaseIsRefused(t *testing.T) {
+	path := tempPath(t)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE invoices (id INTEGER); CREATE TABLE customers (name TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(context.Background(), path)
+	if !errors.Is(err, ErrForeignDatabase) || !strings.Contains(err.Error(), "customers, invoices") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open = %v, want ErrForeignDatabase naming the file and its tables", err)
+	}
+	db, _ = sql.Open("sqlite", path)
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table'`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("the database holds %d tables after Open (%v), want its 2", n, err)
+	}
+	// An empty SQLite file, or an empty file, is a new journal.
+	for _, empty := range []string{tempPath(t), tempPath(t)} {
+		if err := os.WriteFile(empty, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		open(t, empty)
+	}
+}
+
+// A journal that cannot be written says where and what to do.
+func TestReadOnlyPlacesSayWhatToDo(t *testing.T) {
+	if asNobody(t) {
+		return
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	_, err := Open(context.Background(), filepath.Join(dir, "j.db"))
+	if err == nil || !strings.Contains(err.Error(), "read-only") || !strings.Contains(err.Error(), "--state") {
+		t.Errorf("Open in a read-only directory = %v, want what to do", err)
+	}
+	// A journal file of its own that has become read-only.
+	path := tempPath(t)
+	j, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if err := os.Chmod(path, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	j, err = Open(context.Background(), path)
+	if err == nil {
+		_, err = j.BeginRun(context.Background(), RunStart{From: "2026-11-20", To: "2026-11-20"})
+		j.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("a read-only journal file: %v, want it to say the file is read-only", err)
+	}
+}
+
+func TestMissingDirectorySaysSo(t *testing.T) {
+	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "no", "such", "j.db"))
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("Open in a missing directory = %v, want it to say so", err)
+	}
+}
+
+// asNobody runs the calling test again in a child process as the user
+// nobody, when this process is root (as in CI), for the tests of what a
+// user meets that root does not: read-only modes stop everyone but root.
+// It reports whether it did; the test then has nothing more to do here.
+func asNobody(t *testing.T) bool {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return false
+	}
+	if os.Getenv("JOURNAL_TEST_AS_NOBODY") != "" {
+		t.Fatal("still root in the child")
+	}
+	// The test binary must be reachable by nobody: a copy in a 0755 dir.
+	dir, err := os.MkdirTemp("", "journal-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "journal.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run", "^"+t.Name()+"$", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "JOURNAL_TEST_AS_NOBODY=1", "TMPDIR=/tmp")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // migrations[i] takes the schema from version i to version i+1. Append new
@@ -113,6 +114,16 @@ func (j *Journal) migrate(ctx context.Context) error {
 		if v < 0 {
 			return fmt.Errorf("schema version %d is not one this program wrote", v)
 		}
+		if v == 0 {
+			// A new file, or another application's database: never add
+			// the journal's tables to that.
+			if tables, err := w.tables(ctx); err != nil {
+				return err
+			} else if len(tables) > 0 {
+				return fmt.Errorf("%w (it holds the tables %s, and no journal): give --state a new path, or the journal's own file",
+					ErrForeignDatabase, strings.Join(tables, ", "))
+			}
+		}
 		for i := v; i < len(migrations); i++ {
 			if _, err := w.exec(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
@@ -131,4 +142,23 @@ func (j *Journal) migrate(ctx context.Context) error {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
 	return nil
+}
+
+// tables returns the names of the tables of the database, SQLite's own
+// left out, sorted.
+func (w wtx) tables(ctx context.Context) ([]string, error) {
+	rows, err := w.tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
 }
