@@ -169,11 +169,18 @@ func TestKilledWhileWritingTheWorkbook(t *testing.T) {
 	checkAfterCrash(t, state)
 }
 
-// TestInterruptedRunExits130 sends SIGINT to a run while it declares: it
-// stops dispatching, lets the calls in flight finish, writes the journal,
-// the workbook (marked interrupted) and the summary, and exits 130; the
-// rerun completes the work.
+// TestInterruptedRunExits130 sends SIGINT, SIGTERM or SIGHUP (a closed
+// terminal or ssh session) to a run while it declares: it stops
+// dispatching, lets the calls in flight finish, writes the journal, the
+// workbook (marked interrupted) and the summary, and exits 130; the rerun
+// completes the work.
 func TestInterruptedRunExits130(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { interruptedRun(t, sig) })
+	}
+}
+
+func interruptedRun(t *testing.T, sig os.Signal) {
 	bin := reconcileBinary(t)
 	gw := sandbox.New(sandbox.Config{AppKey: e2eAppKey, Secret: e2eSecret, Session: e2eSession, Latency: 100 * time.Millisecond})
 	srv := httptest.NewServer(gw)
@@ -191,7 +198,7 @@ func TestInterruptedRunExits130(t *testing.T) {
 	for gw.Counters().Declarations.New < 20 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	cmd.Process.Signal(os.Interrupt)
+	cmd.Process.Signal(sig)
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v, want 130", err)
@@ -229,5 +236,57 @@ func TestInterruptedRunExits130(t *testing.T) {
 	}
 	if s := readSummary(t, summary); s.Declared+s.Skipped != 300 {
 		t.Errorf("after the rerun: %d declared + %d skipped, want 300", s.Declared, s.Skipped)
+	}
+}
+
+// TestAClosedLogPipeDoesNotKillTheRun runs the binary with its standard
+// error and output piped to readers that go away at once (a log shipper
+// that died, `| head -1`): what cannot be logged is dropped, and the run
+// finishes as if nothing happened: exit 0, the journal and the workbook
+// written.
+func TestAClosedLogPipeDoesNotKillTheRun(t *testing.T) {
+	bin := reconcileBinary(t)
+	gw := sandbox.New(sandbox.Config{AppKey: e2eAppKey, Secret: e2eSecret, Session: e2eSession, Latency: 20 * time.Millisecond})
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	dir := t.TempDir()
+	orders, payments := writeNight(t, dir, 100)
+	state := filepath.Join(dir, "reconcile.db")
+	cmd := exec.Command(bin, "run", "--date", "2026-11-20", "--orders", orders, "--payments", payments, "--report", dir+"/",
+		"--state", state, "--gateway", srv.URL+sandbox.Path, "--qps", "200")
+	cmd.Env = e2eEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read the first log line, then go away.
+	if _, err := stderr.Read(make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Close()
+	stdout.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the run with a closed log pipe: %v, want exit 0", err)
+	}
+	if c := gw.Counters(); c.Declarations.New != 100 {
+		t.Errorf("the gateway holds %d declarations, want 100", c.Declarations.New)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reconcile_2026-11-20.xlsx")); err != nil {
+		t.Errorf("no workbook: %v", err)
+	}
+	j, err := journal.Open(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if runs, _ := j.Runs(context.Background(), 1); len(runs) != 1 || runs[0].Status != journal.RunCompleted {
+		t.Errorf("journal run = %+v, want completed", runs)
 	}
 }

@@ -14,7 +14,7 @@ const (
 	exitFailure     = batch.ExitFailure     // could not complete
 	exitUsage       = batch.ExitUsage       // usage or configuration error
 	exitExceptions  = batch.ExitExceptions  // completed with exceptions under --fail-on-exceptions
-	exitInterrupted = batch.ExitInterrupted // SIGINT or SIGTERM
+	exitInterrupted = batch.ExitInterrupted // SIGINT, SIGTERM or SIGHUP
 )
 
 // usageError is a mistake in the command line or the configuration.

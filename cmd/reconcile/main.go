@@ -18,7 +18,12 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A log reader that goes away (a dead log shipper, "| head") must not
+	// end the run mid-flight: with SIGPIPE ignored, a write to the closed
+	// pipe fails instead, and the logger drops what it cannot write.
+	signal.Ignore(syscall.SIGPIPE)
+	// SIGHUP (a closed terminal or ssh session) stops a run like SIGTERM.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		// After the first signal, restore the default behaviour so that a
 		// second Ctrl-C ends the process at once.
@@ -80,7 +85,7 @@ Exit status:
   1    it could not complete: unreadable input, a fatal gateway error, a locked journal
   2    usage or configuration error
   3    a run completed with exceptions under --fail-on-exceptions
-  130  interrupted by SIGINT or SIGTERM
+  130  interrupted by SIGINT, SIGTERM or SIGHUP
 `
 
 func usageText() string {

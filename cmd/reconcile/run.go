@@ -95,7 +95,7 @@ Exit status:
        unreachable gateway, a locked journal
   2    usage or configuration error
   3    completed with exceptions, under --fail-on-exceptions
-  130  interrupted by SIGINT or SIGTERM (calls in flight finished, the
+  130  interrupted by SIGINT, SIGTERM or SIGHUP (calls in flight finished, the
        journal and the workbook written)
 `
 
