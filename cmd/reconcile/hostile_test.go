@@ -124,7 +124,7 @@ func TestFormulaLookingTextStaysText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	f, err := excelize.OpenFile(filepath.Join(dir, "reconcile_2026-11-20.xlsx"))
+	f, err := excelize.OpenFile(filepath.Join(dir, "reconcile_2026-11-20_dryrun.xlsx"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,10 +38,15 @@ Window (inclusive calendar days in UTC+8; default: yesterday):
   --from D --to D          several days, e.g. --from 2026-11-01 --to 2026-11-07
 
 Outputs:
-  --report PATH            the workbook; a directory gets
-                           reconcile_<from>_<to>.xlsx inside (default ".")
+  --report PATH            the workbook: a name ending in .xlsx; anything
+                           else is a directory (created when missing) that
+                           gets reconcile_<date>.xlsx, or
+                           reconcile_<from>_<to>.xlsx for several days
+                           (default ".")
   --summary-json PATH      also write a JSON summary (counts per exception
-                           code, declared, skipped, callbacks, exit status)
+                           code, declared, skipped, callbacks, exit status);
+                           a regular file is replaced whole, a FIFO or
+                           /dev/stdout is written in place
   --state PATH             the journal, a SQLite file (default reconcile.db
                            in the workbook's directory)
 
@@ -66,7 +71,10 @@ Checks:
   --check-materials        check each order's clearance materials (ID number,
                            expiry, name) before declaring it
   --dry-run                read, check and write the workbook and summary;
-                           call nothing and leave the journal untouched
+                           call nothing and leave the journal untouched. The
+                           workbook is …_dryrun.xlsx (reconcile_<date>_dryrun
+                           .xlsx, night_dryrun.xlsx): a dry run never
+                           replaces a real run's workbook
 
 Configuration:
   --config FILE            read settings from a TOML file (also
@@ -171,8 +179,8 @@ func runRun(ctx context.Context, opts *runOptions, std *stdio) error {
 	if err != nil {
 		return err
 	}
-	res, path, err := j.run(ctx, win)
-	printRunSummary(std, res, path, opts)
+	res, err := j.run(ctx, win)
+	printRunSummary(std, res, opts)
 	return err
 }
 
@@ -234,38 +242,24 @@ func defaultState(report string) string {
 	return filepath.Join(dir, "reconcile.db")
 }
 
-// openJournal opens the journal, creating its directory if need be.
+// openJournal opens the journal, creating its directory if need be. A
+// --state that names something other than a journal is a configuration
+// error.
 func (j *job) openJournal(ctx context.Context) (*journal.Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(j.state), 0o755); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--state %s: %w", j.state, err)
 	}
-	return journal.Open(ctx, j.state)
+	jr, err := journal.Open(ctx, j.state)
+	if errors.Is(err, journal.ErrForeignDatabase) || errors.Is(err, journal.ErrNotDatabase) {
+		return nil, &usageError{err}
+	}
+	return jr, err
 }
 
-// reportPath returns the workbook of a window, refusing to overwrite a
-// file that is not this job's earlier workbook for the same window.
-func (j *job) reportPath(win cst.Window) (string, error) {
-	path, err := report.Path(j.opts.report, win)
-	if err != nil {
-		return "", &usageError{err}
-	}
-	if err := report.CheckOverwrite(path, win); err != nil {
-		return "", &usageError{err}
-	}
-	return path, nil
-}
-
-// run runs the job once over win and returns the result and the
-// workbook's path.
-func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, string, error) {
+// run runs the job once over win. The journal is opened first, so that
+// every run, also one whose preflight fails, is recorded.
+func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, error) {
 	o := j.opts
-	path, err := j.reportPath(win)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, "", err
-	}
 	cfg := batch.Config{
 		Window:           win,
 		Inputs:           reconcile.Inputs{Orders: o.orders, Payments: o.payments, Clearance: o.clearance},
@@ -273,7 +267,7 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, strin
 		DryRun:           o.dryRun,
 		CheckMaterials:   o.checkMaterials,
 		FailOnExceptions: o.failOnExceptions,
-		ReportPath:       path,
+		ReportPath:       o.report,
 		SummaryPath:      o.summaryJSON,
 		Engine:           dispatch.Config{Concurrency: o.concurrency, QPS: o.qps, MaxBanWait: o.maxBanWait},
 		Logger:           j.logger,
@@ -289,13 +283,12 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, strin
 	if !o.dryRun {
 		jr, err := j.openJournal(ctx)
 		if err != nil {
-			return nil, path, err
+			return nil, err
 		}
 		defer jr.Close()
 		deps.Platform, deps.Journal = j.client, jr
 	}
-	res, err := batch.Run(ctx, cfg, deps)
-	return res, path, err
+	return batch.Run(ctx, cfg, deps)
 }
 
 // client builds the TOP client. The secret and the session come from a
@@ -352,7 +345,7 @@ func credential(file, env, flagName string, getenv func(string) string) (string,
 
 // printRunSummary prints a few lines on what the run did, for a person at
 // a terminal or in cron mail.
-func printRunSummary(std *stdio, res *reconcile.Result, path string, opts *runOptions) {
+func printRunSummary(std *stdio, res *reconcile.Result, opts *runOptions) {
 	if res == nil {
 		return
 	}
@@ -386,8 +379,8 @@ func printRunSummary(std *stdio, res *reconcile.Result, path string, opts *runOp
 	if res.Status == reconcile.StatusInterrupted {
 		fmt.Fprintf(std.out, "  %s\n", res.Reason)
 	}
-	if _, err := os.Stat(path); err == nil && !res.EndedAt.IsZero() {
-		fmt.Fprintf(std.out, "  workbook: %s\n", path)
+	if res.Workbook != "" {
+		fmt.Fprintf(std.out, "  workbook: %s\n", res.Workbook)
 	}
 }
 

@@ -21,7 +21,7 @@ no completed run in the journal covers, oldest first. A tick never starts a
 run while another is in progress; a run that panics is recorded and the
 schedule goes on. It logs each tick and the next one.
 
-SIGTERM or SIGINT stops it after the run in progress (a second signal ends
+SIGTERM, SIGINT or SIGHUP stops it after the run in progress (a second signal ends
 it at once; the journal makes that safe: the next run resumes).
 
 Schedule:
@@ -46,7 +46,7 @@ Example:
   reconcile schedule --cron "30 2 * * *" --config /etc/reconcile/reconcile.toml
 
 Exit status:
-  0    stopped by SIGTERM or SIGINT (runs that failed are logged, not fatal)
+  0    stopped by SIGTERM, SIGINT or SIGHUP (runs that failed are logged, not fatal)
   1    the journal could not be read for the catch-up
   2    usage or configuration error (a bad spec, zone or setting)
 `
@@ -107,8 +107,8 @@ func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
 	n := &schedule.Nightly{
 		Spec: o.cron, Location: loc, CatchUp: o.catchUp, Logger: j.logger,
 		Run: func(ctx context.Context, w cst.Window) error {
-			res, path, err := j.run(ctx, w)
-			printRunSummary(std, res, path, &o.run)
+			res, err := j.run(ctx, w)
+			printRunSummary(std, res, &o.run)
 			return err
 		},
 		History: func(ctx context.Context) ([]schedule.PastRun, error) {

@@ -3,12 +3,14 @@ package batch
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -625,6 +627,8 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 // panickyReport is a workbook writer with a bug.
 type panickyReport struct{}
 
+func (panickyReport) Prepare(target string, _ cst.Window, _ bool) (string, error) { return target, nil }
+
 func (panickyReport) Write(context.Context, string, *reconcile.Result) error {
 	panic("a bug in the workbook writer")
 }
@@ -785,3 +789,76 @@ func BenchmarkLoad20k(b *testing.B) {
 		srv.Close()
 	}
 }
+
+// failingReport is a workbook writer whose write fails (a full disk).
+type failingReport struct{}
+
+func (failingReport) Prepare(target string, _ cst.Window, _ bool) (string, error) { return target, nil }
+
+func (failingReport) Write(context.Context, string, *reconcile.Result) error {
+	return errors.New("no space left on device")
+}
+
+// A workbook that could not be written is named nowhere: not in the
+// result, not in the journal's record of the run, not in the summary.
+func TestAFailedWorkbookIsNamedNowhere(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{}, testOrders(3))
+		dir := t.TempDir()
+		summary := filepath.Join(dir, "summary.json")
+		res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
+			ReportPath: filepath.Join(dir, "r.xlsx"), SummaryPath: summary}, Deps{Platform: e.client, Journal: e.journal, Report: failingReport{}})
+		if ExitStatus(err) != ExitFailure || res.Workbook != "" || res.Status != reconcile.StatusFailed {
+			t.Fatalf("err %v, workbook %q, status %s; want exit 1, none, failed", err, res.Workbook, res.Status)
+		}
+		runs, _ := e.journal.Runs(context.Background(), 1)
+		if len(runs) != 1 || runs[0].ReportPath != "" {
+			t.Errorf("the journal names the workbook %q, want none", runs[0].ReportPath)
+		}
+		b, _ := os.ReadFile(summary)
+		var s Summary
+		if json.Unmarshal(b, &s) != nil || s.Report != "" || s.ExitStatus != ExitFailure {
+			t.Errorf("summary: report %q, exit %d; want none, 1", s.Report, s.ExitStatus)
+		}
+	})
+}
+
+// A workbook or summary that cannot be written is found before anything is
+// read or called: a configuration error (exit 2), recorded in the journal.
+func TestPreflightFailsBeforeAnyCall(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, testOrders(3))
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	os.WriteFile(plain, nil, 0o644)
+	for name, cfg := range map[string]Config{
+		"workbook": {ReportPath: filepath.Join(plain, "out") + "/"},
+		"summary":  {SummaryPath: filepath.Join(plain, "summary.json")},
+	} {
+		cfg.Window, cfg.Inputs, cfg.DefaultCustoms, cfg.Engine = e.window, e.inputs, "NINGBO", fastEngine
+		res, err := Run(context.Background(), cfg, Deps{Platform: e.client, Journal: e.journal, Report: &stubReport{}})
+		var pe *PreflightError
+		if !errors.As(err, &pe) || ExitStatus(err) != ExitUsage || res.Status != reconcile.StatusFailed {
+			t.Errorf("%s: err %v, status %s; want a preflight error, exit 2", name, err, res.Status)
+		}
+		if n := sumMap(e.gw.Counters().Requests); n != 0 || len(res.Inputs) != 0 {
+			t.Errorf("%s: %d calls and %d inputs read before the preflight failed", name, n, len(res.Inputs))
+		}
+		runs, _ := e.journal.Runs(context.Background(), 1)
+		if len(runs) == 0 || runs[0].Status != journal.RunFailed || runs[0].ExitCode != ExitUsage || !strings.Contains(runs[0].Error, "preflight") {
+			t.Errorf("%s: the journal holds %+v, want a failed run with exit 2", name, runs)
+		}
+	}
+}
+
+// stubReport prepares as the real writer does, with a directory that must
+// be creatable, and writes nothing.
+type stubReport struct{}
+
+func (stubReport) Prepare(target string, w cst.Window, dryRun bool) (string, error) {
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Join(target, "r.xlsx"), nil
+}
+
+func (stubReport) Write(context.Context, string, *reconcile.Result) error { return nil }

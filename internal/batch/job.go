@@ -8,11 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/outfile"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/top"
 )
@@ -36,7 +38,8 @@ const (
 )
 
 // ExitStatus returns the exit status for the error a run returned: 0 for
-// nil, 130 for an interrupt, 3 for ErrExceptions, 1 for anything else.
+// nil, 130 for an interrupt, 3 for ErrExceptions, 2 for a *PreflightError
+// (a configuration that cannot work), 1 for anything else.
 func ExitStatus(err error) int {
 	switch {
 	case err == nil:
@@ -45,6 +48,8 @@ func ExitStatus(err error) int {
 		return ExitInterrupted
 	case errors.Is(err, ErrExceptions):
 		return ExitExceptions
+	case errors.As(err, new(*PreflightError)):
+		return ExitUsage
 	}
 	return ExitFailure
 }
@@ -58,6 +63,11 @@ type Platform interface {
 
 // ReportWriter writes the workbook of a run; *report.Writer has it.
 type ReportWriter interface {
+	// Prepare returns the workbook's path for the --report target and the
+	// window, ready to be written: the rules of overwriting checked, the
+	// directory there and writable. It is the workbook's preflight.
+	Prepare(target string, w cst.Window, dryRun bool) (path string, err error)
+	// Write writes the workbook of r to path.
 	Write(ctx context.Context, path string, r *reconcile.Result) error
 }
 
@@ -69,9 +79,11 @@ type Config struct {
 	DryRun           bool   // read, check and report; call nothing; leave the journal alone
 	CheckMaterials   bool   // check the buyers' clearance materials before declaring
 	FailOnExceptions bool   // return ErrExceptions when the run completed with exceptions
-	ReportPath       string // the workbook to write; "" for none
-	SummaryPath      string // the summary JSON to write; "" for none
-	Engine           dispatch.Config
+	// ReportPath is the --report target: the workbook (a name ending in
+	// .xlsx) or the directory to write it in; "" for none.
+	ReportPath  string
+	SummaryPath string // the summary JSON to write; "" for none
+	Engine      dispatch.Config
 	// Settings is recorded with the run in the journal (no secrets).
 	Settings map[string]any
 
@@ -104,7 +116,10 @@ type runner struct {
 	platform Platform
 	progress *progress
 	today    cst.Date
-	finished bool // finish has begun: a panic after it is not finished again
+	// reportPath is the workbook to write, once the preflight found it
+	// writable; "" for none.
+	reportPath string
+	finished   bool // finish has begun: a panic after it is not finished again
 }
 
 // Run runs the job once: read the exports, check them, and unless it is a
@@ -155,6 +170,13 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 			return r.finish(ctx, res, deps, err)
 		}
 		r.runID, res.RunID = id, id
+	}
+
+	// Preflight, before reading anything or calling anyone: what the run
+	// will write at its end must be writable now, not found unwritable
+	// after every declaration was made.
+	if err := r.preflight(deps); err != nil {
+		return r.finish(ctx, res, deps, &PreflightError{Err: err})
 	}
 	r.log.Info("run started", "run", r.runID, "window", cfg.Window.String(), "dry_run", cfg.DryRun)
 
@@ -256,16 +278,17 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 	wctx := context.WithoutCancel(ctx)
 	report := ""
 	var locked *journal.LockedError
-	if deps.Report != nil && r.cfg.ReportPath != "" && !errors.As(runErr, &locked) {
-		r.log.Info("writing the workbook", "path", r.cfg.ReportPath, "exceptions", len(res.Exceptions))
-		if err := writeReport(wctx, deps.Report, r.cfg.ReportPath, res); err != nil {
-			r.log.Error("the workbook could not be written", "path", r.cfg.ReportPath, "err", err)
+	if deps.Report != nil && r.reportPath != "" && !errors.As(runErr, &locked) {
+		r.log.Info("writing the workbook", "path", r.reportPath, "exceptions", len(res.Exceptions))
+		if err := writeReport(wctx, deps.Report, r.reportPath, res); err != nil {
+			r.log.Error("the workbook could not be written", "path", r.reportPath, "err", err)
 			if runErr == nil || errors.Is(runErr, ErrExceptions) {
 				runErr = fmt.Errorf("writing the workbook: %w", err)
 				res.Status, res.Reason = reconcile.StatusFailed, runErr.Error()
 			}
 		} else {
-			report = r.cfg.ReportPath
+			report = r.reportPath
+			res.Workbook = report
 			r.log.Info("workbook written", "path", report, "exceptions", len(res.Exceptions))
 		}
 	}
@@ -306,4 +329,34 @@ func writeReport(ctx context.Context, w ReportWriter, path string, res *reconcil
 		}
 	}()
 	return w.Write(ctx, path, res)
+}
+
+// PreflightError is a run that could not start: what it would write is
+// not writable, or its settings cannot work. It is a configuration error
+// (exit status 2), recorded in the journal like any run.
+type PreflightError struct{ Err error }
+
+func (e *PreflightError) Error() string { return "preflight: " + e.Err.Error() }
+func (e *PreflightError) Unwrap() error { return e.Err }
+
+// preflight checks, before anything is read or called, that the workbook
+// and the summary can be written, and sets r.reportPath.
+func (r *runner) preflight(deps Deps) error {
+	if deps.Report != nil && r.cfg.ReportPath != "" {
+		path, err := deps.Report.Prepare(r.cfg.ReportPath, r.cfg.Window, r.cfg.DryRun)
+		if err != nil {
+			return fmt.Errorf("the workbook: %w", err)
+		}
+		r.reportPath = path
+	}
+	if r.cfg.SummaryPath != "" {
+		// Like the workbook's, the summary's directory is made when missing.
+		if err := os.MkdirAll(filepath.Dir(r.cfg.SummaryPath), 0o755); err != nil {
+			return fmt.Errorf("the summary (--summary-json): %w", err)
+		}
+		if err := outfile.Check(r.cfg.SummaryPath); err != nil {
+			return fmt.Errorf("the summary (--summary-json): %w", err)
+		}
+	}
+	return nil
 }

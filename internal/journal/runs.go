@@ -40,7 +40,7 @@ type RunStart struct {
 	StartedAt  time.Time       // zero means now
 	PID        int             // zero means this process
 	Host       string          // empty means this host
-	ReportPath string          // the workbook it will write, if known
+	ReportPath string          // the workbook it means to write, shown while it runs
 	DryRun     bool            // a dry run records itself but may not Begin declarations or callbacks
 }
 
@@ -49,7 +49,7 @@ type RunEnd struct {
 	Status      RunStatus       // anything but RunRunning
 	EndedAt     time.Time       // zero means now
 	Counts      json.RawMessage // the summary counts; nil or valid JSON
-	ReportPath  string          // empty keeps the path given at start
+	ReportPath  string          // the workbook written; empty when none was (the path given at start is dropped)
 	SummaryPath string
 	Error       string // why it failed or was interrupted; never a secret
 	ExitCode    int
@@ -184,7 +184,7 @@ VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id`,
 		// Recovery: we hold the lock, so a run still "running" belongs to
 		// a process that died holding it.
 		_, err = w.exec(ctx, `
-UPDATE runs SET status = 'abandoned', ended_at = ?,
+UPDATE runs SET status = 'abandoned', ended_at = ?, report_path = '',
 	error = printf('the process (pid %d on host %s) ended without finishing the run; found when run %d began', pid, host, ?)
 WHERE status = 'running' AND id <> ?`,
 			formatTime(j.now()), id, id)
@@ -245,10 +245,10 @@ func (j *Journal) EndRun(ctx context.Context, id int64, e RunEnd) error {
 	}
 	res, err := j.w.ExecContext(ctx, `
 UPDATE runs SET status = ?, ended_at = ?, counts = ?,
-	report_path = CASE WHEN ? = '' THEN report_path ELSE ? END,
+	report_path = ?,
 	summary_path = ?, error = ?, exit_code = ?
 WHERE id = ? AND status = 'running'`,
-		string(e.Status), formatTime(j.at(e.EndedAt)), counts, e.ReportPath, e.ReportPath, e.SummaryPath, e.Error, e.ExitCode, id)
+		string(e.Status), formatTime(j.at(e.EndedAt)), counts, e.ReportPath, e.SummaryPath, e.Error, e.ExitCode, id)
 	if err != nil {
 		return fmt.Errorf("journal %s: end run %d: %w", j.path, id, err)
 	}

@@ -54,6 +54,7 @@ func TestRunRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want.Status, want.EndedAt, want.Counts, want.SummaryPath = RunCompleted, at(2, 10, 0, 500), end.Counts, end.SummaryPath
+	want.ReportPath = "" // the end names no workbook written: the one meant at start is dropped
 	if !runsEqual(got, want) {
 		t.Errorf("ended run:\n got %+v\nwant %+v", got, want)
 	}

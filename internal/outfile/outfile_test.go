@@ -100,3 +100,23 @@ func list(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// A symlink is followed: the file it names is replaced, the link stays.
+func TestASymlinkIsFollowed(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.json")
+	os.WriteFile(target, []byte("old"), 0o644)
+	link := filepath.Join(t.TempDir(), "summary.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(link, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Errorf("the target holds %q, want new", b)
+	}
+}

@@ -110,6 +110,7 @@ type Result struct {
 	EndedAt      time.Time
 	Status       Status
 	Reason       string // why the run failed or was interrupted, and what to do; "" when completed
+	Workbook     string // the workbook written; "" when none was
 	Inputs       []Input
 	Exceptions   []Exception // in the one exception order (CompareExceptions)
 	Declarations []Declaration

@@ -24,7 +24,7 @@ var fixedNow = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 func writeBook(t testing.TB, r *reconcile.Result) string {
 	t.Helper()
 	r.Tally()
-	p, err := Path(t.TempDir()+string(filepath.Separator), r.Window)
+	p, err := Path(t.TempDir()+string(filepath.Separator), r.Window, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/outfile"
 )
 
 // The custom document properties that mark a workbook as this job's output.
@@ -38,32 +39,57 @@ const maxPropsSize = 1 << 20
 var ErrRefuseOverwrite = errors.New("refusing to overwrite")
 
 // Path returns the workbook path for the --report value target and the
-// run's window. A target that ends in a path separator, or names an existing
-// directory, gets the file reconcile_<from>_<to>.xlsx inside it
-// (reconcile_<date>.xlsx when the window is one day); the directory itself
-// is not created. Any other target is the file itself and must end in
-// ".xlsx" (any case). It fails for an empty target or an invalid window.
-func Path(target string, win cst.Window) (string, error) {
+// run's window. A target that ends in ".xlsx" (any case) is the file
+// itself; any other target is a directory, and gets the file
+// reconcile_<from>_<to>.xlsx inside it (reconcile_<date>.xlsx when the
+// window is one day). A dry run's workbook is named with "_dryrun" before
+// the extension (reconcile_<date>_dryrun.xlsx, night_dryrun.xlsx), so that
+// it never replaces a real run's. Path creates nothing (see
+// Writer.Prepare). It fails for an empty target or an invalid window.
+func Path(target string, win cst.Window, dryRun bool) (string, error) {
 	if target == "" {
 		return "", errors.New("report: empty report path")
 	}
 	if err := checkWindow(win); err != nil {
 		return "", err
 	}
-	name := "reconcile_" + win.From.String() + "_" + win.To.String() + ".xlsx"
+	suffix := ".xlsx"
+	if dryRun {
+		suffix = "_dryrun.xlsx"
+	}
+	if ext := filepath.Ext(target); strings.EqualFold(ext, ".xlsx") {
+		if dryRun {
+			return strings.TrimSuffix(target, ext) + suffix, nil
+		}
+		return target, nil
+	}
+	name := "reconcile_" + win.From.String() + "_" + win.To.String() + suffix
 	if win.From == win.To {
-		name = "reconcile_" + win.From.String() + ".xlsx"
+		name = "reconcile_" + win.From.String() + suffix
 	}
-	if strings.HasSuffix(target, "/") || strings.HasSuffix(target, string(filepath.Separator)) {
-		return filepath.Join(target, name), nil
+	return filepath.Join(target, name), nil
+}
+
+// Prepare is the workbook's preflight: it returns the path of the workbook
+// for the --report target and the window (see Path), with the directory
+// created when missing, the rules of overwriting checked (CheckOverwrite),
+// and the directory found writable, so that a run never learns at its end
+// that its workbook cannot be written.
+func (w *Writer) Prepare(target string, win cst.Window, dryRun bool) (string, error) {
+	path, err := Path(target, win, dryRun)
+	if err != nil {
+		return "", err
 	}
-	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
-		return filepath.Join(target, name), nil
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("report: the directory for %s: %w", path, err)
 	}
-	if !strings.EqualFold(filepath.Ext(target), ".xlsx") {
-		return "", fmt.Errorf("report: %q is neither a directory nor a file name ending in .xlsx", target)
+	if err := CheckOverwrite(path, win); err != nil {
+		return "", err
 	}
-	return target, nil
+	if err := outfile.Check(path); err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	return path, nil
 }
 
 // checkWindow refuses a zero or reversed window.

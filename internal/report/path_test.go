@@ -36,21 +36,27 @@ func TestPath(t *testing.T) {
 		win    cst.Window
 		want   string // "" when an error is wanted
 		errHas string
+		dryRun bool
 	}{
-		{existing, oneDay, filepath.Join(existing, "reconcile_2026-11-20.xlsx"), ""},
-		{existing, threeDay, filepath.Join(existing, "reconcile_2026-11-20_2026-11-22.xlsx"), ""},
-		{existing + sep, threeDay, filepath.Join(existing, "reconcile_2026-11-20_2026-11-22.xlsx"), ""},
-		{filepath.Join(dir, "new") + sep, oneDay, filepath.Join(dir, "new", "reconcile_2026-11-20.xlsx"), ""}, // not created
-		{filepath.Join(dir, "report.xlsx"), oneDay, filepath.Join(dir, "report.xlsx"), ""},
-		{filepath.Join(dir, "REPORT.XLSX"), threeDay, filepath.Join(dir, "REPORT.XLSX"), ""},
-		{"relative.xlsx", oneDay, "relative.xlsx", ""},
-		{filepath.Join(dir, "report.csv"), oneDay, "", "neither a directory nor a file name ending in .xlsx"},
-		{filepath.Join(dir, "missing-dir"), oneDay, "", "neither a directory"},
-		{"", oneDay, "", "empty report path"},
-		{existing, cst.Window{}, "", "no dates"},
-		{existing, cst.Window{From: day(2026, 11, 22), To: day(2026, 11, 20)}, "", "ends (2026-11-20) before it starts (2026-11-22)"},
+		{existing, oneDay, filepath.Join(existing, "reconcile_2026-11-20.xlsx"), "", false},
+		{existing, threeDay, filepath.Join(existing, "reconcile_2026-11-20_2026-11-22.xlsx"), "", false},
+		{existing + sep, threeDay, filepath.Join(existing, "reconcile_2026-11-20_2026-11-22.xlsx"), "", false},
+		{filepath.Join(dir, "new") + sep, oneDay, filepath.Join(dir, "new", "reconcile_2026-11-20.xlsx"), "", false}, // not created
+		{filepath.Join(dir, "report.xlsx"), oneDay, filepath.Join(dir, "report.xlsx"), "", false},
+		{filepath.Join(dir, "REPORT.XLSX"), threeDay, filepath.Join(dir, "REPORT.XLSX"), "", false},
+		{"relative.xlsx", oneDay, "relative.xlsx", "", false},
+		// Anything else is a directory, existing or not.
+		{filepath.Join(dir, "report.csv"), oneDay, filepath.Join(dir, "report.csv", "reconcile_2026-11-20.xlsx"), "", false},
+		{filepath.Join(dir, "missing-dir"), oneDay, filepath.Join(dir, "missing-dir", "reconcile_2026-11-20.xlsx"), "", false},
+		// A dry run never takes a real run's name.
+		{existing, oneDay, filepath.Join(existing, "reconcile_2026-11-20_dryrun.xlsx"), "", true},
+		{existing, threeDay, filepath.Join(existing, "reconcile_2026-11-20_2026-11-22_dryrun.xlsx"), "", true},
+		{filepath.Join(dir, "night.XLSX"), oneDay, filepath.Join(dir, "night_dryrun.xlsx"), "", true},
+		{"", oneDay, "", "empty report path", false},
+		{existing, cst.Window{}, "", "no dates", false},
+		{existing, cst.Window{From: day(2026, 11, 22), To: day(2026, 11, 20)}, "", "ends (2026-11-20) before it starts (2026-11-22)", false},
 	} {
-		got, err := Path(tc.target, tc.win)
+		got, err := Path(tc.target, tc.win, tc.dryRun)
 		if tc.want == "" {
 			if err == nil || !strings.Contains(err.Error(), tc.errHas) {
 				t.Errorf("Path(%q, %v) = %q, %v, want an error saying %q", tc.target, tc.win, got, err, tc.errHas)
@@ -63,6 +69,35 @@ func TestPath(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Path created a directory: %v", err)
+	}
+}
+
+// Prepare creates the directory, checks the overwrite rules and that the
+// directory is writable, before the run does anything.
+func TestPrepare(t *testing.T) {
+	var w Writer
+	dir := t.TempDir()
+	p, err := w.Prepare(filepath.Join(dir, "a", "b"), oneDay, false)
+	if err != nil || p != filepath.Join(dir, "a", "b", "reconcile_2026-11-20.xlsx") {
+		t.Fatalf("Prepare = %q, %v", p, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "a", "b")); err != nil || !fi.IsDir() {
+		t.Errorf("the directory was not created: %v", err)
+	}
+	if names := dirNames(t, filepath.Join(dir, "a", "b")); len(names) != 0 {
+		t.Errorf("Prepare left %v behind", names)
+	}
+	// Another application's file at the path is refused.
+	other := filepath.Join(dir, "theirs.xlsx")
+	os.WriteFile(other, []byte("not ours"), 0o644)
+	if _, err := w.Prepare(other, oneDay, false); !errors.Is(err, ErrRefuseOverwrite) {
+		t.Errorf("Prepare over another file = %v, want ErrRefuseOverwrite", err)
+	}
+	// A directory where one cannot be made.
+	file := filepath.Join(dir, "plain")
+	os.WriteFile(file, nil, 0o644)
+	if _, err := w.Prepare(filepath.Join(file, "sub"), oneDay, false); err == nil {
+		t.Error("Prepare under a plain file succeeded")
 	}
 }
 
@@ -256,7 +291,7 @@ func bigResult(n int) *reconcile.Result {
 func TestCancelledWriteLeavesNothing(t *testing.T) {
 	r := bigResult(3000)
 	dir := t.TempDir()
-	p, err := Path(dir, r.Window)
+	p, err := Path(dir, r.Window, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +344,7 @@ func TestCancelledWriteLeavesNothing(t *testing.T) {
 func TestWriteRemovesStaleTemporaryFiles(t *testing.T) {
 	dir := t.TempDir()
 	r := smallResult()
-	path, err := Path(dir+"/", r.Window)
+	path, err := Path(dir+"/", r.Window, false)
 	if err != nil {
 		t.Fatal(err)
 	}

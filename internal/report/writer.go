@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/outfile"
@@ -103,34 +101,10 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	if err = out.Commit(); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	removeStaleTemps(dir, base)
+	// Runs on one journal never overlap, but a dry run or another journal
+	// may write beside this one: only the files of writers that are gone.
+	outfile.RemoveStale(path)
 	return nil
-}
-
-// removeStaleTemps removes the temporary files an earlier write of the same
-// workbook left behind when its process was killed. Runs on one journal
-// never overlap, so such a file belongs to a writer that is gone.
-func removeStaleTemps(dir, base string) {
-	stale, _ := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+".*.tmp"))
-	for _, p := range stale {
-		_ = os.Remove(p)
-	}
-}
-
-// globEscape escapes the pattern characters of a file name.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // book is one workbook being built.
