@@ -259,6 +259,20 @@ func (j *job) openJournal(ctx context.Context) (*journal.Journal, error) {
 // run runs the job once over win. The journal is opened first, so that
 // every run, also one whose preflight fails, is recorded.
 func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, error) {
+	deps := batch.Deps{Report: &report.Writer{}}
+	if !j.opts.dryRun {
+		jr, err := j.openJournal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer jr.Close()
+		deps.Platform, deps.Journal = j.client, jr
+	}
+	return batch.Run(ctx, j.config(win), deps)
+}
+
+// config is the run's configuration for window win.
+func (j *job) config(win cst.Window) batch.Config {
 	o := j.opts
 	cfg := batch.Config{
 		Window:           win,
@@ -279,16 +293,7 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, error
 	if isTerminal(j.std.err) && !o.quiet {
 		cfg.Progress = j.std.err
 	}
-	deps := batch.Deps{Report: &report.Writer{}}
-	if !o.dryRun {
-		jr, err := j.openJournal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer jr.Close()
-		deps.Platform, deps.Journal = j.client, jr
-	}
-	return batch.Run(ctx, cfg, deps)
+	return cfg
 }
 
 // client builds the TOP client. The secret and the session come from a

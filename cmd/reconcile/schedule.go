@@ -8,6 +8,7 @@ import (
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/report"
 	"github.com/crossborder/reconcile/internal/schedule"
 )
 
@@ -15,7 +16,9 @@ const scheduleHelp = `Usage: reconcile schedule --cron SPEC [flags]
 
 Stay up and run the reconciliation every night: at each activation of the
 cron spec, run yesterday's window (UTC+8) through the same code as
-"reconcile run". On start, catch up the nights missed while it was down:
+"reconcile run". On start, check that its runs could work (the journal
+opens, the inputs' directories exist, the workbook and the summary can be
+written) and exit 2 if not; then catch up the nights missed while it was down:
 every night of the last --catch-up days whose activation has passed and that
 no completed run in the journal covers, oldest first. A tick never starts a
 run while another is in progress; a run that panics is recorded and the
@@ -48,7 +51,10 @@ Example:
 Exit status:
   0    stopped by SIGTERM, SIGINT or SIGHUP (runs that failed are logged, not fatal)
   1    the journal could not be read for the catch-up
-  2    usage or configuration error (a bad spec, zone or setting)
+  2    usage or configuration error: a bad spec, zone or setting, or a
+       configuration its runs could never use, found at start (an
+       unusable report or summary target, a missing input directory, a
+       window set in the config file or the environment)
 `
 
 // scheduleOptions are the settings of "reconcile schedule".
@@ -79,7 +85,13 @@ func cmdSchedule(ctx context.Context, args []string, std *stdio) error {
 	if err := applyConfig(fs, o.run.config, std.getenv, std.env()); err != nil {
 		return err
 	}
-	o.run.date, o.run.from, o.run.to = "", "", "" // a config file's window does not apply
+	// The flags were refused above: a window now comes from the file or
+	// the environment, where it would be ignored every night.
+	for name, v := range map[string]string{"date": o.run.date, "from": o.run.from, "to": o.run.to} {
+		if v != "" {
+			return usageErrorf("the configuration sets %s = %q (in the config file or %s), but each tick runs yesterday's window: remove it, or use \"reconcile run\" for a given window", name, v, envName(name))
+		}
+	}
 	return runSchedule(ctx, &o, std)
 }
 
@@ -102,6 +114,9 @@ func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
 	}
 	j, err := o.run.prepare(std)
 	if err != nil {
+		return err
+	}
+	if err := j.check(ctx); err != nil {
 		return err
 	}
 	n := &schedule.Nightly{
@@ -131,6 +146,30 @@ func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
 	}
 	if err := n.Serve(ctx); err != nil {
 		return fmt.Errorf("schedule: %w", err)
+	}
+	return nil
+}
+
+// check checks at start that the schedule's runs could work, with
+// yesterday's window: the journal opens, the inputs' directories exist,
+// the workbook and the summary can be written. A configuration that could
+// never work fails at once (exit 2) instead of every night.
+func (j *job) check(ctx context.Context) error {
+	win, err := cst.ParseWindow("", "", "", time.Now())
+	if err != nil {
+		return err
+	}
+	deps := batch.Deps{Report: &report.Writer{}}
+	if !j.opts.dryRun {
+		jr, err := j.openJournal(ctx)
+		if err != nil {
+			return err
+		}
+		defer jr.Close()
+		deps.Platform, deps.Journal = j.client, jr
+	}
+	if err := batch.CheckConfig(j.config(win), deps); err != nil {
+		return usageErrorf("the configuration cannot work: %v", err)
 	}
 	return nil
 }

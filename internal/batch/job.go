@@ -13,6 +13,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/outfile"
 	"github.com/crossborder/reconcile/internal/reconcile"
@@ -175,7 +176,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	// Preflight, before reading anything or calling anyone: what the run
 	// will write at its end must be writable now, not found unwritable
 	// after every declaration was made.
-	if err := r.preflight(deps); err != nil {
+	if r.reportPath, err = preflight(&r.cfg, deps); err != nil {
 		return r.finish(ctx, res, deps, &PreflightError{Err: err})
 	}
 	r.log.Info("run started", "run", r.runID, "window", cfg.Window.String(), "dry_run", cfg.DryRun)
@@ -340,23 +341,51 @@ func (e *PreflightError) Error() string { return "preflight: " + e.Err.Error() }
 func (e *PreflightError) Unwrap() error { return e.Err }
 
 // preflight checks, before anything is read or called, that the workbook
-// and the summary can be written, and sets r.reportPath.
-func (r *runner) preflight(deps Deps) error {
-	if deps.Report != nil && r.cfg.ReportPath != "" {
-		path, err := deps.Report.Prepare(r.cfg.ReportPath, r.cfg.Window, r.cfg.DryRun)
+// and the summary of cfg can be written, and returns the workbook's path
+// ("" for none).
+func preflight(cfg *Config, deps Deps) (reportPath string, err error) {
+	if deps.Report != nil && cfg.ReportPath != "" {
+		path, err := deps.Report.Prepare(cfg.ReportPath, cfg.Window, cfg.DryRun)
 		if err != nil {
-			return fmt.Errorf("the workbook: %w", err)
+			return "", fmt.Errorf("the workbook: %w", err)
 		}
-		r.reportPath = path
+		reportPath = path
 	}
-	if r.cfg.SummaryPath != "" {
+	if cfg.SummaryPath != "" {
 		// Like the workbook's, the summary's directory is made when missing.
-		if err := os.MkdirAll(filepath.Dir(r.cfg.SummaryPath), 0o755); err != nil {
-			return fmt.Errorf("the summary (--summary-json): %w", err)
+		if err := os.MkdirAll(filepath.Dir(cfg.SummaryPath), 0o755); err != nil {
+			return "", fmt.Errorf("the summary (--summary-json): %w", err)
 		}
-		if err := outfile.Check(r.cfg.SummaryPath); err != nil {
-			return fmt.Errorf("the summary (--summary-json): %w", err)
+		if err := outfile.Check(cfg.SummaryPath); err != nil {
+			return "", fmt.Errorf("the summary (--summary-json): %w", err)
 		}
 	}
-	return nil
+	return reportPath, nil
+}
+
+// CheckConfig checks, once and ahead of the runs that will use it, that a
+// configuration can work: the platform and the journal are there unless it
+// is a dry run, inputs are given and their directories exist (files may
+// come later: see ingest.CheckPatterns), and the workbook and the summary
+// of cfg.Window can be written (the directories are made when missing, as
+// a run would). A schedule calls it at start, so that a configuration its
+// runs could never use fails at once, not every night.
+func CheckConfig(cfg Config, deps Deps) error {
+	if !cfg.DryRun && (deps.Platform == nil || deps.Journal == nil) {
+		return errors.New("a run that calls the platform needs a platform client and a journal")
+	}
+	in := cfg.Inputs
+	if len(in.Orders)+len(in.Payments)+len(in.Clearance) == 0 {
+		return reconcile.ErrNoInputs
+	}
+	for _, k := range []struct {
+		flag     string
+		patterns []string
+	}{{"--orders", in.Orders}, {"--payments", in.Payments}, {"--clearance", in.Clearance}} {
+		if err := ingest.CheckPatterns(k.patterns); err != nil {
+			return fmt.Errorf("%s %w", k.flag, err)
+		}
+	}
+	_, err := preflight(&cfg, deps)
+	return err
 }

@@ -102,3 +102,33 @@ func exportsIn(dir string) ([]string, error) {
 func skipName(name string) bool {
 	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$")
 }
+
+// CheckPatterns reports the first pattern of patterns that can never match
+// a file because the directory it names or lies in does not exist: a
+// missing directory, a glob whose fixed leading directories are missing, a
+// file whose directory is missing. A missing file in an existing directory
+// is no error here (it may come by the next run); Expand says so when it
+// is still missing then. It is for checking a configuration once, ahead of
+// the runs that will use it.
+func CheckPatterns(patterns []string) error {
+	for _, pat := range patterns {
+		if _, err := os.Stat(pat); err == nil {
+			continue
+		}
+		dir := filepath.Dir(pat)
+		if i := strings.IndexAny(pat, "*?["); i >= 0 {
+			dir = filepath.Dir(pat[:i] + "x") // the fixed part before the first meta character
+		}
+		if strings.HasSuffix(pat, "/") || strings.HasSuffix(pat, string(filepath.Separator)) {
+			dir = pat
+		}
+		st, err := os.Stat(dir)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: the directory %s does not exist", pat, dir)
+		case !st.IsDir():
+			return fmt.Errorf("%s: %s is not a directory", pat, dir)
+		}
+	}
+	return nil
+}
