@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,10 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, context.Canceled):
+		// A command other than run stopped by a signal (inspect, say):
+		// interrupted, like a run.
+		return exitInterrupted
 	default:
 		// The statuses of a run (1, 3, 130) are decided by the job.
 		return batch.ExitStatus(err)

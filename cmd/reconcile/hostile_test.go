@@ -4,11 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -148,5 +150,89 @@ func TestFormulaLookingTextStaysText(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the customs value is not in the exceptions sheet as text: %q", rows)
+	}
+}
+
+// An interrupted inspect exits 130, like an interrupted run.
+func TestInterruptedInspectExits130(t *testing.T) {
+	bin := reconcileBinary(t)
+	dir := t.TempDir()
+	orders, _ := writeNight(t, dir, 800_000)
+	cmd := exec.Command(bin, "inspect", "--kind", "orders", orders)
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want 130\n%.300s", err, out.String())
+	}
+}
+
+// Last night's workbook saved in the orders directory is no export: the
+// next run leaves it out with a note, and a workbook of several sheets is
+// read sheet by sheet, the ones without an orders header left out with a
+// warning naming them; exceptions name the sheet of their row.
+func TestOwnWorkbookAndSheetsInTheInputs(t *testing.T) {
+	bin := reconcileBinary(t)
+	dir := t.TempDir()
+	ordersDir := filepath.Join(dir, "orders")
+	os.Mkdir(ordersDir, 0o755)
+	book := excelize.NewFile()
+	book.SetSheetName("Sheet1", "说明")
+	book.SetCellValue("说明", "A1", "本文件由千牛导出")
+	book.NewSheet("订单")
+	rows := [][]any{
+		{"订单编号", "买家应付货款", "买家应付邮费", "总金额", "订单付款时间"},
+		{"5118609024991031601", "10.00", "1.00", "11.00", "2026-11-20 10:00:00"},
+		{"5118609024991031602", "10.00", "1.00", "12.00", "2026-11-20 10:00:00"}, // a fee mismatch
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		book.SetSheetRow("订单", cell, &r)
+	}
+	book.NewSheet("订单2")
+	for i, r := range [][]any{rows[0], {"5118609024991031603", "20.00", "0", "20.00", "2026-11-20 11:00:00"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		book.SetSheetRow("订单2", cell, &r)
+	}
+	if err := book.SaveAs(filepath.Join(ordersDir, "orders.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	summary := filepath.Join(dir, "s.json")
+	args := []string{"run", "--dry-run", "--date", "2026-11-20", "--orders", ordersDir, "--report", ordersDir, "--summary-json", summary,
+		"--customs", "NINGBO", "--log-format", "json"}
+	for night := range 2 {
+		code, stdout, stderr := runBinary(t, bin, args...)
+		if code != 0 {
+			t.Fatalf("night %d: exit %d\n%s%s", night, code, stdout, stderr)
+		}
+		s := readSummary(t, summary)
+		if s.OrdersInWindow != 3 || s.Exceptions[reconcile.FeeMismatch] != 1 {
+			t.Errorf("night %d: %d orders in window, FEE_MISMATCH %d; want 3 and 1", night, s.OrdersInWindow, s.Exceptions[reconcile.FeeMismatch])
+		}
+		if len(s.Inputs) != 1 || len(s.Inputs[0].SkippedSheets) != 1 || !strings.HasPrefix(s.Inputs[0].SkippedSheets[0], "说明: ") {
+			t.Errorf("night %d: inputs %+v, want the sheet 说明 skipped", night, s.Inputs)
+		}
+		if !strings.Contains(stderr, "sheet not read") || !strings.Contains(stderr, "说明") {
+			t.Errorf("night %d: no warning naming the sheet left out:\n%s", night, stderr)
+		}
+		wantNote := night == 1 // the first night's workbook now lies among the orders
+		gotNote := strings.Contains(stderr, "reconcile_2026-11-20_dryrun.xlsx") && strings.Contains(stderr, "own exception workbook")
+		if gotNote != wantNote {
+			t.Errorf("night %d: a note that the workbook was left out: %v, want %v\n%s", night, gotNote, wantNote, stderr)
+		}
+		f, err := excelize.OpenFile(filepath.Join(ordersDir, "reconcile_2026-11-20_dryrun.xlsx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := f.GetRows("异常明细")
+		f.Close()
+		if len(rows) < 2 || !strings.Contains(strings.Join(rows[1], "|"), "orders.xlsx[订单]:3") {
+			t.Errorf("night %d: the exception does not name its sheet and row: %q", night, rows[1:])
+		}
 	}
 }

@@ -46,9 +46,10 @@ Example:
   reconcile inspect --kind orders --json 'exports/orders-*.csv' | jq .
 
 Exit status:
-  0  every file could be read (row errors included)
-  1  a file could not be read at all (the others are still shown)
-  2  usage error: no --kind, an unknown kind, no PATH
+  0    every file could be read (row errors included)
+  1    a file could not be read at all (the others are still shown)
+  2    usage error: no --kind, an unknown kind, no PATH
+  130  interrupted by SIGINT, SIGTERM or SIGHUP
 `
 
 // inspectOptions are the flags and arguments of "reconcile inspect".
@@ -99,7 +100,11 @@ func runInspect(ctx context.Context, o inspectOptions, std *stdio) error {
 		failed++
 	}
 	for _, pattern := range o.paths {
-		files, err := ingest.Expand([]string{pattern})
+		files, skipped, err := ingest.Expand([]string{pattern})
+		for _, s := range skipped {
+			out.Flush()
+			fmt.Fprintf(std.err, "reconcile inspect: %s: not read: %s\n", s.Path, s.Why)
+		}
 		if err != nil {
 			total++
 			fail(err)

@@ -188,7 +188,10 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 		}
 		return r.finish(ctx, res, deps, err)
 	}
-	res.Inputs = l.Inputs()
+	res.Inputs, res.Notes = l.Inputs(), l.Notes()
+	for _, n := range res.Notes {
+		r.log.Warn(n.Text, "source", n.Source)
+	}
 	p := reconcile.Check(l, reconcile.Options{Window: cfg.Window, DefaultCustoms: cfg.DefaultCustoms})
 	res.Counts = p.Counts
 	res.Exceptions = p.Exceptions

@@ -22,6 +22,8 @@ type Summary struct {
 	StartedAt  string           `json:"started_at"`
 	EndedAt    string           `json:"ended_at"`
 	Inputs     []SummaryInput   `json:"inputs"`
+	// Notes are what the reading left out, and why: files and sheets.
+	Notes []SummaryNote `json:"notes,omitempty"`
 	// Exceptions maps every exception code to its count, zeros included.
 	Exceptions      map[reconcile.Code]int `json:"exceptions"`
 	ExceptionsTotal int                    `json:"exceptions_total"`
@@ -64,6 +66,14 @@ type SummaryInput struct {
 	Encoding string `json:"encoding,omitempty"`
 	Records  int    `json:"records"`
 	Errors   int    `json:"errors"`
+	// SkippedSheets are the workbook's sheets not read: "name: why".
+	SkippedSheets []string `json:"skipped_sheets,omitempty"`
+}
+
+// SummaryNote is a note of a Summary.
+type SummaryNote struct {
+	Source string `json:"source"`
+	Text   string `json:"text"`
 }
 
 // summarize returns the summary of r for a run that exits with exitStatus
@@ -84,7 +94,10 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 		Calls: r.Counts.Calls, Retries: r.Counts.Retries, Report: report,
 	}
 	for _, in := range r.Inputs {
-		s.Inputs = append(s.Inputs, SummaryInput{in.Kind, in.Path, in.Format, in.Encoding, in.Records, in.Errors})
+		s.Inputs = append(s.Inputs, SummaryInput{in.Kind, in.Path, in.Format, in.Encoding, in.Records, in.Errors, in.SkippedSheets})
+	}
+	for _, n := range r.Notes {
+		s.Notes = append(s.Notes, SummaryNote{n.Source, n.Text})
 	}
 	for _, c := range reconcile.Codes() {
 		s.Exceptions[c] = r.ByCode[c]

@@ -11,6 +11,14 @@ import (
 // buffer (which saves a copy per cell on the hot path).
 type text interface{ ~string | ~[]byte }
 
+// MaxAmount is the largest amount, in fen, a reader accepts:
+// 10,000,000,000.00 yuan. No order or payment comes near it (the
+// cross-border scheme stops at 5,000 yuan an order), and below it the sum of
+// 9 million amounts, their differences and their products with a fee rate
+// in 10⁻⁵ yuan all fit an int64: a larger value is a mangled cell, and
+// accepting it would let a total or a message overflow.
+const MaxAmount = 1_000_000_000_000
+
 // amountExample ends the amount error messages.
 const amountExample = "expected an amount in yuan such as 1234.50, 1,234.50 or ¥1,234.50"
 
@@ -25,8 +33,8 @@ var errEmpty = errors.New("is empty")
 // surrounding spaces. A fraction may have more than 2 digits only when the
 // extra digits are zeros (1.500). It refuses, with a message for a finance
 // user: an empty string, more than 2 significant decimals, scientific
-// notation (1.2E+3), anything else non-numeric, and amounts that do not fit
-// an int64 number of fen. It never goes through a float.
+// notation (1.2E+3), anything else non-numeric, and amounts beyond
+// MaxAmount either side of zero. It never goes through a float.
 //
 // ParseAmount accepts negative amounts; the readers refuse them.
 func ParseAmount(s string) (int64, error) { return parseAmount(s) }
@@ -124,8 +132,8 @@ func parseAmount[T text](s T) (int64, error) {
 	if extra {
 		return 0, amountError(s, "has more than 2 decimals")
 	}
-	if over || ip > (math.MaxInt64-frac)/100 {
-		return 0, amountError(s, "is too large")
+	if over || ip > (MaxAmount-frac)/100 {
+		return 0, amountError(s, tooLarge)
 	}
 	v := ip*100 + frac
 	if neg {
@@ -156,14 +164,21 @@ func plainAmount[T text](s T) (int64, bool) {
 	}
 	switch {
 	case dot < 0:
-		return v * 100, true
+		v *= 100
 	case n-dot == 2:
-		return v * 10, true
+		v *= 10
 	case n-dot == 3:
-		return v, true
+	default:
+		return 0, false
 	}
-	return 0, false
+	if v > MaxAmount {
+		return 0, false // the slow path says why
+	}
+	return v, true
 }
+
+// tooLarge says why an amount beyond MaxAmount is refused.
+const tooLarge = "is too large: no order or payment reaches 10,000,000,000.00 yuan (a mangled cell?)"
 
 func amountError[T text](s T, what string) error {
 	return errors.New(strconv.Quote(string(s)) + " " + what + "; " + amountExample)
@@ -236,6 +251,9 @@ func parseExcelAmount[T text](s T) (int64, error) {
 		return v, err
 	}
 	if w, ok := excelNumberFen(s); ok {
+		if w > MaxAmount || w < -MaxAmount {
+			return 0, amountError(s, tooLarge)
+		}
 		return w, nil
 	}
 	return 0, err

@@ -29,7 +29,14 @@ func TestParseAmount(t *testing.T) {
 		{"-12.30", -1230, ""},
 		{"¥-12.30", -1230, ""},
 		{"-¥12.30", -1230, ""},
-		{"92233720368547758.07", math.MaxInt64, ""},
+		// MaxAmount is the edge: 10,000,000,000.00 yuan.
+		{"10000000000.00", MaxAmount, ""},
+		{"10,000,000,000.00", MaxAmount, ""},
+		{"-10000000000", -MaxAmount, ""},
+		{"10000000000.01", 0, "too large"},
+		{"-10000000000.01", 0, "too large"},
+		{"9999999999999999", 0, "too large"}, // the fast path's longest
+		{"92233720368547758.07", 0, "too large"},
 		{"92233720368547758.08", 0, "too large"},
 		{"999999999999999999999999", 0, "too large"},
 		{"1.234", 0, "more than 2 decimals"},
@@ -104,6 +111,9 @@ func TestParseExcelAmount(t *testing.T) {
 		{"0.0045000000000000001", 0, true}, // 0.0045 yuan is a real amount below a fen
 		{"1.2345678901234567", 0, true},    // 0.0045678… dropped: not noise
 		{"1E+30", 0, true},
+		{"1E+10", MaxAmount, false},
+		{"1.0000000001E+10", 0, true}, // a yuan above MaxAmount
+		{"2E+10", 0, true},
 		{"2.53111E+18", 25311100000000000, true}, // only 6 digits: an id mangled, not an amount; see below
 		{"abc", 0, true},
 		{"", 0, true},

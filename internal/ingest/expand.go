@@ -15,10 +15,13 @@ import (
 // files Excel leaves beside an open workbook, are skipped) or a glob
 // (filepath.Match syntax; a directory it matches is expanded the same way,
 // and hidden and lock files are skipped too).
-// A pattern that matches nothing, or a directory without such a file, is
-// an error naming the pattern. Files are returned in the order the
-// patterns give them, each once.
-func Expand(patterns []string) ([]string, error) {
+// A workbook this job wrote (see IsOwnWorkbook) that a directory or a glob
+// picks up, such as last night's workbook saved beside the exports, is not
+// an export: it is left out and listed in skipped, with why. A pattern that
+// matches nothing, or a directory without such a file, is an error naming
+// the pattern. Files are returned in the order the patterns give them,
+// each once.
+func Expand(patterns []string) (files []string, skipped []Skipped, err error) {
 	var out []string
 	seen := make(map[string]bool)
 	add := func(p string) {
@@ -33,50 +36,74 @@ func Expand(patterns []string) ([]string, error) {
 		if _, err := os.Stat(pat); err == nil {
 			matches = []string{pat}
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %w", pat, errors.Unwrap(err))
+			return nil, nil, fmt.Errorf("%s: %w", pat, errors.Unwrap(err))
 		} else if strings.ContainsAny(pat, "*?[") {
 			if matches, err = filepath.Glob(pat); err != nil {
-				return nil, fmt.Errorf("%s: bad pattern: %w", pat, err)
+				return nil, nil, fmt.Errorf("%s: bad pattern: %w", pat, err)
 			}
 		}
 		if len(matches) == 0 {
-			return nil, fmt.Errorf("%s: no such file or directory", pat)
+			return nil, nil, fmt.Errorf("%s: no such file or directory", pat)
 		}
 		found := 0
 		for _, m := range matches {
 			st, err := os.Stat(m)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m, errors.Unwrap(err))
+				return nil, nil, fmt.Errorf("%s: %w", m, errors.Unwrap(err))
 			}
 			if !st.IsDir() {
 				if m != pat && skipName(filepath.Base(m)) {
 					continue // a glob does not pick up hidden or lock files
 				}
+				if m != pat && ownWorkbook(m) {
+					skipped = append(skipped, Skipped{Path: m, Why: skipOwnWorkbook})
+					continue
+				}
 				add(m)
 				found++
 				continue
 			}
-			files, err := exportsIn(m)
+			files, own, err := exportsIn(m)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, f := range files {
 				add(f)
 			}
+			for _, f := range own {
+				skipped = append(skipped, Skipped{Path: f, Why: skipOwnWorkbook})
+			}
 			found += len(files)
 		}
 		if found == 0 {
-			return nil, fmt.Errorf("%s: no .csv or .xlsx file there", pat)
+			if len(skipped) > 0 {
+				return nil, skipped, fmt.Errorf("%s: no export there, only reconcile's own workbooks", pat)
+			}
+			return nil, nil, fmt.Errorf("%s: no .csv or .xlsx file there", pat)
 		}
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
-// exportsIn lists the .csv and .xlsx files directly inside dir, by name.
-func exportsIn(dir string) ([]string, error) {
+// Skipped is a file Expand left out, and why.
+type Skipped struct {
+	Path string
+	Why  string
+}
+
+const skipOwnWorkbook = "reconcile's own exception workbook, not an export"
+
+// ownWorkbook reports whether path is an .xlsx this job wrote.
+func ownWorkbook(path string) bool {
+	return strings.EqualFold(filepath.Ext(path), ".xlsx") && IsOwnWorkbook(path)
+}
+
+// exportsIn lists the .csv and .xlsx files directly inside dir, by name,
+// and apart from them the job's own workbooks found there.
+func exportsIn(dir string) (files, own []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, errors.Unwrap(err))
+		return nil, nil, fmt.Errorf("%s: %w", dir, errors.Unwrap(err))
 	}
 	var out []string
 	for _, e := range entries {
@@ -89,12 +116,17 @@ func exportsIn(dir string) ([]string, error) {
 			continue
 		}
 		if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
-			if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
-				out = append(out, filepath.Join(dir, name))
+			p := filepath.Join(dir, name)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				if ownWorkbook(p) {
+					own = append(own, p)
+					continue
+				}
+				out = append(out, p)
 			}
 		}
 	}
-	return out, nil
+	return out, own, nil
 }
 
 // skipName reports whether a file name is one Expand leaves out of

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/xuri/excelize/v2"
 )
 
 func writeFile(t *testing.T, name string, data []byte) string {
@@ -664,6 +665,12 @@ func TestExpand(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Last night's workbook of the job, saved beside the exports.
+	ownBook(t, filepath.Join(dir, "reconcile_2026-11-19.xlsx"))
+	if err := os.Mkdir(filepath.Join(dir, "books"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ownBook(t, filepath.Join(dir, "books", "reconcile_2026-11-18.xlsx"))
 	j := func(names ...string) []string {
 		var out []string
 		for _, n := range names {
@@ -676,20 +683,34 @@ func TestExpand(t *testing.T) {
 		patterns []string
 		want     []string
 		wantErr  string
+		skipped  []string
 	}{
-		{"file", j("notes.txt"), j("notes.txt"), ""},
-		{"directory: .csv/.xlsx, sorted, not recursive, no lock files", j("."), j("a.xlsx", "b.csv", "c.CSV"), ""},
-		{"glob", j("*.csv"), j("b.csv"), ""},
-		{"glob into directories", j("s*"), j("sub/d.csv"), ""},
-		{"order kept, duplicates removed", append(j("b.csv", "."), filepath.Join(dir, "sub", "..", "b.csv")), j("b.csv", "a.xlsx", "c.CSV"), ""},
-		{"missing file", j("nope.csv"), nil, "nope.csv: no such file or directory"},
-		{"glob matching nothing", j("*.json"), nil, "*.json: no such file or directory"},
-		{"empty directory", j("empty"), nil, "empty: no .csv or .xlsx file there"},
-		{"bad glob", j("[.csv"), nil, "[.csv"},
+		{"file", j("notes.txt"), j("notes.txt"), "", nil},
+		{"directory: .csv/.xlsx, sorted, not recursive, no lock files, not the job's workbook", j("."), j("a.xlsx", "b.csv", "c.CSV"), "", j("reconcile_2026-11-19.xlsx")},
+		{"glob", j("*.csv"), j("b.csv"), "", nil},
+		{"glob leaves the job's workbook out", j("*.xlsx"), j("a.xlsx"), "", j("reconcile_2026-11-19.xlsx")},
+		{"the job's workbook named is read", j("reconcile_2026-11-19.xlsx"), j("reconcile_2026-11-19.xlsx"), "", nil},
+		{"a directory of the job's workbooks only", j("books"), nil, "no export there, only reconcile's own workbooks", j("books/reconcile_2026-11-18.xlsx")},
+		{"glob into directories", j("s*"), j("sub/d.csv"), "", nil},
+		{"order kept, duplicates removed", append(j("b.csv", "."), filepath.Join(dir, "sub", "..", "b.csv")), j("b.csv", "a.xlsx", "c.CSV"), "", j("reconcile_2026-11-19.xlsx")},
+		{"missing file", j("nope.csv"), nil, "nope.csv: no such file or directory", nil},
+		{"glob matching nothing", j("*.json"), nil, "*.json: no such file or directory", nil},
+		{"empty directory", j("empty"), nil, "empty: no .csv or .xlsx file there", nil},
+		{"bad glob", j("[.csv"), nil, "[.csv", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Expand(tt.patterns)
+			got, skipped, err := Expand(tt.patterns)
+			var gotSkipped []string
+			for _, s := range skipped {
+				gotSkipped = append(gotSkipped, s.Path)
+				if !strings.Contains(s.Why, "own exception workbook") {
+					t.Errorf("skipped %s because %q", s.Path, s.Why)
+				}
+			}
+			if strings.Join(gotSkipped, "|") != strings.Join(tt.skipped, "|") {
+				t.Errorf("Expand(%q) skipped %q, want %q", tt.patterns, gotSkipped, tt.skipped)
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("Expand(%q) = %q, %v; want an error with %q", tt.patterns, got, err, tt.wantErr)
@@ -715,5 +736,18 @@ func TestKinds(t *testing.T) {
 	}
 	if _, err := Open("testdata/clearance.csv", Kind(9)); err == nil {
 		t.Error("Open with a bad kind succeeded")
+	}
+}
+
+// ownBook writes a workbook marked as the job's own, as package report does.
+func ownBook(t *testing.T, path string) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetCustomProps(excelize.CustomProperty{Name: GeneratorProperty, Value: Generator}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -92,6 +92,7 @@ type Ledger struct {
 	clearance      []ingest.Clearance
 
 	inputs     []Input
+	notes      []Note
 	exceptions []Exception // INPUT_INVALID for each unreadable row
 	rowErrors  int
 	repeats    int // orders merged into an earlier copy
@@ -111,6 +112,7 @@ func Load(ctx context.Context, in Inputs) (*Ledger, error) {
 		return nil, err
 	}
 	for _, k := range []*kindLoad{&orders, &payments, &clearance} {
+		l.notes = append(l.notes, k.notes...)
 		l.inputs = append(l.inputs, k.inputs...)
 		l.exceptions = append(l.exceptions, k.exceptions...)
 		l.rowErrors += len(k.exceptions)
@@ -123,17 +125,48 @@ func Load(ctx context.Context, in Inputs) (*Ledger, error) {
 // kindLoad is the reading of one kind of export; each runs in its own
 // goroutine, so it keeps its own files, inputs and exceptions.
 type kindLoad struct {
+	// files names the source of each file index of src: a file, or
+	// "file[sheet]" for a sheet of a workbook of which several are read.
 	files      []string
+	index      map[string]uint32 // files → index
+	last       ingest.Source     // the source of the last record, and its index
+	lastIndex  uint32
+	current    string // the file being read, for a panic's message
 	inputs     []Input
 	exceptions []Exception
+	notes      []Note
 }
 
-func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string, read func(*ingest.File, uint32, *kindLoad)) (err error) {
+// file returns the file index of a record from s, adding the file (or the
+// sheet) on first sight. Records come file by file and sheet by sheet, so
+// the last one's answer nearly always serves.
+func (k *kindLoad) file(s ingest.Source) uint32 {
+	if s.File == k.last.File && s.Sheet == k.last.Sheet && len(k.files) > 0 {
+		return k.lastIndex
+	}
+	name := s.File
+	if s.Sheet != "" {
+		name = s.File + "[" + s.Sheet + "]"
+	}
+	i, ok := k.index[name]
+	if !ok {
+		if k.index == nil {
+			k.index = make(map[string]uint32)
+		}
+		i = uint32(len(k.files))
+		k.files = append(k.files, name)
+		k.index[name] = i
+	}
+	k.last, k.lastIndex = ingest.Source{File: s.File, Sheet: s.Sheet}, i
+	return i
+}
+
+func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string, read func(*ingest.File, *kindLoad)) (err error) {
 	defer func() {
 		if perr := Recovered(recover()); perr != nil {
 			name := "?"
-			if len(k.files) > 0 {
-				name = k.files[len(k.files)-1]
+			if k.current != "" {
+				name = k.current
 			}
 			err = fmt.Errorf("reading %s: %w", name, perr)
 		}
@@ -141,7 +174,10 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 	if len(patterns) == 0 {
 		return nil
 	}
-	paths, err := ingest.Expand(patterns)
+	paths, skipped, err := ingest.Expand(patterns)
+	for _, s := range skipped {
+		k.notes = append(k.notes, Note{Source: s.Path, Text: "not read: " + s.Why})
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", kind, err)
 	}
@@ -153,19 +189,25 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 		if err != nil {
 			return err
 		}
-		idx := uint32(len(k.files))
-		k.files = append(k.files, p)
-		read(f, idx, k)
+		k.current = p
+		read(f, k)
 		err = f.Err()
 		info := f.Info()
 		f.Close()
 		if err != nil {
 			return err
 		}
-		k.inputs = append(k.inputs, Input{
+		in := Input{
 			Kind: kind.String(), Path: p, Format: info.Format, Encoding: info.Encoding,
 			Variant: info.Variant, Records: info.Records, Errors: info.Errors,
-		})
+		}
+		for _, sh := range info.Sheets {
+			if sh.Skipped != "" {
+				in.SkippedSheets = append(in.SkippedSheets, sh.Name+": "+sh.Skipped)
+				k.notes = append(k.notes, Note{Source: p + "[" + sh.Name + "]", Text: "sheet not read: " + sh.Skipped})
+			}
+		}
+		k.inputs = append(k.inputs, in)
 	}
 	return nil
 }
@@ -209,7 +251,7 @@ func newLedger() *Ledger {
 	}
 }
 
-func (l *Ledger) loadOrders(f *ingest.File, file uint32, k *kindLoad) {
+func (l *Ledger) loadOrders(f *ingest.File, k *kindLoad) {
 	for o, rerr := range f.Orders() {
 		if rerr != nil {
 			k.exceptions = append(k.exceptions, rowException(rerr))
@@ -218,7 +260,7 @@ func (l *Ledger) loadOrders(f *ingest.File, file uint32, k *kindLoad) {
 			}
 			continue
 		}
-		l.addOrderRecord(&o, file)
+		l.addOrderRecord(&o, k.file(o.Source))
 	}
 }
 
@@ -289,13 +331,13 @@ func (l *Ledger) describeOrder(o order) string {
 	return s
 }
 
-func (l *Ledger) loadPayments(f *ingest.File, file uint32, k *kindLoad) {
+func (l *Ledger) loadPayments(f *ingest.File, k *kindLoad) {
 	for p, rerr := range f.Payments() {
 		if rerr != nil {
 			k.exceptions = append(k.exceptions, rowException(rerr))
 			continue
 		}
-		l.addPaymentRecord(&p, file)
+		l.addPaymentRecord(&p, k.file(p.Source))
 	}
 }
 
@@ -317,7 +359,7 @@ func (l *Ledger) addPaymentRecord(p *ingest.Payment, file uint32) {
 	l.payments.add(rec)
 }
 
-func (l *Ledger) loadClearance(f *ingest.File, file uint32, k *kindLoad) {
+func (l *Ledger) loadClearance(f *ingest.File, k *kindLoad) {
 	for c, rerr := range f.Clearances() {
 		if rerr != nil {
 			k.exceptions = append(k.exceptions, rowException(rerr))
@@ -447,6 +489,10 @@ func (l *Ledger) merge(i, j int32) {
 // Inputs returns the files read, in the order of their kind (orders,
 // payments, clearance) and, within a kind, the order they were read in.
 func (l *Ledger) Inputs() []Input { return l.inputs }
+
+// Notes returns what the reading left out and a person should know: files
+// and sheets not read, and why.
+func (l *Ledger) Notes() []Note { return l.notes }
 
 func (l *Ledger) orderSource(s src) string   { return sourceString(l.orderFiles, s) }
 func (l *Ledger) paymentSource(s src) string { return sourceString(l.paymentFiles, s) }

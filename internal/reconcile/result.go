@@ -26,6 +26,16 @@ type Input struct {
 	Variant  string // the kind of export detected, e.g. "wechat-all"
 	Records  int    // records read
 	Errors   int    // rows that could not be read (each an INPUT_INVALID exception)
+	// SkippedSheets are the sheets of a workbook that were not read:
+	// "name: why" each.
+	SkippedSheets []string
+}
+
+// A Note is something the run did that a person should know, though it is
+// no exception: a file or a sheet left out, and why.
+type Note struct {
+	Source string // the file, or "file[sheet]"
+	Text   string
 }
 
 // Outcome is how one declaration or callback attempted in this run ended.
@@ -112,6 +122,7 @@ type Result struct {
 	Reason       string // why the run failed or was interrupted, and what to do; "" when completed
 	Workbook     string // the workbook written; "" when none was
 	Inputs       []Input
+	Notes        []Note
 	Exceptions   []Exception // in the one exception order (CompareExceptions)
 	Declarations []Declaration
 	Callbacks    []Callback

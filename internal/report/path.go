@@ -1,37 +1,28 @@
 package report
 
 import (
-	"archive/zip"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/outfile"
 )
 
 // The custom document properties that mark a workbook as this job's output.
 // CheckOverwrite reads them back.
 const (
-	propGenerator = "ReconcileGenerator" // always generatorName
-	propWindow    = "ReconcileWindow"    // cst.Window.String(): "2026-11-20" or "2026-11-20..2026-11-22"
-	propRunID     = "ReconcileRunID"     // the journal's run id, decimal; "0" for a dry run
-	propStatus    = "ReconcileStatus"    // reconcile.Status
-	propDryRun    = "ReconcileDryRun"    // true for a dry run
+	propGenerator = ingest.GeneratorProperty // always generatorName
+	propWindow    = "ReconcileWindow"        // cst.Window.String(): "2026-11-20" or "2026-11-20..2026-11-22"
+	propRunID     = "ReconcileRunID"         // the journal's run id, decimal; "0" for a dry run
+	propStatus    = "ReconcileStatus"        // reconcile.Status
+	propDryRun    = "ReconcileDryRun"        // true for a dry run
 
-	generatorName = "reconcile"
+	generatorName = ingest.Generator
 )
-
-// customPropsPart is where excelize stores the custom document properties.
-const customPropsPart = "docProps/custom.xml"
-
-// maxPropsSize bounds how much of a custom properties part CheckOverwrite
-// reads; this job writes a few hundred bytes.
-const maxPropsSize = 1 << 20
 
 // ErrRefuseOverwrite is wrapped by the errors of CheckOverwrite (and Write)
 // when the report path holds something that is not this job's own earlier
@@ -139,47 +130,14 @@ func CheckOverwrite(path string, win cst.Window) error {
 
 // readOwnProps returns the string-valued custom document properties of the
 // workbook at path, or an error wrapping ErrRefuseOverwrite when path is not
-// a workbook. It reads the zip directory and one small part only, so a
-// large workbook costs no more than a small one.
+// a workbook.
 func readOwnProps(path string) (map[string]string, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		if errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("report: %w %s: it is not an xlsx workbook", ErrRefuseOverwrite, path)
-		}
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	defer zr.Close()
-	var part *zip.File
-	for _, f := range zr.File {
-		if f.Name == customPropsPart {
-			part = f
-			break
-		}
-	}
-	if part == nil {
-		return map[string]string{}, nil // a workbook, not ours
-	}
-	if part.UncompressedSize64 > maxPropsSize {
-		return map[string]string{}, nil
-	}
-	rc, err := part.Open()
-	if err != nil {
-		return nil, fmt.Errorf("report: %w %s: unreadable properties: %v", ErrRefuseOverwrite, path, err)
-	}
-	defer rc.Close()
-	var doc struct {
-		Property []struct {
-			Name   string `xml:"name,attr"`
-			Lpwstr string `xml:"lpwstr"`
-		} `xml:"property"`
-	}
-	if err := xml.NewDecoder(io.LimitReader(rc, maxPropsSize)).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("report: %w %s: unreadable properties: %v", ErrRefuseOverwrite, path, err)
-	}
-	props := make(map[string]string, len(doc.Property))
-	for _, p := range doc.Property {
-		props[p.Name] = p.Lpwstr
+	props, err := ingest.CustomProperties(path)
+	switch {
+	case errors.Is(err, ingest.ErrNotWorkbook):
+		return nil, fmt.Errorf("report: %w %s: it is not an xlsx workbook", ErrRefuseOverwrite, path)
+	case err != nil:
+		return nil, fmt.Errorf("report: %w %s: %v", ErrRefuseOverwrite, path, err)
 	}
 	return props, nil
 }
