@@ -171,6 +171,10 @@ func TestDefaultStateIsBesideTheWorkbooks(t *testing.T) {
 	tests := []struct{ report, want string }{
 		{dir, filepath.Join(dir, "reconcile.db")},
 		{filepath.Join(dir, "missing") + "/", filepath.Join(dir, "missing", "reconcile.db")},
+		// Not there yet, without a trailing separator: a directory too, as
+		// the workbook's path has it, so that the journal does not move
+		// once the directory exists.
+		{filepath.Join(dir, "out"), filepath.Join(dir, "out", "reconcile.db")},
 		{filepath.Join(dir, "out", "night.xlsx"), filepath.Join(dir, "out", "reconcile.db")},
 		{".", "reconcile.db"},
 	}

@@ -82,8 +82,9 @@ Run "reconcile COMMAND --help" for the flags of a command.
 
 Exit status:
   0    the command completed (a run may have found exceptions)
-  1    it could not complete: unreadable input, a fatal gateway error, a locked journal
-  2    usage or configuration error
+  1    it could not complete: unreadable input, a fatal gateway error, a journal
+       that cannot be opened or is locked
+  2    usage or configuration error (also found by a run's preflight)
   3    a run completed with exceptions under --fail-on-exceptions
   130  interrupted by SIGINT, SIGTERM or SIGHUP
 `

@@ -100,8 +100,11 @@ Exit status:
   0    the run completed (with or without exceptions)
   1    it could not complete: unreadable input, a fatal gateway error (bad
        signature, expired session, missing permission, daily quota), an
-       unreachable gateway, a locked journal
-  2    usage or configuration error
+       unreachable gateway, flow-control bans over --max-ban-wait, a
+       journal that cannot be opened or is locked by another run
+  2    usage or configuration error, also found by the preflight before
+       anything is read: a workbook or summary that cannot be written, a
+       --state that is another application's database
   3    completed with exceptions, under --fail-on-exceptions
   130  interrupted by SIGINT, SIGTERM or SIGHUP (calls in flight finished, the
        journal and the workbook written)
@@ -230,16 +233,11 @@ func (o *runOptions) prepare(std *stdio) (*job, error) {
 const defaultReport = "."
 
 // defaultState is the journal's path when --state is not given:
-// reconcile.db next to the workbooks, in the directory --report names (a
-// directory, or a path ending in a separator) or holds (a file).
-func defaultState(report string) string {
-	dir := report
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if !strings.HasSuffix(dir, "/") && !strings.HasSuffix(dir, string(filepath.Separator)) {
-			dir = filepath.Dir(dir)
-		}
-	}
-	return filepath.Join(dir, "reconcile.db")
+// reconcile.db next to the workbooks, in the directory of the --report
+// target (report.Dir), whether it exists yet or not: the same journal
+// every night.
+func defaultState(target string) string {
+	return filepath.Join(report.Dir(target), "reconcile.db")
 }
 
 // openJournal opens the journal, creating its directory if need be. A

@@ -24,7 +24,7 @@ declarations and callbacks it receives in memory, and answers in the
 platform's JSON or XML envelopes.
 
 It prints one line with the URL it serves and the app key, then serves until
-SIGINT or SIGTERM. Credentials come from the environment: TOP_APP_KEY,
+SIGINT, SIGTERM or SIGHUP. Credentials come from the environment: TOP_APP_KEY,
 TOP_APP_SECRET and TOP_SESSION; each one unset takes its demo default (app key
 12345678, secret sandbox-secret, session sandbox-session). The secret and the
 session are never printed.
@@ -68,7 +68,7 @@ Example:
       --rate-limit 50 --fault-rate 0.05 --faults isp,drop,lost --verbose
 
 Exit status:
-  0  stopped by SIGINT or SIGTERM
+  0  stopped by SIGINT, SIGTERM or SIGHUP
   1  could not listen or serve
   2  usage or configuration error (a bad flag value or materials file)
 `

@@ -50,7 +50,7 @@ Example:
 
 Exit status:
   0    stopped by SIGTERM, SIGINT or SIGHUP (runs that failed are logged, not fatal)
-  1    the journal could not be read for the catch-up
+  1    the journal could not be opened at start, or read for the catch-up
   2    usage or configuration error: a bad spec, zone or setting, or a
        configuration its runs could never use, found at start (an
        unusable report or summary target, a missing input directory, a

@@ -22,7 +22,7 @@ import (
 
 // Errors a run returns, which decide its exit status (see ExitStatus).
 var (
-	// ErrInterrupted: SIGINT or SIGTERM stopped the run (exit status 130).
+	// ErrInterrupted: SIGINT, SIGTERM or SIGHUP stopped the run (exit status 130).
 	ErrInterrupted = errors.New("interrupted")
 	// ErrExceptions: the run completed with exceptions and the
 	// configuration asked to fail on them (exit status 3).

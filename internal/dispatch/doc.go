@@ -10,7 +10,9 @@
 //     second holds more than QPS calls however the calls are delayed between
 //     their token and their send;
 //   - a ban gate: a flow-control ban (code 7) pauses every call, not just
-//     the one that was told, for the ban's length and a little jitter;
+//     the one that was told, for the ban's length and a little jitter,
+//     checked again at the moment of sending; and a budget of bans: once
+//     the run's bans add up to Config.MaxBanWait, the run stops;
 //   - retries of transient failures with exponential back-off and full
 //     jitter, at most Config.MaxAttempts attempts per record and
 //     Config.RetryBudget retries in the whole run;

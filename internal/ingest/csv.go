@@ -26,8 +26,9 @@ const csvBufSize = 256 << 10
 // leniency of spreadsheet exports:
 //
 //   - records end at \n, \r\n or \r alone (Excel's "CSV (Macintosh)"):
-//     a file whose first buffer holds a \r and no \n is read in CR mode,
-//     every \r a line break (see crToLF); empty lines are skipped;
+//     a file whose first 4 KiB hold more lone \r than \n is read in CR
+//     mode, every \r a line break (see decideBreaks, crToLF); empty lines
+//     are skipped;
 //   - a field that starts with a quote is quoted: "" inside it is a quote,
 //     commas and line breaks are data (a \r\n inside becomes \n); text
 //     after the closing quote is more of the field, up to the next comma

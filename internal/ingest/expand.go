@@ -19,8 +19,8 @@ import (
 // picks up, such as last night's workbook saved beside the exports, is not
 // an export: it is left out and listed in skipped, with why. A pattern that
 // matches nothing, or a directory without such a file, is an error naming
-// the pattern. Files are returned in the order the patterns give them,
-// each once.
+// the pattern (skipped then lists what was left out so far). Files are
+// returned in the order the patterns give them, each once.
 func Expand(patterns []string) (files []string, skipped []Skipped, err error) {
 	var out []string
 	seen := make(map[string]bool)
@@ -36,20 +36,20 @@ func Expand(patterns []string) (files []string, skipped []Skipped, err error) {
 		if _, err := os.Stat(pat); err == nil {
 			matches = []string{pat}
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("%s: %w", pat, errors.Unwrap(err))
+			return nil, skipped, fmt.Errorf("%s: %w", pat, errors.Unwrap(err))
 		} else if strings.ContainsAny(pat, "*?[") {
 			if matches, err = filepath.Glob(pat); err != nil {
-				return nil, nil, fmt.Errorf("%s: bad pattern: %w", pat, err)
+				return nil, skipped, fmt.Errorf("%s: bad pattern: %w", pat, err)
 			}
 		}
 		if len(matches) == 0 {
-			return nil, nil, fmt.Errorf("%s: no such file or directory", pat)
+			return nil, skipped, fmt.Errorf("%s: no such file or directory", pat)
 		}
-		found := 0
+		found, before := 0, len(skipped)
 		for _, m := range matches {
 			st, err := os.Stat(m)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", m, errors.Unwrap(err))
+				return nil, skipped, fmt.Errorf("%s: %w", m, errors.Unwrap(err))
 			}
 			if !st.IsDir() {
 				if m != pat && skipName(filepath.Base(m)) {
@@ -65,7 +65,7 @@ func Expand(patterns []string) (files []string, skipped []Skipped, err error) {
 			}
 			files, own, err := exportsIn(m)
 			if err != nil {
-				return nil, nil, err
+				return nil, skipped, err
 			}
 			for _, f := range files {
 				add(f)
@@ -76,10 +76,10 @@ func Expand(patterns []string) (files []string, skipped []Skipped, err error) {
 			found += len(files)
 		}
 		if found == 0 {
-			if len(skipped) > 0 {
+			if len(skipped) > before {
 				return nil, skipped, fmt.Errorf("%s: no export there, only reconcile's own workbooks", pat)
 			}
-			return nil, nil, fmt.Errorf("%s: no .csv or .xlsx file there", pat)
+			return nil, skipped, fmt.Errorf("%s: no .csv or .xlsx file there", pat)
 		}
 	}
 	return out, skipped, nil

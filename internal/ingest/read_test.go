@@ -691,6 +691,7 @@ func TestExpand(t *testing.T) {
 		{"glob leaves the job's workbook out", j("*.xlsx"), j("a.xlsx"), "", j("reconcile_2026-11-19.xlsx")},
 		{"the job's workbook named is read", j("reconcile_2026-11-19.xlsx"), j("reconcile_2026-11-19.xlsx"), "", nil},
 		{"a directory of the job's workbooks only", j("books"), nil, "no export there, only reconcile's own workbooks", j("books/reconcile_2026-11-18.xlsx")},
+		{"an empty directory after one with the job's workbook", j(".", "empty"), nil, "empty: no .csv or .xlsx file there", j("reconcile_2026-11-19.xlsx")},
 		{"glob into directories", j("s*"), j("sub/d.csv"), "", nil},
 		{"order kept, duplicates removed", append(j("b.csv", "."), filepath.Join(dir, "sub", "..", "b.csv")), j("b.csv", "a.xlsx", "c.CSV"), "", j("reconcile_2026-11-19.xlsx")},
 		{"missing file", j("nope.csv"), nil, "nope.csv: no such file or directory", nil},

@@ -17,8 +17,9 @@
 //
 // One run at a time: [Journal.BeginRun] takes an exclusive, non-blocking
 // flock(2) on the journal file itself and holds it until [Journal.EndRun]
-// or [Journal.Close]; a symlink, a relative path or a hard link to the file
-// takes the same lock. A second run, in this process or another, gets a
+// or [Journal.Close]; a symlink or a relative path to the file takes the
+// same lock (a file with hard links is refused by Open: SQLite cannot use
+// one through two names). A second run, in this process or another, gets a
 // [*LockedError] naming the run that holds the journal. The kernel releases
 // the lock of a killed process; the next BeginRun then marks the run that
 // was left "running" as "abandoned". The journal must live on a local file

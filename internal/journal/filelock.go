@@ -7,8 +7,8 @@ import (
 )
 
 // The run lock is a flock(2) on the journal file itself, so that every path
-// that reaches the file (a symlink, a relative or an absolute path, a hard
-// link) takes the one lock.
+// that reaches the file (a symlink, a relative or an absolute path) takes
+// the one lock. (A file with hard links is refused by Open.)
 //
 // The lock's descriptor is opened once per file and process and never
 // closed: closing any descriptor of a file drops every POSIX lock the

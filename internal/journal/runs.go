@@ -20,7 +20,7 @@ type RunStatus string
 const (
 	RunRunning     RunStatus = "running"     // begun, not ended; holds the lock
 	RunCompleted   RunStatus = "completed"   // went through every phase
-	RunInterrupted RunStatus = "interrupted" // stopped by SIGINT/SIGTERM
+	RunInterrupted RunStatus = "interrupted" // stopped by SIGINT, SIGTERM or SIGHUP
 	RunFailed      RunStatus = "failed"      // could not complete (fatal error)
 	RunAbandoned   RunStatus = "abandoned"   // its process ended without ending it
 )
@@ -40,7 +40,7 @@ type RunStart struct {
 	StartedAt  time.Time       // zero means now
 	PID        int             // zero means this process
 	Host       string          // empty means this host
-	ReportPath string          // the workbook it means to write, shown while it runs
+	ReportPath string          // the --report target, shown while it runs
 	DryRun     bool            // a dry run records itself but may not Begin declarations or callbacks
 }
 
@@ -129,7 +129,7 @@ func (l *heldLock) release() error {
 // itself (see filelock.go), so it excludes another process, another
 // Journal on the same file in this process, and a second BeginRun on this
 // Journal before EndRun, whatever path reaches the file: a symlink, a
-// relative or an absolute path, a hard link all lock the one file. When the
+// relative or an absolute path all lock the one file. When the
 // lock is held, BeginRun returns a *LockedError naming the holding run,
 // from its row in the runs table; it does not wait.
 //

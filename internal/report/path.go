@@ -61,6 +61,16 @@ func Path(target string, win cst.Window, dryRun bool) (string, error) {
 	return filepath.Join(target, name), nil
 }
 
+// Dir returns the directory the workbook of a --report target goes in, by
+// the rule of Path: the directory of a name ending in .xlsx, else the
+// target itself.
+func Dir(target string) string {
+	if strings.EqualFold(filepath.Ext(target), ".xlsx") {
+		return filepath.Dir(target)
+	}
+	return filepath.Clean(target)
+}
+
 // Prepare is the workbook's preflight: it returns the path of the workbook
 // for the --report target and the window (see Path), with the directory
 // created when missing, the rules of overwriting checked (CheckOverwrite),
