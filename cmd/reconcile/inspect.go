@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -326,10 +327,35 @@ func printCounts(w io.Writer, opened, info ingest.Info) {
 		// decided by the first line that is not.
 		fmt.Fprintf(w, "  encoding  %s (decided further on)\n", info.Encoding)
 	}
-	if s := info.Summary; s != nil {
-		fmt.Fprintf(w, "  summary   %d trades, settlement %s, refunds %s (line %d)\n",
-			s.Trades, ingest.FormatAmount(s.SettlementTotal), ingest.FormatAmount(s.RefundTotal), s.Source.Line)
+	for _, sec := range info.Sections {
+		fmt.Fprintf(w, "  section   %d (header line %d): %d rows", sec.Index, sec.Header.Line, sec.Rows)
+		switch {
+		case sec.Summary == nil && sec.SummaryErr != "":
+			fmt.Fprintf(w, "; its summary cannot be read: %s\n", sec.SummaryErr)
+		case sec.Summary == nil:
+			fmt.Fprintf(w, "; no summary (a truncated download?)\n")
+		case sec.TiesOut():
+			fmt.Fprintf(w, "; the summary (line %d) ties out\n", sec.SummarySource.Line)
+		default:
+			fmt.Fprintf(w, "; the summary (line %d) disagrees:", sec.SummarySource.Line)
+			for _, d := range sec.Differences() {
+				fmt.Fprintf(w, " %s %s, rows %s;", d.Figure.Label(), figureText(d.Figure, d.Summary), figureText(d.Figure, d.Rows))
+			}
+			fmt.Fprintln(w)
+		}
 	}
 	fmt.Fprintf(w, "  records   %d\n", info.Records)
 	fmt.Fprintf(w, "  errors    %d\n", info.Errors)
+}
+
+// figureText shows a bill figure: a count, an amount in yuan, a fee with
+// its five decimals.
+func figureText(g ingest.Figure, v int64) string {
+	switch g {
+	case ingest.FigTrades:
+		return strconv.FormatInt(v, 10)
+	case ingest.FigFee:
+		return ingest.FormatFee(v)
+	}
+	return ingest.FormatAmount(v)
 }

@@ -218,12 +218,12 @@ func TestReadersReadEveryRow(t *testing.T) {
 					t.Errorf("%s: variant %s encoding %s, want wechat-all %s", f, info.Variant, info.Encoding, want)
 				}
 				// The summary the reader found is the rows' totals.
-				s := info.Summary
-				if s == nil {
-					t.Fatalf("%s: no summary read", f)
+				if len(info.Sections) != 1 || info.Sections[0].Summary == nil {
+					t.Fatalf("%s: sections %+v, want one with a summary", f, info.Sections)
 				}
+				s := info.Sections[0].Summary
 				bill := m.Bills[i]
-				if s.Trades != int64(n) || s.OrderTotal != sum.OrderTotal || s.RefundTotal != sum.Refunds || s.SettlementTotal != bill.Settlement {
+				if s.Trades != int64(n) || s.OrderAmount != sum.OrderTotal || s.Refund != sum.Refunds || s.Settlement != bill.Settlement {
 					t.Errorf("%s: summary %+v; rows read: %d trades, 订单金额 %d, 退款 %d; manifest %+v", f, *s, n, sum.OrderTotal, sum.Refunds, bill)
 				}
 			}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"strconv"
@@ -366,4 +367,155 @@ expPart:
 		return -q.Int64(), true
 	}
 	return q.Int64(), true
+}
+
+// ParseFee parses a service fee (手续费) as WeChat bills print it, in yuan
+// with up to five decimals (0.06000, -0.00600, 0.6), and returns it in 10⁻⁵
+// yuan. A fee may be negative: a refund row returns the fee. It refuses more
+// than five significant decimals, grouping commas, currency signs, and fees
+// beyond MaxAmount fen.
+func ParseFee(s string) (int64, error) { return parseFee(s) }
+
+func parseFee[T text](s T) (int64, error) {
+	i, n := 0, len(s)
+	for i < n && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for n > i && (s[n-1] == ' ' || s[n-1] == '\t') {
+		n--
+	}
+	if i == n {
+		return 0, errEmpty
+	}
+	neg := false
+	if s[i] == '-' {
+		neg = true
+		i++
+	}
+	var v int64
+	digits, fdigits := 0, 0
+	for ; i < n && s[i] >= '0' && s[i] <= '9'; i++ {
+		if v > MaxAmount*1000 {
+			return 0, feeError(s, tooLarge)
+		}
+		v = v*10 + int64(s[i]-'0')
+		digits++
+	}
+	v *= 100000
+	if i < n && s[i] == '.' {
+		i++
+		scale := int64(10000)
+		for ; i < n && s[i] >= '0' && s[i] <= '9'; i++ {
+			if fdigits >= 5 {
+				if s[i] != '0' {
+					return 0, feeError(s, "has more than 5 decimals")
+				}
+				continue
+			}
+			v += int64(s[i]-'0') * scale
+			scale /= 10
+			fdigits++
+		}
+	}
+	if digits+fdigits == 0 || i < n {
+		return 0, feeError(s, "is not a number")
+	}
+	if v > MaxAmount*1000 {
+		return 0, feeError(s, tooLarge)
+	}
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+func feeError[T text](s T, what string) error {
+	return errors.New(strconv.Quote(string(s)) + " " + what + "; expected a fee in yuan with up to 5 decimals such as 0.06000 or -0.00600")
+}
+
+// ParseRate parses a fee rate (费率) given as a percentage, as WeChat bills
+// print it (0.60%, 0.6%, 0.38%), and returns it in millionths: 0.60% is
+// 6000. The percentage may have up to four decimals. fraction is for an
+// XLSX cell that holds the rate as a number formatted as a percentage:
+// then 0.006 is 0.6%, and the % sign is absent. A rate is between 0 and
+// 100%.
+func ParseRate(s string, fraction bool) (int64, error) { return parseRate(s, fraction) }
+
+func parseRate[T text](s T, fraction bool) (int64, error) {
+	i, n := 0, len(s)
+	for i < n && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for n > i && (s[n-1] == ' ' || s[n-1] == '\t') {
+		n--
+	}
+	if i == n {
+		return 0, errEmpty
+	}
+	pct := n > i && s[n-1] == '%'
+	if pct {
+		n--
+	} else if !fraction {
+		return 0, rateError(s, "has no % sign")
+	}
+	// In millionths: a percentage carries 4 decimals, a fraction 6.
+	places := 4
+	if !pct {
+		places = 6
+	}
+	var v int64
+	digits, fdigits := 0, 0
+	for ; i < n && s[i] >= '0' && s[i] <= '9'; i++ {
+		if v > 1_000_000 {
+			return 0, rateError(s, "is over 100%")
+		}
+		v = v*10 + int64(s[i]-'0')
+		digits++
+	}
+	for range places {
+		v *= 10
+	}
+	if i < n && s[i] == '.' {
+		i++
+		scale := int64(1)
+		for range places - 1 {
+			scale *= 10
+		}
+		for ; i < n && s[i] >= '0' && s[i] <= '9'; i++ {
+			if fdigits >= places {
+				if s[i] != '0' {
+					return 0, rateError(s, "has too many decimals")
+				}
+				continue
+			}
+			v += int64(s[i]-'0') * scale
+			scale /= 10
+			fdigits++
+		}
+	}
+	if digits+fdigits == 0 || i < n {
+		return 0, rateError(s, "is not a rate")
+	}
+	if v > 1_000_000 {
+		return 0, rateError(s, "is over 100%")
+	}
+	return v, nil
+}
+
+func rateError[T text](s T, what string) error {
+	return errors.New(strconv.Quote(string(s)) + " " + what + "; expected a percentage such as 0.60%")
+}
+
+// FormatFee formats a fee in 10⁻⁵ yuan with five decimals, as bills print
+// it: 6000 as "0.06000", -600 as "-0.00600". ParseFee(FormatFee(v)) is v.
+func FormatFee(v int64) string {
+	u := uint64(v)
+	if v < 0 {
+		u = -u
+	}
+	s := strconv.FormatUint(u/100000, 10) + "." + fmt.Sprintf("%05d", u%100000)
+	if v < 0 {
+		return "-" + s
+	}
+	return s
 }

@@ -43,10 +43,23 @@ var (
 	paymentCols = []colSpec{
 		{"transaction_id", []string{"微信订单号", "微信支付单号", "支付单号"}, true, colID},
 		{"order_id", []string{"商户订单号", "订单编号"}, true, colID},
-		{"amount", []string{"订单金额", "应结订单金额", "总金额", "支付金额"}, true, colAmount},
+		// A WeChat Pay Global statement's 应结订单金额 is in the settlement
+		// currency: the buyer's payment in CNY is 用户支付金额, first.
+		{"amount", []string{"用户支付金额", "订单金额", "应结订单金额", "总金额", "支付金额"}, true, colAmount},
 		{"paid_at", []string{"交易时间", "支付时间"}, false, colTime},
 		{"status", []string{"交易状态"}, false, colText},
 		{"refund_amount", []string{"申请退款金额", "退款金额"}, false, colAmount},
+		// The figures of a WeChat bill, for its tie-out and the day's money.
+		{"settlement", []string{"应结订单金额", "总金额"}, false, colAmount},
+		{"order_amount", []string{"订单金额"}, false, colAmount},
+		{"refund", []string{"退款金额"}, false, colAmount},
+		{"voucher_refund", []string{"充值券退款金额", "代金券或立减优惠退款金额"}, false, colAmount},
+		{"requested_refund", []string{"申请退款金额"}, false, colAmount},
+		{"service_fee", []string{"手续费"}, false, colAmount},
+		{"fee_rate", []string{"费率"}, false, colText},
+		{"refund_id", []string{"微信退款单号"}, false, colText},
+		{"pay_currency", []string{"用户支付币种"}, false, colText},
+		{"settle_currency", []string{"结算币种"}, false, colText},
 	}
 	clearanceCols = []colSpec{
 		{"order_id", []string{"订单号", "订单编号"}, true, colID},
@@ -80,6 +93,16 @@ const (
 	pPaidAt
 	pStatus
 	pRefundAmount
+	pSettlement
+	pOrderAmount
+	pRefund
+	pVoucherRefund
+	pRequestedRefund
+	pServiceFee
+	pFeeRate
+	pRefundID
+	pPayCurrency
+	pSettleCurrency
 )
 
 const (
@@ -233,6 +256,8 @@ func variant(kind Kind, headers []string) string {
 		return "tmall"
 	case has["微信订单号"] && has["商户订单号"]:
 		switch {
+		case has["用户支付金额"] && has["结算币种"]:
+			return "wechat-global"
 		case has["退款申请时间"] || has["退款成功时间"]:
 			return "wechat-refund"
 		case has["微信退款单号"] || has["退款金额"]:

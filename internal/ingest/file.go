@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -93,9 +94,12 @@ type File struct {
 	enc      encoding
 	gbBOM    bool // the file starts with the GB18030 byte-order mark
 	wechat   bool
-	width    int // fields a CSV row must have: up to the last named header
-	done     bool
-	err      error
+	// afterSummary is set in a WeChat bill between a section's summary and
+	// the header of the next: a row there belongs to no section.
+	afterSummary bool
+	width        int // fields a CSV row must have: up to the last named header
+	done         bool
+	err          error
 
 	dec      transform.Transformer
 	decBuf   []byte
@@ -107,6 +111,13 @@ type File struct {
 		col int
 		raw []byte
 		s   string
+	}
+
+	// lastRate is the last fee rate read, raw and parsed.
+	lastRate struct {
+		raw     []byte
+		numeric bool
+		v       int64
 	}
 
 	// The current row.
@@ -275,6 +286,8 @@ func (f *File) readHeader() ([]string, error) {
 // no row but blank ones.
 var errNoHeader = errors.New("no header row: the file has no data, only blank lines")
 
+// setHeader maps headers, the header of the file, of an XLSX sheet or of a
+// WeChat bill's next section, and starts a bill section.
 func (f *File) setHeader(headers []string) error {
 	m, err := mapHeader(f.info.Kind, headers)
 	if err != nil {
@@ -283,13 +296,30 @@ func (f *File) setHeader(headers []string) error {
 	f.m = m
 	f.info.Columns = m.columns()
 	f.info.Variant = variant(f.info.Kind, headers)
-	f.wechat = f.info.Variant != "tmall" && f.info.Variant != "plain"
+	f.wechat = strings.HasPrefix(f.info.Variant, "wechat-")
+	f.width = 0
 	for i, h := range headers {
 		if h != "" {
 			f.width = i + 1
 		}
 	}
+	if f.wechat {
+		f.info.Sections = append(f.info.Sections, BillSection{
+			Index: len(f.info.Sections) + 1, Header: Source{File: f.path, Sheet: f.src.sheet(), Line: f.src.line()}, Variant: f.info.Variant,
+			Sums: BillFigures{Has: FigAll},
+		})
+		f.afterSummary = false
+	}
 	return nil
+}
+
+// section returns the bill section the current row belongs to; nil
+// outside a bill, or between a summary and the next header.
+func (f *File) section() *BillSection {
+	if !f.wechat || f.afterSummary || len(f.info.Sections) == 0 {
+		return nil
+	}
+	return &f.info.Sections[len(f.info.Sections)-1]
 }
 
 // decideEncoding settles the encoding of a file whose sniffed prefix was
@@ -406,9 +436,12 @@ func (f *File) Info() Info {
 	info := f.info
 	info.Columns = append([]Column(nil), f.info.Columns...)
 	info.Sheets = append([]Sheet(nil), f.info.Sheets...)
-	if f.info.Summary != nil {
-		s := *f.info.Summary
-		info.Summary = &s
+	info.Sections = append([]BillSection(nil), f.info.Sections...)
+	for i := range info.Sections {
+		if s := info.Sections[i].Summary; s != nil {
+			c := *s
+			info.Sections[i].Summary = &c
+		}
 	}
 	return info
 }
@@ -472,10 +505,24 @@ func (f *File) nextRow() (bool, *RowError) {
 			continue
 		}
 		f.decideEncoding()
-		if f.wechat && len(f.row) > 0 && f.isSummaryHeader() {
-			f.readSummary()
-			f.done = true
-			return false, nil
+		if f.wechat && len(f.row) > 0 {
+			switch {
+			case !f.afterSummary && f.isSummaryHeader():
+				f.readSummary()
+				f.afterSummary = true
+				continue
+			case f.afterSummary:
+				// Pasted bills: the next header opens a new section. Any
+				// other row is none of a section's, and must not be lost.
+				if headers, ok := f.billHeader(); ok {
+					if err := f.setHeader(headers); err == nil {
+						continue
+					}
+				}
+				sec := f.info.Sections[len(f.info.Sections)-1]
+				return true, &RowError{Reason: ReasonFields, Source: f.source(),
+					Message: fmt.Sprintf("a row after the bill's summary (line %d) that no header opens: each bill pasted into one file must keep its own header; put the header back, or remove the row", sec.SummarySource.Line)}
+			}
 		}
 		if f.xlsx {
 			return true, nil
@@ -485,6 +532,26 @@ func (f *File) nextRow() (bool, *RowError) {
 		}
 		return true, nil
 	}
+}
+
+// billHeader returns the current row as a header when it is a WeChat bill's
+// (its first cell is 交易时间, after clean-up), as the header of a bill
+// pasted below another.
+func (f *File) billHeader() ([]string, bool) {
+	fields := f.src.allFields()
+	b, msg := f.decode(fields[0])
+	if msg != "" || !bytes.Equal([]byte(cleanHeader(string(b))), []byte("交易时间")) {
+		return nil, false
+	}
+	headers := make([]string, len(fields))
+	for i, raw := range fields {
+		b, msg := f.decode(raw)
+		if msg != "" {
+			return nil, false
+		}
+		headers[i] = cleanHeader(string(b))
+	}
+	return headers, true
 }
 
 // isSummaryHeader reports whether the current row starts the summary
@@ -619,8 +686,45 @@ func (f *File) amount(col int, required bool) (int64, *RowError) {
 
 // numericCell reports whether canonical column col of the current row is a
 // numeric XLSX cell.
+// fee reads a service fee (see ParseFee); an empty or absent cell is 0,
+// and not there.
+func (f *File) fee(col int) (int64, bool, *RowError) {
+	b, e := f.cell(col)
+	if e != nil || len(b) == 0 {
+		return 0, false, e
+	}
+	if e := f.kindError(col, colAmount); e != nil {
+		return 0, false, e
+	}
+	v, err := parseFee(b)
+	if err != nil {
+		return 0, false, f.rowError(col, ReasonAmount, err.Error())
+	}
+	return v, true, nil
+}
+
+// rate reads a fee rate (see ParseRate); an empty or absent cell is 0, and
+// not there. A numeric XLSX cell holds the rate as a fraction. A bill has
+// one rate or a few: the last one read is kept.
+func (f *File) rate(col int) (int64, bool, *RowError) {
+	b, e := f.cell(col)
+	if e != nil || len(b) == 0 {
+		return 0, false, e
+	}
+	numeric := f.numericCell(col)
+	if string(b) == string(f.lastRate.raw) && numeric == f.lastRate.numeric {
+		return f.lastRate.v, true, nil
+	}
+	v, err := parseRate(b, numeric)
+	if err != nil {
+		return 0, false, f.rowError(col, ReasonAmount, err.Error())
+	}
+	f.lastRate.raw, f.lastRate.numeric, f.lastRate.v = append(f.lastRate.raw[:0], b...), numeric, v
+	return v, true, nil
+}
+
 func (f *File) numericCell(col int) bool {
-	return f.src.kind(f.m.idx[col]) == cellNumber
+	return f.xlsx && f.src.kind(f.m.idx[col]) == cellNumber
 }
 
 // exactInDouble reports whether a digit string is an integer below 2^53,
@@ -690,51 +794,86 @@ func (f *File) intern(col int) (string, *RowError) {
 // readSummary reads the summary header of a WeChat bill (the current row)
 // and the line of totals after it into Info.Summary; it leaves Summary nil
 // when they cannot be read.
+// readSummary reads the summary of the current bill section: the row of
+// names (the current row) and the row of values after it. A figure it
+// cannot read leaves the section without a summary and says why.
 func (f *File) readSummary() {
+	sec := &f.info.Sections[len(f.info.Sections)-1]
 	names := make([]string, 0, 8)
 	for _, fl := range f.src.allFields() {
 		b, msg := f.decode(fl)
 		if msg != "" {
+			sec.SummaryErr = "the summary's names " + msg
 			return
 		}
 		names = append(names, string(clean(b)))
 	}
 	if !f.src.next() {
+		sec.SummaryErr = "the summary has names but no values (the file ends after them)"
+		sec.SummarySource = Source{File: f.path, Sheet: f.src.sheet(), Line: f.src.line()}
 		return
 	}
-	line := f.src.line()
+	sec.SummarySource = Source{File: f.path, Sheet: f.src.sheet(), Line: f.src.line()}
 	values := f.src.allFields()
-	sum := &BillSummary{Source: Source{File: f.path, Line: line}}
+	sum := &BillFigures{}
 	for i, name := range names {
 		if i >= len(values) {
 			break
 		}
-		v := clean(values[i])
-		var dst *int64
-		switch name {
-		case "总交易单数":
-			n, err := strconv.ParseInt(string(v), 10, 64)
-			if err != nil {
-				return
-			}
-			sum.Trades = n
-			continue
-		case "应结订单总金额", "总交易额":
-			dst = &sum.SettlementTotal
-		case "退款总金额", "总退款金额":
-			dst = &sum.RefundTotal
-		case "订单总金额":
-			dst = &sum.OrderTotal
-		default:
-			continue
-		}
-		a, err := parseAmount(v)
-		if err != nil {
+		b, msg := f.decode(values[i])
+		if msg != "" {
+			sec.SummaryErr = name + " " + msg
 			return
 		}
-		*dst = a
+		v := clean(b)
+		g, ok := summaryNames[name]
+		if !ok {
+			continue
+		}
+		var err error
+		switch g {
+		case FigTrades:
+			sum.Trades, err = strconv.ParseInt(string(v), 10, 64)
+		case FigFee:
+			sum.Fee, err = parseFee(v)
+		default:
+			var a int64
+			a, err = parseAmount(v)
+			switch g {
+			case FigSettlement:
+				sum.Settlement = a
+			case FigRefund:
+				sum.Refund = a
+			case FigVoucherRefund:
+				sum.VoucherRefund = a
+			case FigOrderAmount:
+				sum.OrderAmount = a
+			case FigRequestedRefund:
+				sum.RequestedRefund = a
+			}
+		}
+		if err != nil {
+			sec.SummaryErr = fmt.Sprintf("%s %q cannot be read: %v", name, v, err)
+			return
+		}
+		sum.Has |= g
 	}
-	f.info.Summary = sum
+	sec.Summary = sum
+}
+
+// summaryNames maps the names of a bill's summary, of today's bills and
+// of older ones, to the figures.
+var summaryNames = map[string]Figure{
+	"总交易单数":         FigTrades,
+	"应结订单总金额":       FigSettlement,
+	"总交易额":          FigSettlement,
+	"退款总金额":         FigRefund,
+	"总退款金额":         FigRefund,
+	"充值券退款总金额":      FigVoucherRefund,
+	"总代金券或立减优惠退款金额": FigVoucherRefund,
+	"手续费总金额":        FigFee,
+	"订单总金额":         FigOrderAmount,
+	"申请退款总金额":       FigRequestedRefund,
 }
 
 // csvSource is a CSV file as a source.

@@ -66,8 +66,13 @@ func dump(t *testing.T, path string, kind Kind, opts ...Option) string {
 	for _, c := range info.Columns {
 		fmt.Fprintf(&b, "  %s <- %q (%d)\n", c.Canonical, c.Header, c.Index)
 	}
-	if s := info.Summary; s != nil {
-		fmt.Fprintf(&b, "summary %s trades=%d settlement=%d refund=%d order=%d\n", s.Source, s.Trades, s.SettlementTotal, s.RefundTotal, s.OrderTotal)
+	for _, sec := range info.Sections {
+		fmt.Fprintf(&b, "section %d header=%s variant=%s rows=%d errors=%d sums=%+v currency=%q\n", sec.Index, sec.Header, sec.Variant, sec.Rows, sec.Errors, sec.Sums, sec.SettleCurrency)
+		if s := sec.Summary; s != nil {
+			fmt.Fprintf(&b, "  summary %s %+v ties_out=%v diffs=%+v\n", sec.SummarySource, *s, sec.TiesOut(), sec.Differences())
+		} else {
+			fmt.Fprintf(&b, "  no summary %q\n", sec.SummaryErr)
+		}
 	}
 	return b.String()
 }

@@ -547,11 +547,16 @@ func TestPaymentStatuses(t *testing.T) {
 }
 
 func TestWeChatBill(t *testing.T) {
-	t.Run("commas in free text, summary ends the data", func(t *testing.T) {
+	t.Run("commas in free text; rows after the summary are errors, never dropped", func(t *testing.T) {
 		data := append(wechatAllBOM(), []byte("这一行在汇总之后,不是数据\r\n`1,`2\r\n")...)
 		ps, es, info := readPayments(t, writeFile(t, "bill.csv", data))
-		if len(ps) != 4 || len(es) != 1 {
-			t.Fatalf("%d payments, %d errors; want 4 and 1", len(ps), len(es))
+		if len(ps) != 4 || len(es) != 3 {
+			t.Fatalf("%d payments, %d errors; want 4 and 3 (the CLOSED row and the two after the summary)", len(ps), len(es))
+		}
+		for _, e := range es[1:] {
+			if !strings.Contains(e.Message, "after the bill's summary (line 8) that no header opens") {
+				t.Errorf("row after the summary: %v", e)
+			}
 		}
 		if ps[0].Amount != 13800 || ps[0].TransactionID != "4200001234202611201234567890" || ps[0].OrderID != "5118609024991031607" {
 			t.Errorf("first payment %+v", ps[0])
@@ -562,14 +567,19 @@ func TestWeChatBill(t *testing.T) {
 		if info.Variant != "wechat-all" || info.Encoding != "utf-8-bom" {
 			t.Errorf("variant %q encoding %q", info.Variant, info.Encoding)
 		}
-		s := info.Summary
-		if s == nil || s.Trades != 5 || s.SettlementTotal != 143240 || s.RefundTotal != 10000 || s.OrderTotal != 143240 || s.Source.Line != 8 {
-			t.Errorf("summary %+v", s)
+		if len(info.Sections) != 1 {
+			t.Fatalf("%d sections, want 1", len(info.Sections))
+		}
+		sec := info.Sections[0]
+		s := sec.Summary
+		if s == nil || s.Trades != 5 || s.Settlement != 143240 || s.Refund != 10000 || s.OrderAmount != 143240 || s.Fee != 859000 ||
+			s.RequestedRefund != 10000 || s.Has != FigAll || sec.SummarySource.Line != 8 || sec.Rows != 5 || sec.Errors != 1 {
+			t.Errorf("section %+v, summary %+v", sec, s)
 		}
 	})
 	t.Run("GBK bill", func(t *testing.T) {
 		ps, es, info := readPayments(t, "testdata/wechat_all_gbk.csv")
-		if len(ps) != 4 || len(es) != 1 || info.Encoding != "gb18030" || info.Summary == nil || info.Summary.Trades != 5 {
+		if len(ps) != 4 || len(es) != 1 || info.Encoding != "gb18030" || len(info.Sections) != 1 || info.Sections[0].Summary == nil || info.Sections[0].Summary.Trades != 5 {
 			t.Errorf("%d payments, %d errors, info %+v", len(ps), len(es), info)
 		}
 	})

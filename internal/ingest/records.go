@@ -42,10 +42,19 @@ func records[T any](f *File, k Kind, parse func() (T, *RowError)) iter.Seq2[T, *
 	}
 }
 
-// emit counts a record (e == nil, true) or a row error (false).
+// emit counts a record (e == nil, true) or a row error (false), in the
+// file and in its bill section.
 func (f *File) emit(e *RowError) bool {
+	sec := f.section()
+	if sec != nil {
+		sec.Rows++
+		sec.Sums.Trades++
+	}
 	if e != nil {
 		f.info.Errors++
+		if sec != nil {
+			sec.Errors++
+		}
 		return false
 	}
 	f.info.Records++
@@ -129,10 +138,63 @@ func (f *File) payment() (p Payment, e *RowError) {
 	if p.Status = paymentStatus(b); p.Status == 0 {
 		return p, f.rowError(pStatus, ReasonStatus, "unknown trade status "+quoteBytes(b)+"; expected SUCCESS, REFUND or REVOKED (支付成功, 已退款, 转入退款, 已撤销), or empty for a success")
 	}
+	r0, r1 := 0, 0
+	if sec := f.section(); sec != nil {
+		if r0, r1, e = f.billRow(&p.Bill); e != nil {
+			return p, e
+		}
+		p.Bill.Section = sec.Index
+		sec.Sums.add(&p.Bill)
+		switch c := p.Bill.SettleCurrency; {
+		case sec.Rows == sec.Errors: // its first readable row
+			sec.SettleCurrency = c
+		case sec.SettleCurrency != c:
+			sec.SettleCurrency = "mixed"
+		}
+	}
 	s := string(f.arena)
 	p.TransactionID, p.OrderID = s[t0:t1], s[o0:o1]
+	p.Bill.RefundID = s[r0:r1]
 	p.Source = f.source()
 	return p, nil
+}
+
+// billRow reads what a WeChat bill's row says of money into r, and returns
+// the bounds of its refund id in the arena.
+func (f *File) billRow(r *BillRow) (r0, r1 int, e *RowError) {
+	if r.Settlement, e = f.amount(pSettlement, false); e != nil {
+		return 0, 0, e
+	}
+	if r.OrderAmount, e = f.amount(pOrderAmount, false); e != nil {
+		return 0, 0, e
+	}
+	if r.Refund, e = f.amount(pRefund, false); e != nil {
+		return 0, 0, e
+	}
+	if r.VoucherRefund, e = f.amount(pVoucherRefund, false); e != nil {
+		return 0, 0, e
+	}
+	if r.RequestedRefund, e = f.amount(pRequestedRefund, false); e != nil {
+		return 0, 0, e
+	}
+	var hasFee, hasRate bool
+	if r.Fee, hasFee, e = f.fee(pServiceFee); e != nil {
+		return 0, 0, e
+	}
+	if r.FeeRate, hasRate, e = f.rate(pFeeRate); e != nil {
+		return 0, 0, e
+	}
+	r.HasFee = hasFee && hasRate
+	if r.PayCurrency, e = f.intern(pPayCurrency); e != nil {
+		return 0, 0, e
+	}
+	if r.SettleCurrency, e = f.intern(pSettleCurrency); e != nil {
+		return 0, 0, e
+	}
+	if r0, r1, e = f.text(pRefundID); e != nil {
+		return 0, 0, e
+	}
+	return r0, r1, nil
 }
 
 // paymentStatus maps a trade status cell to a PaymentStatus, 0 when

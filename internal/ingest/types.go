@@ -107,11 +107,38 @@ func (s PaymentStatus) String() string {
 type Payment struct {
 	TransactionID string
 	OrderID       string
-	Amount        int64 // fen
+	Amount        int64 // fen: what the buyer paid, in CNY (用户支付金额 in a Global statement)
 	Status        PaymentStatus
 	RefundAmount  int64     // fen, 0 when none
 	PaidAt        time.Time // zero when absent; else in cst.Zone
 	Source        Source
+
+	// Bill holds the figures of a WeChat bill's row; its Section is 0 for
+	// an export that is no bill.
+	Bill BillRow
+}
+
+// BillRow is what a WeChat bill's row says of money, beside the payment:
+// the columns its summary adds up, the service fee and its rate. An amount
+// the bill has no column for is 0. In a WeChat Pay Global statement
+// Settlement and Fee are in SettleCurrency, the rest in CNY.
+type BillRow struct {
+	Section         int   // the bill section the row is in, 1-based; 0: no bill
+	Settlement      int64 // 应结订单金额 (总金额 in older bills), in hundredths (fen)
+	OrderAmount     int64 // 订单金额
+	Refund          int64 // 退款金额
+	VoucherRefund   int64 // 充值券退款金额
+	RequestedRefund int64 // 申请退款金额
+	// Fee is 手续费 in 10⁻⁵ of the currency unit, as the bill prints it
+	// with five decimals; negative on a refund row: the fee returned.
+	Fee int64
+	// FeeRate is 费率 in millionths: 0.60% is 6000. HasFee is set when the
+	// row has both a fee and a rate.
+	FeeRate        int64
+	HasFee         bool
+	RefundID       string // 微信退款单号, "" when none
+	PayCurrency    string // 用户支付币种 (Global), "" otherwise
+	SettleCurrency string // 结算币种 (Global): HKD, USD…; "" for a CNY bill
 }
 
 // Clearance is one clearance event to report to Tmall. The reader refuses
@@ -174,15 +201,114 @@ type Column struct {
 	Index     int    // 0-based position in the row
 }
 
-// BillSummary is the summary section at the end of a WeChat trade bill,
-// for cross-checking the rows read. Amounts are in fen; a total the bill
-// does not have is 0.
-type BillSummary struct {
-	Trades          int64  // 总交易单数
-	SettlementTotal int64  // 应结订单总金额 (总交易额 in older bills)
-	RefundTotal     int64  // 退款总金额 (总退款金额 in older bills)
-	OrderTotal      int64  // 订单总金额
-	Source          Source // the line of the summary values
+// BillSection is one section of a WeChat bill: a header, its rows, and the
+// summary that closes it. Staff paste several days' bills into one file;
+// each keeps its header and summary. Sums holds the sums of the section's
+// readable rows, figure by figure; Summary what its summary line says, nil
+// when the section ended without one (a truncated download).
+type BillSection struct {
+	Index         int    // 1-based, in the file
+	Header        Source // the line of its header
+	Variant       string // as Info.Variant, of this section's header
+	Rows          int    // its data rows: records and row errors
+	Errors        int    // its rows that could not be read
+	Sums          BillFigures
+	Summary       *BillFigures
+	SummarySource Source // the line of the summary values
+	// SummaryErr says why the summary line could not be read, when it
+	// could not; Summary is then nil.
+	SummaryErr string
+	// SettleCurrency is the settlement currency of a Global statement's
+	// section ("" for CNY); "mixed" when its rows name several.
+	SettleCurrency string
+}
+
+// BillFigures are the figures of a bill summary, or their sums over rows.
+// Amounts are in hundredths of the currency unit (fen), Fee in 10⁻⁵ of it.
+// Has tells which figures a summary names (older bills name fewer); sums
+// have them all, Trades being the rows, readable or not.
+type BillFigures struct {
+	Trades          int64 // 总交易单数
+	Settlement      int64 // 应结订单总金额 (总交易额 in older bills)
+	Refund          int64 // 退款总金额 (总退款金额)
+	VoucherRefund   int64 // 充值券退款总金额 (总代金券或立减优惠退款金额)
+	Fee             int64 // 手续费总金额
+	OrderAmount     int64 // 订单总金额
+	RequestedRefund int64 // 申请退款总金额
+	Has             Figure
+}
+
+// Figure names a figure of BillFigures, as a bit of Has.
+type Figure uint8
+
+// The figures of a bill summary.
+const (
+	FigTrades Figure = 1 << iota
+	FigSettlement
+	FigRefund
+	FigVoucherRefund
+	FigFee
+	FigOrderAmount
+	FigRequestedRefund
+
+	FigAll = FigTrades | FigSettlement | FigRefund | FigVoucherRefund | FigFee | FigOrderAmount | FigRequestedRefund
+)
+
+// Figures lists every figure, in the order a bill's summary prints them.
+func Figures() []Figure {
+	return []Figure{FigTrades, FigSettlement, FigRefund, FigVoucherRefund, FigFee, FigOrderAmount, FigRequestedRefund}
+}
+
+// Label returns the figure's name in a bill's summary: 总交易单数, ….
+func (g Figure) Label() string {
+	switch g {
+	case FigTrades:
+		return "总交易单数"
+	case FigSettlement:
+		return "应结订单总金额"
+	case FigRefund:
+		return "退款总金额"
+	case FigVoucherRefund:
+		return "充值券退款总金额"
+	case FigFee:
+		return "手续费总金额"
+	case FigOrderAmount:
+		return "订单总金额"
+	case FigRequestedRefund:
+		return "申请退款总金额"
+	}
+	return "Figure(" + strconv.Itoa(int(g)) + ")"
+}
+
+// Get returns figure g of f.
+func (f *BillFigures) Get(g Figure) int64 {
+	switch g {
+	case FigTrades:
+		return f.Trades
+	case FigSettlement:
+		return f.Settlement
+	case FigRefund:
+		return f.Refund
+	case FigVoucherRefund:
+		return f.VoucherRefund
+	case FigFee:
+		return f.Fee
+	case FigOrderAmount:
+		return f.OrderAmount
+	case FigRequestedRefund:
+		return f.RequestedRefund
+	}
+	return 0
+}
+
+// add adds a readable row's figures.
+func (f *BillFigures) add(r *BillRow) {
+	f.Settlement += r.Settlement
+	f.Refund += r.Refund
+	f.VoucherRefund += r.VoucherRefund
+	f.Fee += r.Fee
+	f.OrderAmount += r.OrderAmount
+	f.RequestedRefund += r.RequestedRefund
 }
 
 // Info describes an open file and what has been read from it so far.
@@ -203,11 +329,11 @@ type Info struct {
 	Records int // records yielded so far
 	Errors  int // row errors yielded so far
 
-	// Summary is the WeChat bill's summary once the reader has reached it;
-	// nil before, for other files, and when the summary cannot be read.
-	// The reader does not compare it with the rows: that is the caller's
-	// call.
-	Summary *BillSummary
+	// Sections are the sections of a WeChat bill read so far, in order:
+	// one per header, each with its rows' sums and its summary. The reader
+	// does not compare them: that is the caller's call. None for other
+	// files.
+	Sections []BillSection
 }
 
 // Sheet is a sheet of an XLSX workbook as Open found it.
@@ -220,3 +346,36 @@ type Sheet struct {
 	// found), it has no data, or it is a chart sheet.
 	Skipped string
 }
+
+// A FigureDiff is a figure on which a bill section's summary and its rows
+// disagree: what the summary says, and what its rows add up to.
+type FigureDiff struct {
+	Figure        Figure
+	Summary, Rows int64
+}
+
+// Differences returns the figures the section's summary names on which it
+// disagrees with the section's rows, in the summary's order: 总交易单数
+// against the rows (readable or not), each amount against the sum of its
+// column over the readable rows. It is nil when the section ties out, and
+// when it has no summary (see TiesOut).
+func (s *BillSection) Differences() []FigureDiff {
+	if s.Summary == nil {
+		return nil
+	}
+	rows := s.Sums
+	var out []FigureDiff
+	for _, g := range Figures() {
+		if s.Summary.Has&g == 0 {
+			continue
+		}
+		if a, b := s.Summary.Get(g), rows.Get(g); a != b {
+			out = append(out, FigureDiff{Figure: g, Summary: a, Rows: b})
+		}
+	}
+	return out
+}
+
+// TiesOut reports whether the section has a readable summary that agrees
+// with its rows.
+func (s *BillSection) TiesOut() bool { return s.Summary != nil && len(s.Differences()) == 0 }

@@ -498,8 +498,12 @@ func (f *File) kindError(col int, want colType) *RowError {
 	case colTime:
 		reason = ReasonTime
 	}
+	k := f.src.kind(p)
+	if k == cellText || k == cellNumber {
+		return nil // the common cells: no message to build
+	}
 	v := quoteBytes(f.row[p])
-	switch f.src.kind(p) {
+	switch k {
 	case cellBool:
 		return f.rowError(col, reason, v+" is a TRUE/FALSE cell (1 is TRUE); expected "+expected(want))
 	case cellError:
