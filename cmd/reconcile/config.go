@@ -32,7 +32,7 @@ import (
 var configKeys = []string{
 	"orders", "payments", "clearance", "date", "from", "to", "report", "summary_json", "state",
 	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
-	"check_materials", "dry_run", "fail_on_exceptions", "log_format", "quiet",
+	"check_materials", "allow_bill_mismatch", "dry_run", "fail_on_exceptions", "log_format", "quiet",
 	"cron", "tz", "catch_up",
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/report"
@@ -70,6 +71,10 @@ Checks:
                            e.g. --customs NINGBO
   --check-materials        check each order's clearance materials (ID number,
                            expiry, name) before declaring it
+  --allow-bill-mismatch    declare although a WeChat bill does not tie out
+                           (BILL_MISMATCH), for the day staff have checked
+                           the bill by hand; without it such a run declares
+                           nothing, still sends the callbacks, and exits 1
   --dry-run                read, check and write the workbook and summary;
                            call nothing and leave the journal untouched. The
                            workbook is …_dryrun.xlsx (reconcile_<date>_dryrun
@@ -122,6 +127,7 @@ type runOptions struct {
 	qps                         float64
 	maxBanWait                  time.Duration
 	checkMaterials, dryRun      bool
+	allowBillMismatch           bool
 	failOnExceptions            bool
 	logFormat                   string
 	quiet                       bool
@@ -150,6 +156,7 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.DurationVar(&o.maxBanWait, "max-ban-wait", 15*time.Minute, "")
 	fs.BoolVar(&o.checkMaterials, "check-materials", false, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.BoolVar(&o.allowBillMismatch, "allow-bill-mismatch", false, "")
 	fs.BoolVar(&o.failOnExceptions, "fail-on-exceptions", false, "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
@@ -273,19 +280,20 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, error
 func (j *job) config(win cst.Window) batch.Config {
 	o := j.opts
 	cfg := batch.Config{
-		Window:           win,
-		Inputs:           reconcile.Inputs{Orders: o.orders, Payments: o.payments, Clearance: o.clearance},
-		DefaultCustoms:   strings.TrimSpace(o.customs),
-		DryRun:           o.dryRun,
-		CheckMaterials:   o.checkMaterials,
-		FailOnExceptions: o.failOnExceptions,
-		ReportPath:       o.report,
-		SummaryPath:      o.summaryJSON,
-		Engine:           dispatch.Config{Concurrency: o.concurrency, QPS: o.qps, MaxBanWait: o.maxBanWait},
-		Logger:           j.logger,
+		Window:            win,
+		Inputs:            reconcile.Inputs{Orders: o.orders, Payments: o.payments, Clearance: o.clearance},
+		DefaultCustoms:    strings.TrimSpace(o.customs),
+		DryRun:            o.dryRun,
+		CheckMaterials:    o.checkMaterials,
+		AllowBillMismatch: o.allowBillMismatch,
+		FailOnExceptions:  o.failOnExceptions,
+		ReportPath:        o.report,
+		SummaryPath:       o.summaryJSON,
+		Engine:            dispatch.Config{Concurrency: o.concurrency, QPS: o.qps, MaxBanWait: o.maxBanWait},
+		Logger:            j.logger,
 		Settings: map[string]any{
 			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,
-			"concurrency": o.concurrency, "qps": o.qps, "max_ban_wait": o.maxBanWait.String(), "check_materials": o.checkMaterials, "state": j.state,
+			"concurrency": o.concurrency, "qps": o.qps, "max_ban_wait": o.maxBanWait.String(), "check_materials": o.checkMaterials, "allow_bill_mismatch": o.allowBillMismatch, "state": j.state,
 		},
 	}
 	if isTerminal(j.std.err) && !o.quiet {
@@ -361,6 +369,12 @@ func printRunSummary(std *stdio, res *reconcile.Result, opts *runOptions) {
 	if len(res.Inputs) > 0 {
 		fmt.Fprintf(std.out, "  orders in window %d, eligible %d, declared %d, already declared %d, declaration failures %d, not attempted %d\n",
 			c.OrdersInWindow, c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)
+		if c.HeldBack > 0 {
+			fmt.Fprintf(std.out, "  held back %d: a bill does not tie out (BILL_MISMATCH), so nothing was declared\n", c.HeldBack)
+		}
+		m := res.Money
+		fmt.Fprintf(std.out, "  money: orders %s, payments %s, refunds %s, fees %s, declared %s\n", reconcile.Yuan(m.Orders.Fen),
+			reconcile.Yuan(m.Payments.Fen), reconcile.Yuan(m.Refunds.Fen), "¥"+ingest.FormatFee(m.ServiceFee), reconcile.Yuan(m.Declared.Fen))
 		fmt.Fprintf(std.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
 			c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
 		var parts []string

@@ -63,6 +63,7 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, re
 		switch rr.kind {
 		case recDone:
 			c.Declared++
+			res.Money.AddDeclared(it.OrderFee, it.PaidAt)
 		case recAlready:
 			c.AlreadyDeclared++
 		case recMaterialsInvalid:

@@ -21,6 +21,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/reconcile/reconciletest"
@@ -862,3 +863,39 @@ func (stubReport) Prepare(target string, w cst.Window, dryRun bool) (string, err
 }
 
 func (stubReport) Write(context.Context, string, *reconcile.Result) error { return nil }
+
+// A bill that does not tie out holds back every declaration (the callbacks
+// still go) and fails the run; --allow-bill-mismatch declares anyway.
+func TestABillThatDoesNotTieOutDeclaresNothing(t *testing.T) {
+	var rows []reconciletest.BillRow
+	x := testOrders(6)
+	for i := range 6 {
+		rows = append(rows, reconciletest.BillRow{At: fmt.Sprintf("2026-11-20 00:00:%02d", i), Tx: fmt.Sprintf("42000000002026112%011d", i),
+			Order: fmt.Sprint(5118609024991000000 + i), Status: "SUCCESS", Amount: int64(1000 + i + 50)})
+	}
+	// The bill's summary still counts a seventh payment, deleted since.
+	x.Payments = nil
+	x.Bills = []string{reconciletest.WeChatBill(rows, func(f *ingest.BillFigures) { f.Trades++ })}
+	for _, allow := range []bool{false, true} {
+		t.Run(fmt.Sprint("allow=", allow), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, sandbox.Config{}, x)
+				res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
+					AllowBillMismatch: allow}, Deps{Platform: e.client, Journal: e.journal})
+				reconciletest.AssertAccounting(t, res)
+				if res.ByCode[reconcile.BillMismatch] != 1 || res.Counts.CallbacksSent != 6 {
+					t.Errorf("BILL_MISMATCH %d, callbacks sent %d; want 1 and 6", res.ByCode[reconcile.BillMismatch], res.Counts.CallbacksSent)
+				}
+				declared := e.gw.Counters().Declarations.New
+				switch {
+				case !allow && (!errors.Is(err, ErrBillMismatch) || ExitStatus(err) != ExitFailure || declared != 0 || res.Counts.HeldBack != 6):
+					t.Errorf("err %v, %d declared, held back %d; want ErrBillMismatch (exit 1), none declared, 6 held back", err, declared, res.Counts.HeldBack)
+				case !allow && !strings.Contains(res.Reason, "--allow-bill-mismatch"):
+					t.Errorf("reason %q does not say what to do", res.Reason)
+				case allow && (err != nil || declared != 6 || res.Counts.HeldBack != 0 || res.Money.Declared.Count != 6):
+					t.Errorf("allowed: err %v, %d declared, money declared %+v; want all 6", err, declared, res.Money.Declared)
+				}
+			})
+		})
+	}
+}

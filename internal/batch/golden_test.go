@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/reconcile/reconciletest"
 )
@@ -87,43 +88,70 @@ func goldenWorkbench(path string) error {
 
 const goldenWechatHeader = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注"
 
-func wechatLine(at, tx, order, status, amount, refund, goods string) string {
-	refundNo := ""
-	if status == "REFUND" {
-		refundNo = "50300" + tx[len(tx)-10:]
+// wechatRow is a row of a golden WeChat bill; amounts in fen.
+type wechatRow struct {
+	at, tx, order, status string
+	amount                int64 // paid, or refunded on a REFUND row
+	goods                 string
+	fee                   string // 手续费 as printed; "" for the right one (amount × 0.60%, to the fen)
+}
+
+// wechatBill writes a bill section: the header, the rows as FORMATS.md has
+// them (a refund row: 0.00 settled and ordered, the refund in 退款金额 and
+// 申请退款金额, the fee returned as a negative 手续费), and a summary that
+// adds up the rows, as WeChat writes it.
+func wechatBill(rows []wechatRow) []string {
+	lines := []string{goldenWechatHeader}
+	var n, settle, refund, fee, order, req int64
+	for _, r := range rows {
+		settled, refunded, refundNo := r.amount, int64(0), ""
+		if r.status == "REFUND" {
+			settled, refunded, refundNo = 0, r.amount, "50300"+r.tx[len(r.tx)-10:]
+		}
+		f := (r.amount*6000 + 500_000) / 1_000_000 * 1000 // 0.60%, to the fen, in 10⁻⁵ yuan
+		if r.status == "REFUND" {
+			f = -f
+		}
+		feeText := ingest.FormatFee(f)
+		if r.fee != "" {
+			feeText = r.fee
+			f, _ = ingest.ParseFee(r.fee)
+		}
+		cols := []string{r.at, "wx2421b1c4370ec43b", "10000100", "0", "", r.tx, r.order, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "JSAPI", r.status,
+			"CMB_CREDIT", "CNY", ingest.FormatAmount(settled), "0.00", refundNo, refundNo, ingest.FormatAmount(refunded), "0.00", "", "",
+			r.goods, "attach,with,commas", feeText, "0.60%", ingest.FormatAmount(settled), ingest.FormatAmount(refunded), ""}
+		lines = append(lines, "`"+strings.Join(cols, ",`"))
+		n++
+		settle, refund, fee, order, req = settle+settled, refund+refunded, fee+f, order+settled, req+refunded
 	}
-	cols := []string{at, "wx2421b1c4370ec43b", "10000100", "0", "", tx, order, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "JSAPI", status,
-		"CMB_CREDIT", "CNY", amount, "0.00", refundNo, refundNo, refund, "0.00", "", "", goods, "attach,with,commas", "0.82800", "0.60%", amount, refund, ""}
-	return "`" + strings.Join(cols, ",`")
+	return append(lines, "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
+		fmt.Sprintf("`%d,`%s,`%s,`0.00,`%s,`%s,`%s", n, ingest.FormatAmount(settle), ingest.FormatAmount(refund),
+			ingest.FormatFee(fee), ingest.FormatAmount(order), ingest.FormatAmount(req)))
 }
 
 func goldenWechatDay() []byte {
-	lines := []string{
-		goldenWechatHeader,
-		wechatLine("2026-11-20 09:15:09", "4200002026112000000000000001", "5118609024991031601", "SUCCESS", "138.00", "0.00", "澳洲奶粉 900g, 2罐装"),
-		wechatLine("2026-11-20 09:20:05", "4200002026112000000000000002", "5118609024991031602", "SUCCESS", "120.00", "0.00", "面霜"),
-		wechatLine("2026-11-20 10:30:04", "4200002026112000000000000004", "5118609024991031604", "SUCCESS", "88.00", "0.00", "维生素"),
-		wechatLine("2026-11-20 10:33:10", "4200002026112000000000000044", "5118609024991031604", "SUCCESS", "88.00", "0.00", "维生素"),
-		wechatLine("2026-11-20 11:00:31", "4200002026112000000000000005", "5118609024991031605", "SUCCESS", "999.90", "0.00", "相机"),
-		wechatLine("2026-11-20 12:00:05", "4200002026112000000000000006", "5118609024991031606", "SUCCESS", "72.00", "0.00", "口红"),
-		wechatLine("2026-11-20 14:00:06", "4200002026112000000000000011", "5118609024991031611", "SUCCESS", "50.00", "0.00", "鱼油"),
-		wechatLine("2026-11-20 14:00:07", "4200002026112000000000000012", "5118609024991031612", "SUCCESS", "50.00", "0.00", "鱼油"),
-		wechatLine("2026-11-20 15:30:03", "4200002026112000000000000014", "5118609024991031614", "SUCCESS", "210.50", "0.00", "奶粉"),
-		wechatLine("2026-11-20 16:00:00", "4200002026112000000000000099", "5118609024991031699", "SUCCESS", "15.00", "0.00", "小样"),
-		"总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
-		"`10,`1751.40,`0.00,`0.00,`10.51000,`1751.40,`0.00",
-	}
+	lines := wechatBill([]wechatRow{
+		{"2026-11-20 09:15:09", "4200002026112000000000000001", "5118609024991031601", "SUCCESS", 13800, "澳洲奶粉 900g, 2罐装", ""},
+		{"2026-11-20 09:20:05", "4200002026112000000000000002", "5118609024991031602", "SUCCESS", 12000, "面霜", ""},
+		{"2026-11-20 10:30:04", "4200002026112000000000000004", "5118609024991031604", "SUCCESS", 8800, "维生素", ""},
+		{"2026-11-20 10:33:10", "4200002026112000000000000044", "5118609024991031604", "SUCCESS", 8800, "维生素", ""},
+		// 999.90 × 0.60% is 5.9994, 6.00 to the fen: the bill says 5.99.
+		{"2026-11-20 11:00:31", "4200002026112000000000000005", "5118609024991031605", "SUCCESS", 99990, "相机", "5.99000"},
+		{"2026-11-20 12:00:05", "4200002026112000000000000006", "5118609024991031606", "SUCCESS", 7200, "口红", ""},
+		{"2026-11-20 14:00:06", "4200002026112000000000000011", "5118609024991031611", "SUCCESS", 5000, "鱼油", ""},
+		{"2026-11-20 14:00:07", "4200002026112000000000000012", "5118609024991031612", "SUCCESS", 5000, "鱼油", ""},
+		// 210.50 × 0.60% is 1.263: the exact product, as very old bills print it.
+		{"2026-11-20 15:30:03", "4200002026112000000000000014", "5118609024991031614", "SUCCESS", 21050, "奶粉", "1.26300"},
+		{"2026-11-20 16:00:00", "4200002026112000000000000099", "5118609024991031699", "SUCCESS", 1500, "小样", ""},
+	})
 	return append([]byte("\ufeff"), []byte(strings.Join(lines, "\r\n")+"\r\n")...)
 }
 
 func goldenWechatNextDay() []byte {
-	lines := []string{
-		goldenWechatHeader,
-		wechatLine("2026-11-21 00:00:03", "4200002026112100000000000007", "5118609024991031607", "SUCCESS", "19.90", "0.00", "面膜"),
-		wechatLine("2026-11-21 09:12:00", "4200002026112000000000000006", "5118609024991031606", "REFUND", "72.00", "72.00", "口红"),
-		"总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
-		"`2,`19.90,`72.00,`0.00,`0.12000,`91.90,`72.00",
-	}
+	lines := wechatBill([]wechatRow{
+		{"2026-11-21 00:00:03", "4200002026112100000000000007", "5118609024991031607", "SUCCESS", 1990, "面膜", ""},
+		{"2026-11-21 09:12:00", "4200002026112000000000000006", "5118609024991031606", "REFUND", 7200, "口红", ""},
+	})
 	b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(strings.Join(lines, "\n") + "\n"))
 	if err != nil {
 		panic(err)

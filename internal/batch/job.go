@@ -27,6 +27,9 @@ var (
 	// ErrExceptions: the run completed with exceptions and the
 	// configuration asked to fail on them (exit status 3).
 	ErrExceptions = errors.New("completed with exceptions")
+	// ErrBillMismatch: a bill does not tie out, so nothing was declared
+	// (exit status 1).
+	ErrBillMismatch = errors.New("the bills do not tie out")
 )
 
 // Exit statuses of docs/design.md#exit-statuses.
@@ -74,12 +77,15 @@ type ReportWriter interface {
 
 // Config is the settings of one run.
 type Config struct {
-	Window           cst.Window
-	Inputs           reconcile.Inputs
-	DefaultCustoms   string // --customs, for orders whose export has none
-	DryRun           bool   // read, check and report; call nothing; leave the journal alone
-	CheckMaterials   bool   // check the buyers' clearance materials before declaring
-	FailOnExceptions bool   // return ErrExceptions when the run completed with exceptions
+	Window         cst.Window
+	Inputs         reconcile.Inputs
+	DefaultCustoms string // --customs, for orders whose export has none
+	DryRun         bool   // read, check and report; call nothing; leave the journal alone
+	// AllowBillMismatch declares although a bill does not tie out, for the
+	// day staff have checked the bill by hand.
+	AllowBillMismatch bool
+	CheckMaterials    bool // check the buyers' clearance materials before declaring
+	FailOnExceptions  bool // return ErrExceptions when the run completed with exceptions
 	// ReportPath is the --report target: the workbook (a name ending in
 	// .xlsx) or the directory to write it in; "" for none.
 	ReportPath  string
@@ -195,21 +201,29 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	p := reconcile.Check(l, reconcile.Options{Window: cfg.Window, DefaultCustoms: cfg.DefaultCustoms})
 	res.Counts = p.Counts
 	res.Exceptions = p.Exceptions
+	res.Money, res.Bills = p.Money, p.Bills
 	r.log.Info("checks done", "orders_in_window", p.Counts.OrdersInWindow, "eligible", p.Counts.Eligible,
 		"pending_callbacks", p.Counts.Pending, "exceptions", len(p.Exceptions))
 	if err := ctx.Err(); err != nil {
 		return r.finish(ctx, res, deps, fmt.Errorf("%w after the checks", ErrInterrupted))
 	}
 
+	var billErr error
+	if p.BillMismatches > 0 && !cfg.AllowBillMismatch {
+		billErr = fmt.Errorf("%w: %d bill section(s) disagree with their rows or have no summary (BILL_MISMATCH), so nothing was declared: download the bills again, or, once they are checked by hand, rerun with --allow-bill-mismatch",
+			ErrBillMismatch, p.BillMismatches)
+	}
 	if cfg.DryRun {
 		res.Counts.NotDeclared, res.Counts.NotSent = p.Counts.Eligible, p.Counts.Pending
 		if cfg.CheckMaterials {
 			r.log.Info("dry run: the materials check is skipped (it calls the platform)")
 		}
-		return r.finish(ctx, res, deps, nil)
+		return r.finish(ctx, res, deps, billErr)
 	}
 
-	err = r.act(ctx, deps.Platform, p, res)
+	if err = r.act(ctx, deps.Platform, p, res); err == nil {
+		err = billErr
+	}
 	return r.finish(ctx, res, deps, err)
 }
 
@@ -230,7 +244,14 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 	})
 	defer stop()
 
-	r.declareAll(ctx, p.Candidates(), res)
+	if p.BillMismatches > 0 && !r.cfg.AllowBillMismatch {
+		// Declaring on an incomplete bill risks declaring refunded or
+		// doubly paid orders: declare nothing, send the callbacks.
+		res.Counts.HeldBack = p.Counts.Eligible
+		r.log.Error("the bills do not tie out: nothing is declared", "sections", p.BillMismatches, "held_back", res.Counts.HeldBack)
+	} else {
+		r.declareAll(ctx, p.Candidates(), res)
+	}
 	r.sendAll(ctx, p.Callbacks, res)
 	st := r.disp.Stats()
 	res.Counts.Calls, res.Counts.Retries = st.Calls, st.Retries

@@ -40,6 +40,7 @@ type Summary struct {
 	Skipped       int `json:"skipped"`        // already declared in an earlier run
 	DeclareFailed int `json:"declare_failed"` // rejected, conflicting or errored
 	NotDeclared   int `json:"not_declared"`   // not attempted: dry run, or the run stopped first
+	HeldBack      int `json:"held_back"`      // not declared: a bill does not tie out (BILL_MISMATCH)
 
 	PendingCallbacks int `json:"pending_callbacks"`
 	CallbacksSent    int `json:"callbacks_sent"`
@@ -50,6 +51,70 @@ type Summary struct {
 	Calls   int    `json:"calls"`
 	Retries int    `json:"retries"`
 	Report  string `json:"report,omitempty"`
+
+	// Money is the window's money; Bills every section of every WeChat
+	// bill read, and whether it ties out.
+	Money SummaryMoney  `json:"money"`
+	Bills []SummaryBill `json:"bills"`
+}
+
+// SummaryAmount is a count and its money in fen.
+type SummaryAmount struct {
+	Count int   `json:"count"`
+	Fen   int64 `json:"fen"`
+}
+
+// SummaryMoney is the money of a Summary: integers only, fen and 10⁻⁵
+// yuan, in CNY but the Global statements' settlements.
+type SummaryMoney struct {
+	Orders        SummaryAmount `json:"orders"`
+	Payments      SummaryAmount `json:"payments"`
+	Refunds       SummaryAmount `json:"refunds"`
+	ServiceFee1e5 int64         `json:"service_fee_1e5"`
+	Declared      SummaryAmount `json:"declared"`
+	// Net1e5 is the settlement to expect: payments − refunds − fees.
+	Net1e5      int64               `json:"net_1e5"`
+	Days        []SummaryDay        `json:"days"`
+	Settlements []SummarySettlement `json:"settlements,omitempty"`
+}
+
+// SummaryDay is the money of one day of the window.
+type SummaryDay struct {
+	Date          string        `json:"date"`
+	Orders        SummaryAmount `json:"orders"`
+	Payments      SummaryAmount `json:"payments"`
+	Refunds       SummaryAmount `json:"refunds"`
+	ServiceFee1e5 int64         `json:"service_fee_1e5"`
+	Declared      SummaryAmount `json:"declared"`
+}
+
+// SummarySettlement is what Global statements settle in one currency, in
+// its hundredths (fees in 10⁻⁵ of its unit).
+type SummarySettlement struct {
+	Currency      string        `json:"currency"`
+	Payments      SummaryAmount `json:"payments"`
+	ServiceFee1e5 int64         `json:"service_fee_1e5"`
+}
+
+// SummaryBill is a section of a WeChat bill.
+type SummaryBill struct {
+	File    string `json:"file"`
+	Section int    `json:"section"`
+	Rows    int    `json:"rows"`
+	TiesOut bool   `json:"ties_out"`
+	// Summary is "file:line" of its summary; "" when it has none.
+	Summary     string              `json:"summary,omitempty"`
+	SummaryErr  string              `json:"summary_error,omitempty"`
+	Differences []SummaryBillFigure `json:"differences,omitempty"`
+	Currency    string              `json:"settle_currency,omitempty"`
+}
+
+// SummaryBillFigure is a figure on which a bill's summary and its rows
+// disagree (fen; 10⁻⁵ yuan for 手续费总金额; a count for 总交易单数).
+type SummaryBillFigure struct {
+	Figure  string `json:"figure"`
+	Summary int64  `json:"summary"`
+	Rows    int64  `json:"rows"`
 }
 
 // SummaryWindow is the window of a Summary.
@@ -88,7 +153,7 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 		OrdersRead: r.Counts.OrdersRead, OrdersInWindow: r.Counts.OrdersInWindow, OrdersUnpaid: r.Counts.OrdersUnpaid,
 		PaymentsRead: r.Counts.PaymentsRead, ClearanceRead: r.Counts.ClearanceRead, RowsInvalid: r.Counts.RowsInvalid,
 		Eligible: r.Counts.Eligible, Declared: r.Counts.Declared, Skipped: r.Counts.AlreadyDeclared,
-		DeclareFailed: r.Counts.DeclareFailed, NotDeclared: r.Counts.NotDeclared,
+		DeclareFailed: r.Counts.DeclareFailed, NotDeclared: r.Counts.NotDeclared, HeldBack: r.Counts.HeldBack,
 		PendingCallbacks: r.Counts.Pending, CallbacksSent: r.Counts.CallbacksSent, CallbacksSkipped: r.Counts.AlreadySent,
 		CallbacksFailed: r.Counts.CallbacksFailed, CallbacksNotSent: r.Counts.NotSent,
 		Calls: r.Counts.Calls, Retries: r.Counts.Retries, Report: report,
@@ -102,6 +167,26 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 	for _, c := range reconcile.Codes() {
 		s.Exceptions[c] = r.ByCode[c]
 		s.ExceptionsTotal += r.ByCode[c]
+	}
+	m := &r.Money
+	amount := func(a reconcile.Amount) SummaryAmount { return SummaryAmount{a.Count, a.Fen} }
+	s.Money = SummaryMoney{Orders: amount(m.Orders), Payments: amount(m.Payments), Refunds: amount(m.Refunds),
+		ServiceFee1e5: m.ServiceFee, Declared: amount(m.Declared), Net1e5: m.Net(), Days: []SummaryDay{}}
+	for _, d := range m.Days {
+		s.Money.Days = append(s.Money.Days, SummaryDay{Date: d.Date.String(), Orders: amount(d.Orders), Payments: amount(d.Payments),
+			Refunds: amount(d.Refunds), ServiceFee1e5: d.ServiceFee, Declared: amount(d.Declared)})
+	}
+	for _, st := range m.Settlements {
+		s.Money.Settlements = append(s.Money.Settlements, SummarySettlement{st.Currency, amount(st.Payments), st.ServiceFee})
+	}
+	s.Bills = []SummaryBill{}
+	for _, b := range r.Bills {
+		sb := SummaryBill{File: b.File, Section: b.Section, Rows: b.Rows, TiesOut: b.TiesOut, Summary: b.SummarySource,
+			SummaryErr: b.SummaryErr, Currency: b.SettleCurrency}
+		for _, d := range b.Diffs {
+			sb.Differences = append(sb.Differences, SummaryBillFigure{d.Figure.Label(), d.Summary, d.Rows})
+		}
+		s.Bills = append(s.Bills, sb)
 	}
 	return s
 }

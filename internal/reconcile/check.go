@@ -27,7 +27,8 @@ type Candidate struct {
 	TransportFee  int64  // fen
 	BuyerName     string
 	BuyerIDNo     string
-	Source        string // "file:line" of the order
+	Source        string    // "file:line" of the order
+	PaidAt        time.Time // when the buyer paid, in cst.Zone
 }
 
 // Plan is the outcome of the checks: what may be declared, which callbacks
@@ -37,6 +38,13 @@ type Plan struct {
 	Callbacks  []ingest.Clearance
 	Exceptions []Exception
 	Counts     Counts
+	// Money is the window's money; Declared is left for the declarations
+	// to fill.
+	Money Money
+	// Bills are the sections of the WeChat bills read; BillMismatches
+	// counts those that do not tie out (each a BILL_MISMATCH).
+	Bills          []Bill
+	BillMismatches int
 
 	ledger         *Ledger
 	defaultCustoms string
@@ -58,7 +66,7 @@ func (l *Ledger) candidate(c candidate, defaultCustoms string) Candidate {
 	cand := Candidate{
 		OrderID: l.orderID(o), TransactionID: l.txID(p), Customs: l.customsOf(o),
 		OrderFee: o.orderFee, ProductFee: o.productFee, TransportFee: o.transportFee,
-		Source: l.orderSource(o.src),
+		Source: l.orderSource(o.src), PaidAt: time.Unix(o.paidAt, 0).In(cst.Zone),
 	}
 	if cand.Customs == "" {
 		cand.Customs = defaultCustoms
@@ -92,6 +100,7 @@ func Check(l *Ledger, opt Options) *Plan {
 	p.Counts.RowsInvalid = l.rowErrors
 
 	from, to := opt.Window.From.Start().Unix(), opt.Window.To.AddDays(1).Start().Unix()
+	p.Money = l.money(opt.Window)
 	p.candidates = make([]candidate, 0, l.orders.len()-l.repeats)
 	var pays orderPayments // reused per order
 	for i := range int32(l.orders.len()) {
@@ -107,6 +116,7 @@ func Check(l *Ledger, opt Options) *Plan {
 			continue
 		}
 		p.Counts.OrdersInWindow++
+		p.Money.addOrder(o, from)
 		code := l.checkOrder(i, opt, &pays)
 		if code != "" {
 			p.Exceptions = append(p.Exceptions, l.orderException(i, code, &pays))
@@ -118,6 +128,13 @@ func Check(l *Ledger, opt Options) *Plan {
 	p.Counts.Eligible = len(p.candidates)
 
 	p.Exceptions = append(p.Exceptions, l.orphans(from, to)...)
+	p.Bills = l.bills
+	for i := range p.Bills {
+		if e := billException(&p.Bills[i]); e != nil {
+			p.Exceptions = append(p.Exceptions, *e)
+			p.BillMismatches++
+		}
+	}
 	p.Callbacks = l.pendingCallbacks(opt.Window, &p.Exceptions)
 	p.Counts.Pending = len(p.Callbacks)
 	return p

@@ -16,16 +16,28 @@ import (
 // job does.
 func dryRun(t testing.TB, from, to, customs string, x reconciletest.Exports) *reconcile.Result {
 	t.Helper()
+	return checkInputs(t, from, to, customs, reconciletest.WriteExports(t, t.TempDir(), x))
+}
+
+// check is checkInputs with the default customs NINGBO.
+func check(t testing.TB, from, to string, in reconcile.Inputs) *reconcile.Result {
+	t.Helper()
+	return checkInputs(t, from, to, "NINGBO", in)
+}
+
+// checkInputs reads and checks in for the window from..to.
+func checkInputs(t testing.TB, from, to, customs string, in reconcile.Inputs) *reconcile.Result {
+	t.Helper()
 	w, err := cst.ParseWindow("", from, to, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := reconcile.Load(context.Background(), reconciletest.WriteExports(t, t.TempDir(), x))
+	l, err := reconcile.Load(context.Background(), in)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	p := reconcile.Check(l, reconcile.Options{Window: w, DefaultCustoms: customs})
-	res := &reconcile.Result{DryRun: true, Window: w, Inputs: l.Inputs(), Exceptions: p.Exceptions, Counts: p.Counts}
+	res := &reconcile.Result{DryRun: true, Window: w, Inputs: l.Inputs(), Exceptions: p.Exceptions, Counts: p.Counts, Money: p.Money, Bills: p.Bills}
 	res.Counts.NotDeclared, res.Counts.NotSent = p.Counts.Eligible, p.Counts.Pending
 	res.Tally()
 	return res

@@ -26,6 +26,12 @@ const (
 	CallbackInvalid  Code = "CALLBACK_INVALID"
 	CallbackRejected Code = "CALLBACK_REJECTED"
 	CallbackError    Code = "CALLBACK_ERROR"
+	// BillMismatch: a bill section's summary disagrees with its rows, or
+	// the section has no summary; no declaration is made.
+	BillMismatch Code = "BILL_MISMATCH"
+	// ServiceFeeMismatch: a bill row's 手续费 is not 应结订单金额 × 费率
+	// rounded to the fen; the order is still declared.
+	ServiceFeeMismatch Code = "SERVICE_FEE_MISMATCH"
 )
 
 // codeInfo is what the finance team sees of a code.
@@ -37,25 +43,27 @@ type codeInfo struct {
 var codes = []Code{
 	InputInvalid, OrderDuplicate, FeeMismatch, PaymentMissing, PaymentDuplicate, AmountMismatch,
 	PaymentRefunded, PaymentOrphan, MaterialsInvalid, DeclareRejected, DeclareConflict, DeclareError,
-	CallbackInvalid, CallbackRejected, CallbackError,
+	CallbackInvalid, CallbackRejected, CallbackError, BillMismatch, ServiceFeeMismatch,
 }
 
 var codeInfos = map[Code]codeInfo{
-	InputInvalid:     {"数据行无法读取", "按“来源”找到原文件中的这一行，修正或重新导出后重跑该日期"},
-	OrderDuplicate:   {"订单重复且不一致", "同一订单在两份导出中金额或海关不同：核对后删除错误的一份，再重跑"},
-	FeeMismatch:      {"订单金额≠货款+邮费", "在千牛/天猫后台核对该订单的货款、邮费和总金额，修正导出后重跑"},
-	PaymentMissing:   {"未找到支付", "确认买家已付款；补上遗漏的微信账单（可能在次日账单中）后重跑"},
-	PaymentDuplicate: {"重复支付", "同一订单有多笔成功支付：核实后退还多付的一笔，再人工申报"},
-	AmountMismatch:   {"支付金额与订单不符", "核对微信支付金额与订单总金额，差额需人工处理后再申报"},
-	PaymentRefunded:  {"支付已退款或撤销", "已退款/撤销的支付不申报：确认订单已关闭或重新支付"},
-	PaymentOrphan:    {"支付无对应订单", "找到这笔支付的订单导出（可能在其他日期或店铺）后重跑"},
-	MaterialsInvalid: {"清关材料无效", "请买家更新实名认证信息（身份证号、有效期、姓名），再重跑申报"},
-	DeclareRejected:  {"申报被拒", "按平台返回的原因处理（如海关备案、参数），下次运行会自动重试"},
-	DeclareConflict:  {"申报信息冲突", "该订单已用不同信息申报过：需在微信支付后台修改申报，不要重复申报"},
-	DeclareError:     {"申报失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
-	CallbackInvalid:  {"清关回传数据无效", "在清关结果文件中补全幂等键或修正清关状态（1或2）后重跑"},
-	CallbackRejected: {"清关回传被拒", "按平台返回的原因修正清关数据后重跑"},
-	CallbackError:    {"清关回传失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
+	InputInvalid:       {"数据行无法读取", "按“来源”找到原文件中的这一行，修正或重新导出后重跑该日期"},
+	OrderDuplicate:     {"订单重复且不一致", "同一订单在两份导出中金额或海关不同：核对后删除错误的一份，再重跑"},
+	FeeMismatch:        {"订单金额≠货款+邮费", "在千牛/天猫后台核对该订单的货款、邮费和总金额，修正导出后重跑"},
+	PaymentMissing:     {"未找到支付", "确认买家已付款；补上遗漏的微信账单（可能在次日账单中）后重跑"},
+	PaymentDuplicate:   {"重复支付", "同一订单有多笔成功支付：核实后退还多付的一笔，再人工申报"},
+	AmountMismatch:     {"支付金额与订单不符", "核对微信支付金额与订单总金额，差额需人工处理后再申报"},
+	PaymentRefunded:    {"支付已退款或撤销", "已退款/撤销的支付不申报：确认订单已关闭或重新支付"},
+	PaymentOrphan:      {"支付无对应订单", "找到这笔支付的订单导出（可能在其他日期或店铺）后重跑"},
+	MaterialsInvalid:   {"清关材料无效", "请买家更新实名认证信息（身份证号、有效期、姓名），再重跑申报"},
+	DeclareRejected:    {"申报被拒", "按平台返回的原因处理（如海关备案、参数），下次运行会自动重试"},
+	DeclareConflict:    {"申报信息冲突", "该订单已用不同信息申报过：需在微信支付后台修改申报，不要重复申报"},
+	DeclareError:       {"申报失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
+	CallbackInvalid:    {"清关回传数据无效", "在清关结果文件中补全幂等键或修正清关状态（1或2）后重跑"},
+	CallbackRejected:   {"清关回传被拒", "按平台返回的原因修正清关数据后重跑"},
+	CallbackError:      {"清关回传失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
+	BillMismatch:       {"账单汇总不符", "账单被编辑过、缺行或未下载完整：重新下载原始账单后重跑；本次未申报任何订单（人工核对无误后可加 --allow-bill-mismatch）"},
+	ServiceFeeMismatch: {"手续费不符", "手续费与应结订单金额×费率不符：向微信支付核对这笔手续费；订单照常申报"},
 }
 
 // Codes returns every exception code, in the order of docs/design.md#exception-codes.

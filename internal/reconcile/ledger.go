@@ -87,6 +87,12 @@ type Ledger struct {
 	paymentFiles []string
 	payments     chunked[payment]
 	firstPayment []int32 // per order: its first payment in file order, or -1
+	// fees holds each payment row's 手续费 (10⁻⁵ yuan; 0 when none), beside
+	// payments: a parallel sequence keeps the payment record at 64 bytes.
+	fees      chunked[int64]
+	global    map[int32]globalRow // the Global statements' rows
+	refundIDs map[int32]string    // 微信退款单号 of the refund rows that have one
+	bills     []Bill              // every section of every WeChat bill read
 
 	clearanceFiles []string
 	clearance      []ingest.Clearance
@@ -111,11 +117,12 @@ func Load(ctx context.Context, in Inputs) (*Ledger, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	l.bills = payments.bills
 	for _, k := range []*kindLoad{&orders, &payments, &clearance} {
 		l.notes = append(l.notes, k.notes...)
 		l.inputs = append(l.inputs, k.inputs...)
 		l.exceptions = append(l.exceptions, k.exceptions...)
-		l.rowErrors += len(k.exceptions)
+		l.rowErrors += k.rowErrors
 	}
 	l.orderFiles, l.paymentFiles, l.clearanceFiles = orders.files, payments.files, clearance.files
 	l.index()
@@ -131,10 +138,18 @@ type kindLoad struct {
 	index      map[string]uint32 // files → index
 	last       ingest.Source     // the source of the last record, and its index
 	lastIndex  uint32
+	rowErrors  int    // rows that could not be read (their exceptions are among exceptions)
 	current    string // the file being read, for a panic's message
 	inputs     []Input
 	exceptions []Exception
 	notes      []Note
+	bills      []Bill
+}
+
+// rowError records a row that could not be read: an INPUT_INVALID.
+func (k *kindLoad) rowError(e *ingest.RowError) {
+	k.exceptions = append(k.exceptions, rowException(e))
+	k.rowErrors++
 }
 
 // file returns the file index of a record from s, adding the file (or the
@@ -201,6 +216,7 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 			Kind: kind.String(), Path: p, Format: info.Format, Encoding: info.Encoding,
 			Variant: info.Variant, Records: info.Records, Errors: info.Errors,
 		}
+		k.addBills(p, info.Sections)
 		for _, sh := range info.Sheets {
 			if sh.Skipped != "" {
 				in.SkippedSheets = append(in.SkippedSheets, sh.Name+": "+sh.Skipped)
@@ -254,7 +270,7 @@ func newLedger() *Ledger {
 func (l *Ledger) loadOrders(f *ingest.File, k *kindLoad) {
 	for o, rerr := range f.Orders() {
 		if rerr != nil {
-			k.exceptions = append(k.exceptions, rowException(rerr))
+			k.rowError(rerr)
 			if rerr.OrderID != "" {
 				l.invalidOrder[l.ids.key(rerr.OrderID)] = true
 			}
@@ -334,10 +350,13 @@ func (l *Ledger) describeOrder(o order) string {
 func (l *Ledger) loadPayments(f *ingest.File, k *kindLoad) {
 	for p, rerr := range f.Payments() {
 		if rerr != nil {
-			k.exceptions = append(k.exceptions, rowException(rerr))
+			k.rowError(rerr)
 			continue
 		}
 		l.addPaymentRecord(&p, k.file(p.Source))
+		if e := serviceFeeException(&p); e != nil {
+			k.exceptions = append(k.exceptions, *e)
+		}
 	}
 }
 
@@ -356,13 +375,26 @@ func (l *Ledger) addPaymentRecord(p *ingest.Payment, file uint32) {
 	if !p.PaidAt.IsZero() {
 		rec.paidAt = p.PaidAt.Unix()
 	}
-	l.payments.add(rec)
+	i := l.payments.add(rec)
+	l.fees.add(p.Bill.Fee)
+	if c := p.Bill.SettleCurrency; c != "" {
+		if l.global == nil {
+			l.global = make(map[int32]globalRow)
+		}
+		l.global[i] = globalRow{settle: p.Bill.Settlement, currency: c}
+	}
+	if id := p.Bill.RefundID; id != "" && id != "0" && p.Status != ingest.PaymentSuccess {
+		if l.refundIDs == nil {
+			l.refundIDs = make(map[int32]string)
+		}
+		l.refundIDs[i] = id
+	}
 }
 
 func (l *Ledger) loadClearance(f *ingest.File, k *kindLoad) {
 	for c, rerr := range f.Clearances() {
 		if rerr != nil {
-			k.exceptions = append(k.exceptions, rowException(rerr))
+			k.rowError(rerr)
 			continue
 		}
 		l.clearance = append(l.clearance, c)

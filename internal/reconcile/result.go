@@ -101,6 +101,7 @@ type Counts struct {
 	AlreadyDeclared int // skipped: the journal holds them as accepted
 	DeclareFailed   int // DECLARE_REJECTED + DECLARE_CONFLICT + DECLARE_ERROR
 	NotDeclared     int // eligible but not attempted: the run stopped first
+	HeldBack        int // eligible but not declared: a bill does not tie out (BILL_MISMATCH)
 	Pending         int // clearance rows in the window that are valid callbacks
 	CallbacksSent   int
 	AlreadySent     int
@@ -123,6 +124,8 @@ type Result struct {
 	Workbook     string // the workbook written; "" when none was
 	Inputs       []Input
 	Notes        []Note
+	Money        Money
+	Bills        []Bill
 	Exceptions   []Exception // in the one exception order (CompareExceptions)
 	Declarations []Declaration
 	Callbacks    []Callback
@@ -150,7 +153,10 @@ func (r *Result) Tally() {
 // already declared, failed or not attempted, and every pending callback
 // sent, already sent, failed or not attempted; each declaration or callback
 // that failed or was not attempted is one exception of its phase; and the
-// counts per code add up to the exceptions. Call it after Tally. A result
+// counts per code add up to the exceptions. SERVICE_FEE_MISMATCH,
+// PAYMENT_ORPHAN and BILL_MISMATCH are about payments and bills, not
+// orders: they take no order out of the eligible ones. Call it after Tally.
+// A result
 // that fails it is a bug of the job, never of the input.
 func (r *Result) CheckAccounting() error {
 	c := &r.Counts
@@ -162,8 +168,8 @@ func (r *Result) CheckAccounting() error {
 	}
 	check(c.OrdersInWindow == c.Eligible+c.CheckExceptions,
 		"orders in window %d ≠ eligible %d + check exceptions %d", c.OrdersInWindow, c.Eligible, c.CheckExceptions)
-	check(c.Eligible == c.Declared+c.AlreadyDeclared+c.DeclareFailed+c.NotDeclared,
-		"eligible %d ≠ declared %d + already %d + failed %d + not attempted %d", c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)
+	check(c.Eligible == c.Declared+c.AlreadyDeclared+c.DeclareFailed+c.NotDeclared+c.HeldBack,
+		"eligible %d ≠ declared %d + already %d + failed %d + not attempted %d + held back %d", c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared, c.HeldBack)
 	check(c.Pending == c.CallbacksSent+c.AlreadySent+c.CallbacksFailed+c.NotSent,
 		"pending %d ≠ sent %d + already %d + failed %d + not attempted %d", c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
 	if !r.DryRun {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
@@ -21,9 +22,11 @@ const (
 )
 
 // Exports are the CSV bodies of a test run, one string per file, without
-// their headers.
+// their headers; Bills are whole WeChat bill files (see WeChatBill), read
+// as payments.
 type Exports struct {
 	Orders, Payments, Clearance []string
+	Bills                       []string
 }
 
 // WriteExports writes x into dir, each body below its header, and returns
@@ -43,8 +46,70 @@ func WriteExports(t testing.TB, dir string, x Exports) reconcile.Inputs {
 	write("orders", OrderHeader, x.Orders, &in.Orders)
 	write("payments", PaymentHeader, x.Payments, &in.Payments)
 	write("clearance", ClearanceHeader, x.Clearance, &in.Clearance)
+	write("bill", "", x.Bills, &in.Payments)
 	return in
 }
+
+// WeChatAllHeader is the header of WeChat Pay's ALL trade bill.
+const WeChatAllHeader = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注"
+
+// BillRow is a row of a test WeChat bill: a payment (SUCCESS) or the
+// refund of one (REFUND), amounts in fen.
+type BillRow struct {
+	At, Tx, Order, Status string
+	Amount                int64  // paid, or refunded on a REFUND row
+	Fee                   string // 手续费 as printed; "" for the right one: Amount × 0.60%, to the fen
+}
+
+// WeChatBill returns a section of an ALL bill as WeChat writes it: the
+// header, the rows (a refund row with 0.00 settled and ordered, the refund
+// in 退款金额 and 申请退款金额, the fee returned as a negative 手续费), and a
+// summary of the rows. edit, if given, changes the summary's figures
+// before they are written (to make a bill that does not tie out).
+func WeChatBill(rows []BillRow, edit func(*ingest.BillFigures)) string {
+	var b strings.Builder
+	b.WriteString(WeChatAllHeader + "\n")
+	var sum ingest.BillFigures
+	for _, r := range rows {
+		settled, refunded, refundNo := r.Amount, int64(0), ""
+		if r.Status == "REFUND" {
+			settled, refunded, refundNo = 0, r.Amount, "50300"+r.Tx[len(r.Tx)-10:]
+		}
+		fee := (r.Amount*6000 + 500_000) / 1_000_000 * 1000
+		if r.Status == "REFUND" {
+			fee = -fee
+		}
+		feeText := ingest.FormatFee(fee)
+		if r.Fee != "" {
+			feeText = r.Fee
+			fee, _ = ingest.ParseFee(r.Fee)
+		}
+		cols := []string{r.At, "wx2421b1c4370ec43b", "10000100", "0", "", r.Tx, r.Order, "oUpF8uMuAJO", "JSAPI", r.Status,
+			"CMB_CREDIT", "CNY", ingest.FormatAmount(settled), "0.00", refundNo, refundNo, ingest.FormatAmount(refunded), "0.00", "", "",
+			"奶粉", "", feeText, "0.60%", ingest.FormatAmount(settled), ingest.FormatAmount(refunded), ""}
+		b.WriteString("`" + strings.Join(cols, ",`") + "\n")
+		sum.Trades++
+		sum.Settlement += settled
+		sum.Refund += refunded
+		sum.Fee += fee
+		sum.OrderAmount += settled
+		sum.RequestedRefund += refunded
+	}
+	if edit != nil {
+		edit(&sum)
+	}
+	if sum.Has == ingest.Figure(0xff) { // a truncated download: no summary
+		return b.String()
+	}
+	b.WriteString("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n")
+	fmt.Fprintf(&b, "`%d,`%s,`%s,`%s,`%s,`%s,`%s\n", sum.Trades, ingest.FormatAmount(sum.Settlement), ingest.FormatAmount(sum.Refund),
+		ingest.FormatAmount(sum.VoucherRefund), ingest.FormatFee(sum.Fee), ingest.FormatAmount(sum.OrderAmount), ingest.FormatAmount(sum.RequestedRefund))
+	return b.String()
+}
+
+// Truncated is an edit for WeChatBill that leaves the summary out, as a
+// download cut short does.
+func Truncated(f *ingest.BillFigures) { f.Has = ingest.Figure(0xff) }
 
 // checkCodes are the exceptions the checks raise against an order in the
 // window (INPUT_INVALID counts only when it is about the order's customs,
