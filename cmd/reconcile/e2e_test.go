@@ -102,7 +102,7 @@ func TestEndToEnd(t *testing.T) {
 	wantCodes := map[reconcile.Code]int{
 		reconcile.InputInvalid: 2, reconcile.OrderDuplicate: 1, reconcile.FeeMismatch: 1, reconcile.PaymentMissing: 1, reconcile.PaymentDuplicate: 1,
 		reconcile.AmountMismatch: 1, reconcile.PaymentRefunded: 1, reconcile.PaymentOrphan: 1, reconcile.MaterialsInvalid: 3, reconcile.DeclareRejected: 2,
-		reconcile.CallbackInvalid: 2,
+		reconcile.CallbackInvalid: 2, reconcile.ServiceFeeMismatch: 1,
 	}
 	for _, c := range reconcile.Codes() {
 		if s.Exceptions[c] != wantCodes[c] {

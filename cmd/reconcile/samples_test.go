@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/crossborder/reconcile/internal/idcard"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 var update = flag.Bool("update", false, "rewrite samples/ from its generator")
@@ -153,51 +154,73 @@ func sampleWorkbench(path string) error {
 
 const sampleWechatHeader = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注"
 
-func sampleWechatRow(at, tx, order, status, amount, refund, goods string) string {
-	refundNo, refundType, refundState := "", "", ""
-	if status == "REFUND" {
-		refundNo, refundType, refundState = "50300"+tx[len(tx)-12:], "ORIGINAL", "SUCCESS"
+// sampleBillRow is a row of a sample WeChat bill, amounts in fen.
+type sampleBillRow struct {
+	at, tx, order, status string
+	amount                int64 // paid, or refunded on a REFUND row
+	goods                 string
+	fee                   string // 手续费 as printed, when it is not the right one
+}
+
+// sampleBill writes a bill section as WeChat does: each row's 手续费 is its
+// amount × 0.60% to the fen (a refund's is negative: the fee returned; a
+// refund row has 0.00 settled and ordered, the refund in 退款金额 and
+// 申请退款金额), and the summary adds up the rows.
+func sampleBill(rows []sampleBillRow) []string {
+	lines := []string{sampleWechatHeader}
+	var settle, refund, fee int64
+	for _, r := range rows {
+		settled, refunded, refundNo, refundType, refundState := r.amount, int64(0), "", "", ""
+		f := (r.amount*6000 + 500_000) / 1_000_000 * 1000
+		if r.status == "REFUND" {
+			settled, refunded, f = 0, r.amount, -f
+			refundNo, refundType, refundState = "50300"+r.tx[len(r.tx)-12:], "ORIGINAL", "SUCCESS"
+		}
+		feeText := ingest.FormatFee(f)
+		if r.fee != "" {
+			feeText = r.fee
+			f, _ = ingest.ParseFee(r.fee)
+		}
+		cols := []string{r.at, "wx8888888888888888", "1900000109", "0", "", r.tx, r.order, "oXYZ" + r.tx[len(r.tx)-6:] + "AbCdEf", "JSAPI", r.status,
+			"CMB_CREDIT", "CNY", ingest.FormatAmount(settled), "0.00", refundNo, refundNo, ingest.FormatAmount(refunded), "0.00", refundType, refundState,
+			r.goods, "store=天猫,channel=app", feeText, "0.60%", ingest.FormatAmount(settled), ingest.FormatAmount(refunded), ""}
+		lines = append(lines, "`"+strings.Join(cols, ",`"))
+		settle, refund, fee = settle+settled, refund+refunded, fee+f
 	}
-	cols := []string{at, "wx8888888888888888", "1900000109", "0", "", tx, order, "oXYZ" + tx[len(tx)-6:] + "AbCdEf", "JSAPI", status,
-		"CMB_CREDIT", "CNY", amount, "0.00", refundNo, refundNo, refund, "0.00", refundType, refundState, goods, "store=天猫,channel=app",
-		"0.00600", "0.60%", amount, refund, ""}
-	return "`" + strings.Join(cols, ",`")
+	return append(lines, "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
+		fmt.Sprintf("`%d,`%s,`%s,`0.00,`%s,`%s,`%s", len(rows), ingest.FormatAmount(settle), ingest.FormatAmount(refund),
+			ingest.FormatFee(fee), ingest.FormatAmount(settle), ingest.FormatAmount(refund)))
 }
 
 func sampleWechatDay() []byte {
-	rows := []string{
-		sampleWechatRow("2026-11-20 08:12:51", sampleTx(20, 1), sampleID(1), "SUCCESS", "238.00", "0.00", "a2奶粉 900g, 3段"),
-		sampleWechatRow("2026-11-20 09:03:22", sampleTx(20, 2), sampleID(2), "SUCCESS", "139.00", "0.00", "Swisse 钙片"),
-		sampleWechatRow("2026-11-20 09:41:37", sampleTx(20, 3), sampleID(3), "SUCCESS", "1099.00", "0.00", "Dyson 吹风机"),
-		sampleWechatRow("2026-11-20 10:15:08", sampleTx(20, 4), sampleID(4), "SUCCESS", "109.00", "0.00", "面膜 10片装"),
-		sampleWechatRow("2026-11-20 11:02:30", sampleTx(20, 6), sampleID(6), "SUCCESS", "199.00", "0.00", "鱼油 400粒"),
-		sampleWechatRow("2026-11-20 11:04:02", sampleTx(20, 66), sampleID(6), "SUCCESS", "199.00", "0.00", "鱼油 400粒"),
-		sampleWechatRow("2026-11-20 12:30:14", sampleTx(20, 7), sampleID(7), "SUCCESS", "457.99", "0.00", "精华液 50ml"),
-		sampleWechatRow("2026-11-20 13:45:20", sampleTx(20, 8), sampleID(8), "SUCCESS", "82.00", "0.00", "维生素C 泡腾片"),
-		sampleWechatRow("2026-11-20 15:00:09", sampleTx(20, 14), sampleID(14), "SUCCESS", "320.00", "0.00", "益生菌 60袋"),
-		sampleWechatRow("2026-11-20 15:30:12", sampleTx(20, 15), sampleID(15), "SUCCESS", "150.00", "0.00", "蛋白粉"),
-		sampleWechatRow("2026-11-20 16:00:05", sampleTx(20, 16), sampleID(16), "SUCCESS", "88.00", "0.00", "叶黄素"),
-		sampleWechatRow("2026-11-20 16:20:33", sampleTx(20, 17), sampleID(17), "SUCCESS", "299.00", "0.00", "防晒霜"),
-		sampleWechatRow("2026-11-20 17:00:41", sampleTx(20, 18), sampleID(18), "SUCCESS", "180.00", "0.00", "奶瓶"),
-		sampleWechatRow("2026-11-20 17:45:10", sampleTx(20, 19), sampleID(19), "SUCCESS", "520.00", "0.00", "香水 100ml"),
-		sampleWechatRow("2026-11-20 18:18:30", sampleTx(20, 20), sampleID(20), "SUCCESS", "66.60", "0.00", "眼霜"),
-		sampleWechatRow("2026-11-20 19:05:18", sampleTx(20, 21), sampleID(21), "SUCCESS", "399.00", "0.00", "电动牙刷"),
-		sampleWechatRow("2026-11-20 20:40:00", sampleTx(20, 99), sampleID(99), "SUCCESS", "45.00", "0.00", "试用装"),
-	}
-	lines := append([]string{sampleWechatHeader}, rows...)
-	lines = append(lines, "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
-		"`17,`4479.59,`0.00,`0.00,`26.88000,`4479.59,`0.00")
+	lines := sampleBill([]sampleBillRow{
+		{"2026-11-20 08:12:51", sampleTx(20, 1), sampleID(1), "SUCCESS", 23800, "a2奶粉 900g, 3段", ""},
+		{"2026-11-20 09:03:22", sampleTx(20, 2), sampleID(2), "SUCCESS", 13900, "Swisse 钙片", ""},
+		// 1099.00 × 0.60% is 6.594, 6.59 to the fen: the bill charged 6.60.
+		{"2026-11-20 09:41:37", sampleTx(20, 3), sampleID(3), "SUCCESS", 109900, "Dyson 吹风机", "6.60000"},
+		{"2026-11-20 10:15:08", sampleTx(20, 4), sampleID(4), "SUCCESS", 10900, "面膜 10片装", ""},
+		{"2026-11-20 11:02:30", sampleTx(20, 6), sampleID(6), "SUCCESS", 19900, "鱼油 400粒", ""},
+		{"2026-11-20 11:04:02", sampleTx(20, 66), sampleID(6), "SUCCESS", 19900, "鱼油 400粒", ""},
+		{"2026-11-20 12:30:14", sampleTx(20, 7), sampleID(7), "SUCCESS", 45799, "精华液 50ml", ""},
+		{"2026-11-20 13:45:20", sampleTx(20, 8), sampleID(8), "SUCCESS", 8200, "维生素C 泡腾片", ""},
+		{"2026-11-20 15:00:09", sampleTx(20, 14), sampleID(14), "SUCCESS", 32000, "益生菌 60袋", ""},
+		{"2026-11-20 15:30:12", sampleTx(20, 15), sampleID(15), "SUCCESS", 15000, "蛋白粉", ""},
+		{"2026-11-20 16:00:05", sampleTx(20, 16), sampleID(16), "SUCCESS", 8800, "叶黄素", ""},
+		{"2026-11-20 16:20:33", sampleTx(20, 17), sampleID(17), "SUCCESS", 29900, "防晒霜", ""},
+		{"2026-11-20 17:00:41", sampleTx(20, 18), sampleID(18), "SUCCESS", 18000, "奶瓶", ""},
+		{"2026-11-20 17:45:10", sampleTx(20, 19), sampleID(19), "SUCCESS", 52000, "香水 100ml", ""},
+		{"2026-11-20 18:18:30", sampleTx(20, 20), sampleID(20), "SUCCESS", 6660, "眼霜", ""},
+		{"2026-11-20 19:05:18", sampleTx(20, 21), sampleID(21), "SUCCESS", 39900, "电动牙刷", ""},
+		{"2026-11-20 20:40:00", sampleTx(20, 99), sampleID(99), "SUCCESS", 4500, "试用装", ""},
+	})
 	return append([]byte("\ufeff"), []byte(strings.Join(lines, "\r\n")+"\r\n")...)
 }
 
 func sampleWechatNextDay() []byte {
-	lines := []string{
-		sampleWechatHeader,
-		sampleWechatRow("2026-11-21 00:00:12", sampleTx(21, 9), sampleID(9), "SUCCESS", "35.00", "0.00", "唇膏"),
-		sampleWechatRow("2026-11-21 10:05:44", sampleTx(20, 8), sampleID(8), "REFUND", "82.00", "82.00", "维生素C 泡腾片"),
-		"总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
-		"`2,`35.00,`82.00,`0.00,`0.21000,`117.00,`82.00",
-	}
+	lines := sampleBill([]sampleBillRow{
+		{"2026-11-21 00:00:12", sampleTx(21, 9), sampleID(9), "SUCCESS", 3500, "唇膏", ""},
+		{"2026-11-21 10:05:44", sampleTx(20, 8), sampleID(8), "REFUND", 8200, "维生素C 泡腾片", ""},
+	})
 	b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(strings.Join(lines, "\r\n") + "\r\n"))
 	if err != nil {
 		panic(err)
