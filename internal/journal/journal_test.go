@@ -113,7 +113,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if got, want := strings.Join(tables, ","), "attempts,callbacks,declarations,runs"; got != want {
+	if got, want := strings.Join(tables, ","), "attempts,callbacks,declarations,exceptions,runs"; got != want {
 		t.Errorf("tables = %s, want %s", got, want)
 	}
 	id := beginRun(t, j)

@@ -92,11 +92,40 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_run ON attempts (run_id);
 `,
+	// 2: the exceptions the runs reported, followed until resolved, and the
+	// finance team's notes on them.
+	`
+CREATE TABLE exceptions (
+	key             TEXT    NOT NULL PRIMARY KEY CHECK (key <> ''),
+	code            TEXT    NOT NULL CHECK (code <> ''),
+	order_id        TEXT    NOT NULL DEFAULT '',
+	transaction_id  TEXT    NOT NULL DEFAULT '',
+	day             TEXT    NOT NULL DEFAULT '' CHECK (day = '' OR day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+	amount          INTEGER,
+	message         TEXT    NOT NULL DEFAULT '',
+	first_run_id    INTEGER NOT NULL REFERENCES runs (id),
+	first_seen_at   TEXT    NOT NULL,
+	last_run_id     INTEGER NOT NULL REFERENCES runs (id),
+	last_seen_at    TEXT    NOT NULL,
+	seen_from       TEXT    NOT NULL,
+	seen_to         TEXT    NOT NULL,
+	resolved_run_id INTEGER          REFERENCES runs (id),
+	resolved_at     TEXT,
+	note_status     TEXT    NOT NULL DEFAULT '' CHECK (note_status IN ('', '待处理', '处理中', '已处理', '无需处理')),
+	note_handler    TEXT    NOT NULL DEFAULT '',
+	note_text       TEXT    NOT NULL DEFAULT '',
+	noted_at        TEXT,
+	CHECK ((resolved_run_id IS NULL) = (resolved_at IS NULL)),
+	CHECK (seen_from <= seen_to)
+);
+CREATE INDEX exceptions_open_day ON exceptions (day) WHERE resolved_run_id IS NULL;
+CREATE INDEX exceptions_resolved_run ON exceptions (resolved_run_id) WHERE resolved_run_id IS NOT NULL;
+`,
 }
 
 // SchemaVersion is the schema version this program writes: the number of
 // migrations.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate brings the file to SchemaVersion in one write transaction. BEGIN
 // IMMEDIATE makes two processes opening a new file at once take turns; the
