@@ -55,7 +55,8 @@ func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, res *r
 		}
 		if rr.exception != nil {
 			e := *rr.exception
-			e.OrderID, e.Source = c.OrderID, c.Source.String()
+			e.OrderID, e.Source, e.At = c.OrderID, c.Source.String(), c.ClearanceTime
+			e.Callback = reconcile.CallbackKey(c.Idempotent, c.ClearanceStatus)
 			res.Exceptions = append(res.Exceptions, e)
 		}
 		if rr.attempted {

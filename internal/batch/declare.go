@@ -77,7 +77,7 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, re
 		if rr.exception != nil {
 			e := *rr.exception
 			e.OrderID, e.TransactionID, e.Customs = it.req.OrderID, it.req.TransactionID, it.req.Customs
-			e.Amount, e.Source = it.req.OrderFee, it.Source
+			e.Amount, e.Source, e.At = it.req.OrderFee, it.Source, it.PaidAt
 			res.Exceptions = append(res.Exceptions, e)
 		}
 		if rr.attempted {

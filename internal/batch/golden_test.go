@@ -227,14 +227,17 @@ func TestGoldenDryRun(t *testing.T) {
 		t.Fatalf("summary is not JSON: %v", err)
 	}
 	out.Write(b)
-	out.WriteString("\n# exceptions: code | label | order | transaction | expected | actual | amount | customs | message | source\n")
+	out.WriteString("\n# exceptions: code | label | order | transaction | other transaction | expected | actual | amount | customs | at | key | state | message | source\n")
 	for _, e := range res.Exceptions {
-		exp, act := "", ""
+		exp, act, at := "", "", ""
 		if e.HasAmounts {
 			exp, act = fmt.Sprint(e.Expected), fmt.Sprint(e.Actual)
 		}
-		fmt.Fprintf(&out, "%s | %s | %s | %s | %s | %s | %d | %s | %s | %s\n", e.Code, e.Code.Label(), e.OrderID, e.TransactionID,
-			exp, act, e.Amount, e.Customs, e.Message, e.Source)
+		if !e.At.IsZero() {
+			at = cst.Format(e.At)
+		}
+		fmt.Fprintf(&out, "%s | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s\n", e.Code, e.Code.Label(), e.OrderID, e.TransactionID,
+			e.OtherTransactionID, exp, act, e.Amount, e.Customs, at, e.Key(), e.FollowUp.State, e.Message, e.Source)
 	}
 	golden := filepath.Join(goldenDir, "dry_run.golden")
 	if *update {

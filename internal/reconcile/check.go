@@ -197,13 +197,19 @@ func (l *Ledger) checkOrder(i int32, opt Options, pays *orderPayments) Code {
 func (l *Ledger) orderException(i int32, code Code, pays *orderPayments) Exception {
 	o := l.orders.at(i)
 	e := Exception{Code: code, OrderID: l.orderID(o), Customs: l.customsOf(o), Amount: o.orderFee, Source: l.orderSource(o.src)}
+	if o.paidAt != 0 {
+		e.At = time.Unix(o.paidAt, 0)
+	}
 	switch code {
 	case OrderDuplicate:
 		var copies, sources []string
-		for _, d := range l.orderExtra[i].duplicates {
+		dups := l.orderExtra[i].duplicates
+		for _, d := range dups {
 			copies = append(copies, l.describeOrder(d))
 			sources = append(sources, l.orderSource(d.src))
 		}
+		// 应为 the first copy's total, 实际 the first other copy's.
+		e.HasAmounts, e.Expected, e.Actual = true, dups[0].orderFee, dups[1].orderFee
 		e.Message = "同一订单号在导出中出现多次且金额或海关不同：" + strings.Join(copies, "；")
 		e.Source = strings.Join(sources, "; ")
 	case FeeMismatch:
@@ -224,6 +230,10 @@ func (l *Ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 			if paid > 0 && r.amount > 0 && r.amount < paid {
 				e.Message += fmt.Sprintf("（部分退款，原支付 %s）", Yuan(paid))
 			}
+			if paid > 0 && r.amount > 0 {
+				// 应为 the payment, 实际 the refund.
+				e.HasAmounts, e.Expected, e.Actual = true, paid, r.amount
+			}
 		}
 		if r.paidAt != 0 {
 			e.Message += "，退款记录时间 " + cst.Format(time.Unix(r.paidAt, 0))
@@ -237,6 +247,7 @@ func (l *Ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 			txs = append(txs, fmt.Sprintf("%s（%s，%s）", l.txID(p), Yuan(p.amount), shortSource(l.paymentSource(p.src))))
 		}
 		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
+		e.OtherTransactionID = l.txID(l.payments.at(pays.success[1]))
 		e.Message = fmt.Sprintf("这笔订单有 %d 笔成功支付：%s", len(txs), strings.Join(txs, "；"))
 	case AmountMismatch:
 		pay := l.payments.at(pays.success[0])
@@ -278,7 +289,7 @@ func (l *Ledger) orphans(from, to int64) []Exception {
 		}
 		seen[p.tx] = true
 		out = append(out, Exception{
-			Code: PaymentOrphan, OrderID: l.paymentOrderID(p), TransactionID: l.txID(p), Amount: p.amount,
+			Code: PaymentOrphan, OrderID: l.paymentOrderID(p), TransactionID: l.txID(p), Amount: p.amount, At: unixTime(p.paidAt),
 			Message: fmt.Sprintf("成功支付 %s 的商户订单号 %s 不在任何读取的订单导出中", Yuan(p.amount), l.paymentOrderID(p)),
 			Source:  l.paymentSource(p.src),
 		})
@@ -305,7 +316,10 @@ func (l *Ledger) pendingCallbacks(w cst.Window, exceptions *[]Exception) []inges
 		if !c.ClearanceTime.IsZero() && !w.Contains(c.ClearanceTime) {
 			continue
 		}
-		e := Exception{Code: CallbackInvalid, OrderID: c.OrderID, Source: c.Source.String()}
+		e := Exception{Code: CallbackInvalid, OrderID: c.OrderID, Source: c.Source.String(), At: c.ClearanceTime}
+		if strings.TrimSpace(c.Idempotent) != "" {
+			e.Callback = CallbackKey(c.Idempotent, c.ClearanceStatus)
+		}
 		switch {
 		case strings.TrimSpace(c.Idempotent) == "":
 			e.Message = "没有幂等键（idempotent）：它来自清关材料接口，平台要求必填"
@@ -334,4 +348,18 @@ func sameCallback(a, b ingest.Clearance) bool {
 	return a.OrderID == b.OrderID && a.ResultCode == b.ResultCode && a.PortNo == b.PortNo &&
 		a.ClearanceTime.Equal(b.ClearanceTime) && a.CustomsPassNo == b.CustomsPassNo &&
 		a.CustomsReturnReceipt == b.CustomsReturnReceipt
+}
+
+// unixTime is the time of unix seconds t, or the zero time for 0.
+func unixTime(t int64) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return time.Unix(t, 0)
+}
+
+// CallbackKey is a callback's key: its idempotency key and status, as
+// the journal knows it.
+func CallbackKey(idempotent string, status int) string {
+	return idempotent + "/" + strconv.Itoa(status)
 }

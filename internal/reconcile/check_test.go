@@ -55,6 +55,7 @@ func TestChecks(t *testing.T) {
 		wantUnpaid    int
 		wantPending   int
 		wantAmounts   map[string][2]int64 // code → expected, actual of its first exception
+		wantOther     string              // the second transaction of the first PAYMENT_DUPLICATE
 		wantMessageIn map[string]string   // code → a substring of its first message
 	}{
 		{
@@ -107,6 +108,7 @@ func TestChecks(t *testing.T) {
 			want:         []string{"PAYMENT_MISSING 2001", "PAYMENT_DUPLICATE 2002 4200000000000000000000002002", "AMOUNT_MISMATCH 2003 4200000000000000000000002003"},
 			wantInWindow: 3,
 			wantAmounts:  map[string][2]int64{"AMOUNT_MISMATCH": {5000, 4999}},
+			wantOther:    "4200000000000000000000002912",
 			wantMessageIn: map[string]string{
 				"PAYMENT_DUPLICATE": "2 笔成功支付",
 				"AMOUNT_MISMATCH":   "差额 -¥0.01",
@@ -210,6 +212,7 @@ func TestChecks(t *testing.T) {
 			},
 			want:         []string{"ORDER_DUPLICATE 8002", "ORDER_DUPLICATE 8003"},
 			wantEligible: 1, wantInWindow: 3,
+			wantAmounts:   map[string][2]int64{"ORDER_DUPLICATE": {1000, 1100}},
 			wantMessageIn: map[string]string{"ORDER_DUPLICATE": "orders1.csv:3 货款¥10.00 邮费¥0.00 总金额¥10.00；"},
 		},
 		{
@@ -241,6 +244,7 @@ func TestChecks(t *testing.T) {
 			wantMessageIn: map[string]string{"CALLBACK_INVALID": "没有幂等键"},
 		},
 	}
+	refundAmounts := map[string][2]int64{"3001": {8000, 8000}, "3002": {8000, 3000}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := dryRun(t, tt.from, tt.to, tt.customs, tt.x)
@@ -259,14 +263,22 @@ func TestChecks(t *testing.T) {
 					t.Errorf("%s amounts = %+v, want expected %d actual %d", code, e, want[0], want[1])
 				}
 			}
+			if e := reconciletest.FirstException(res, reconcile.PaymentDuplicate); e != nil && e.OtherTransactionID != tt.wantOther {
+				t.Errorf("PAYMENT_DUPLICATE: other transaction %q, want %q", e.OtherTransactionID, tt.wantOther)
+			}
 			for code, want := range tt.wantMessageIn {
 				if e := reconciletest.FirstException(res, reconcile.Code(code)); e == nil || !strings.Contains(e.Message, want) {
 					t.Errorf("%s message = %+v, want it to contain %q", code, e, want)
 				}
 			}
 			for _, e := range res.Exceptions {
-				if e.Code == reconcile.PaymentRefunded && e.HasAmounts {
-					t.Errorf("a refund has expected/actual amounts: %+v", e)
+				// A refund shows the payment as 应为 and the refund as 实际
+				// when the bills hold both; a revocation has no refund.
+				if e.Code == reconcile.PaymentRefunded {
+					want, ok := refundAmounts[e.OrderID]
+					if got := [2]int64{e.Expected, e.Actual}; e.HasAmounts != ok || ok && got != want {
+						t.Errorf("refund of %s: amounts %v (%v), want %v (%v)", e.OrderID, got, e.HasAmounts, want, ok)
+					}
 				}
 				if e.Code == reconcile.PaymentRefunded && e.OrderID == "3002" && !strings.Contains(e.Message, "已退款 ¥30.00（部分退款，原支付 ¥80.00）") {
 					t.Errorf("partial refund message = %q", e.Message)

@@ -1,8 +1,12 @@
 package reconcile
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/cst"
 )
 
 // Code is an exception code (docs/design.md#exception-codes). Codes are stable:
@@ -94,8 +98,10 @@ type Exception struct {
 	Customs       string // the customs code involved, if any
 	// Expected and Actual are amounts in fen when HasAmounts is set: for
 	// FEE_MISMATCH product_fee+transport_fee and order_fee, for
-	// AMOUNT_MISMATCH order_fee and the amount paid, for PAYMENT_REFUNDED
-	// the amount paid and the amount refunded.
+	// AMOUNT_MISMATCH order_fee and the amount paid, for ORDER_DUPLICATE
+	// the first copy's order_fee and the next copy's, for PAYMENT_REFUNDED
+	// the payment and the refund (when the bills hold both), for BILL_MISMATCH
+	// the summary's 应结订单总金额 and its rows' sum.
 	Expected   int64
 	Actual     int64
 	HasAmounts bool
@@ -108,6 +114,79 @@ type Exception struct {
 	PlatformMsg  string // the platform's message where there is one
 	Message      string // what happened and what to check, for a person
 	Source       string // "file:line" of the row(s) it came from, "; "-separated
+	// At is when what the exception is about happened: the order's
+	// payment, the payment (or refund), the clearance row; zero when not
+	// known. Its UTC+8 date is the exception's day (Day).
+	At time.Time
+	// OtherTransactionID is, for PAYMENT_DUPLICATE, the second successful
+	// payment: the one to refund.
+	OtherTransactionID string
+	// Callback is the callback's key (idempotency key/status) for the
+	// callback codes; "" otherwise.
+	Callback string
+	// Follow-up is what the journal remembers of the exception (Key):
+	// set by the run that reports it.
+	FollowUp FollowUp
+}
+
+// State is where an exception stands across runs (docs/design.md#following-exceptions).
+type State string
+
+const (
+	StateNew  State = "new"  // first reported by this run (or again after it was resolved)
+	StateOpen State = "open" // reported by an earlier run and still there
+)
+
+// Label is the state's Chinese name in the workbook.
+func (s State) Label() string {
+	switch s {
+	case StateNew:
+		return "新增"
+	case StateOpen:
+		return "未解决"
+	}
+	return string(s)
+}
+
+// FollowUp is an exception's history, from the journal: its state, when
+// it was first reported and the finance team's notes on it.
+type FollowUp struct {
+	State       State
+	FirstRunID  int64     // the run that first reported it; 0 for a new one of a dry run
+	FirstSeenAt time.Time // when; the run's start for a new one
+	// Days is how many whole days it has been open: 0 for a new one.
+	Days     int
+	Handling Handling
+}
+
+// Handling is what the finance team wrote beside an exception: 处理状态
+// (one of 待处理, 处理中, 已处理, 无需处理, or ""), 处理人 and 备注. Text
+// only.
+type Handling struct {
+	Status, Handler, Text string
+}
+
+// Key is the exception's stable key, by which runs know it again:
+// "code|order id|transaction id" when it has either id, "code|callback
+// key" for a callback, else "code|file base name:line" of its first
+// source (an unreadable row, a bill).
+func (e *Exception) Key() string {
+	switch {
+	case e.Callback != "":
+		return string(e.Code) + "|" + e.Callback
+	case e.OrderID != "" || e.TransactionID != "":
+		return string(e.Code) + "|" + e.OrderID + "|" + e.TransactionID
+	}
+	src, _, _ := strings.Cut(e.Source, "; ")
+	return string(e.Code) + "|" + filepath.Base(src)
+}
+
+// Day is the UTC+8 date of At, or "" when At is zero.
+func (e *Exception) Day() string {
+	if e.At.IsZero() {
+		return ""
+	}
+	return cst.DateOf(e.At).String()
 }
 
 // Difference is Actual − Expected in fen; 0 without amounts.

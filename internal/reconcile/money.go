@@ -255,7 +255,7 @@ func serviceFeeException(p *ingest.Payment) *Exception {
 		what = "退款金额"
 	}
 	return &Exception{
-		Code: ServiceFeeMismatch, OrderID: p.OrderID, TransactionID: p.TransactionID, Source: p.Source.String(),
+		Code: ServiceFeeMismatch, OrderID: p.OrderID, TransactionID: p.TransactionID, Source: p.Source.String(), At: p.PaidAt,
 		Message: fmt.Sprintf("手续费 %s%s 与%s %s%s × 费率 %s 不符，应为 %s%s：请向微信支付核对这笔手续费",
 			cur, ingest.FormatFee(fee), what, cur, ingest.FormatAmount(base), rateText(r.FeeRate), cur, ingest.FormatFee(want)),
 	}

@@ -3,6 +3,9 @@ package reconcile
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/cst"
 )
 
 func TestCheckAccountingNamesWhatDoesNotAddUp(t *testing.T) {
@@ -54,5 +57,30 @@ func TestCheckAccountingNamesWhatDoesNotAddUp(t *testing.T) {
 	r.Tally()
 	if err := r.CheckAccounting(); err != nil {
 		t.Errorf("dry run: %v", err)
+	}
+}
+
+func TestExceptionKeyAndDay(t *testing.T) {
+	paid := time.Date(2026, 11, 20, 23, 59, 59, 0, cst.Zone)
+	tests := []struct {
+		e       Exception
+		key     string
+		wantDay string
+	}{
+		{Exception{Code: FeeMismatch, OrderID: "1", At: paid}, "FEE_MISMATCH|1|", "2026-11-20"},
+		// The day is UTC+8's whatever the time's location.
+		{Exception{Code: AmountMismatch, OrderID: "1", TransactionID: "42", At: paid.UTC()}, "AMOUNT_MISMATCH|1|42", "2026-11-20"},
+		{Exception{Code: PaymentOrphan, TransactionID: "42", At: paid.Add(time.Second)}, "PAYMENT_ORPHAN||42", "2026-11-21"},
+		{Exception{Code: CallbackInvalid, OrderID: "1", Callback: CallbackKey("K1", 2)}, "CALLBACK_INVALID|K1/2", ""},
+		{Exception{Code: InputInvalid, Source: "/in/orders.csv:12; /in/orders.csv:13"}, "INPUT_INVALID|orders.csv:12", ""},
+		{Exception{Code: BillMismatch, Source: "/in/bill.xlsx[Sheet1]:40"}, "BILL_MISMATCH|bill.xlsx[Sheet1]:40", ""},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Key(); got != tt.key {
+			t.Errorf("Key() = %q, want %q", got, tt.key)
+		}
+		if got := tt.e.Day(); got != tt.wantDay {
+			t.Errorf("%s: Day() = %q, want %q", tt.key, got, tt.wantDay)
+		}
 	}
 }
