@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +33,8 @@ func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, res *r
 			verdicts := make([]*recordResult, len(keys))
 			for i, k := range keys {
 				if p, ok := prior[k]; ok && p.State == journal.CallbackSent {
-					verdicts[i] = &recordResult{kind: recAlready}
+					verdicts[i] = &recordResult{kind: recAlready, earlierRun: p.RunID, requestID: p.RequestID,
+						log: dispatch.Attempts{Count: p.Attempts, First: p.FirstAttemptAt, Last: p.LastAttemptAt}}
 				}
 			}
 			return verdicts, nil
@@ -59,8 +61,9 @@ func (r *runner) sendAll(ctx context.Context, pending []ingest.Clearance, res *r
 			e.Callback = reconcile.CallbackKey(c.Idempotent, c.ClearanceStatus)
 			res.Exceptions = append(res.Exceptions, e)
 		}
-		if rr.attempted {
+		if rr.attempted || rr.kind == recAlready {
 			res.Callbacks = append(res.Callbacks, reconcile.Callback{
+				RunID:      cmp.Or(rr.earlierRun, r.runID),
 				Idempotent: c.Idempotent, Status: c.ClearanceStatus, OrderID: c.OrderID, ResultCode: c.ResultCode,
 				PortNo: c.PortNo, ClearanceTime: c.ClearanceTime, Outcome: rr.outcome(), Attempts: rr.log.Count,
 				FirstAttempt: rr.log.First, LastAttempt: rr.log.Last,

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,8 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, re
 			verdicts := make([]*recordResult, len(ids))
 			for i, id := range ids {
 				if d, ok := prior[id]; ok && d.State == journal.DeclarationAccepted {
-					res := recordResult{kind: recAlready}
+					res := recordResult{kind: recAlready, earlierRun: d.RunID, state: d.PlatformState, requestID: d.RequestID,
+						log: dispatch.Attempts{Count: d.Attempts, First: d.FirstAttemptAt, Last: d.LastAttemptAt}}
 					if !sameDeclaration(d, items[from+i].req) {
 						res = conflictResult(&items[from+i], describeJournalDeclaration(d))
 					}
@@ -80,8 +82,9 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, re
 			e.Amount, e.Source, e.At = it.req.OrderFee, it.Source, it.PaidAt
 			res.Exceptions = append(res.Exceptions, e)
 		}
-		if rr.attempted {
+		if rr.attempted || rr.kind == recAlready {
 			res.Declarations = append(res.Declarations, reconcile.Declaration{
+				RunID: cmp.Or(rr.earlierRun, r.runID), PaidAt: it.PaidAt,
 				OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 				OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
 				Outcome: rr.outcome(), PlatformState: rr.state, Attempts: rr.log.Count,

@@ -52,6 +52,9 @@ type recordResult struct {
 	code, msg string // the last failure
 	requestID string
 	exception *reconcile.Exception
+	// earlierRun is, for a record an earlier run did (recAlready), that
+	// run; log then holds that run's attempts as the journal knows them.
+	earlierRun int64
 }
 
 func (res recordResult) outcome() reconcile.Outcome {
@@ -62,6 +65,8 @@ func (res recordResult) outcome() reconcile.Outcome {
 		return reconcile.OutcomeRejected
 	case recConflict:
 		return reconcile.OutcomeConflict
+	case recAlready:
+		return reconcile.OutcomeEarlier
 	}
 	return reconcile.OutcomeError
 }

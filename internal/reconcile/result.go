@@ -46,10 +46,17 @@ const (
 	OutcomeRejected Outcome = "rejected" // refused by the platform
 	OutcomeConflict Outcome = "conflict" // declared before with different data (declarations only)
 	OutcomeError    Outcome = "error"    // transient failures outlasted the retries; tried again next run
+	// OutcomeEarlier: an earlier run did it (accepted, sent); this run
+	// found it in the journal and made no call.
+	OutcomeEarlier Outcome = "earlier"
 )
 
-// Declaration is one declaration this run attempted.
+// Declaration is one declaration of the run's window: one this run
+// attempted, or one an earlier run had accepted (OutcomeEarlier; its
+// attempts, times and request id are that run's, from the journal).
 type Declaration struct {
+	RunID         int64     // the run that made it: this one, or the earlier one
+	PaidAt        time.Time // when the buyer paid the order
 	OrderID       string
 	TransactionID string
 	Customs       string
@@ -66,8 +73,11 @@ type Declaration struct {
 	RequestID     string // of the last answer
 }
 
-// Callback is one clearance callback this run attempted.
+// Callback is one clearance callback of the run's window: one this run
+// attempted, or one an earlier run had sent (OutcomeEarlier, as for
+// Declaration).
 type Callback struct {
+	RunID         int64 // the run that made it: this one, or the earlier one
 	Idempotent    string
 	Status        int // 1 clearance started, 2 clearance result
 	OrderID       string
