@@ -237,7 +237,7 @@ func TestGoldenDryRun(t *testing.T) {
 			at = cst.Format(e.At)
 		}
 		fmt.Fprintf(&out, "%s | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s\n", e.Code, e.Code.Label(), e.OrderID, e.TransactionID,
-			e.OtherTransactionID, exp, act, e.Amount, e.Customs, at, e.Key(), e.FollowUp.State, e.Message, e.Source)
+			e.OtherTransactionID, exp, act, e.Amount, e.Customs, at, e.Key(), e.Tracking.State, e.Message, e.Source)
 	}
 	golden := filepath.Join(goldenDir, "dry_run.golden")
 	if *update {

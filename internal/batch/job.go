@@ -301,6 +301,15 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 
 	// The rest must happen even after an interrupt.
 	wctx := context.WithoutCancel(ctx)
+	if err := r.track(wctx, res); err != nil {
+		r.log.Error("the journal could not follow the exceptions", "err", err)
+		if runErr == nil || errors.Is(runErr, ErrExceptions) {
+			runErr = fmt.Errorf("following the exceptions in the journal: %w", err)
+			res.Status, res.Reason = reconcile.StatusFailed, runErr.Error()
+		}
+	} else if res.Tracked.Known {
+		r.log.Info("exceptions followed", "new", res.Tracked.New, "open", res.Tracked.Open, "resolved", res.Tracked.Resolved)
+	}
 	report := ""
 	var locked *journal.LockedError
 	if deps.Report != nil && r.reportPath != "" && !errors.As(runErr, &locked) {

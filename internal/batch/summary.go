@@ -27,6 +27,15 @@ type Summary struct {
 	// Exceptions maps every exception code to its count, zeros included.
 	Exceptions      map[reconcile.Code]int `json:"exceptions"`
 	ExceptionsTotal int                    `json:"exceptions_total"`
+	// ExceptionsNew and ExceptionsOpen split the run's exceptions into
+	// those first seen now and those seen by an earlier run and still
+	// there; ExceptionsResolved are those of earlier runs found resolved;
+	// Aging counts the run's exceptions by days open ("0-1", "1-7",
+	// "7-30", "30+"). All absent in a dry run, which knows no history.
+	ExceptionsNew      *int           `json:"exceptions_new,omitempty"`
+	ExceptionsOpen     *int           `json:"exceptions_open,omitempty"`
+	ExceptionsResolved *int           `json:"exceptions_resolved,omitempty"`
+	Aging              map[string]int `json:"aging,omitempty"`
 
 	OrdersRead     int `json:"orders_read"`
 	OrdersInWindow int `json:"orders_in_window"`
@@ -167,6 +176,13 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 	for _, c := range reconcile.Codes() {
 		s.Exceptions[c] = r.ByCode[c]
 		s.ExceptionsTotal += r.ByCode[c]
+	}
+	if t := r.Tracked; t.Known {
+		s.ExceptionsNew, s.ExceptionsOpen, s.ExceptionsResolved = &t.New, &t.Open, &t.Resolved
+		s.Aging = map[string]int{}
+		for i, b := range reconcile.AgingBuckets {
+			s.Aging[b] = t.Aging[i]
+		}
 	}
 	m := &r.Money
 	amount := func(a reconcile.Amount) SummaryAmount { return SummaryAmount{a.Count, a.Fen} }

@@ -176,14 +176,16 @@ UPDATE exceptions SET resolved_run_id = ?, resolved_at = ?
 WHERE key = ? AND resolved_run_id IS NULL AND last_run_id <> ?`
 
 // RecordExceptions records, in one transaction, what run runID (a running,
-// non-dry run of the window from..to) found: every exception in seen is
+// non-dry run of the window from..to) found at time at (zero means now;
+// the run's start, so that an exception is first seen on the night of
+// the run that reported it): every exception in seen is
 // reported now (first seen now unless it was open already: an exception
 // that returns after being resolved is new again; last seen now, resolved
 // no more); every open exception whose key is in resolved is resolved by
 // this run, unless seen holds it too. It returns the number resolved.
 // Notes are kept through all of it.
-func (j *Journal) RecordExceptions(ctx context.Context, runID int64, from, to string, seen []Exception, resolved []string) (int, error) {
-	now := formatTime(j.now())
+func (j *Journal) RecordExceptions(ctx context.Context, runID int64, from, to string, at time.Time, seen []Exception, resolved []string) (int, error) {
+	now := formatTime(j.at(at))
 	n := 0
 	err := j.write(ctx, func(w wtx) error {
 		n = 0

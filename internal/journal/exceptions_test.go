@@ -48,7 +48,7 @@ func TestExceptionsAreFollowedUntilResolved(t *testing.T) {
 
 	run1 := beginWindow(t, j, "2026-11-20", "2026-11-20")
 	a, b, c, nodate := seen("FEE_MISMATCH|1|", "2026-11-20"), seen("PAYMENT_MISSING|2|", "2026-11-20"), seen("AMOUNT_MISMATCH|3|", "2026-11-20"), seen("INPUT_INVALID|f.csv|7", "")
-	if n, err := j.RecordExceptions(ctx, run1, "2026-11-20", "2026-11-20", []Exception{a, b, c, nodate}, nil); err != nil || n != 0 {
+	if n, err := j.RecordExceptions(ctx, run1, "2026-11-20", "2026-11-20", time.Time{}, []Exception{a, b, c, nodate}, nil); err != nil || n != 0 {
 		t.Fatalf("RecordExceptions: %d, %v", n, err)
 	}
 	endRun(t, j, run1)
@@ -76,7 +76,7 @@ func TestExceptionsAreFollowedUntilResolved(t *testing.T) {
 
 	clk.Set(at(2, 0, 0, 0).Add(24 * time.Hour))
 	run2 := beginWindow(t, j, "2026-11-20", "2026-11-20")
-	n, err := j.RecordExceptions(ctx, run2, "2026-11-20", "2026-11-20", []Exception{a, b}, []string{c.Key, nodate.Key, "UNKNOWN|9|"})
+	n, err := j.RecordExceptions(ctx, run2, "2026-11-20", "2026-11-20", time.Time{}, []Exception{a, b}, []string{c.Key, nodate.Key, "UNKNOWN|9|"})
 	if err != nil || n != 2 {
 		t.Fatalf("RecordExceptions of night 2: %d, %v; want 2 resolved", n, err)
 	}
@@ -107,7 +107,7 @@ func TestExceptionsAreFollowedUntilResolved(t *testing.T) {
 	// reports resolves nothing.
 	clk.Set(at(2, 0, 0, 0).Add(48 * time.Hour))
 	run3 := beginWindow(t, j, "2026-11-20", "2026-11-21")
-	n, err = j.RecordExceptions(ctx, run3, "2026-11-20", "2026-11-21", []Exception{a, c}, []string{c.Key, b.Key})
+	n, err = j.RecordExceptions(ctx, run3, "2026-11-20", "2026-11-21", time.Time{}, []Exception{a, c}, []string{c.Key, b.Key})
 	if err != nil || n != 1 {
 		t.Fatalf("RecordExceptions of night 3: %d, %v; want 1 resolved", n, err)
 	}
@@ -136,13 +136,13 @@ func TestRecordExceptionsRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.RecordExceptions(ctx, dry, "2026-11-20", "2026-11-20", []Exception{seen("FEE_MISMATCH|1|", "")}, nil); !errors.Is(err, ErrDryRun) {
+	if _, err := j.RecordExceptions(ctx, dry, "2026-11-20", "2026-11-20", time.Time{}, []Exception{seen("FEE_MISMATCH|1|", "")}, nil); !errors.Is(err, ErrDryRun) {
 		t.Errorf("RecordExceptions in a dry run: got %v, want ErrDryRun", err)
 	}
 	endRun(t, j, dry)
 	run := beginRun(t, j)
 	for _, bad := range []Exception{{Code: "X"}, {Key: "X||"}, {Key: "X||", Code: "X", Day: "20.11.2026"}} {
-		if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", []Exception{seen("FEE_MISMATCH|1|", ""), bad}, nil); err == nil {
+		if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", time.Time{}, []Exception{seen("FEE_MISMATCH|1|", ""), bad}, nil); err == nil {
 			t.Errorf("RecordExceptions(%+v): no error", bad)
 		}
 	}
@@ -157,7 +157,7 @@ func TestNotesKeepTheNewest(t *testing.T) {
 	j := open(t, tempPath(t))
 	run := beginRun(t, j)
 	e := seen("FEE_MISMATCH|1|", "2026-11-20")
-	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", []Exception{e}, nil); err != nil {
+	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", time.Time{}, []Exception{e}, nil); err != nil {
 		t.Fatal(err)
 	}
 	t0 := at(9, 0, 0, 0)
@@ -184,13 +184,13 @@ func TestNotesKeepTheNewest(t *testing.T) {
 		}
 	}
 	// A run reporting the exception again keeps its note.
-	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", []Exception{e}, nil); err != nil {
+	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", time.Time{}, []Exception{e}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := j.SetNotes(ctx, map[string]Note{e.Key: {Text: "x", At: t0.Add(4 * time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", []Exception{e}, nil); err != nil {
+	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", time.Time{}, []Exception{e}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := j.Exceptions(ctx, []string{e.Key}); got[e.Key].Note.Text != "x" {
@@ -231,7 +231,7 @@ func TestOldJournalsGainTheExceptions(t *testing.T) {
 		t.Errorf("user_version = %d, want %d", got, SchemaVersion)
 	}
 	run := beginRun(t, j)
-	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", []Exception{seen("FEE_MISMATCH|1|", "2026-11-20")}, nil); err != nil {
+	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", time.Time{}, []Exception{seen("FEE_MISMATCH|1|", "2026-11-20")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Check(ctx); err != nil {

@@ -124,12 +124,12 @@ type Exception struct {
 	// Callback is the callback's key (idempotency key/status) for the
 	// callback codes; "" otherwise.
 	Callback string
-	// Follow-up is what the journal remembers of the exception (Key):
-	// set by the run that reports it.
-	FollowUp FollowUp
+	// Tracking is what the journal remembers of the exception (by Key):
+	// set by the run that reports it, empty in a dry run.
+	Tracking Tracking
 }
 
-// State is where an exception stands across runs (docs/design.md#following-exceptions).
+// State is where an exception stands across runs (docs/design.md#exceptions-across-runs).
 type State string
 
 const (
@@ -148,9 +148,9 @@ func (s State) Label() string {
 	return string(s)
 }
 
-// FollowUp is an exception's history, from the journal: its state, when
+// Tracking is an exception's history, from the journal: its state, when
 // it was first reported and the finance team's notes on it.
-type FollowUp struct {
+type Tracking struct {
 	State       State
 	FirstRunID  int64     // the run that first reported it; 0 for a new one of a dry run
 	FirstSeenAt time.Time // when; the run's start for a new one

@@ -124,19 +124,25 @@ type Counts struct {
 // Result is everything a run produced: what the workbook shows and the
 // summary JSON reports.
 type Result struct {
-	RunID        int64 // the journal's run id; 0 for a dry run
-	DryRun       bool
-	Window       cst.Window
-	StartedAt    time.Time
-	EndedAt      time.Time
-	Status       Status
-	Reason       string // why the run failed or was interrupted, and what to do; "" when completed
-	Workbook     string // the workbook written; "" when none was
-	Inputs       []Input
-	Notes        []Note
-	Money        Money
-	Bills        []Bill
-	Exceptions   []Exception // in the one exception order (CompareExceptions)
+	RunID      int64 // the journal's run id; 0 for a dry run
+	DryRun     bool
+	Window     cst.Window
+	StartedAt  time.Time
+	EndedAt    time.Time
+	Status     Status
+	Reason     string // why the run failed or was interrupted, and what to do; "" when completed
+	Workbook   string // the workbook written; "" when none was
+	Inputs     []Input
+	Notes      []Note
+	Money      Money
+	Bills      []Bill
+	Exceptions []Exception // in the one exception order (CompareExceptions)
+	// Resolved are the exceptions of earlier runs that this run found
+	// resolved, in the one exception order; their Tracking says when they
+	// were first seen and how many days they were open, At their day.
+	Resolved []Exception
+	// Tracked counts the exceptions by state across runs.
+	Tracked      Tracked
 	Declarations []Declaration
 	Callbacks    []Callback
 	Counts       Counts
@@ -204,4 +210,33 @@ func (r *Result) CheckAccounting() error {
 		return nil
 	}
 	return fmt.Errorf("the counts do not add up: %w", errors.Join(errs...))
+}
+
+// Tracked counts a run's exceptions by where they stand across runs
+// (docs/design.md#exceptions-across-runs).
+type Tracked struct {
+	// Known is set when the run compared its exceptions with the
+	// journal's: never in a dry run, which knows no history.
+	Known     bool
+	New, Open int // the run's exceptions, first seen now or before
+	Resolved  int // exceptions of earlier runs found resolved
+	Aging     [4]int
+}
+
+// AgingBuckets name the buckets of Tracked.Aging: days open below 1, 1 to
+// below 7, 7 to below 30, 30 and more.
+var AgingBuckets = [4]string{"0-1", "1-7", "7-30", "30+"}
+
+// AgingBucket is the index in AgingBuckets of an exception open days
+// whole days.
+func AgingBucket(days int) int {
+	switch {
+	case days < 1:
+		return 0
+	case days < 7:
+		return 1
+	case days < 30:
+		return 2
+	}
+	return 3
 }

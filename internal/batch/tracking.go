@@ -1,0 +1,129 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/reconcile"
+)
+
+// track compares the run's exceptions with the journal's memory of them
+// (docs/design.md#exceptions-across-runs) and records what it found: each
+// exception is new (first seen now, or again after it was resolved) or
+// open (seen before, still there), with when it was first seen, how many
+// days it has been open and the finance team's notes; the open exceptions
+// of earlier runs that this run looked at again and did not find are
+// resolved.
+//
+// Only a run that completed resolves anything, and only of the codes it
+// checked: MATERIALS_INVALID only under --check-materials, the declaration
+// codes only when it declared (not when a BILL_MISMATCH held the
+// declarations back). A run that failed or was interrupted may simply not
+// have got to an exception.
+func (r *runner) track(ctx context.Context, res *reconcile.Result) error {
+	if r.runID == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(res.Exceptions))
+	seen := make(map[string]bool, len(res.Exceptions))
+	for i := range res.Exceptions {
+		k := res.Exceptions[i].Key()
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	known, err := r.journal.Exceptions(ctx, keys)
+	if err != nil {
+		return err
+	}
+	t := &res.Tracked
+	*t = reconcile.Tracked{Known: true}
+	records := make([]journal.Exception, 0, len(keys))
+	recorded := make(map[string]bool, len(keys))
+	for i := range res.Exceptions {
+		e := &res.Exceptions[i]
+		k := e.Key()
+		tr := reconcile.Tracking{State: reconcile.StateNew, FirstRunID: r.runID, FirstSeenAt: res.StartedAt}
+		if j, ok := known[k]; ok {
+			if j.Open() {
+				tr.State, tr.FirstRunID, tr.FirstSeenAt = reconcile.StateOpen, j.FirstRunID, j.FirstSeenAt
+				tr.Days = daysBetween(j.FirstSeenAt, res.StartedAt)
+			}
+			tr.Handling = reconcile.Handling{Status: j.Note.Status, Handler: j.Note.Handler, Text: j.Note.Text}
+		}
+		e.Tracking = tr
+		if tr.State == reconcile.StateNew {
+			t.New++
+		} else {
+			t.Open++
+		}
+		t.Aging[reconcile.AgingBucket(tr.Days)]++
+		if !recorded[k] {
+			recorded[k] = true
+			records = append(records, journal.Exception{Key: k, Code: string(e.Code), OrderID: e.OrderID, TransactionID: e.TransactionID,
+				Day: e.Day(), Amount: e.Amount, HasAmount: e.Amount != 0, Message: e.Message})
+		}
+	}
+
+	var resolved []string
+	var gone []journal.Exception
+	if res.Status == reconcile.StatusCompleted {
+		open, err := r.journal.OpenExceptions(ctx, r.cfg.Window.From.String(), r.cfg.Window.To.String())
+		if err != nil {
+			return err
+		}
+		for _, j := range open {
+			if !seen[j.Key] && r.checked(reconcile.Code(j.Code), res) {
+				resolved = append(resolved, j.Key)
+				gone = append(gone, j)
+			}
+		}
+	}
+	n, err := r.journal.RecordExceptions(ctx, r.runID, r.cfg.Window.From.String(), r.cfg.Window.To.String(), res.StartedAt, records, resolved)
+	if err != nil {
+		return err
+	}
+	if n != len(gone) {
+		return fmt.Errorf("the journal resolved %d exceptions, this run found %d resolved", n, len(gone))
+	}
+	for _, j := range gone {
+		e := reconcile.Exception{Code: reconcile.Code(j.Code), OrderID: j.OrderID, TransactionID: j.TransactionID, Message: j.Message,
+			Tracking: reconcile.Tracking{FirstRunID: j.FirstRunID, FirstSeenAt: j.FirstSeenAt, Days: daysBetween(j.FirstSeenAt, res.StartedAt),
+				Handling: reconcile.Handling{Status: j.Note.Status, Handler: j.Note.Handler, Text: j.Note.Text}}}
+		if j.HasAmount {
+			e.Amount = j.Amount
+		}
+		if d, err := cst.ParseDate(j.Day); err == nil && j.Day != "" {
+			e.At = d.Start()
+		}
+		res.Resolved = append(res.Resolved, e)
+	}
+	reconcile.SortExceptions(res.Resolved)
+	t.Resolved = len(res.Resolved)
+	return nil
+}
+
+// checked reports whether this run checked what raises code, so that an
+// open exception of that code it did not raise is resolved.
+func (r *runner) checked(code reconcile.Code, res *reconcile.Result) bool {
+	switch code {
+	case reconcile.MaterialsInvalid:
+		return r.cfg.CheckMaterials && res.Counts.HeldBack == 0
+	case reconcile.DeclareRejected, reconcile.DeclareConflict, reconcile.DeclareError:
+		return res.Counts.HeldBack == 0
+	}
+	return code.Known()
+}
+
+// daysBetween is the number of whole days from a to b; 0 when b is not
+// after a.
+func daysBetween(a, b time.Time) int {
+	if !b.After(a) {
+		return 0
+	}
+	return int(b.Sub(a) / (24 * time.Hour))
+}
