@@ -30,7 +30,7 @@ import (
 // configKeys are the keys a config file may hold: the settings of run and
 // schedule. A command applies the keys it has flags for.
 var configKeys = []string{
-	"orders", "payments", "clearance", "date", "from", "to", "report", "summary_json", "state",
+	"orders", "payments", "clearance", "date", "from", "to", "report", "summary_json", "state", "notes_from",
 	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
 	"check_materials", "allow_bill_mismatch", "dry_run", "fail_on_exceptions", "log_format", "quiet",
 	"cron", "tz", "catch_up",

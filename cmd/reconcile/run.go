@@ -50,6 +50,11 @@ Outputs:
                            /dev/stdout is written in place
   --state PATH             the journal, a SQLite file (default reconcile.db
                            in the workbook's directory)
+  --notes-from FILE        also read the 处理状态, 处理人 and 备注 the finance
+                           team wrote in FILE, an earlier workbook of this
+                           job; those in the job's workbooks of overlapping
+                           windows in the --report directory are always
+                           read, the most recently saved last
 
 Platform:
   --gateway URL            TOP gateway (default ` + top.ProductionURL + `)
@@ -120,6 +125,7 @@ type runOptions struct {
 	orders, payments, clearance stringList
 	date, from, to              string
 	report, summaryJSON, state  string
+	notesFrom                   string
 	gateway, appKey, signMethod string
 	secretFile, sessionFile     string
 	customs                     string
@@ -145,6 +151,7 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.StringVar(&o.report, "report", defaultReport, "")
 	fs.StringVar(&o.summaryJSON, "summary-json", "", "")
 	fs.StringVar(&o.state, "state", "", "")
+	fs.StringVar(&o.notesFrom, "notes-from", "", "")
 	fs.StringVar(&o.gateway, "gateway", top.ProductionURL, "")
 	fs.StringVar(&o.appKey, "app-key", "", "")
 	fs.StringVar(&o.secretFile, "secret-file", "", "")
@@ -288,6 +295,7 @@ func (j *job) config(win cst.Window) batch.Config {
 		AllowBillMismatch: o.allowBillMismatch,
 		FailOnExceptions:  o.failOnExceptions,
 		ReportPath:        o.report,
+		NotesFrom:         o.notesFrom,
 		SummaryPath:       o.summaryJSON,
 		Engine:            dispatch.Config{Concurrency: o.concurrency, QPS: o.qps, MaxBanWait: o.maxBanWait},
 		Logger:            j.logger,

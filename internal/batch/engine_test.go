@@ -626,7 +626,7 @@ func TestMaterialsCheckThroughTheEngine(t *testing.T) {
 }
 
 // panickyReport is a workbook writer with a bug.
-type panickyReport struct{}
+type panickyReport struct{ noHandlings }
 
 func (panickyReport) Prepare(target string, _ cst.Window, _ bool) (string, error) { return target, nil }
 
@@ -792,7 +792,7 @@ func BenchmarkLoad20k(b *testing.B) {
 }
 
 // failingReport is a workbook writer whose write fails (a full disk).
-type failingReport struct{}
+type failingReport struct{ noHandlings }
 
 func (failingReport) Prepare(target string, _ cst.Window, _ bool) (string, error) { return target, nil }
 
@@ -853,7 +853,7 @@ func TestPreflightFailsBeforeAnyCall(t *testing.T) {
 
 // stubReport prepares as the real writer does, with a directory that must
 // be creatable, and writes nothing.
-type stubReport struct{}
+type stubReport struct{ noHandlings }
 
 func (stubReport) Prepare(target string, w cst.Window, dryRun bool) (string, error) {
 	if err := os.MkdirAll(target, 0o755); err != nil {
@@ -898,4 +898,11 @@ func TestABillThatDoesNotTieOutDeclaresNothing(t *testing.T) {
 			})
 		})
 	}
+}
+
+// noHandlings is a report writer's Handlings that finds no earlier notes.
+type noHandlings struct{}
+
+func (noHandlings) Handlings(string, cst.Window, string) ([]reconcile.Handlings, []reconcile.Note, error) {
+	return nil, nil, nil
 }

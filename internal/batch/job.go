@@ -73,6 +73,12 @@ type ReportWriter interface {
 	Prepare(target string, w cst.Window, dryRun bool) (path string, err error)
 	// Write writes the workbook of r to path.
 	Write(ctx context.Context, path string, r *reconcile.Result) error
+	// Handlings reads back what the finance team wrote beside the
+	// exceptions in the job's earlier workbooks of windows overlapping w
+	// (at or beside the --report target, and from, --notes-from, unless
+	// ""), oldest first, with a note for each workbook it could not read.
+	// A from that cannot be read is an error.
+	Handlings(target string, w cst.Window, from string) ([]reconcile.Handlings, []reconcile.Note, error)
 }
 
 // Config is the settings of one run.
@@ -88,7 +94,11 @@ type Config struct {
 	FailOnExceptions  bool // return ErrExceptions when the run completed with exceptions
 	// ReportPath is the --report target: the workbook (a name ending in
 	// .xlsx) or the directory to write it in; "" for none.
-	ReportPath  string
+	ReportPath string
+	// NotesFrom is a workbook of the job's to read the team's notes
+	// (处理状态, 处理人, 备注) from, beside the earlier workbooks at the
+	// --report target (--notes-from); "" for none.
+	NotesFrom   string
 	SummaryPath string // the summary JSON to write; "" for none
 	Engine      dispatch.Config
 	// Settings is recorded with the run in the journal (no secrets).
@@ -127,6 +137,9 @@ type runner struct {
 	// writable; "" for none.
 	reportPath string
 	finished   bool // finish has begun: a panic after it is not finished again
+	// handlings are the team's notes read back from earlier workbooks,
+	// oldest first.
+	handlings []reconcile.Handlings
 }
 
 // Run runs the job once: read the exports, check them, and unless it is a
@@ -183,6 +196,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	// will write at its end must be writable now, not found unwritable
 	// after every declaration was made.
 	if r.reportPath, err = preflight(&r.cfg, deps); err != nil {
+		return r.finish(ctx, res, deps, &PreflightError{Err: err})
+	}
+	if err := r.readHandlings(ctx, deps, res); err != nil {
 		return r.finish(ctx, res, deps, &PreflightError{Err: err})
 	}
 	r.log.Info("run started", "run", r.runID, "window", cfg.Window.String(), "dry_run", cfg.DryRun)

@@ -25,6 +25,15 @@ import (
 // have got to an exception.
 func (r *runner) track(ctx context.Context, res *reconcile.Result) error {
 	if r.runID == 0 {
+		// A dry run knows no history; it still carries the team's notes
+		// from the workbooks it read, the newest last.
+		for _, h := range r.handlings {
+			for i := range res.Exceptions {
+				if hd, ok := h.ByKey[res.Exceptions[i].Key()]; ok {
+					res.Exceptions[i].Tracking.Handling = hd
+				}
+			}
+		}
 		return nil
 	}
 	keys := make([]string, 0, len(res.Exceptions))
@@ -126,4 +135,38 @@ func daysBetween(a, b time.Time) int {
 		return 0
 	}
 	return int(b.Sub(a) / (24 * time.Hour))
+}
+
+// readHandlings reads back what the finance team wrote in the job's
+// earlier workbooks of the window (ReportWriter.Handlings) and, in a run
+// with a journal, keeps it there: a workbook's notes replace the
+// journal's when the workbook was modified after they were kept.
+func (r *runner) readHandlings(ctx context.Context, deps Deps, res *reconcile.Result) error {
+	if deps.Report == nil || r.cfg.ReportPath == "" && r.cfg.NotesFrom == "" {
+		return nil
+	}
+	hs, skipped, err := deps.Report.Handlings(r.cfg.ReportPath, r.cfg.Window, r.cfg.NotesFrom)
+	if err != nil {
+		return err
+	}
+	res.Notes = append(res.Notes, skipped...)
+	for _, n := range skipped {
+		r.log.Warn(n.Text, "source", n.Source)
+	}
+	r.handlings = hs
+	if r.journal == nil {
+		return nil
+	}
+	for _, h := range hs {
+		notes := make(map[string]journal.Note, len(h.ByKey))
+		for k, hd := range h.ByKey {
+			notes[k] = journal.Note{Status: hd.Status, Handler: hd.Handler, Text: hd.Text, At: h.Modified}
+		}
+		n, err := r.journal.SetNotes(ctx, notes)
+		if err != nil {
+			return fmt.Errorf("keeping the notes of %s: %w", h.Source, err)
+		}
+		r.log.Info("notes read back", "workbook", h.Source, "rows", len(h.ByKey), "changed", n)
+	}
+	return nil
 }

@@ -49,20 +49,14 @@ type Exception struct {
 func (e Exception) Open() bool { return e.ResolvedRunID == 0 }
 
 // A Note is what the finance team wrote beside an exception in a workbook:
-// 处理状态 (one of NoteStatuses, or ""), 处理人 and 备注, and when the
-// workbook it was read from was last modified. The journal keeps them as
-// text; nothing in them is ever executed.
+// 处理状态 (待处理, 处理中, 已处理, 无需处理 or "": the schema refuses
+// anything else), 处理人 and 备注, and when the workbook it was read from
+// was last modified. The journal keeps them as text; nothing in them is
+// ever executed.
 type Note struct {
 	Status, Handler, Text string
 	At                    time.Time
 }
-
-// IsZero reports whether n says nothing.
-func (n Note) IsZero() bool { return n.Status == "" && n.Handler == "" && n.Text == "" }
-
-// NoteStatuses are the values 处理状态 may take, in the order of the
-// workbook's drop-down.
-var NoteStatuses = []string{"待处理", "处理中", "已处理", "无需处理"}
 
 // MaxNoteRunes is the most characters the journal keeps of a 处理人 or
 // 备注; ValidNote refuses longer ones.
@@ -229,17 +223,10 @@ UPDATE exceptions SET note_status = ?, note_handler = ?, note_text = ?, noted_at
 WHERE key = ? AND (noted_at IS NULL OR noted_at < ?)
 	AND (note_status <> ? OR note_handler <> ? OR note_text <> ?)`
 
-// ValidNote reports why n cannot be kept, or nil: a 处理状态 that is not
-// one of NoteStatuses, a 处理人 or 备注 longer than MaxNoteRunes
-// characters, or no time.
+// ValidNote reports why n cannot be kept, or nil: a 处理人 or 备注 longer
+// than MaxNoteRunes characters, or no time.
 func ValidNote(n Note) error {
-	ok := n.Status == ""
-	for _, s := range NoteStatuses {
-		ok = ok || n.Status == s
-	}
 	switch {
-	case !ok:
-		return fmt.Errorf("处理状态 %q is none of %s", n.Status, strings.Join(NoteStatuses, ", "))
 	case len([]rune(n.Handler)) > MaxNoteRunes:
 		return fmt.Errorf("处理人 is longer than %d characters", MaxNoteRunes)
 	case len([]rune(n.Text)) > MaxNoteRunes:
@@ -254,8 +241,9 @@ func ValidNote(n Note) error {
 // a note replaces the stored one when it is newer (its At after the stored
 // note's) and says something else; an empty note then clears the stored
 // one, since the finance team emptied the cells. Keys the journal does not
-// know are ignored. It refuses, writing nothing, a note ValidNote refuses.
-// It returns the number of notes changed.
+// know are ignored. It refuses, writing nothing, a note ValidNote refuses
+// or the schema does (an unknown 处理状态). It returns the number of notes
+// changed.
 //
 // Any run, dry or not, may keep notes: they are the finance team's, not
 // the run's.

@@ -166,6 +166,22 @@ type Handling struct {
 	Status, Handler, Text string
 }
 
+// HandlingStatuses are the values 处理状态 may take, in the order of the
+// workbook's drop-down.
+var HandlingStatuses = []string{"待处理", "处理中", "已处理", "无需处理"}
+
+// IsZero reports whether h says nothing.
+func (h Handling) IsZero() bool { return h == Handling{} }
+
+// Handlings is what the finance team wrote in one of the job's workbooks,
+// read back by the next run: the workbook, when it was last modified, and
+// the handling of each exception, by exception key.
+type Handlings struct {
+	Source   string
+	Modified time.Time
+	ByKey    map[string]Handling
+}
+
 // Key is the exception's stable key, by which runs know it again:
 // "code|order id|transaction id" when it has either id, "code|callback
 // key" for a callback, else "code|file base name:line" of its first
