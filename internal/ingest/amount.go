@@ -395,11 +395,16 @@ func parseFee[T text](s T) (int64, error) {
 	var v int64
 	digits, fdigits := 0, 0
 	for ; i < n && s[i] >= '0' && s[i] <= '9'; i++ {
-		if v > MaxAmount*1000 {
+		// v counts whole yuan here: past MaxAmount fen, it is too large
+		// (and checking before the scaling keeps v×10⁵ in an int64).
+		if v > MaxAmount/100 {
 			return 0, feeError(s, tooLarge)
 		}
 		v = v*10 + int64(s[i]-'0')
 		digits++
+	}
+	if v > MaxAmount/100 {
+		return 0, feeError(s, tooLarge)
 	}
 	v *= 100000
 	if i < n && s[i] == '.' {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -167,6 +168,11 @@ func TestParseFee(t *testing.T) {
 		{"0.600000", 60000, ""}, {" 1.5 ", 150000, ""},
 		{"0.123456", 0, "more than 5 decimals"}, {"1,000.00", 0, "not a number"}, {"¥0.6", 0, "not a number"}, {"", 0, "is empty"},
 		{"10000000000000", 0, "too large"}, {".", 0, "not a number"},
+		// At the cap (10,000,000,000.00 yuan) and past it; a value whose
+		// ×10⁵ leaves an int64 is too large, never a wrapped negative.
+		{"10000000000", 1_000_000_000_000_000, ""}, {"-10000000000.00000", -1_000_000_000_000_000, ""},
+		{"10000000000.00001", 0, "too large"}, {"10000000001", 0, "too large"},
+		{"1844674407370955", 0, "too large"}, {"92233720368547", 0, "too large"},
 	} {
 		got, err := ParseFee(tt.in)
 		switch {
@@ -206,16 +212,24 @@ func TestParseRate(t *testing.T) {
 	}
 }
 
-// FuzzParseFee checks that ParseFee never panics, and that what it accepts
-// round-trips through FormatFee.
+// FuzzParseFee checks that ParseFee never panics, that what it accepts is
+// the exact value of the text (big.Rat's reading of it, in 10⁻⁵ yuan,
+// within the cap), and that it round-trips through FormatFee.
 func FuzzParseFee(f *testing.F) {
-	for _, s := range []string{"0.06000", "-0.00600", "0.6", "12.34567", "1e5", "", "-", "99999999999999999999"} {
+	for _, s := range []string{"0.06000", "-0.00600", "0.6", "12.34567", "1e5", "", "-", "99999999999999999999", "1844674407370955"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := ParseFee(s)
 		if err != nil {
 			return
+		}
+		r, ok := new(big.Rat).SetString(strings.Trim(s, " \t"))
+		if !ok {
+			t.Fatalf("%q accepted as %d, but it is no number", s, v)
+		}
+		if want := r.Mul(r, big.NewRat(100000, 1)); !want.IsInt() || want.Num().Cmp(big.NewInt(v)) != 0 || v > MaxAmount*1000 || v < -MaxAmount*1000 {
+			t.Fatalf("%q = %d, want %s within ±%d", s, v, want.RatString(), MaxAmount*1000)
 		}
 		if back, err := ParseFee(FormatFee(v)); err != nil || back != v {
 			t.Fatalf("%q → %d → %q → %d, %v", s, v, FormatFee(v), back, err)
