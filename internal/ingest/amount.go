@@ -235,9 +235,8 @@ func FormatAmount(fen int64) string {
 // scientific notation (5.5511151231257827E-17, 1E+3) is read as the number it
 // is, because that is how a numeric cell stores small and large values.
 const (
-	excelMinDigits     = 15 // significant digits that mark a full-precision double
-	excelToleranceExp  = 13 // the rounding may change the amount by < 10^-13 of it
-	excelMinMagnitudeF = 100
+	excelMinDigits    = 15 // significant digits that mark a full-precision double
+	excelToleranceExp = 13 // the rounding may change the amount by < 10^-13 of it
 )
 
 // ParseExcelAmount parses the raw value of an XLSX cell as an amount in
@@ -261,7 +260,11 @@ func parseExcelAmount[T text](s T) (int64, error) {
 }
 
 // excelNumberFen applies the float-noise rule to a numeric cell value.
-func excelNumberFen[T text](s T) (int64, bool) {
+func excelNumberFen[T text](s T) (int64, bool) { return excelNumber(s, 2) }
+
+// excelNumber applies the float-noise rule to a numeric cell value, in
+// 10^-places yuan: places 2 for fen, 5 for fees.
+func excelNumber[T text](s T, places int) (int64, bool) {
 	i, n := 0, len(s)
 	neg := false
 	if i < n && s[i] == '-' {
@@ -323,9 +326,9 @@ expPart:
 	if len(mant) == 0 {
 		return 0, true // zero, however written
 	}
-	// value = mant × 10^exp yuan = mant × 10^(exp+2) fen.
+	// value = mant × 10^exp yuan = mant × 10^(exp+places) units.
 	m, _ := new(big.Int).SetString(string(mant), 10)
-	shift := exp + 2
+	shift := exp + places
 	if shift >= 0 {
 		if shift > 20 {
 			return 0, false
@@ -356,9 +359,10 @@ expPart:
 	}
 	// dropped/scale fen < max(|q|, 100 fen) × 10^-13
 	lhs := new(big.Int).Mul(dropped, new(big.Int).Exp(big.NewInt(10), big.NewInt(excelToleranceExp), nil))
-	mag := new(big.Int).Set(q)
-	if mag.Cmp(big.NewInt(excelMinMagnitudeF)) < 0 {
-		mag.SetInt64(excelMinMagnitudeF)
+	// Of 1 yuan, for a smaller value.
+	mag, yuan := new(big.Int).Abs(q), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
+	if mag.Cmp(yuan) < 0 {
+		mag.Set(yuan)
 	}
 	if lhs.Cmp(mag.Mul(mag, scale)) >= 0 || !q.IsInt64() {
 		return 0, false
@@ -375,6 +379,23 @@ expPart:
 // than five significant decimals, grouping commas, currency signs, and fees
 // beyond MaxAmount fen.
 func ParseFee(s string) (int64, error) { return parseFee(s) }
+
+// parseExcelFee is parseFee for the raw value of a numeric XLSX cell,
+// with the float-noise allowance and scientific notation of
+// ParseExcelAmount, to 10⁻⁵ yuan.
+func parseExcelFee[T text](s T) (int64, error) {
+	v, err := parseFee(s)
+	if err == nil || err == errEmpty {
+		return v, err
+	}
+	if w, ok := excelNumber(s, 5); ok {
+		if w > MaxAmount*1000 || w < -MaxAmount*1000 {
+			return 0, feeError(s, tooLarge)
+		}
+		return w, nil
+	}
+	return 0, err
+}
 
 func parseFee[T text](s T) (int64, error) {
 	i, n := 0, len(s)

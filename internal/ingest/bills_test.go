@@ -3,9 +3,11 @@ package ingest
 import (
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -142,12 +144,36 @@ func TestGlobalStatement(t *testing.T) {
 			"保健品", "", fee, "0.60%", "HKD", hkd, "CNY", cny, "HKD", hkd, "108.21", "", "0.00", "", "0.00", "", "0.00", "0.00", "0.00"}
 		return "`" + strings.Join(cols, ",`")
 	}
+	// set replaces columns of a row: by index, 9 交易状态, 25 用户支付币种,
+	// 31 申请退款金额, 32 用户退款币种, 33 用户退款金额.
+	set := func(r string, cols map[int]string) string {
+		f := strings.Split(r, ",`")
+		for i, v := range cols {
+			f[i] = v
+		}
+		return strings.Join(f, ",`")
+	}
 	data := globalHeader + "\n" +
 		row("2026-11-20 10:00:00", "4200001234202611200000000011", "5118609024991031611", "100.00", "108.21", "0.64926") + "\n" +
-		row("2026-11-20 11:00:00", "4200001234202611200000000012", "5118609024991031612", "50.00", "54.11", "0.32466") + "\n"
+		row("2026-11-20 11:00:00", "4200001234202611200000000012", "5118609024991031612", "50.00", "54.11", "0.32466") + "\n" +
+		// The refund of the first: 100.00 CNY back to the buyer, 108.21
+		// requested in the price currency.
+		set(row("2026-11-21 10:00:00", "4200001234202611200000000011", "5118609024991031611", "0.00", "0.00", "-0.64926"),
+			map[int]string{9: "REFUND", 31: "108.21", 32: "CNY", 33: "100.00"}) + "\n" +
+		// Paid in USD: no payment the job can match or declare.
+		set(row("2026-11-20 12:00:00", "4200001234202611200000000013", "5118609024991031613", "15.00", "117.00", "0.70200"),
+			map[int]string{25: "USD"}) + "\n" +
+		set(row("2026-11-21 12:00:00", "4200001234202611200000000012", "5118609024991031612", "0.00", "0.00", "-0.32466"),
+			map[int]string{9: "REFUND", 31: "54.11", 32: "HKD", 33: "54.11"}) + "\n"
 	ps, es, info := readPayments(t, writeFile(t, "global.csv", []byte(data)))
-	if len(es) != 0 || len(ps) != 2 || info.Variant != "wechat-global" {
+	if len(ps) != 3 || info.Variant != "wechat-global" {
 		t.Fatalf("%d payments, errors %v, variant %q", len(ps), es, info.Variant)
+	}
+	if len(es) != 2 || es[0].Reason != ReasonCurrency || es[0].Column != "用户支付币种" || es[1].Column != "用户退款币种" || es[0].Source.Line != 5 {
+		t.Errorf("rows in another currency: errors %+v; want 用户支付币种 on line 5 and 用户退款币种 on line 6", es)
+	}
+	if r := ps[2]; r.Status != PaymentRefund || r.RefundAmount != 10000 {
+		t.Errorf("a Global refund: status %v, refund %d; want the CNY refunded to the buyer, 10000", r.Status, r.RefundAmount)
 	}
 	p := ps[0]
 	if p.Amount != 10000 || p.Bill.Settlement != 10821 || p.Bill.SettleCurrency != "HKD" || p.Bill.PayCurrency != "CNY" || p.Bill.Fee != 64926 {
@@ -247,4 +273,60 @@ func gbk(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A bill saved as XLSX keeps 手续费 and 费率 as numbers: with a double's
+// noise, in scientific notation, as a fraction formatted as a percentage.
+func TestXLSXBillFeesAreNumbers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bill.xlsx")
+	f := excelize.NewFile()
+	for i, h := range strings.Split(wechatAllHeader, ",") {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
+		f.SetCellValue("Sheet1", cell, h)
+	}
+	rows := []struct {
+		fee, rate string // raw <v> values
+		wantFee   int64
+		wantRate  int64
+		wantErr   Reason
+	}{
+		{"6.6000000000000005", "6E-3", 660000, 6000, ""},
+		{"0.82799999999999996", "6.0000000000000001E-3", 82800, 6000, ""},
+		{"-8.28E-1", "0.006", -82800, 6000, ""},
+		{"0.0012345", "0.006", 0, 0, ReasonFee}, // a sixth decimal, not noise
+		{"0.828", "1.5", 0, 0, ReasonRate},      // 150%
+	}
+	for i, r := range rows {
+		line := i + 2
+		vals := []any{"2026-11-20 10:00:00", "wx", "1", "0", "", fmt.Sprintf("42000012342026112000000000%02d", i), fmt.Sprintf("51186090249910316%02d", i),
+			"oU", "JSAPI", "SUCCESS", "CMB", "CNY", 138.0, 0.0, "", "", 0.0, 0.0, "", "", "x", ""}
+		for j, v := range vals {
+			cell, _ := excelize.CoordinatesToCellName(j+1, line)
+			f.SetCellValue("Sheet1", cell, v)
+		}
+		f.SetCellDefault("Sheet1", fmt.Sprintf("W%d", line), r.fee)
+		f.SetCellDefault("Sheet1", fmt.Sprintf("X%d", line), r.rate)
+		f.SetCellValue("Sheet1", fmt.Sprintf("Y%d", line), 138.0)
+		f.SetCellValue("Sheet1", fmt.Sprintf("Z%d", line), 0.0)
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	ps, es, _ := readPayments(t, path)
+	got := map[int]string{}
+	for _, p := range ps {
+		got[p.Source.Line] = fmt.Sprintf("fee %d rate %d", p.Bill.Fee, p.Bill.FeeRate)
+	}
+	for _, e := range es {
+		got[e.Source.Line] = "error " + string(e.Reason)
+	}
+	for i, r := range rows {
+		want := fmt.Sprintf("fee %d rate %d", r.wantFee, r.wantRate)
+		if r.wantErr != "" {
+			want = "error " + string(r.wantErr)
+		}
+		if got[i+2] != want {
+			t.Errorf("手续费 %s, 费率 %s: got %s, want %s", r.fee, r.rate, got[i+2], want)
+		}
+	}
 }

@@ -48,7 +48,9 @@ var (
 		{"amount", []string{"用户支付金额", "订单金额", "应结订单金额", "总金额", "支付金额"}, true, colAmount},
 		{"paid_at", []string{"交易时间", "支付时间"}, false, colTime},
 		{"status", []string{"交易状态"}, false, colText},
-		{"refund_amount", []string{"申请退款金额", "退款金额"}, false, colAmount},
+		// A Global statement's refund to the buyer in CNY is 用户退款金额
+		// (申请退款金额 is in the price currency).
+		{"refund_amount", []string{"用户退款金额", "申请退款金额", "退款金额"}, false, colAmount},
 		// The figures of a WeChat bill, for its tie-out and the day's money.
 		{"settlement", []string{"应结订单金额", "总金额"}, false, colAmount},
 		{"order_amount", []string{"订单金额"}, false, colAmount},
@@ -59,6 +61,7 @@ var (
 		{"fee_rate", []string{"费率"}, false, colText},
 		{"refund_id", []string{"微信退款单号"}, false, colText},
 		{"pay_currency", []string{"用户支付币种"}, false, colText},
+		{"refund_currency", []string{"用户退款币种"}, false, colText},
 		{"settle_currency", []string{"结算币种"}, false, colText},
 	}
 	clearanceCols = []colSpec{
@@ -102,6 +105,7 @@ const (
 	pFeeRate
 	pRefundID
 	pPayCurrency
+	pRefundCurrency
 	pSettleCurrency
 )
 

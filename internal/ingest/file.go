@@ -520,7 +520,7 @@ func (f *File) nextRow() (bool, *RowError) {
 					}
 				}
 				sec := f.info.Sections[len(f.info.Sections)-1]
-				return true, &RowError{Reason: ReasonFields, Source: f.source(),
+				return true, &RowError{Reason: ReasonAfterSummary, Source: f.source(),
 					Message: fmt.Sprintf("a row after the bill's summary (line %d) that no header opens: each bill pasted into one file must keep its own header; put the header back, or remove the row", sec.SummarySource.Line)}
 			}
 		}
@@ -684,8 +684,6 @@ func (f *File) amount(col int, required bool) (int64, *RowError) {
 	return v, nil
 }
 
-// numericCell reports whether canonical column col of the current row is a
-// numeric XLSX cell.
 // fee reads a service fee (see ParseFee); an empty or absent cell is 0,
 // and not there.
 func (f *File) fee(col int) (int64, bool, *RowError) {
@@ -696,9 +694,15 @@ func (f *File) fee(col int) (int64, bool, *RowError) {
 	if e := f.kindError(col, colAmount); e != nil {
 		return 0, false, e
 	}
-	v, err := parseFee(b)
+	var v int64
+	var err error
+	if f.numericCell(col) {
+		v, err = parseExcelFee(b)
+	} else {
+		v, err = parseFee(b)
+	}
 	if err != nil {
-		return 0, false, f.rowError(col, ReasonAmount, err.Error())
+		return 0, false, f.rowError(col, ReasonFee, err.Error())
 	}
 	return v, true, nil
 }
@@ -716,13 +720,22 @@ func (f *File) rate(col int) (int64, bool, *RowError) {
 		return f.lastRate.v, true, nil
 	}
 	v, err := parseRate(b, numeric)
+	if err != nil && numeric {
+		// A numeric cell in scientific notation (6E-3) or with float
+		// noise: the fraction in millionths.
+		if w, ok := excelNumber(b, 6); ok && w >= 0 && w <= 1_000_000 {
+			v, err = w, nil
+		}
+	}
 	if err != nil {
-		return 0, false, f.rowError(col, ReasonAmount, err.Error())
+		return 0, false, f.rowError(col, ReasonRate, err.Error())
 	}
 	f.lastRate.raw, f.lastRate.numeric, f.lastRate.v = append(f.lastRate.raw[:0], b...), numeric, v
 	return v, true, nil
 }
 
+// numericCell reports whether canonical column col of the current row is a
+// numeric XLSX cell.
 func (f *File) numericCell(col int) bool {
 	return f.xlsx && f.src.kind(f.m.idx[col]) == cellNumber
 }
@@ -791,9 +804,6 @@ func (f *File) intern(col int) (string, *RowError) {
 	return s, nil
 }
 
-// readSummary reads the summary header of a WeChat bill (the current row)
-// and the line of totals after it into Info.Summary; it leaves Summary nil
-// when they cannot be read.
 // readSummary reads the summary of the current bill section: the row of
 // names (the current row) and the row of values after it. A figure it
 // cannot read leaves the section without a summary and says why.

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"fmt"
 	"iter"
 	"strings"
 )
@@ -190,6 +191,20 @@ func (f *File) billRow(r *BillRow) (r0, r1 int, e *RowError) {
 	}
 	if r.SettleCurrency, e = f.intern(pSettleCurrency); e != nil {
 		return 0, 0, e
+	}
+	// The job matches and declares CNY: a Global statement's buyer paid
+	// (or was refunded) in CNY, or the row is not one it can use.
+	for _, c := range [...]struct {
+		col  int
+		what string
+	}{{pPayCurrency, "用户支付币种"}, {pRefundCurrency, "用户退款币种"}} {
+		cur, e := f.intern(c.col)
+		if e != nil {
+			return 0, 0, e
+		}
+		if cur != "" && cur != "CNY" {
+			return 0, 0, f.rowError(c.col, ReasonCurrency, fmt.Sprintf("%s is %q: the job matches and declares payments and refunds in CNY only", c.what, cur))
+		}
 	}
 	if r0, r1, e = f.text(pRefundID); e != nil {
 		return 0, 0, e

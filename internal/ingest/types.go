@@ -172,8 +172,20 @@ const (
 	ReasonStatus    Reason = "status"     // an unknown trade status
 	ReasonEncoding  Reason = "encoding"   // bytes that are not text in the file's encoding
 	ReasonFields    Reason = "fields"     // more or fewer fields than the header
-	ReasonOther     Reason = "other"      // anything else (a damaged XLSX row)
+	ReasonFee       Reason = "fee"        // not a service fee in yuan with at most 5 decimals
+	ReasonRate      Reason = "rate"       // not a fee rate (a percentage such as 0.60%)
+	ReasonCurrency  Reason = "currency"   // a payment or refund in another currency than CNY
+	// ReasonAfterSummary: a row after a bill section's summary that no new
+	// header opens.
+	ReasonAfterSummary Reason = "after-summary"
+	ReasonOther        Reason = "other" // anything else (a damaged XLSX row)
 )
+
+// Reasons returns every Reason, for callers that explain each.
+func Reasons() []Reason {
+	return []Reason{ReasonMissing, ReasonAmount, ReasonTime, ReasonID, ReasonIDMangled, ReasonStatus, ReasonEncoding, ReasonFields,
+		ReasonFee, ReasonRate, ReasonCurrency, ReasonAfterSummary, ReasonOther}
+}
 
 // RowError is a row that could not be read. It never stops the reading.
 type RowError struct {

@@ -230,15 +230,19 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 
 // rowReasons say in Chinese what kind of problem made a row unreadable.
 var rowReasons = map[ingest.Reason]string{
-	ingest.ReasonMissing:   "缺少必填的值",
-	ingest.ReasonAmount:    "金额格式不对（应为元，最多两位小数，不能为负）",
-	ingest.ReasonTime:      "时间格式不对（应为 2026-11-20 19:48:33 这样的时间）",
-	ingest.ReasonID:        "编号不对（应为数字）",
-	ingest.ReasonIDMangled: "编号被 Excel 转成了数字或科学计数法，末几位已丢失、无法恢复：请把这一列设为“文本”后重新导出",
-	ingest.ReasonStatus:    "交易状态无法识别",
-	ingest.ReasonEncoding:  "含有无法识别的字符：请确认文件编码（UTF-8 或 GBK）后重新导出",
-	ingest.ReasonFields:    "这一行的列数与表头不一致：可能有未加引号的逗号或换行，请修正或重新导出",
-	ingest.ReasonOther:     "这一行无法读取",
+	ingest.ReasonMissing:      "缺少必填的值",
+	ingest.ReasonAmount:       "金额格式不对（应为元，最多两位小数，不能为负）",
+	ingest.ReasonTime:         "时间格式不对（应为 2026-11-20 19:48:33 这样的时间）",
+	ingest.ReasonID:           "编号不对（应为数字）",
+	ingest.ReasonIDMangled:    "编号被 Excel 转成了数字或科学计数法，末几位已丢失、无法恢复：请把这一列设为“文本”后重新导出",
+	ingest.ReasonStatus:       "交易状态无法识别",
+	ingest.ReasonEncoding:     "含有无法识别的字符：请确认文件编码（UTF-8 或 GBK）后重新导出",
+	ingest.ReasonFields:       "这一行的列数与表头不一致：可能有未加引号的逗号或换行，请修正或重新导出",
+	ingest.ReasonFee:          "手续费格式不对（应为元，最多五位小数；退款行为负数）",
+	ingest.ReasonRate:         "费率格式不对（应为百分数，如 0.60%）",
+	ingest.ReasonCurrency:     "币种不是人民币（CNY）：本程序只核对和申报人民币支付",
+	ingest.ReasonAfterSummary: "账单汇总行之后还有数据行，且前面没有新的表头：两份账单拼在一起时，每份都要保留自己的表头；请补上表头或删除这一行",
+	ingest.ReasonOther:        "这一行无法读取",
 }
 
 // rowException turns a row that could not be read into INPUT_INVALID: a

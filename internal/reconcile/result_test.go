@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 func TestCheckAccountingNamesWhatDoesNotAddUp(t *testing.T) {
@@ -81,6 +82,16 @@ func TestExceptionKeyAndDay(t *testing.T) {
 		}
 		if got := tt.e.Day(); got != tt.wantDay {
 			t.Errorf("%s: Day() = %q, want %q", tt.key, got, tt.wantDay)
+		}
+	}
+}
+
+// Every reason a row cannot be read is explained to the finance team in
+// its own words.
+func TestEveryRowReasonHasChineseWords(t *testing.T) {
+	for _, r := range ingest.Reasons() {
+		if rowReasons[r] == "" {
+			t.Errorf("reason %q has no Chinese explanation in rowReasons", r)
 		}
 	}
 }
