@@ -45,7 +45,9 @@ Outputs:
                            reconcile_<from>_<to>.xlsx for several days
                            (default ".")
   --summary-json PATH      also write a JSON summary (counts per exception
-                           code, declared, skipped, callbacks, exit status);
+                           code, new/open/resolved, declared, skipped,
+                           callbacks, the window's money and bills, exit
+                           status);
                            a regular file is replaced whole, a FIFO or
                            /dev/stdout is written in place
   --state PATH             the journal, a SQLite file (default reconcile.db
@@ -108,10 +110,12 @@ Example:
 
 Exit status:
   0    the run completed (with or without exceptions)
-  1    it could not complete: unreadable input, a fatal gateway error (bad
-       signature, expired session, missing permission, daily quota), an
-       unreachable gateway, flow-control bans over --max-ban-wait, a
-       journal that cannot be opened or is locked by another run
+  1    it could not complete: unreadable input, a WeChat bill that does not
+       tie out (nothing declared; see --allow-bill-mismatch), a fatal
+       gateway error (bad signature, expired session, missing permission,
+       daily quota), an unreachable gateway, flow-control bans over
+       --max-ban-wait, a journal that cannot be opened or is locked by
+       another run
   2    usage or configuration error, also found by the preflight before
        anything is read: a workbook or summary that cannot be written, a
        --state that is another application's database

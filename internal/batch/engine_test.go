@@ -892,6 +892,10 @@ func TestABillThatDoesNotTieOutDeclaresNothing(t *testing.T) {
 					t.Errorf("err %v, %d declared, held back %d; want ErrBillMismatch (exit 1), none declared, 6 held back", err, declared, res.Counts.HeldBack)
 				case !allow && !strings.Contains(res.Reason, "--allow-bill-mismatch"):
 					t.Errorf("reason %q does not say what to do", res.Reason)
+				case !allow && !strings.Contains(res.Reason, "bill1.csv section 1 (summary on line 9): 总交易单数 7 in the summary, 6 in the rows"):
+					t.Errorf("reason %q does not say which bill and what differs", res.Reason)
+				case allow && !strings.Contains(reconciletest.FirstException(res, reconcile.BillMismatch).WhatToDo(), "照常申报"):
+					t.Errorf("allowed: the BILL_MISMATCH says to do %q; want it to say the orders were declared", reconciletest.FirstException(res, reconcile.BillMismatch).WhatToDo())
 				case allow && (err != nil || declared != 6 || res.Counts.HeldBack != 0 || res.Money.Declared.Count != 6):
 					t.Errorf("allowed: err %v, %d declared, money declared %+v; want all 6", err, declared, res.Money.Declared)
 				}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -225,9 +226,27 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	}
 
 	var billErr error
-	if p.BillMismatches > 0 && !cfg.AllowBillMismatch {
-		billErr = fmt.Errorf("%w: %d bill section(s) disagree with their rows or have no summary (BILL_MISMATCH), so nothing was declared: download the bills again, or, once they are checked by hand, rerun with --allow-bill-mismatch",
-			ErrBillMismatch, p.BillMismatches)
+	if p.BillMismatches > 0 {
+		var which []string
+		for i := range p.Bills {
+			if b := &p.Bills[i]; reconcile.BillMismatched(b) {
+				which = append(which, b.Describe())
+				r.log.Error("a bill does not tie out", "bill", b.File, "section", b.Section, "differs", b.Describe())
+			}
+		}
+		if len(which) > 3 {
+			which = append(which[:3], fmt.Sprintf("and %d more", len(which)-3))
+		}
+		if cfg.AllowBillMismatch {
+			for i := range res.Exceptions {
+				if res.Exceptions[i].Code == reconcile.BillMismatch {
+					res.Exceptions[i].Advice = "账单被编辑过、缺行或未下载完整：请重新下载原始账单核对。本次按 --allow-bill-mismatch 照常申报"
+				}
+			}
+		} else {
+			billErr = fmt.Errorf("%w: %s. Nothing was declared: download the bills again and rerun, or, once they are checked by hand, rerun with --allow-bill-mismatch",
+				ErrBillMismatch, strings.Join(which, "; "))
+		}
 	}
 	if cfg.DryRun {
 		res.Counts.NotDeclared, res.Counts.NotSent = p.Counts.Eligible, p.Counts.Pending

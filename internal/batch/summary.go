@@ -81,10 +81,13 @@ type SummaryMoney struct {
 	Refunds       SummaryAmount `json:"refunds"`
 	ServiceFee1e5 int64         `json:"service_fee_1e5"`
 	Declared      SummaryAmount `json:"declared"`
-	// Net1e5 is the settlement to expect: payments − refunds − fees.
-	Net1e5      int64               `json:"net_1e5"`
-	Days        []SummaryDay        `json:"days"`
-	Settlements []SummarySettlement `json:"settlements,omitempty"`
+	// SettledApartFen is what of payments − refunds Global statements
+	// settle in another currency; Net1e5 the CNY settlement to expect:
+	// payments − refunds − settled apart − fees.
+	SettledApartFen int64               `json:"settled_apart_fen"`
+	Net1e5          int64               `json:"net_1e5"`
+	Days            []SummaryDay        `json:"days"`
+	Settlements     []SummarySettlement `json:"settlements,omitempty"`
 }
 
 // SummaryDay is the money of one day of the window.
@@ -187,7 +190,7 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 	m := &r.Money
 	amount := func(a reconcile.Amount) SummaryAmount { return SummaryAmount{a.Count, a.Fen} }
 	s.Money = SummaryMoney{Orders: amount(m.Orders), Payments: amount(m.Payments), Refunds: amount(m.Refunds),
-		ServiceFee1e5: m.ServiceFee, Declared: amount(m.Declared), Net1e5: m.Net(), Days: []SummaryDay{}}
+		ServiceFee1e5: m.ServiceFee, Declared: amount(m.Declared), SettledApartFen: m.SettledApart, Net1e5: m.Net(), Days: []SummaryDay{}}
 	for _, d := range m.Days {
 		s.Money.Days = append(s.Money.Days, SummaryDay{Date: d.Date.String(), Orders: amount(d.Orders), Payments: amount(d.Payments),
 			Refunds: amount(d.Refunds), ServiceFee1e5: d.ServiceFee, Declared: amount(d.Declared)})

@@ -143,6 +143,24 @@ func TestBillsTieOut(t *testing.T) {
 				}
 			},
 		},
+		{
+			// The bill given twice, and the next day's with a fee off: the
+			// window's row is reported once, the next day's not tonight.
+			name: "a fee off in a bill given twice, and one in the next day's bill",
+			bills: []string{
+				reconciletest.WeChatBill([]billRow{{At: "2026-11-20 10:00:05", Tx: t1, Order: o1, Status: "SUCCESS", Amount: 13800, Fee: "0.82000"}}, nil),
+				reconciletest.WeChatBill([]billRow{{At: "2026-11-20 10:00:05", Tx: t1, Order: o1, Status: "SUCCESS", Amount: 13800, Fee: "0.82000"}}, nil),
+				reconciletest.WeChatBill([]billRow{{At: "2026-11-21 10:00:05", Tx: t2, Order: o2, Status: "SUCCESS", Amount: 123450, Fee: "7.00000"}}, nil),
+			},
+			window:       "2026-11-20",
+			wantCodes:    map[reconcile.Code]int{reconcile.ServiceFeeMismatch: 1, reconcile.PaymentMissing: 1},
+			wantEligible: 2,
+			check: func(t *testing.T, res *reconcile.Result) {
+				if e := reconciletest.FirstException(res, reconcile.ServiceFeeMismatch); e.OrderID != o1 || e.At.IsZero() {
+					t.Errorf("SERVICE_FEE_MISMATCH %+v, want order %s with its time", e, o1)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,8 +230,9 @@ func TestGlobalStatementSettlesApart(t *testing.T) {
 		t.Errorf("the fee is checked in HKD: %+v", e)
 	}
 	m := res.Money
-	if m.Payments.Fen != 137250 || m.ServiceFee != 0 {
-		t.Errorf("CNY payments %d, CNY fees %d; want ¥1372.50 paid and no CNY fee", m.Payments.Fen, m.ServiceFee)
+	if m.Payments.Fen != 137250 || m.ServiceFee != 0 || m.SettledApart != 137250 || m.Net() != 0 {
+		t.Errorf("CNY payments %d, CNY fees %d, settled apart %d, net %d; want ¥1372.50 paid, no CNY fee, all of it settled in HKD, no CNY to settle",
+			m.Payments.Fen, m.ServiceFee, m.SettledApart, m.Net())
 	}
 	if len(m.Settlements) != 1 || m.Settlements[0].Currency != "HKD" || m.Settlements[0].Payments.Fen != 148520 || m.Settlements[0].ServiceFee != 890000 {
 		t.Errorf("settlements %+v; want HKD 1485.20 settled, HKD 8.90 fees", m.Settlements)

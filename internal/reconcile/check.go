@@ -128,6 +128,7 @@ func Check(l *Ledger, opt Options) *Plan {
 	p.Counts.Eligible = len(p.candidates)
 
 	p.Exceptions = append(p.Exceptions, l.orphans(from, to)...)
+	p.Exceptions = append(p.Exceptions, l.feeMismatches(opt.Window)...)
 	p.Bills = l.bills
 	for i := range p.Bills {
 		if e := billException(&p.Bills[i]); e != nil {
@@ -348,6 +349,31 @@ func sameCallback(a, b ingest.Clearance) bool {
 	return a.OrderID == b.OrderID && a.ResultCode == b.ResultCode && a.PortNo == b.PortNo &&
 		a.ClearanceTime.Equal(b.ClearanceTime) && a.CustomsPassNo == b.CustomsPassNo &&
 		a.CustomsReturnReceipt == b.CustomsReturnReceipt
+}
+
+// feeMismatches returns the SERVICE_FEE_MISMATCH of the bill rows whose
+// 交易时间 falls in the window (a row without a time counts as in it, as
+// for PAYMENT_ORPHAN), each once: a row in two bills (a bill given twice,
+// a day's bill inside a month's) is one.
+func (l *Ledger) feeMismatches(w cst.Window) []Exception {
+	type row struct {
+		key string
+		at  time.Time
+	}
+	var out []Exception
+	seen := map[row]bool{}
+	for _, e := range l.feeErrors {
+		if !e.At.IsZero() && !w.Contains(e.At) {
+			continue
+		}
+		k := row{e.Key(), e.At}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
 }
 
 // unixTime is the time of unix seconds t, or the zero time for 0.

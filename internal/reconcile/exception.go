@@ -124,9 +124,20 @@ type Exception struct {
 	// Callback is the callback's key (idempotency key/status) for the
 	// callback codes; "" otherwise.
 	Callback string
+	// Advice is what to do about this one exception, where it is more
+	// precise than its code's (Code.Advice); "" otherwise. See WhatToDo.
+	Advice string
 	// Tracking is what the journal remembers of the exception (by Key):
 	// set by the run that reports it, empty in a dry run.
 	Tracking Tracking
+}
+
+// WhatToDo returns the exception's advice: its own, else its code's.
+func (e *Exception) WhatToDo() string {
+	if e.Advice != "" {
+		return e.Advice
+	}
+	return e.Code.Advice()
 }
 
 // State is where an exception stands across runs (docs/design.md#exceptions-across-runs).

@@ -100,8 +100,11 @@ type Ledger struct {
 	inputs     []Input
 	notes      []Note
 	exceptions []Exception // INPUT_INVALID for each unreadable row
-	rowErrors  int
-	repeats    int // orders merged into an earlier copy
+	// feeErrors are the SERVICE_FEE_MISMATCH of every bill row read,
+	// whatever its time: Check keeps those of its window, each once.
+	feeErrors []Exception
+	rowErrors int
+	repeats   int // orders merged into an earlier copy
 }
 
 // Load reads every input, one goroutine per kind. A file that cannot be
@@ -122,6 +125,7 @@ func Load(ctx context.Context, in Inputs) (*Ledger, error) {
 		l.notes = append(l.notes, k.notes...)
 		l.inputs = append(l.inputs, k.inputs...)
 		l.exceptions = append(l.exceptions, k.exceptions...)
+		l.feeErrors = append(l.feeErrors, k.feeErrors...)
 		l.rowErrors += k.rowErrors
 	}
 	l.orderFiles, l.paymentFiles, l.clearanceFiles = orders.files, payments.files, clearance.files
@@ -142,6 +146,7 @@ type kindLoad struct {
 	current    string // the file being read, for a panic's message
 	inputs     []Input
 	exceptions []Exception
+	feeErrors  []Exception
 	notes      []Note
 	bills      []Bill
 }
@@ -359,7 +364,7 @@ func (l *Ledger) loadPayments(f *ingest.File, k *kindLoad) {
 		}
 		l.addPaymentRecord(&p, k.file(p.Source))
 		if e := serviceFeeException(&p); e != nil {
-			k.exceptions = append(k.exceptions, *e)
+			k.feeErrors = append(k.feeErrors, *e)
 		}
 	}
 }

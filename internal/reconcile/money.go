@@ -39,6 +39,10 @@ type Money struct {
 	ServiceFee int64
 	// Declared are the declarations this run had accepted, Σ order_fee.
 	Declared Amount
+	// SettledApart is the part of Payments − Refunds (fen) that Global
+	// statements settle in another currency (see Settlements): it is not
+	// in the CNY settlement Net expects.
+	SettledApart int64
 	// Days are the same figures for each day of the window, in order.
 	Days []DayMoney
 	// Settlements are the Global statements' money of the window, per
@@ -51,6 +55,7 @@ type DayMoney struct {
 	Date                                cst.Date
 	Orders, Payments, Refunds, Declared Amount
 	ServiceFee                          int64
+	SettledApart                        int64
 }
 
 // Settlement is what Global statements settle in one currency: the
@@ -62,11 +67,14 @@ type Settlement struct {
 }
 
 // Net returns the settlement finance should expect for the window's CNY
-// bills: payments − refunds − fees, in 10⁻⁵ yuan.
-func (m *Money) Net() int64 { return (m.Payments.Fen-m.Refunds.Fen)*1000 - m.ServiceFee }
+// bills: payments − refunds − fees, in 10⁻⁵ yuan, without what Global
+// statements settle in another currency (SettledApart).
+func (m *Money) Net() int64 { return (m.Payments.Fen-m.Refunds.Fen-m.SettledApart)*1000 - m.ServiceFee }
 
 // Net returns the settlement of a day, as Money.Net.
-func (d *DayMoney) Net() int64 { return (d.Payments.Fen-d.Refunds.Fen)*1000 - d.ServiceFee }
+func (d *DayMoney) Net() int64 {
+	return (d.Payments.Fen-d.Refunds.Fen-d.SettledApart)*1000 - d.ServiceFee
+}
 
 // Net returns what the currency settles: payments − fees, in 10⁻⁵ of its
 // unit.
@@ -145,10 +153,16 @@ func (k *kindLoad) addBills(path string, secs []ingest.BillSection) {
 	}
 }
 
+// BillMismatched reports whether a bill section is a BILL_MISMATCH: it
+// does not tie out, and its layout's summary is known (or it has one).
+func BillMismatched(b *Bill) bool {
+	return !b.TiesOut && (b.Summary != nil || b.SummaryErr != "" || summaryKnown(b.Variant))
+}
+
 // billException is the BILL_MISMATCH of a section that does not tie out,
 // or nil when it does (or cannot be required to).
 func billException(b *Bill) *Exception {
-	if b.TiesOut || (b.Summary == nil && b.SummaryErr == "" && !summaryKnown(b.Variant)) {
+	if !BillMismatched(b) {
 		return nil
 	}
 	where := fmt.Sprintf("账单 %s 第 %d 段（表头在第 %s 行）", filepath.Base(b.File), b.Section, lineOf(b.Header))
@@ -175,6 +189,24 @@ func billException(b *Bill) *Exception {
 		e.Message += "。账单可能被编辑过或缺行：请重新下载原始账单后重跑"
 	}
 	return e
+}
+
+// Describe says in English, for the log and the run's error, which
+// section of which file does not tie out and how: "bill.csv section 1
+// (summary on line 5): 总交易单数 3 in the summary, 2 in the rows; …".
+func (b *Bill) Describe() string {
+	where := fmt.Sprintf("%s section %d", filepath.Base(b.File), b.Section)
+	switch {
+	case b.SummaryErr != "":
+		return where + ": its summary cannot be read (" + b.SummaryErr + ")"
+	case b.Summary == nil:
+		return fmt.Sprintf("%s (header on line %s): no summary, a truncated download (%d rows read)", where, lineOf(b.Header), b.Rows)
+	}
+	var parts []string
+	for _, d := range b.Diffs {
+		parts = append(parts, fmt.Sprintf("%s %s in the summary, %s in the rows", d.Figure.Label(), figureText(d.Figure, d.Summary), figureText(d.Figure, d.Rows)))
+	}
+	return fmt.Sprintf("%s (summary on line %s): %s", where, lineOf(b.SummarySource), strings.Join(parts, "; "))
 }
 
 // lineOf returns the line of a "file:line" source.
@@ -291,6 +323,8 @@ func (l *Ledger) money(w cst.Window) Money {
 				s := m.settlement(global.currency)
 				s.Payments.add(global.settle)
 				s.ServiceFee += *fee
+				m.SettledApart += p.amount
+				d.SettledApart += p.amount
 				return
 			}
 		default:
@@ -303,6 +337,8 @@ func (l *Ledger) money(w cst.Window) Money {
 			d.Refunds.add(p.amount)
 			if isGlobal {
 				m.settlement(global.currency).ServiceFee += *fee
+				m.SettledApart -= p.amount
+				d.SettledApart -= p.amount
 				return
 			}
 		}
@@ -343,8 +379,9 @@ func (l *Ledger) money(w cst.Window) Money {
 	return m
 }
 
-// refundKey identifies a refund row: by its refund id when the bill has
-// one, else by transaction, time and amount.
+// refundKey identifies a refund row by its transaction, refund id ("" when
+// the bill has none), time and amount: the same refund in two bills is one
+// row, two refunds of one payment are two.
 type refundKey struct {
 	tx     key
 	id     string
@@ -359,7 +396,7 @@ type globalRow struct {
 	currency string
 }
 
-// addOrderMoney counts an order of the window in m.
+// addOrder counts an order of the window in m.
 func (m *Money) addOrder(o *order, from int64) {
 	m.Orders.add(o.orderFee)
 	if d := m.day(o.paidAt, from); d != nil {
