@@ -40,9 +40,14 @@ type Summary struct {
 	OrdersRead     int `json:"orders_read"`
 	OrdersInWindow int `json:"orders_in_window"`
 	OrdersUnpaid   int `json:"orders_unpaid"`
-	PaymentsRead   int `json:"payments_read"`
-	ClearanceRead  int `json:"clearance_read"`
-	RowsInvalid    int `json:"rows_invalid"`
+	// OrdersClosed are the unpaid orders whose status says closed or
+	// cancelled; OrdersOutside the paid orders of other days:
+	// orders_read = orders_in_window + orders_unpaid + orders_outside_window.
+	OrdersClosed  int `json:"orders_closed"`
+	OrdersOutside int `json:"orders_outside_window"`
+	PaymentsRead  int `json:"payments_read"`
+	ClearanceRead int `json:"clearance_read"`
+	RowsInvalid   int `json:"rows_invalid"`
 
 	Eligible      int `json:"eligible"`       // declarations the checks allow
 	Declared      int `json:"declared"`       // accepted in this run
@@ -163,6 +168,7 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 		Inputs:     []SummaryInput{},
 		Exceptions: map[reconcile.Code]int{},
 		OrdersRead: r.Counts.OrdersRead, OrdersInWindow: r.Counts.OrdersInWindow, OrdersUnpaid: r.Counts.OrdersUnpaid,
+		OrdersClosed: r.Counts.OrdersClosed, OrdersOutside: r.Counts.OrdersOutside,
 		PaymentsRead: r.Counts.PaymentsRead, ClearanceRead: r.Counts.ClearanceRead, RowsInvalid: r.Counts.RowsInvalid,
 		Eligible: r.Counts.Eligible, Declared: r.Counts.Declared, Skipped: r.Counts.AlreadyDeclared,
 		DeclareFailed: r.Counts.DeclareFailed, NotDeclared: r.Counts.NotDeclared, HeldBack: r.Counts.HeldBack,

@@ -110,9 +110,13 @@ func Check(l *Ledger, opt Options) *Plan {
 		}
 		if o.paidAt == 0 || o.flags&orderUnpaid != 0 {
 			p.Counts.OrdersUnpaid++
+			if o.flags&orderClosed != 0 {
+				p.Counts.OrdersClosed++
+			}
 			continue
 		}
 		if o.paidAt < from || o.paidAt >= to {
+			p.Counts.OrdersOutside++
 			continue
 		}
 		p.Counts.OrdersInWindow++

@@ -33,6 +33,7 @@ const (
 	orderUnpaid    uint8 = 1 << iota // the status says unpaid or closed
 	orderDuplicate                   // the id appears again with different amounts or customs
 	orderRepeat                      // a later copy of an order read earlier: merged into it, skipped
+	orderClosed                      // the status says closed or cancelled (with orderUnpaid)
 )
 
 // order is an order as the checks need it: 64 bytes, no pointers.
@@ -81,7 +82,7 @@ type Ledger struct {
 	orderExtra   map[int32]*orderExtra
 	customs      []string          // interned customs codes; customs[0] is ""
 	customsIndex map[string]uint32 // customs code → index into customs
-	unpaid       map[string]bool   // status → unpaidStatus(status), cached
+	unpaid       map[string]uint8  // status → statusFlags(status), cached
 	invalidOrder map[key]bool      // order ids seen on rows that could not be read
 
 	paymentFiles []string
@@ -271,7 +272,7 @@ func newLedger() *Ledger {
 		orderExtra:   make(map[int32]*orderExtra),
 		customs:      []string{""},
 		customsIndex: map[string]uint32{"": 0},
-		unpaid:       map[string]bool{},
+		unpaid:       map[string]uint8{},
 		invalidOrder: make(map[key]bool),
 	}
 }
@@ -307,26 +308,29 @@ func (l *Ledger) addOrderRecord(o *ingest.Order, file uint32) {
 	if o.Status != "" {
 		u, ok := l.unpaid[o.Status]
 		if !ok {
-			u = unpaidStatus(o.Status)
+			u = statusFlags(o.Status)
 			l.unpaid[o.Status] = u
 		}
-		if u {
-			rec.flags |= orderUnpaid
-		}
+		rec.flags |= u
 	}
 	l.addOrder(rec, o.BuyerName, o.BuyerIDNo)
 }
 
-// unpaidStatus reports whether an order status means the buyer has not
-// paid or the order is closed: such orders are neither declared nor
-// exceptions.
-func unpaidStatus(s string) bool {
-	for _, m := range []string{"等待买家付款", "交易关闭", "已关闭", "已取消", "WAIT_BUYER_PAY", "TRADE_CLOSED", "TRADE_NO_CREATE_PAY"} {
+// statusFlags returns orderUnpaid when an order status means the buyer
+// has not paid or the order is closed (such orders are neither declared
+// nor exceptions), with orderClosed when it is closed or cancelled.
+func statusFlags(s string) uint8 {
+	for _, m := range []string{"交易关闭", "已关闭", "已取消", "TRADE_CLOSED"} {
 		if strings.Contains(s, m) {
-			return true
+			return orderUnpaid | orderClosed
 		}
 	}
-	return false
+	for _, m := range []string{"等待买家付款", "WAIT_BUYER_PAY", "TRADE_NO_CREATE_PAY"} {
+		if strings.Contains(s, m) {
+			return orderUnpaid
+		}
+	}
+	return 0
 }
 
 // addOrder adds an order; index merges the copies of one id later.
@@ -518,7 +522,7 @@ func (l *Ledger) merge(i, j int32) {
 	}
 	if first.paidAt == 0 && rec.paidAt != 0 {
 		first.paidAt = rec.paidAt
-		first.flags = first.flags&^orderUnpaid | rec.flags&orderUnpaid
+		first.flags = first.flags&^(orderUnpaid|orderClosed) | rec.flags&(orderUnpaid|orderClosed)
 	}
 	if x := l.orderExtra[j]; x != nil && (x.buyerName != "" || x.buyerIDNo != "") {
 		if e := l.orderExtra[i]; e == nil || e.buyerName == "" && e.buyerIDNo == "" {

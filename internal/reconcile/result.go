@@ -99,9 +99,13 @@ type Callback struct {
 // clearance row in the window is sent, already sent, or has one callback
 // exception. Result.CheckAccounting checks it.
 type Counts struct {
-	OrdersRead      int // distinct orders read, in the window or not
-	OrdersInWindow  int // paid orders whose paid_at falls in the window
-	OrdersUnpaid    int // orders without a payment time or with an unpaid/closed status: neither declared nor exceptions
+	OrdersRead     int // distinct orders read, in the window or not
+	OrdersInWindow int // paid orders whose paid_at falls in the window
+	OrdersUnpaid   int // orders without a payment time or with an unpaid/closed status: neither declared nor exceptions
+	OrdersClosed   int // of OrdersUnpaid, those whose status says closed or cancelled
+	// OrdersOutside are paid orders whose paid_at falls outside the
+	// window: read, and left to the run of their own day.
+	OrdersOutside   int
 	CheckExceptions int // orders in the window with a check exception, one each (the materials check's included)
 	PaymentsRead    int
 	ClearanceRead   int
@@ -182,6 +186,9 @@ func (r *Result) CheckAccounting() error {
 			errs = append(errs, fmt.Errorf(format, args...))
 		}
 	}
+	check(c.OrdersRead == c.OrdersInWindow+c.OrdersUnpaid+c.OrdersOutside,
+		"orders read %d ≠ in window %d + unpaid %d + outside the window %d", c.OrdersRead, c.OrdersInWindow, c.OrdersUnpaid, c.OrdersOutside)
+	check(c.OrdersClosed <= c.OrdersUnpaid, "closed orders %d > unpaid %d", c.OrdersClosed, c.OrdersUnpaid)
 	check(c.OrdersInWindow == c.Eligible+c.CheckExceptions,
 		"orders in window %d ≠ eligible %d + check exceptions %d", c.OrdersInWindow, c.Eligible, c.CheckExceptions)
 	check(c.Eligible == c.Declared+c.AlreadyDeclared+c.DeclareFailed+c.NotDeclared+c.HeldBack,

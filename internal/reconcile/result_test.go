@@ -12,7 +12,7 @@ import (
 func TestCheckAccountingNamesWhatDoesNotAddUp(t *testing.T) {
 	good := func() *Result {
 		r := &Result{
-			Counts: Counts{OrdersInWindow: 5, Eligible: 3, CheckExceptions: 2, Declared: 1, AlreadyDeclared: 1, DeclareFailed: 1,
+			Counts: Counts{OrdersRead: 9, OrdersUnpaid: 3, OrdersClosed: 1, OrdersOutside: 1, OrdersInWindow: 5, Eligible: 3, CheckExceptions: 2, Declared: 1, AlreadyDeclared: 1, DeclareFailed: 1,
 				Pending: 2, CallbacksSent: 1, NotSent: 1},
 			Exceptions: []Exception{{Code: FeeMismatch, OrderID: "1"}, {Code: PaymentMissing, OrderID: "2"},
 				{Code: DeclareError, OrderID: "3"}, {Code: CallbackError, OrderID: "4"}},
@@ -27,6 +27,8 @@ func TestCheckAccountingNamesWhatDoesNotAddUp(t *testing.T) {
 	}{
 		{"adds up", func(*Result) {}, ""},
 		{"an order lost between the checks", func(r *Result) { r.Counts.Eligible = 4 }, "orders in window 5 ≠ eligible 4"},
+		{"an order read lost before the window", func(r *Result) { r.Counts.OrdersOutside = 0 }, "orders read 9 ≠ in window 5 + unpaid 3 + outside the window 0"},
+		{"more closed than unpaid", func(r *Result) { r.Counts.OrdersClosed = 4 }, "closed orders 4 > unpaid 3"},
 		{"a declaration outcome lost", func(r *Result) { r.Counts.Declared = 0 }, "eligible 3 ≠ declared 0"},
 		{"a callback outcome lost", func(r *Result) { r.Counts.NotSent = 0 }, "pending 2 ≠ sent 1"},
 		{"a declaration failure without its exception", func(r *Result) {
@@ -54,7 +56,7 @@ func TestCheckAccountingNamesWhatDoesNotAddUp(t *testing.T) {
 	}
 	// A dry run declares nothing: its eligible orders are all "not
 	// attempted" without an exception each.
-	r := &Result{DryRun: true, Counts: Counts{OrdersInWindow: 2, Eligible: 2, NotDeclared: 2, Pending: 1, NotSent: 1}}
+	r := &Result{DryRun: true, Counts: Counts{OrdersRead: 2, OrdersInWindow: 2, Eligible: 2, NotDeclared: 2, Pending: 1, NotSent: 1}}
 	r.Tally()
 	if err := r.CheckAccounting(); err != nil {
 		t.Errorf("dry run: %v", err)
