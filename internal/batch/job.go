@@ -218,7 +218,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	p := reconcile.Check(l, reconcile.Options{Window: cfg.Window, DefaultCustoms: cfg.DefaultCustoms})
 	res.Counts = p.Counts
 	res.Exceptions = p.Exceptions
-	res.Money, res.Bills = p.Money, p.Bills
+	res.Money, res.Bills, res.Orders = p.Money, p.Bills, p.Orders()
 	r.log.Info("checks done", "orders_in_window", p.Counts.OrdersInWindow, "eligible", p.Counts.Eligible,
 		"pending_callbacks", p.Counts.Pending, "exceptions", len(p.Exceptions))
 	if err := ctx.Err(); err != nil {

@@ -46,8 +46,8 @@ type Plan struct {
 	Bills          []Bill
 	BillMismatches int
 
-	ledger         *Ledger
-	defaultCustoms string
+	ledger  *Ledger
+	options Options
 }
 
 // Candidates returns the declarations the checks allow, in the order the
@@ -55,7 +55,7 @@ type Plan struct {
 func (p *Plan) Candidates() []Candidate {
 	out := make([]Candidate, len(p.candidates))
 	for i, c := range p.candidates {
-		out[i] = p.ledger.candidate(c, p.defaultCustoms)
+		out[i] = p.ledger.candidate(c, p.options.DefaultCustoms)
 	}
 	return out
 }
@@ -92,7 +92,7 @@ type Options struct {
 // none of the exports is a PAYMENT_ORPHAN; every clearance row in the
 // window is a pending callback or a CALLBACK_INVALID.
 func Check(l *Ledger, opt Options) *Plan {
-	p := &Plan{ledger: l, defaultCustoms: opt.DefaultCustoms}
+	p := &Plan{ledger: l, options: opt}
 	p.Exceptions = append(p.Exceptions, l.exceptions...)
 	p.Counts.OrdersRead = l.orders.len() - l.repeats
 	p.Counts.PaymentsRead = l.payments.len()

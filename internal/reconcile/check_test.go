@@ -37,7 +37,8 @@ func checkInputs(t testing.TB, from, to, customs string, in reconcile.Inputs) *r
 		t.Fatalf("Load: %v", err)
 	}
 	p := reconcile.Check(l, reconcile.Options{Window: w, DefaultCustoms: customs})
-	res := &reconcile.Result{DryRun: true, Window: w, Inputs: l.Inputs(), Exceptions: p.Exceptions, Counts: p.Counts, Money: p.Money, Bills: p.Bills}
+	res := &reconcile.Result{DryRun: true, Window: w, Inputs: l.Inputs(), Exceptions: p.Exceptions, Counts: p.Counts, Money: p.Money, Bills: p.Bills,
+		Orders: p.Orders()}
 	res.Counts.NotDeclared, res.Counts.NotSent = p.Counts.Eligible, p.Counts.Pending
 	res.Tally()
 	return res

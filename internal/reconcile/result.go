@@ -3,6 +3,7 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -146,7 +147,10 @@ type Result struct {
 	// were first seen and how many days they were open, At their day.
 	Resolved []Exception
 	// Tracked counts the exceptions by state across runs.
-	Tracked      Tracked
+	Tracked Tracked
+	// Orders lists the orders of the window (订单明细), from the checks'
+	// ledger; nil when the run read none.
+	Orders       iter.Seq[OrderLine]
 	Declarations []Declaration
 	Callbacks    []Callback
 	Counts       Counts

@@ -144,6 +144,42 @@ func AssertAccounting(t testing.TB, res *reconcile.Result) {
 	if c := res.Counts.CheckExceptions; c != checkExceptions {
 		t.Errorf("the counts say %d check exceptions, the exceptions hold %d", c, checkExceptions)
 	}
+	if res.Orders != nil {
+		assertOrderLines(t, res, perOrder)
+	}
+}
+
+// assertOrderLines checks the run's order lines (订单明细) against its
+// counts and exceptions: one line per order of the window and per unpaid
+// order, each state as many times as the counts say, each exception line
+// with the exception of its order.
+func assertOrderLines(t testing.TB, res *reconcile.Result, perOrder map[string]int) {
+	t.Helper()
+	n := map[reconcile.OrderState]int{}
+	codeOf := map[string]reconcile.Code{}
+	for _, e := range res.Exceptions {
+		if checkCodes[e.Code] || e.Code == reconcile.InputInvalid && perOrder[e.OrderID] == 1 {
+			codeOf[e.OrderID] = e.Code
+		}
+	}
+	seen := map[string]bool{}
+	for l := range res.Orders {
+		n[l.State]++
+		if seen[l.OrderID] {
+			t.Errorf("order %s has two lines", l.OrderID)
+		}
+		seen[l.OrderID] = true
+		if l.State == reconcile.OrderException && codeOf[l.OrderID] != l.Code {
+			t.Errorf("order %s: line says %s, the exceptions %q", l.OrderID, l.Code, codeOf[l.OrderID])
+		}
+	}
+	c, materials := res.Counts, res.ByCode[reconcile.MaterialsInvalid]
+	if n[reconcile.OrderEligible] != c.Eligible+materials || n[reconcile.OrderException] != c.CheckExceptions-materials ||
+		n[reconcile.OrderUnpaid]+n[reconcile.OrderClosed] != c.OrdersUnpaid || n[reconcile.OrderClosed] != c.OrdersClosed {
+		t.Errorf("order lines: %d eligible, %d exceptions, %d unpaid, %d closed; the counts say %d+%d, %d−%d, %d in all unpaid, %d closed",
+			n[reconcile.OrderEligible], n[reconcile.OrderException], n[reconcile.OrderUnpaid], n[reconcile.OrderClosed],
+			c.Eligible, materials, c.CheckExceptions, materials, c.OrdersUnpaid, c.OrdersClosed)
+	}
 }
 
 // ExceptionKeys returns "CODE order tx" for each exception of res, in the
