@@ -164,7 +164,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
-	res = &reconcile.Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[reconcile.Code]int{}}
+	res = &reconcile.Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[reconcile.Code]int{},
+		BillMismatchAllowed: cfg.AllowBillMismatch}
 	r := &runner{cfg: cfg, log: cfg.Logger, journal: deps.Journal, today: cst.DateOf(cfg.Now())}
 	defer func() {
 		if perr := reconcile.Recovered(recover()); perr != nil && !r.finished {
@@ -320,14 +321,20 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 		res.Status = reconcile.StatusFailed
 		res.Reason = runErr.Error()
 	}
+	res.Failure = explain(runErr)
+	// failed turns a run that was to complete into a failed one.
+	failed := func(err error) {
+		runErr = err
+		res.Status, res.Reason, res.Failure = reconcile.StatusFailed, err.Error(), explain(err)
+	}
 	res.Tally()
 	if err := res.CheckAccounting(); err != nil {
 		// A bug of the job: say so loudly, and never report such a run as
 		// done. The workbook and the summary are still written.
 		r.log.Error("internal error: the run's accounting does not add up; please report it with the log", "err", err)
 		if runErr == nil || errors.Is(runErr, ErrExceptions) {
-			runErr = fmt.Errorf("internal error, please report it with the log: %w", err)
-			res.Status, res.Reason = reconcile.StatusFailed, runErr.Error()
+			failed(fmt.Errorf("internal error, please report it with the log: %w", err))
+			res.Failure = reconcile.Failure{Reason: "程序内部错误：本次运行的计数对不上", Advice: "请把日志发给技术支持；本次结果请勿作为对账依据"}
 		}
 	}
 	if runErr == nil && r.cfg.FailOnExceptions && len(res.Exceptions) > 0 {
@@ -339,8 +346,7 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 	if err := r.track(wctx, res); err != nil {
 		r.log.Error("the journal could not follow the exceptions", "err", err)
 		if runErr == nil || errors.Is(runErr, ErrExceptions) {
-			runErr = fmt.Errorf("following the exceptions in the journal: %w", err)
-			res.Status, res.Reason = reconcile.StatusFailed, runErr.Error()
+			failed(fmt.Errorf("following the exceptions in the journal: %w", err))
 		}
 	} else if res.Tracked.Known {
 		r.log.Info("exceptions followed", "new", res.Tracked.New, "open", res.Tracked.Open, "resolved", res.Tracked.Resolved)
@@ -352,8 +358,7 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 		if err := writeReport(wctx, deps.Report, r.reportPath, res); err != nil {
 			r.log.Error("the workbook could not be written", "path", r.reportPath, "err", err)
 			if runErr == nil || errors.Is(runErr, ErrExceptions) {
-				runErr = fmt.Errorf("writing the workbook: %w", err)
-				res.Status, res.Reason = reconcile.StatusFailed, runErr.Error()
+				failed(fmt.Errorf("writing the workbook: %w", err))
 			}
 		} else {
 			report = r.reportPath

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"golang.org/x/sync/errgroup"
 
@@ -144,7 +145,7 @@ func (r *runner) stopReasonCN(ctx context.Context) string {
 	var fe *dispatch.FatalError
 	switch err := r.disp.Err(ctx); {
 	case errors.As(err, &fe):
-		return "致命错误：" + fe.Advice
+		return explain(err).Reason
 	case err != nil:
 		return "收到中断信号"
 	}
@@ -197,7 +198,7 @@ func callJournaled[R any](ctx context.Context, r *runner, a *dispatch.Attempts, 
 // journalFailure is a failure to write the journal: the run cannot go on
 // without recording what it does.
 func journalFailure(err error) error {
-	return &dispatch.FatalError{Err: err, Advice: "the journal could not record an attempt: check the disk and the --state file"}
+	return &dispatch.FatalError{Err: fmt.Errorf("%w: %w", errJournalWrite, err), Advice: "the journal could not record an attempt: check the disk and the --state file"}
 }
 
 // refused reports whether err is the platform refusing the record for good

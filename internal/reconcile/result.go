@@ -129,19 +129,25 @@ type Counts struct {
 // Result is everything a run produced: what the workbook shows and the
 // summary JSON reports.
 type Result struct {
-	RunID      int64 // the journal's run id; 0 for a dry run
-	DryRun     bool
-	Window     cst.Window
-	StartedAt  time.Time
-	EndedAt    time.Time
-	Status     Status
-	Reason     string // why the run failed or was interrupted, and what to do; "" when completed
-	Workbook   string // the workbook written; "" when none was
-	Inputs     []Input
-	Notes      []Note
-	Money      Money
-	Bills      []Bill
-	Exceptions []Exception // in the one exception order (CompareExceptions)
+	RunID     int64 // the journal's run id; 0 for a dry run
+	DryRun    bool
+	Window    cst.Window
+	StartedAt time.Time
+	EndedAt   time.Time
+	Status    Status
+	Reason    string // why the run failed or was interrupted, and what to do; "" when completed
+	// Failure says the same in Chinese, for the workbook's banner: zero
+	// when the run completed.
+	Failure Failure
+	// BillMismatchAllowed is set when the run was told to declare
+	// although a bill does not tie out (--allow-bill-mismatch).
+	BillMismatchAllowed bool
+	Workbook            string // the workbook written; "" when none was
+	Inputs              []Input
+	Notes               []Note
+	Money               Money
+	Bills               []Bill
+	Exceptions          []Exception // in the one exception order (CompareExceptions)
 	// Resolved are the exceptions of earlier runs that this run found
 	// resolved, in the one exception order; their Tracking says when they
 	// were first seen and how many days they were open, At their day.
@@ -221,6 +227,13 @@ func (r *Result) CheckAccounting() error {
 		return nil
 	}
 	return fmt.Errorf("the counts do not add up: %w", errors.Join(errs...))
+}
+
+// Failure is why a run did not complete and what to do, in Chinese, for
+// the finance team.
+type Failure struct {
+	Reason string // what happened
+	Advice string // what to do: specific to the cause
 }
 
 // Tracked counts a run's exceptions by where they stand across runs
