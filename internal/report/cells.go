@@ -22,21 +22,106 @@ const maxExactFen = 1_000_000_000_000_000
 // where a double could no longer carry every decimal of the amount; the
 // caller then writes fenDecimal(fen) as text.
 //
-// This is the only place where money becomes a float64: fen is an exact
-// integer (|fen| < 2^53), the division by 100 is correctly rounded, and the
-// stream writer formats the result with strconv.FormatFloat(v, 'f', -1, 64),
-// the shortest text that reads back as the same double. For a decimal of at
-// most 15 significant digits that text is the decimal itself.
-func yuan(fen int64) (float64, bool) {
-	if fen <= -maxExactFen || fen >= maxExactFen {
-		return 0, false
-	}
-	return float64(fen) / 100, true
-}
+// It is exactNumber at two places, the only place where money becomes a
+// float64: fen is an exact integer (|fen| < 2^53), the division by 100 is
+// correctly rounded, and the writers format the result with
+// strconv.FormatFloat(v, 'f', -1, 64), the shortest text that reads back as
+// the same double. For a decimal of at most 15 significant digits that text
+// is the decimal itself.
+func yuan(fen int64) (float64, bool) { return exactNumber(fen, fenPlaces) }
 
 // fenDecimal returns fen as an exact decimal yuan amount with two fraction
 // digits, "-1234.05", computed with integer arithmetic only.
 func fenDecimal(fen int64) string { return ingest.FormatAmount(fen) }
+
+// Fees are in 10⁻⁵ yuan (or 10⁻⁵ of a Global statement's currency), as
+// WeChat bills print them with five decimals.
+const (
+	fenPlaces = 2 // amounts: fen, hundredths of the unit
+	feePlaces = 5 // fees: 10⁻⁵ of the unit
+)
+
+// scales are the divisors of exactNumber, exact doubles.
+var scales = [...]float64{fenPlaces: 100, feePlaces: 100_000}
+
+// exactNumber returns v × 10^-places (places is fenPlaces or feePlaces) for
+// a number cell, and false when |v| ≥ 10^15, where a double could no longer
+// carry every decimal; the caller then writes scaledDecimal as text.
+//
+// It is yuan's rule for any scale: v is an exact integer (|v| < 10^15 <
+// 2^53), the divisor 10^places is an exact double, the division is
+// correctly rounded, so the result is the double nearest to the decimal
+// D = v × 10^-places; D has at most 15 significant digits, so it is the
+// shortest text that reads back as that double, the text the writer puts
+// in the file. See the package documentation.
+func exactNumber(v int64, places int) (float64, bool) {
+	if v <= -maxExactFen || v >= maxExactFen {
+		return 0, false
+	}
+	return float64(v) / scales[places], true
+}
+
+// scaledDecimal returns v × 10^-places as exact decimal text with places
+// fraction digits, "-1234.05" or "0.06000", with integer arithmetic only.
+func scaledDecimal(v *big.Int, places int) string {
+	q, m := new(big.Int).QuoRem(new(big.Int).Abs(v), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil), new(big.Int))
+	frac := m.String()
+	s := q.String() + "." + strings.Repeat("0", places-len(frac)) + frac
+	if v.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// grouped puts thousands separators into the integer part of a decimal
+// text: "-1234567.89" becomes "-1,234,567.89".
+func grouped(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac := s, ""
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		intPart, frac = s[:i], s[i:]
+	}
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String() + frac
+}
+
+// yuanText shows fen as the cells show it, for a sentence: "¥1,234.50",
+// "-¥0.05". Exact: integer arithmetic only.
+func yuanText(t *fenTotal) string {
+	return signed("¥", grouped(t.decimal()))
+}
+
+// feeText shows a fee in 10⁻⁵ yuan for a sentence with the precision it
+// carries: at least two decimals, the trailing zeros beyond them dropped
+// ("¥592.59", "¥0.828", "-¥0.00006"). Exact: integer arithmetic only.
+func feeText(symbol string, v *big.Int) string {
+	s := scaledDecimal(v, feePlaces)
+	s = strings.TrimRight(s, "0")
+	if i := strings.IndexByte(s, '.'); len(s)-i-1 < fenPlaces {
+		s += strings.Repeat("0", fenPlaces-(len(s)-i-1))
+	}
+	return signed(symbol, grouped(s))
+}
+
+// countText shows a count for a sentence as the cells show it: "3,134".
+func countText(n int) string { return grouped(strconv.Itoa(n)) }
+
+// signed puts a currency symbol after the sign of a decimal text.
+func signed(symbol, s string) string {
+	if strings.HasPrefix(s, "-") {
+		return "-" + symbol + s[1:]
+	}
+	return symbol + s
+}
 
 // fenTotal sums amounts in fen exactly. It switches to a big integer when
 // the sum leaves the int64 range, so a total is never wrong, only (absurdly
@@ -64,12 +149,7 @@ func (t *fenTotal) decimal() string {
 	if t.over == nil {
 		return fenDecimal(t.n)
 	}
-	q, m := new(big.Int).QuoRem(new(big.Int).Abs(t.over), big.NewInt(100), new(big.Int))
-	s := q.String() + "." + strings.Repeat("0", 2-len(m.String())) + m.String()
-	if t.over.Sign() < 0 {
-		s = "-" + s
-	}
-	return s
+	return scaledDecimal(t.over, fenPlaces)
 }
 
 // excelEpoch is day 0 of Excel's 1900 date system as Excel counts after

@@ -3,11 +3,13 @@ package report
 import (
 	"encoding/xml"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
@@ -239,5 +241,76 @@ func TestDifferenceNeverOverflows(t *testing.T) {
 	}
 	if got := rows[at["合计"]-1][3]; got != "184467440737095516.14" {
 		t.Errorf("total = %q, want 184467440737095516.14", got)
+	}
+}
+
+// exactScaled returns v × 10^-places using only integer formatting, trailing
+// fraction zeros dropped: the text FormatFloat(…, 'f', -1, 64) must write.
+func exactScaled(v int64, places int) string {
+	digits := strconv.FormatUint(absU(v), 10)
+	for len(digits) <= places {
+		digits = "0" + digits
+	}
+	s := digits[:len(digits)-places] + "." + digits[len(digits)-places:]
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if v < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// TestFeeIsExactDecimal proves the rule of the package documentation for
+// fees, at five places as for fen at two: the shortest text of
+// float64(v)/100000 is the exact decimal of v 10⁻⁵ yuan, and reads back as
+// the same double.
+func TestFeeIsExactDecimal(t *testing.T) {
+	samples := append(moneySamples(300_000), 6000, -600, 82800, 126300, 60006, 99999, 100001, 1, -1,
+		ingest.MaxAmount*1000-1, -(ingest.MaxAmount*1000 - 1))
+	for _, v := range samples {
+		x, ok := exactNumber(v, feePlaces)
+		if !ok {
+			t.Fatalf("exactNumber(%d, 5) refused a value below 10^15", v)
+		}
+		got, want := strconv.FormatFloat(x, 'f', -1, 64), exactScaled(v, feePlaces)
+		if got != want {
+			t.Fatalf("a fee of %d × 10⁻⁵ is written as %s, want %s", v, got, want)
+		}
+		if back, err := strconv.ParseFloat(want, 64); err != nil || back != x {
+			t.Fatalf("%s parses to %v, want the written double %v", want, back, x)
+		}
+		if fen, ok := exactNumber(v, fenPlaces); !ok || strconv.FormatFloat(fen, 'f', -1, 64) != exactScaled(v, fenPlaces) {
+			t.Fatalf("exactNumber(%d, 2) is not yuan's rule", v)
+		}
+	}
+	for _, v := range []int64{maxExactFen, -maxExactFen, math.MaxInt64, math.MinInt64} {
+		if _, ok := exactNumber(v, feePlaces); ok {
+			t.Errorf("exactNumber(%d, 5) accepted a value of 10^15 or more", v)
+		}
+	}
+}
+
+func TestTextOfAmounts(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{grouped("0.00"), "0.00"},
+		{grouped("123.45"), "123.45"},
+		{grouped("1234.5"), "1,234.5"},
+		{grouped("-1234567.89"), "-1,234,567.89"},
+		{grouped("100000"), "100,000"},
+		{yuanText(&fenTotal{n: 345600}), "¥3,456.00"},
+		{yuanText(&fenTotal{n: -5}), "-¥0.05"},
+		{yuanText(&fenTotal{over: new(big.Int).Mul(big.NewInt(math.MaxInt64), big.NewInt(10))}), "¥922,337,203,685,477,580.70"},
+		{feeText("¥", big.NewInt(59_259_000)), "¥592.59"},
+		{feeText("¥", big.NewInt(82_800)), "¥0.828"},
+		{feeText("¥", big.NewInt(-6)), "-¥0.00006"},
+		{feeText("¥", big.NewInt(0)), "¥0.00"},
+		{feeText("", big.NewInt(9_523_000)), "95.23"},
+		{feeText("¥", big.NewInt(572_990_300)), "¥5,729.903"},
+		{countText(3134), "3,134"},
+		{scaledDecimal(big.NewInt(-600), feePlaces), "-0.00600"},
+		{scaledDecimal(big.NewInt(1), fenPlaces), "0.01"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
 	}
 }
