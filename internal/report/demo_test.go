@@ -11,8 +11,8 @@ import (
 
 var demoDir = flag.String("demo", "", "also write the demo workbooks into this directory, to render and look at")
 
-// TestDemoWorkbooks writes the realistic demo run, the small interrupted
-// run and a failed dry run, checks their totals, and with -demo DIR keeps
+// TestDemoWorkbooks writes the realistic demo run, the night whose bills
+// do not tie out, the small interrupted run and a failed dry run, checks their totals, and with -demo DIR keeps
 // copies to render (LibreOffice → PDF → PNG) and judge by eye.
 func TestDemoWorkbooks(t *testing.T) {
 	dry := demoResult()
@@ -26,6 +26,7 @@ func TestDemoWorkbooks(t *testing.T) {
 		total string
 	}{
 		{"demo", demoResult(), "35"},
+		{"money", moneyResult(), "31"},
 		{"small", smallResult(), "6"},
 		{"dryrun", dry, "6"},
 	} {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
@@ -70,6 +71,107 @@ func smallResult() *reconcile.Result {
 		},
 		Counts: reconcile.Counts{OrdersRead: 5, OrdersInWindow: 5, Eligible: 2, PaymentsRead: 4, ClearanceRead: 3, RowsInvalid: 1,
 			Declared: 1, DeclareFailed: 1, Pending: 2, CallbacksSent: 1, CallbacksFailed: 1, NotSent: 0, Calls: 9, Retries: 5},
+		Money: reconcile.Money{
+			Orders: amount(5, 43030), Payments: amount(4, 37890), Refunds: amount(1, 5000), ServiceFee: 198_000, Declared: amount(1, 12990),
+			Days: []reconcile.DayMoney{
+				{Date: day(2026, 11, 20), Orders: amount(3, 30040), Payments: amount(3, 25000), ServiceFee: 150_000, Declared: amount(1, 12990)},
+				{Date: day(2026, 11, 21), Orders: amount(2, 12990), Payments: amount(1, 12890), Refunds: amount(1, 5000), ServiceFee: 48_000},
+				{Date: day(2026, 11, 22)},
+			},
+		},
+		Bills: []reconcile.Bill{{
+			File: "exports/wechat_20261120.xlsx", Section: 1, Header: "exports/wechat_20261120.xlsx:1", Variant: "wechat-all",
+			Rows: 5, Summary: figures(5, 37890, 5000, 0, 198_000, 37890, 5000, ingest.FigAll), Sums: *figures(5, 37890, 5000, 0, 198_000, 37890, 5000, ingest.FigAll),
+			SummarySource: "exports/wechat_20261120.xlsx:8", TiesOut: true,
+		}},
+	}
+	r.Tally()
+	return r
+}
+
+func amount(n int, fen int64) reconcile.Amount { return reconcile.Amount{Count: n, Fen: fen} }
+
+// figures returns bill figures: amounts in fen, the fee in 10⁻⁵ yuan.
+func figures(trades, settlement, refund, voucher, fee, order, requested int64, has ingest.Figure) *ingest.BillFigures {
+	return &ingest.BillFigures{Trades: trades, Settlement: settlement, Refund: refund, VoucherRefund: voucher, Fee: fee,
+		OrderAmount: order, RequestedRefund: requested, Has: has}
+}
+
+// moneyResult is a realistic night whose bills do not tie out: a weekend
+// re-run over three days, staff having pasted two days' bills into one
+// file, one of them edited and the other cut short, beside a tied-out bill
+// and a WeChat Pay Global statement settled in HKD. Nothing was declared
+// (every eligible order held back); the callbacks were sent. A day's fees
+// carry a legacy bill's unrounded fee, so the nets have five decimals.
+func moneyResult() *reconcile.Result {
+	r := demoResult()
+	r.RunID = 1190
+	r.Window = cst.Window{From: day(2026, 11, 20), To: day(2026, 11, 22)}
+	r.StartedAt, r.EndedAt = at(cst.Zone, 2026, 11, 23, 2, 0, 3), at(cst.Zone, 2026, 11, 23, 2, 21, 9)
+	r.Status = reconcile.StatusFailed
+	r.Reason = "the bills do not tie out: 2 bill section(s) disagree with their rows or have no summary (BILL_MISMATCH), so nothing was declared"
+	merged := "/srv/finance/微信支付/账单/2026-11/微信支付账单_20261121-20261122_合并.csv"
+	first := "/srv/finance/微信支付/账单/2026-11/微信支付账单(20261120-20261120)_全部交易.csv"
+	global := "/srv/finance/微信支付/账单/2026-11/WeChatPayGlobal_Statement_HKD_20261120-20261122.csv"
+	r.Inputs = []reconcile.Input{
+		r.Inputs[0], r.Inputs[1],
+		{Kind: "payments", Path: first, Format: "csv", Encoding: "gb18030", Variant: "wechat-all", Records: 919},
+		{Kind: "payments", Path: merged, Format: "csv", Encoding: "gb18030", Variant: "wechat-all", Records: 2233, Errors: 1},
+		{Kind: "payments", Path: global, Format: "csv", Encoding: "utf-8-bom", Variant: "wechat-global", Records: 46},
+		r.Inputs[3],
+	}
+	var kept []reconcile.Exception
+	for _, e := range r.Exceptions {
+		switch e.Code {
+		case reconcile.DeclareRejected, reconcile.DeclareConflict, reconcile.DeclareError:
+		default:
+			kept = append(kept, e)
+		}
+	}
+	r.Exceptions = append(kept,
+		reconcile.Exception{Code: reconcile.BillMismatch, HasAmounts: true, Expected: 37045510, Actual: 37044510,
+			Message: "账单 微信支付账单_20261121-20261122_合并.csv 第 1 段（表头在第 1 行）的汇总（第 1213 行）与各行不符：应结订单总金额：汇总 ¥370455.10，各行合计 ¥370445.10；" +
+				"手续费总金额：汇总 ¥2198.80000，各行合计 ¥2198.74000；订单总金额：汇总 ¥370455.10，各行合计 ¥370445.10。账单可能被编辑过或缺行：请重新下载原始账单后重跑",
+			Source: merged + ":1213"},
+		reconcile.Exception{Code: reconcile.BillMismatch,
+			Message: "账单 微信支付账单_20261121-20261122_合并.csv 第 2 段（表头在第 1214 行）没有汇总行（总交易单数…）：账单可能没有下载完整（已读到 980 行）。请重新下载完整的账单后重跑",
+			Source:  merged + ":1214"},
+		reconcile.Exception{Code: reconcile.ServiceFeeMismatch, OrderID: "2087654321098766001", TransactionID: "4200002087202611213000123456",
+			Message: "手续费 ¥0.82000 与应结订单金额 ¥138.00 × 费率 0.6% 不符，应为 ¥0.83000：请向微信支付核对这笔手续费", Source: merged + ":377"},
+		reconcile.Exception{Code: reconcile.ServiceFeeMismatch, OrderID: "2087654321098766002", TransactionID: "4200002087202611223000654321",
+			Message: "手续费 HKD 8.00000 与应结订单金额 HKD 1335.87 × 费率 0.6% 不符，应为 HKD 8.02000：请向微信支付核对这笔手续费", Source: global + ":31"},
+	)
+	r.Declarations = nil
+	c := &r.Counts
+	c.OrdersRead, c.OrdersInWindow, c.OrdersUnpaid, c.PaymentsRead = 3301, 3152, 149, 3198
+	c.Eligible = 3152 - 18 // the orders' check exceptions of the demo
+	c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared, c.HeldBack = 0, 0, 0, 0, c.Eligible
+	c.Calls, c.Retries = 644, 12
+	r.Money = reconcile.Money{
+		Orders: amount(3152, 97656670), Payments: amount(3124, 96717540), Refunds: amount(24, 759300),
+		ServiceFee: 572_990_300, // ¥5,729.90300: the 22nd's legacy bill prints an unrounded fee
+		Days: []reconcile.DayMoney{
+			{Date: day(2026, 11, 20), Orders: amount(912, 28641350), Payments: amount(905, 28412030), Refunds: amount(7, 231500), ServiceFee: 169_083_000},
+			{Date: day(2026, 11, 21), Orders: amount(1204, 37190280), Payments: amount(1198, 37044510), Refunds: amount(12, 398800), ServiceFee: 219_874_000},
+			{Date: day(2026, 11, 22), Orders: amount(1036, 31825040), Payments: amount(1021, 31261000), Refunds: amount(5, 129000), ServiceFee: 184_033_300},
+		},
+		Settlements: []reconcile.Settlement{{Currency: "HKD", Payments: amount(46, 1587240), ServiceFee: 9_523_000}},
+	}
+	r.Bills = []reconcile.Bill{
+		{File: first, Section: 1, Header: first + ":1", Variant: "wechat-all", Rows: 919,
+			Summary:       figures(919, 28412030, 231500, 0, 169_083_000, 28412030, 231500, ingest.FigAll),
+			Sums:          *figures(919, 28412030, 231500, 0, 169_083_000, 28412030, 231500, ingest.FigAll),
+			SummarySource: first + ":922", TiesOut: true},
+		{File: merged, Section: 1, Header: merged + ":1", Variant: "wechat-all", Rows: 1210, Errors: 1,
+			Summary:       figures(1210, 37045510, 398800, 0, 219_880_000, 37045510, 398800, ingest.FigAll),
+			Sums:          *figures(1210, 37044510, 398800, 0, 219_874_000, 37044510, 398800, ingest.FigAll),
+			SummarySource: merged + ":1213",
+			Diffs: []ingest.FigureDiff{{Figure: ingest.FigSettlement, Summary: 37045510, Rows: 37044510},
+				{Figure: ingest.FigFee, Summary: 219_880_000, Rows: 219_874_000}, {Figure: ingest.FigOrderAmount, Summary: 37045510, Rows: 37044510}}},
+		{File: merged, Section: 2, Header: merged + ":1214", Variant: "wechat-all", Rows: 980,
+			Sums: *figures(980, 29794200, 129000, 0, 184_033_300, 29794200, 129000, ingest.FigAll)},
+		{File: global, Section: 1, Header: global + ":1", Variant: "wechat-global", Rows: 46,
+			Sums: *figures(46, 1587240, 0, 0, 9_523_000, 0, 0, ingest.FigAll), SettleCurrency: "HKD"},
 	}
 	r.Tally()
 	return r
@@ -94,7 +196,20 @@ func demoResult() *reconcile.Result {
 		Counts: reconcile.Counts{OrdersRead: 2819, OrdersInWindow: 2760, OrdersUnpaid: 59, PaymentsRead: 2790, ClearanceRead: 644,
 			RowsInvalid: 4, Eligible: 2731, Declared: 2690, AlreadyDeclared: 33, DeclareFailed: 8, NotDeclared: 0,
 			Pending: 640, CallbacksSent: 602, AlreadySent: 34, CallbacksFailed: 4, NotSent: 0, Calls: 3391, Retries: 57},
+		Money: reconcile.Money{
+			Orders: amount(2760, 81234560), Payments: amount(2748, 80651230), Refunds: amount(19, 487000),
+			ServiceFee: 480_985_000, Declared: amount(2690, 79023340),
+		},
+		Bills: []reconcile.Bill{{
+			File: "/srv/finance/微信支付/账单/2026-11/微信支付账单(20261120-20261120)_全部交易.xlsx", Section: 1,
+			Header: "微信支付账单(20261120-20261120)_全部交易.xlsx:5", Variant: "wechat-all", Rows: 2790, Errors: 1,
+			Summary:       figures(2790, 80651230, 487000, 0, 480_985_000, 80651230, 487000, ingest.FigAll),
+			Sums:          *figures(2790, 80651230, 487000, 0, 480_985_000, 80651230, 487000, ingest.FigAll),
+			SummarySource: "微信支付账单(20261120-20261120)_全部交易.xlsx:2797", TiesOut: true,
+		}},
 	}
+	r.Money.Days = []reconcile.DayMoney{{Date: day(2026, 11, 20), Orders: r.Money.Orders, Payments: r.Money.Payments,
+		Refunds: r.Money.Refunds, ServiceFee: r.Money.ServiceFee, Declared: r.Money.Declared}}
 	oid := func(i int) string { return fmt.Sprintf("20876543210987%05d", 65000+i*37) }
 	tid := func(i int) string { return fmt.Sprintf("42000020872026112%011d", 3_000_000+i*7919) }
 	src := func(f string, line int) string { return fmt.Sprintf("%s:%d", f, line) }

@@ -37,7 +37,7 @@ const (
 // The columns of the list sheets. Tests and the golden file rely on them.
 var (
 	exceptionColumns = []column{
-		{"异常代码", 19, kindText},
+		{"异常代码", 22, kindText}, // SERVICE_FEE_MISMATCH
 		{"异常类型", 19, kindText},
 		{"订单号", 21, kindText},
 		{"支付交易号", 30, kindWrap}, // two ids for PAYMENT_DUPLICATE

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"strings"
+
 	"github.com/xuri/excelize/v2"
 )
 
@@ -8,6 +10,7 @@ import (
 const (
 	moneyFormat    = `¥#,##0.00;[Red]-¥#,##0.00`
 	dateFormat     = `yyyy-mm-dd hh:mm:ss`
+	dayFormat      = `yyyy-mm-dd`
 	durationFormat = `[h]:mm:ss`
 	countFormat    = `#,##0`
 	textFormat     = 49 // the built-in "@" (text) format
@@ -47,6 +50,29 @@ type styles struct {
 	totalCount int
 	totalMoney int
 	note       int
+
+	// The headline of the summary and the status line of the money sheet:
+	// bold on a green, amber or red fill.
+	headlineOK   int
+	headlineWarn int
+	headlineBad  int
+
+	// The money sheet.
+	day       int // a day of the window: yyyy-mm-dd, centred
+	block     int // a bill section's title: bold on a light fill
+	diffText  int // a figure on which summary and rows differ: dark red, bold, on a red fill
+	diffCount int
+	diffWrap  int // a summary line that is missing or unreadable: diffText, wrapped
+	neutral   int // nothing to compare: grey, centred
+	// neutralFill is a section that need not tie out: grey on a light
+	// fill, centred, beside statusOK and statusBad.
+	neutralFill int
+	diffVerdict int // 不符 on a figure's row: diffText, centred
+	infoValue   int // where a bill section is: text, wrapped, vertically centred beside its key
+
+	family string               // the workbook's default font family
+	units  map[unitStyleKey]int // amount styles per currency, places and variant, made on first use
+	f      *excelize.File       // for the styles made on first use
 }
 
 var (
@@ -97,7 +123,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	add(&s.date, &excelize.Style{CustomNumFmt: strPtr(dateFormat), Alignment: center})
 	add(&s.attempts, &excelize.Style{CustomNumFmt: strPtr(countFormat), Alignment: center})
 	add(&s.state, &excelize.Style{NumFmt: textFormat, Alignment: center})
-	add(&s.count, &excelize.Style{CustomNumFmt: strPtr(countFormat), Alignment: vcenter})
+	add(&s.count, &excelize.Style{CustomNumFmt: strPtr(countFormat), Alignment: amount}) // indented like amounts: clear of the text beside
 	add(&s.good, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "006100"), Alignment: center})
 	add(&s.bad, &excelize.Style{NumFmt: textFormat, Font: font(true, 0, "C00000"), Alignment: center})
 
@@ -120,14 +146,131 @@ func newStyles(f *excelize.File) (*styles, error) {
 	status(&s.statusBad, "9C0006", "FFC7CE")
 	grey := font(false, 0, "A6A6A6")
 	add(&s.zeroText, &excelize.Style{Font: grey, NumFmt: textFormat, Alignment: vcenter})
-	add(&s.zeroCount, &excelize.Style{Font: grey, CustomNumFmt: strPtr(countFormat), Alignment: vcenter})
+	add(&s.zeroCount, &excelize.Style{Font: grey, CustomNumFmt: strPtr(countFormat), Alignment: amount})
 	add(&s.zeroMoney, &excelize.Style{Font: grey, CustomNumFmt: strPtr(moneyFormat), Alignment: amount})
 	add(&s.zeroWrap, &excelize.Style{Font: grey, NumFmt: textFormat, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	topBorder := []excelize.Border{{Type: "top", Color: "404040", Style: 1}, {Type: "bottom", Color: "404040", Style: 6}}
 	add(&s.total, &excelize.Style{Font: font(true, 0, ""), NumFmt: textFormat, Border: topBorder, Alignment: vcenter})
-	add(&s.totalCount, &excelize.Style{Font: font(true, 0, ""), CustomNumFmt: strPtr(countFormat), Border: topBorder, Alignment: vcenter})
+	add(&s.totalCount, &excelize.Style{Font: font(true, 0, ""), CustomNumFmt: strPtr(countFormat), Border: topBorder, Alignment: amount})
 	add(&s.totalMoney, &excelize.Style{Font: font(true, 0, ""), CustomNumFmt: strPtr(moneyFormat), Border: topBorder, Alignment: amount})
 	add(&s.note, &excelize.Style{Font: &excelize.Font{Family: family, Italic: true, Color: "595959"}, NumFmt: textFormat,
 		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+
+	headline := func(dst *int, fg, bg string) {
+		add(dst, &excelize.Style{Font: font(true, 12, fg), NumFmt: textFormat,
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{bg}},
+			Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center", WrapText: true, Indent: 1}})
+	}
+	headline(&s.headlineOK, "006100", "C6EFCE")
+	headline(&s.headlineWarn, "7F4F00", "FFEB9C")
+	headline(&s.headlineBad, "9C0006", "FFC7CE")
+	add(&s.day, &excelize.Style{CustomNumFmt: strPtr(dayFormat), Alignment: center})
+	add(&s.block, &excelize.Style{Font: font(true, 0, "1F3864"), NumFmt: textFormat,
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}, Alignment: vcenter})
+	add(&s.diffText, &excelize.Style{Font: font(true, 0, "9C0006"), NumFmt: textFormat,
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}, Alignment: vcenter})
+	add(&s.diffCount, &excelize.Style{Font: font(true, 0, "9C0006"), CustomNumFmt: strPtr(countFormat),
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}, Alignment: amount})
+	add(&s.neutral, &excelize.Style{Font: grey, NumFmt: textFormat, Alignment: center})
+	add(&s.diffWrap, &excelize.Style{Font: font(true, 0, "9C0006"), NumFmt: textFormat,
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	add(&s.neutralFill, &excelize.Style{Font: font(true, 0, "595959"), NumFmt: textFormat,
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"EDEDED"}}, Alignment: center})
+	add(&s.diffVerdict, &excelize.Style{Font: font(true, 0, "9C0006"), NumFmt: textFormat,
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}, Alignment: center})
+	add(&s.infoValue, &excelize.Style{NumFmt: textFormat, Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center", WrapText: true}})
+	s.family, s.units, s.f = family, map[unitStyleKey]int{}, f
 	return &s, err
+}
+
+// An amount's variant: how its cell stands out.
+type amountVariant int
+
+const (
+	plainAmount amountVariant = iota
+	totalAmount               // a total row: bold, ruled above and below
+	diffAmount                // a figure that differs: dark red, bold, on a red fill
+)
+
+// unit is what an amount is counted in: a currency ("CNY", or a Global
+// statement's settlement currency) and its places (fenPlaces for amounts,
+// feePlaces for fees).
+type unit struct {
+	currency string
+	places   int
+}
+
+var (
+	cny    = unit{"CNY", fenPlaces}
+	cnyFee = unit{"CNY", feePlaces}
+)
+
+type unitStyleKey struct {
+	unit
+	variant amountVariant
+}
+
+// unitFormat returns the number format of amounts in u: ¥#,##0.00 for CNY
+// (¥#,##0.00000 for fees), the ISO code after the number for any other
+// currency (#,##0.00 "HKD"), so that a foreign amount never shows ¥, and a
+// bare number for a currency that is no three-letter code ("mixed").
+// Negative amounts are red.
+func unitFormat(u unit) string {
+	num := "#,##0." + strings.Repeat("0", u.places)
+	switch {
+	case u.currency == "CNY":
+		return "¥" + num + ";[Red]-¥" + num
+	case isCurrencyCode(u.currency):
+		suffix := ` "` + u.currency + `"`
+		return num + suffix + ";[Red]-" + num + suffix
+	}
+	return num + ";[Red]-" + num
+}
+
+// isCurrencyCode reports whether s is an ISO 4217 code: three capital
+// letters (and so safe inside a number format's quotes).
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// amountStyle returns the style of an amount in u, registering it on first
+// use. CNY amounts of the plain and total variants are the summary's own
+// money styles.
+func (s *styles) amountStyle(u unit, v amountVariant) (int, error) {
+	if u == cny {
+		switch v {
+		case plainAmount:
+			return s.money, nil
+		case totalAmount:
+			return s.totalMoney, nil
+		}
+	}
+	k := unitStyleKey{u, v}
+	if id, ok := s.units[k]; ok {
+		return id, nil
+	}
+	st := &excelize.Style{CustomNumFmt: strPtr(unitFormat(u)),
+		Alignment: &excelize.Alignment{Horizontal: "right", Vertical: "center", Indent: 1}}
+	switch v {
+	case totalAmount:
+		st.Font = &excelize.Font{Family: s.family, Bold: true}
+		st.Border = []excelize.Border{{Type: "top", Color: "404040", Style: 1}, {Type: "bottom", Color: "404040", Style: 6}}
+	case diffAmount:
+		st.Font = &excelize.Font{Family: s.family, Bold: true, Color: "9C0006"}
+		st.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}
+	}
+	id, err := s.f.NewStyle(st)
+	if err != nil {
+		return 0, err
+	}
+	s.units[k] = id
+	return id, nil
 }

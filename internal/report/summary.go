@@ -19,7 +19,7 @@ import (
 const dryRunBanner = "试运行：未调用平台、未写入日志"
 
 // summaryWidths are the widths of the summary's columns A to E.
-var summaryWidths = []float64{30, 30, 12, 18, 70}
+var summaryWidths = []float64{32, 36, 10, 16, 80}
 
 // statusLabel names how a run ended, in Chinese.
 func statusLabel(s reconcile.Status) string {
@@ -40,6 +40,14 @@ func windowText(w cst.Window) string {
 		return w.From.String()
 	}
 	return w.From.String() + " 至 " + w.To.String() + "（共 " + strconv.Itoa(w.Days()) + " 天）"
+}
+
+// windowTitle shows a window in a title: "2026-11-20", or "2026-11-20 至 2026-11-22".
+func windowTitle(w cst.Window) string {
+	if w.From == w.To {
+		return w.From.String()
+	}
+	return w.From.String() + " 至 " + w.To.String()
 }
 
 // kindLabel names an input kind in Chinese.
@@ -113,7 +121,96 @@ func codeStats(r *reconcile.Result) []*codeStat {
 type sheetWriter struct {
 	f     *excelize.File
 	sheet string
+	last  string // the last column a title or section spans; "" is E
 	err   error
+
+	// For flow: the rows' heights set, the sheet's printed page height in
+	// points (0: no page breaks), the height used on the current page,
+	// and the first row not yet laid out.
+	heights map[int]float64
+	pageCap float64
+	used    float64
+	next    int
+}
+
+// defaultRowHeight is the height, in points, of a row without a height of
+// its own: Excel's for the default font (LibreOffice shows such rows a
+// little lower, so its pages hold more).
+const defaultRowHeight = 15.0
+
+// Printed pages: A4 landscape less printSetup's margins, in points.
+const (
+	printWidth  = 841.9 - (0.4+0.4)*72
+	printHeight = 595.3 - (0.6+0.6)*72
+)
+
+// pageCapacity estimates how many points of rows a printed page of a
+// sheet with these column widths holds: printSetup fits the sheet to the
+// page's width, which scales it down. It keeps a twentieth in hand, so
+// that a page break it suggests comes before the reader's own.
+func pageCapacity(widths []float64) float64 {
+	px := 0.0
+	for _, w := range widths {
+		px += w*7 + 5 // Excel's width-to-pixel rule for a 7-pixel digit, near enough
+	}
+	scale := min(1, printWidth/(px*0.75))
+	return 0.95 * printHeight / scale
+}
+
+func (w *sheetWriter) rowHeight(r int) float64 {
+	if h, ok := w.heights[r]; ok {
+		return h
+	}
+	return defaultRowHeight
+}
+
+// flow lays out rows start to end-1, and extra points below them (a
+// chart anchored there), on the printed pages, the rows above since the
+// last call first. With keep, a block that does not fit on what is left of
+// the page but fits on a page of its own starts a new page: a page break
+// goes before start. Call it for blocks in order, down the sheet.
+func (w *sheetWriter) flow(start, end int, keep bool, extra float64) {
+	if w.pageCap <= 0 {
+		return
+	}
+	w.next = max(w.next, 1)
+	for ; w.next < start; w.next++ {
+		w.advance(w.rowHeight(w.next))
+	}
+	h := extra
+	for r := start; r < end; r++ {
+		h += w.rowHeight(r)
+	}
+	if keep && w.used > 0 && w.used+h > w.pageCap && h <= w.pageCap && start > 1 {
+		if w.err == nil {
+			w.err = w.f.InsertPageBreak(w.sheet, "A"+strconv.Itoa(start))
+		}
+		w.used = 0
+	}
+	for ; w.next < end; w.next++ {
+		w.advance(w.rowHeight(w.next))
+	}
+	w.used += extra
+	for w.used > w.pageCap {
+		w.used -= w.pageCap
+	}
+}
+
+// advance lays out a row h points high: on the current page, or at the
+// top of the next when it does not fit.
+func (w *sheetWriter) advance(h float64) {
+	if w.used+h > w.pageCap {
+		w.used = 0
+	}
+	w.used += h
+}
+
+// span returns the last column of the sheet's titles and sections.
+func (w *sheetWriter) span() string {
+	if w.last == "" {
+		return "E"
+	}
+	return w.last
 }
 
 func (w *sheetWriter) cell(col string, row int, v interface{}, style int) {
@@ -138,11 +235,12 @@ func (w *sheetWriter) put(col string, row int, c excelize.Cell) {
 	w.cell(col, row, c.Value, c.StyleID)
 }
 
-// section writes a section title across columns A to E at row, then, if
-// headers are given, a header row below it, and returns the row after.
+// section writes a section title across the sheet's columns (A to span)
+// at row, then, if headers are given, a header row below it, and returns
+// the row after.
 func (w *sheetWriter) section(row int, title string, st *styles, headers ...string) int {
 	w.cell("A", row, title, st.section)
-	w.merge("A", "E", row)
+	w.merge("A", w.span(), row)
 	w.height(row, 22)
 	row++
 	if len(headers) == 0 {
@@ -166,6 +264,10 @@ func (w *sheetWriter) height(row int, h float64) {
 	if w.err == nil {
 		w.err = w.f.SetRowHeight(w.sheet, row, h)
 	}
+	if w.heights == nil {
+		w.heights = map[int]float64{}
+	}
+	w.heights[row] = h
 }
 
 // textWidth estimates the width of s in Excel's character units (the width
@@ -273,7 +375,7 @@ func wrappedHeight(s string, width float64) float64 {
 
 func (b *book) writeSummary() error {
 	r, st := b.r, b.st
-	w := &sheetWriter{f: b.f, sheet: sheetSummary}
+	w := &sheetWriter{f: b.f, sheet: sheetSummary, pageCap: pageCapacity(summaryWidths)}
 	for i, width := range summaryWidths {
 		col, _ := excelize.ColumnNumberToName(i + 1)
 		if err := b.f.SetColWidth(sheetSummary, col, col, width); err != nil {
@@ -282,20 +384,22 @@ func (b *book) writeSummary() error {
 	}
 	valueWidth := summaryWidths[1] + summaryWidths[2] + summaryWidths[3] + summaryWidths[4]
 
-	title := "对账异常报告（" + r.Window.From.String() + "）"
-	if r.Window.From != r.Window.To {
-		title = "对账异常报告（" + r.Window.From.String() + " 至 " + r.Window.To.String() + "）"
-	}
+	title := "对账异常报告（" + windowTitle(r.Window) + "）"
 	w.cell("A", 1, title, st.title)
 	w.merge("A", "E", 1)
 	w.height(1, 30)
-	if r.DryRun {
-		w.cell("A", 2, dryRunBanner, st.dryRun)
-		w.merge("A", "E", 2)
-		w.height(2, 22)
-	}
-
+	headline, style := b.headline()
+	w.cell("A", 2, headline, style)
+	w.merge("A", "E", 2)
+	w.height(2, max(26, wrappedHeight(headline, valueWidth+summaryWidths[0])+6))
 	row := 3
+	if r.DryRun {
+		w.cell("A", row, dryRunBanner, st.dryRun)
+		w.merge("A", "E", row)
+		w.height(row, 22)
+		row++
+	}
+	row++
 	kv := func(key string, value excelize.Cell) {
 		w.cell("A", row, key, st.key)
 		w.put("B", row, value)
@@ -372,26 +476,38 @@ func (b *book) writeSummary() error {
 	}
 	row++
 
-	// Declarations and callbacks.
+	// Declarations and callbacks. Each section is kept on one printed page.
 	c := r.Counts
+	block := row
 	row = w.section(row, "二、申报与回传（笔）", st, "项目", "申报", "回传")
 	for _, line := range []struct {
 		label    string
-		dec, cbk int
+		dec, cbk int // -1: does not apply
 	}{
 		{"本次成功", c.Declared, c.CallbacksSent},
 		{"此前已完成（本次跳过）", c.AlreadyDeclared, c.AlreadySent},
 		{"失败（见“异常明细”）", c.DeclareFailed, c.CallbacksFailed},
 		{"未尝试（运行提前结束）", c.NotDeclared, c.NotSent},
+		{"暂缓：账单汇总不符（未申报）", c.HeldBack, -1},
 	} {
 		w.cell("A", row, line.label, st.text)
-		w.put("B", row, b.count(line.dec))
-		w.put("C", row, b.count(line.cbk))
+		for _, v := range []struct {
+			col string
+			n   int
+		}{{"B", line.dec}, {"C", line.cbk}} {
+			if v.n >= 0 {
+				w.put(v.col, row, b.count(v.n))
+			} else {
+				w.cell(v.col, row, "—", st.neutral)
+			}
+		}
 		row++
 	}
+	w.flow(block, row, true, 0)
 	row++
 
 	// Orders, payments and calls.
+	block = row
 	row = w.section(row, "三、订单、支付与接口调用", st)
 	for _, line := range []struct {
 		label string
@@ -412,9 +528,11 @@ func (b *book) writeSummary() error {
 		w.put("B", row, b.count(line.n))
 		row++
 	}
+	w.flow(block, row, true, 0)
 	row++
 
 	// The inputs.
+	block = row
 	row = w.section(row, "四、输入文件", st, "类型", "格式 · 编码", "记录数", "错误行数", "文件路径")
 	if len(r.Inputs) == 0 {
 		w.cell("A", row, "（无）", st.text)
@@ -432,9 +550,11 @@ func (b *book) writeSummary() error {
 		}
 		row++
 	}
+	w.flow(block, row, true, 0)
 	row++
 
-	// The chart.
+	// The chart, on one page with its title.
+	w.flow(row, row+1, true, chartHeight(lastStat-firstStat+1)*0.75+6)
 	row = w.section(row, "五、各类异常数量", st)
 	if w.err != nil {
 		return w.err
@@ -450,6 +570,75 @@ func (b *book) writeSummary() error {
 		return err
 	}
 	return nil
+}
+
+// retried reports whether the next run retries an exception of code c by
+// itself: the platform could not be reached.
+func retried(c reconcile.Code) bool {
+	return c == reconcile.DeclareError || c == reconcile.CallbackError
+}
+
+// headline is the summary's one line of the night in money, and its style:
+//
+//	[账单汇总不符：本次未申报（N 笔待申报）；]需处理 N 笔 ¥X[（另有 K 笔将自动重试）]；已申报 M 笔 ¥Y；手续费 ¥Z[（另 HKD 8.90）]
+//
+// 需处理 counts the exceptions that need someone, every one but those the
+// next run retries by itself (DECLARE_ERROR, CALLBACK_ERROR, counted
+// apart), and sums their amounts at stake (the exception table's 涉及金额);
+// 已申报 is the declarations this run had accepted (Money.Declared), or in a
+// dry run the orders that could be; 手续费 the window's CNY fees with the
+// precision they carry, then each Global settlement currency's. When a
+// bill does not tie out (BILL_MISMATCH) the line says so first, and that
+// nothing was declared, unless the run declared anyway. Red when a bill
+// does not tie out or the run failed, amber when something needs handling,
+// green otherwise.
+func (b *book) headline() (string, int) {
+	r, st := b.r, b.st
+	var need fenTotal
+	n, retry := 0, 0
+	for i := range r.Exceptions {
+		if retried(r.Exceptions[i].Code) {
+			retry++
+			continue
+		}
+		n++
+		need.add(r.Exceptions[i].Amount)
+	}
+	var parts []string
+	mismatch := r.ByCode[reconcile.BillMismatch] > 0
+	if mismatch {
+		parts = append(parts, "账单汇总不符："+b.heldBackText())
+	}
+	todo := "需处理 " + countText(n) + " 笔 " + yuanText(&need)
+	if retry > 0 {
+		todo += "（另有 " + countText(retry) + " 笔将自动重试）"
+	}
+	parts = append(parts, todo)
+	declared := r.Money.Declared
+	switch {
+	case r.DryRun && !mismatch:
+		parts = append(parts, "试运行：未申报（"+countText(r.Counts.Eligible)+" 笔可申报）")
+	case r.DryRun:
+	case !mismatch || declared.Count > 0:
+		parts = append(parts, "已申报 "+countText(declared.Count)+" 笔 "+yuanText(&fenTotal{n: declared.Fen}))
+	}
+	fee := "手续费 " + feeText("¥", big.NewInt(r.Money.ServiceFee))
+	var foreign []string
+	for _, s := range r.Money.Settlements {
+		foreign = append(foreign, cleanText(s.Currency)+" "+feeText("", big.NewInt(s.ServiceFee)))
+	}
+	if len(foreign) > 0 {
+		fee += "（另 " + strings.Join(foreign, "，") + "）"
+	}
+	parts = append(parts, fee)
+	style := st.headlineOK
+	switch {
+	case mismatch || r.Status == reconcile.StatusFailed:
+		style = st.headlineBad
+	case n > 0 || r.Status != reconcile.StatusCompleted:
+		style = st.headlineWarn
+	}
+	return strings.Join(parts, "；"), style
 }
 
 // addTotal adds s to t exactly.
@@ -481,7 +670,7 @@ func (b *book) sumCell(t *fenTotal, style int) excelize.Cell {
 // not show as asked.
 func (b *book) notes() []string {
 	var notes []string
-	for _, sheet := range Sheets()[1:] {
+	for _, sheet := range []string{sheetExceptions, sheetDeclarations, sheetCallbacks} {
 		if n := b.cut[sheet]; n > 0 {
 			notes = append(notes, "注：“"+sheet+"”表超出 Excel 的行数上限，只列出前 "+
 				strconv.Itoa(maxDataRows)+" 行，另有 "+strconv.Itoa(n)+" 行未列出。")
@@ -490,6 +679,10 @@ func (b *book) notes() []string {
 	if n := b.textAmounts; n > 0 {
 		notes = append(notes, "注：有 "+strconv.Itoa(n)+
 			" 个金额超出 Excel 能精确表示的范围（±10 万亿元），以文本显示原值，不参与求和。")
+	}
+	if n := b.textFees; n > 0 {
+		notes = append(notes, "注：“"+sheetMoney+"”表有 "+strconv.Itoa(n)+
+			" 个手续费或净额超出 Excel 能精确表示到 5 位小数的范围（±100 亿元），以文本显示原值，不参与求和。")
 	}
 	return notes
 }
@@ -515,10 +708,13 @@ func (b *book) addChart(row, first, last int) error {
 		XAxis:      excelize.ChartAxis{ReverseOrder: true, Font: excelize.Font{Color: "262626", Size: 10}},
 		YAxis:      excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0"}, Font: excelize.Font{Color: "595959", Size: 9}},
 		PlotArea:   excelize.ChartPlotArea{ShowVal: true},
-		Dimension:  excelize.ChartDimension{Width: chartWidth(), Height: uint(120 + 24*(last-first+1))},
+		Dimension:  excelize.ChartDimension{Width: chartWidth(), Height: uint(chartHeight(last - first + 1))},
 		Format:     excelize.GraphicOptions{OffsetX: 4, OffsetY: 6},
 	})
 }
+
+// chartHeight returns the height in pixels of the chart of n codes.
+func chartHeight(n int) float64 { return float64(120 + 24*n) }
 
 // chartWidth returns the width in pixels of the summary's columns A to E,
 // so that the chart lines up with the tables above it.

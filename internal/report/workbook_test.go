@@ -20,7 +20,7 @@ import (
 
 func TestSheetsAndHeaders(t *testing.T) {
 	f := openBook(t, writeBook(t, smallResult()))
-	if got, want := f.GetSheetList(), []string{"汇总", "异常明细", "申报记录", "回传记录"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"汇总", "资金核对", "异常明细", "申报记录", "回传记录"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
 	if got := f.GetActiveSheetIndex(); got != 0 {

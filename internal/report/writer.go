@@ -20,6 +20,7 @@ import (
 // The sheets, in their order in the workbook.
 const (
 	sheetSummary      = "汇总"
+	sheetMoney        = "资金核对"
 	sheetExceptions   = "异常明细"
 	sheetDeclarations = "申报记录"
 	sheetCallbacks    = "回传记录"
@@ -27,7 +28,7 @@ const (
 
 // Sheets returns the names of the workbook's sheets, in order.
 func Sheets() []string {
-	return []string{sheetSummary, sheetExceptions, sheetDeclarations, sheetCallbacks}
+	return []string{sheetSummary, sheetMoney, sheetExceptions, sheetDeclarations, sheetCallbacks}
 }
 
 // defaultPerm is the workbook's permission when Writer.Perm is 0.
@@ -115,6 +116,7 @@ type book struct {
 	r   *reconcile.Result
 
 	textAmounts int            // amounts written as text: too large for an exact number
+	textFees    int            // fees and nets of five decimals written as text, likewise
 	cut         map[string]int // rows left out per sheet: beyond Excel's row limit
 }
 
@@ -144,9 +146,12 @@ func (b *book) build(ctx context.Context, tmpDir string, out io.Writer) (err err
 	// Before any stream: SetActiveSheet reads every worksheet, and a
 	// streamed one would be parsed back into memory whole.
 	b.f.SetActiveSheet(0)
-	// The summary is written last: it reports what the list sheets had to
-	// cut or write as text.
+	// The summary is written last: it reports what the list and money
+	// sheets had to cut or write as text.
 	if err = b.writeLists(ctx); err != nil {
+		return err
+	}
+	if err = b.writeMoney(); err != nil {
 		return err
 	}
 	if err = b.writeSummary(); err != nil {
