@@ -11,10 +11,10 @@ type OrderState uint8
 const (
 	// OrderEligible: it passed every check; what the declaration did is
 	// in the run's Declarations (or the run did not declare it).
-	OrderEligible OrderState = iota + 1
-	OrderException // it failed a check: Code says which
-	OrderUnpaid    // no payment time, or a status that says unpaid
-	OrderClosed    // a status that says closed or cancelled
+	OrderEligible  OrderState = iota + 1
+	OrderException            // it failed a check: Code says which
+	OrderUnpaid               // no payment time, or a status that says unpaid
+	OrderClosed               // a status that says closed or cancelled
 )
 
 // OrderLine is one order of the window as the workbook's 订单明细 lists
