@@ -1,27 +1,39 @@
 package gen
 
-import "strconv"
+import (
+	"path/filepath"
+	"strconv"
+)
 
 // The WeChat Pay "ALL" trade bill: a header of 27 columns, data lines whose
 // every field starts with a backtick (free text unquoted, commas and all),
-// then the summary header and one line of totals.
+// then the summary header and one line of totals. A header, its rows and
+// its summary are a section; a file holds one or more.
 
-// BillTotals are the totals of a bill's summary line. Amounts are in fen,
-// Fees in units of 10^-5 yuan (手续费 has 5 decimals).
+// BillTotals describes a section of a bill as written: where it is, its
+// rows, and the figures of its summary line. Amounts are in fen, Fees in
+// units of 10^-5 yuan (手续费 has 5 decimals).
 //
-// The generator's rules, the ones the repository's hand-made bills follow:
-// Trades counts every data line; Settlement sums 应结订单金额 over the
-// SUCCESS lines; Refunds sums 退款金额 and RefundRequested 申请退款金额 (the
-// REFUND lines); OrderTotal sums 订单金额 over every line; Fees sums 手续费
-// (negative on REFUND lines).
+// The figures are the sums of their columns over every row of the
+// section, as FORMATS.md has them: Trades counts the rows; Settlement sums
+// 应结订单金额 (0.00 on a refund row), Refunds 退款金额, VoucherRefunds
+// 充值券退款金额, Fees 手续费 (negative on a refund row), OrderTotal 订单金额
+// (0.00 on a refund row), RefundRequested 申请退款金额.
 type BillTotals struct {
-	File            string `json:"file"`
-	Trades          int    `json:"trades"`
-	Settlement      int64  `json:"settlement_fen"`
-	Refunds         int64  `json:"refunds_fen"`
-	Fees            int64  `json:"fees_1e5_yuan"`
-	OrderTotal      int64  `json:"order_total_fen"`
-	RefundRequested int64  `json:"refund_requested_fen"`
+	File    string `json:"file"`
+	Section int    `json:"section"` // 1-based within the file, as the job numbers them
+	Date    string `json:"date"`    // the day it is the bill of
+	Rows    int    `json:"rows"`    // data rows written
+	// TiesOut is what the job must find: the section has a summary and
+	// its figures are the sums of the section's rows.
+	TiesOut         bool  `json:"ties_out"`
+	Trades          int   `json:"trades"`
+	Settlement      int64 `json:"settlement_fen"`
+	Refunds         int64 `json:"refunds_fen"`
+	VoucherRefunds  int64 `json:"voucher_refunds_fen"`
+	Fees            int64 `json:"fees_1e5_yuan"`
+	OrderTotal      int64 `json:"order_total_fen"`
+	RefundRequested int64 `json:"refund_requested_fen"`
 }
 
 var (
@@ -30,6 +42,47 @@ var (
 )
 
 const openIDChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// figures are what a bill row says of money, in fen (手续费 in 10⁻⁵ yuan).
+type figures struct {
+	settle    int64 // 应结订单金额
+	order     int64 // 订单金额
+	refund    int64 // 退款金额: 申请退款金额 less the 充值券 refunded
+	voucher   int64 // 充值券退款金额
+	requested int64 // 申请退款金额
+	fee       int64 // 手续费
+}
+
+// rowFigures returns the figures of row q. A payment: 应结订单金额 =
+// 订单金额 − its 免充值券, 手续费 = 应结订单金额 × 费率 rounded to the fen.
+// A refund: 0.00 settled and ordered, the refund in 申请退款金额, of which
+// the coupon's share (rounded down) in 充值券退款金额 and the rest in
+// 退款金额, and 手续费 = −退款金额 × 费率 rounded to the fen: the fee
+// returned. A revocation: the amounts of the payment it undoes, no fee.
+func (p *plan) rowFigures(q *payRow) figures {
+	var f figures
+	switch q.status {
+	case paySuccess:
+		f.settle, f.order = q.amount-q.coupon, q.amount
+		f.fee = p.fee(f.settle)
+	case payRefund:
+		f.requested = q.refund
+		if q.coupon > 0 {
+			f.voucher = q.coupon * q.refund / q.amount
+		}
+		f.refund = q.refund - f.voucher
+		f.fee = -p.fee(f.refund)
+	case payRevoked:
+		f.settle, f.order = q.amount-q.coupon, q.amount
+	}
+	return f
+}
+
+// fee returns base (fen) × the 费率, rounded to the fen half up, in 10⁻⁵
+// yuan.
+func (p *plan) fee(base int64) int64 {
+	return (base*p.ppm + 500_000) / 1_000_000 * 1000
+}
 
 // appendTx appends the 28-digit transaction id of row q: 420000, 4
 // merchant digits, the date, 10 unique digits.
@@ -40,8 +93,9 @@ func (p *plan) appendTx(b []byte, q *payRow) []byte {
 	return appendPadded(b, p.txNumber(q.tx), 10)
 }
 
-// appendBillRow appends payment row q of slot s as a bill line, with eol.
-func (p *plan) appendBillRow(b []byte, s *slot, q *payRow, r *rng, t *texts, eol string) []byte {
+// appendBillRow appends payment row q of slot s, with figures f, as a
+// bill line, with eol.
+func (p *plan) appendBillRow(b []byte, s *slot, q *payRow, f *figures, r *rng, t *texts, eol string) []byte {
 	b = append(b, '`')
 	b = appendTime(b, &p.days, q.at, formDash)
 	b = append(b, ",`wx"...)
@@ -74,24 +128,23 @@ func (p *plan) appendBillRow(b []byte, s *slot, q *payRow, r *rng, t *texts, eol
 	b = append(b, ",`"...)
 	b = append(b, banks[r.intn(len(banks))]...)
 	b = append(b, ",`CNY,`"...)
-	b = appendFen(b, q.amount-q.coupon) // 应结订单金额
-	b = append(b, ",`"...)
-	b = appendFen(b, q.coupon) // 代金券金额
+	b = appendFen(b, f.settle) // 应结订单金额
 	b = append(b, ",`"...)
 	if q.status == payRefund {
-		refundDay := &p.days[2]
-		if q.at < secPerDay {
-			refundDay = &p.days[1]
-		}
-		b = append(b, "50300"...) // 微信退款单号
-		b = append(b, refundDay.compact[:]...)
-		b = append(b, "000000"...)
-		b = appendPadded(b, p.txNumber(q.tx), 10)
+		b = append(b, "0.00"...)
+	} else {
+		b = appendFen(b, q.coupon) // 代金券金额
+	}
+	b = append(b, ",`"...)
+	if q.status == payRefund {
+		b = p.appendRefundID(b, q)
 		b = append(b, ",`TK"...) // 商户退款单号
 		b = strconv.AppendUint(b, s.id, 10)
 		b = append(b, ",`"...)
-		b = appendFen(b, q.refund)
-		b = append(b, ",`0.00,`ORIGINAL,`SUCCESS,`"...)
+		b = appendFen(b, f.refund)
+		b = append(b, ",`"...)
+		b = appendFen(b, f.voucher)
+		b = append(b, ",`ORIGINAL,`SUCCESS,`"...)
 	} else {
 		b = append(b, "0,`0,`0.00,`0.00,`,`,`"...)
 	}
@@ -99,37 +152,39 @@ func (p *plan) appendBillRow(b []byte, s *slot, q *payRow, r *rng, t *texts, eol
 	b = append(b, ",`"...)
 	b = append(b, t.attachs[r.intn(len(t.attachs))]...)
 	b = append(b, ",`"...)
-	b = appendFee(b, billFee(q))
-	b = append(b, ",`0.60%,`"...)
-	b = appendFen(b, q.amount)
+	b = appendFee(b, f.fee)
 	b = append(b, ",`"...)
-	b = appendFen(b, q.refund)
+	b = append(b, p.rate...)
+	b = append(b, ",`"...)
+	b = appendFen(b, f.order)
+	b = append(b, ",`"...)
+	b = appendFen(b, f.requested)
 	b = append(b, ",`"...)
 	return append(b, eol...)
 }
 
-// billFee is a line's 手续费: 0.6% of what was settled, given back on a
-// refund.
-func billFee(q *payRow) int64 {
-	switch q.status {
-	case paySuccess:
-		return feeUnits(q.amount - q.coupon)
-	case payRefund:
-		return -feeUnits(q.refund)
+// appendRefundID appends the 微信退款单号 of refund row q: 50300, the day
+// of the refund, the transaction's unique digits.
+func (p *plan) appendRefundID(b []byte, q *payRow) []byte {
+	refundDay := &p.days[2]
+	if q.at < secPerDay {
+		refundDay = &p.days[1]
 	}
-	return 0
+	b = append(b, "50300"...)
+	b = append(b, refundDay.compact[:]...)
+	b = append(b, "000000"...)
+	return appendPadded(b, p.txNumber(q.tx), 10)
 }
 
-// add counts line q into the totals.
-func (bt *BillTotals) add(q *payRow) {
+// add counts a row with figures f into the totals.
+func (bt *BillTotals) add(f *figures) {
 	bt.Trades++
-	if q.status == paySuccess {
-		bt.Settlement += q.amount - q.coupon
-	}
-	bt.Refunds += q.refund
-	bt.RefundRequested += q.refund
-	bt.OrderTotal += q.amount
-	bt.Fees += billFee(q)
+	bt.Settlement += f.settle
+	bt.Refunds += f.refund
+	bt.VoucherRefunds += f.voucher
+	bt.Fees += f.fee
+	bt.OrderTotal += f.order
+	bt.RefundRequested += f.requested
 }
 
 // appendSummary appends the summary line of a bill.
@@ -140,7 +195,9 @@ func appendSummary(b []byte, bt *BillTotals, eol string) []byte {
 	b = appendFen(b, bt.Settlement)
 	b = append(b, ",`"...)
 	b = appendFen(b, bt.Refunds)
-	b = append(b, ",`0.00,`"...)
+	b = append(b, ",`"...)
+	b = appendFen(b, bt.VoucherRefunds)
+	b = append(b, ",`"...)
 	b = appendFee(b, bt.Fees)
 	b = append(b, ",`"...)
 	b = appendFen(b, bt.OrderTotal)
@@ -149,25 +206,68 @@ func appendSummary(b []byte, bt *BillTotals, eol string) []byte {
 	return append(b, eol...)
 }
 
-// writeBills writes the payment rows of every slot, in time order, to the
-// day's bill, or to the next day's (next, nil without NextDayBill) for the
-// rows dated after Day; then each bill's summary. The UTF-8 bills start
-// with a BOM and end lines with CRLF, as downloaded by the API; the GBK
-// ones end them with LF, as saved from the web console.
-func (p *plan) writeBills(day, next *output, t *texts, totals []BillTotals) {
+// billLayout is where the payment rows go: the sections, in the order of
+// the files and within each file, and which section takes the rows of Day
+// and which those of Day+1 (payRow.nextDay).
+type billLayout struct {
+	files    []string
+	sections []sectionSpec
+	route    [2]int
+}
+
+// sectionSpec is a section of a bill file.
+type sectionSpec struct {
+	file int // index into billLayout.files
+	day  int // 0: Day's bill, 1: Day+1's
+}
+
+// billLayout lays the bills out in dir: the day's bill
+// (wechat_trade_all_YYYYMMDD.csv) with every row, or with NextDayBill the
+// rows dated after Day in the next day's bill, a file of its own.
+func (p *plan) billLayout(dir string) *billLayout {
+	name := func(days ...int) string {
+		n := "wechat_trade_all"
+		for _, d := range days {
+			n += "_" + string(p.days[d+1].compact[:])
+		}
+		return filepath.Join(dir, n+".csv")
+	}
+	lay := &billLayout{files: []string{name(0)}, sections: []sectionSpec{{0, 0}}}
+	if p.spec.NextDayBill {
+		lay.files = append(lay.files, name(1))
+		lay.sections = append(lay.sections, sectionSpec{1, 1})
+		lay.route[1] = 1
+	}
+	return lay
+}
+
+// section is a section being written.
+type section struct {
+	sectionSpec
+	out *output
+	bt  BillTotals
+}
+
+// writeBills writes the payment rows of every slot, in slot (time) order,
+// to their sections (see billLayout), each below its header and followed
+// by its summary. The UTF-8 bills start with a BOM and end lines with
+// CRLF, as downloaded by the API; the GBK ones end them with LF, as saved
+// from the web console. It returns each section's totals, in layout order.
+func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts) []BillTotals {
 	eol := "\r\n"
 	if p.spec.GBK {
 		eol = "\n"
 	}
-	outs := []*output{day, next}
-	for _, o := range outs {
-		if o == nil {
-			continue
+	secs := make([]section, len(lay.sections))
+	started := make([]bool, len(outs))
+	for k, sp := range lay.sections {
+		secs[k] = section{sectionSpec: sp, out: outs[sp.file]}
+		secs[k].bt.Date = p.spec.Day.AddDays(sp.day).String()
+		if !p.spec.GBK && !started[sp.file] {
+			secs[k].out.w.WriteString("\ufeff")
 		}
-		if !p.spec.GBK {
-			o.w.WriteString("\ufeff")
-		}
-		o.w.Write(t.wechatHeader)
+		started[sp.file] = true
+		secs[k].out.w.Write(t.wechatHeader)
 	}
 	var s slot
 	buf := make([]byte, 0, 8<<10)
@@ -176,22 +276,36 @@ func (p *plan) writeBills(day, next *output, t *texts, totals []BillTotals) {
 		for k := 0; k < s.npay; k++ {
 			q := &s.pays[k]
 			d := 0
-			if q.nextDay && next != nil {
+			if q.nextDay {
 				d = 1
 			}
+			sec := &secs[lay.route[d]]
+			f := p.rowFigures(q)
 			r := s.r // every line of an order has the same buyer
-			buf = p.appendBillRow(buf[:0], &s, q, &r, t, eol)
-			outs[d].w.Write(buf)
-			outs[d].rows++
-			totals[d].add(q)
+			buf = p.appendBillRow(buf[:0], &s, q, &f, &r, t, eol)
+			sec.out.w.Write(buf)
+			sec.out.rows++
+			sec.bt.Rows++
+			sec.bt.add(&f)
 		}
 	}
-	for d, o := range outs {
-		if o == nil {
-			continue
-		}
-		o.w.Write(t.wechatSummary)
-		buf = appendSummary(buf[:0], &totals[d], eol)
-		o.w.Write(buf)
+	totals := make([]BillTotals, len(secs))
+	for k := range secs {
+		sec := &secs[k]
+		sec.out.w.Write(t.wechatSummary)
+		buf = appendSummary(buf[:0], &sec.bt, eol)
+		sec.out.w.Write(buf)
+		sec.bt.TiesOut = true
+		sec.bt.File = lay.files[sec.file]
+		totals[k] = sec.bt
 	}
+	for k := range totals {
+		totals[k].Section = 1
+		for j := 0; j < k; j++ {
+			if totals[j].File == totals[k].File {
+				totals[k].Section++
+			}
+		}
+	}
+	return totals
 }

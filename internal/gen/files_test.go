@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -192,24 +193,34 @@ func TestReadersReadEveryRow(t *testing.T) {
 			}
 
 			records = 0
-			for i, f := range m.Files.Payments {
+			bills := map[string]gen.BillTotals{}
+			for _, b := range m.Bills {
+				bills[fmt.Sprintf("%s#%d", b.File, b.Section)] = b
+			}
+			for _, f := range m.Files.Payments {
 				file := open(t, f, ingest.Payments)
-				n := 0
-				var sum gen.BillTotals
+				// What the rows read add up to, per section: 订单金额 and
+				// 申请退款金额 as the job reads them.
+				read := map[int]*gen.BillTotals{}
 				for p, rerr := range file.Payments() {
 					if rerr != nil {
 						t.Errorf("payment row error: %v", rerr)
 						continue
 					}
-					n++
+					records++
 					if len(p.TransactionID) != 28 {
 						t.Errorf("%s: transaction id %q, want 28 digits", p.Source, p.TransactionID)
 					}
+					sum := read[p.Bill.Section]
+					if sum == nil {
+						sum = &gen.BillTotals{}
+						read[p.Bill.Section] = sum
+					}
+					sum.Trades++
 					sum.OrderTotal += p.Amount
-					sum.Refunds += p.RefundAmount
+					sum.RefundRequested += p.RefundAmount
 				}
 				info := closeFile(t, file)
-				records += n
 				want := "utf-8-bom"
 				if tc.spec.GBK {
 					want = "gb18030"
@@ -217,15 +228,23 @@ func TestReadersReadEveryRow(t *testing.T) {
 				if info.Variant != "wechat-all" || info.Encoding != want {
 					t.Errorf("%s: variant %s encoding %s, want wechat-all %s", f, info.Variant, info.Encoding, want)
 				}
-				// The summary the reader found is the rows' totals.
-				if len(info.Sections) != 1 || info.Sections[0].Summary == nil {
-					t.Fatalf("%s: sections %+v, want one with a summary", f, info.Sections)
+				// The summary the reader found is the rows' totals and the
+				// manifest's.
+				for _, sec := range info.Sections {
+					bill, ok := bills[fmt.Sprintf("%s#%d", f, sec.Index)]
+					s, sum := sec.Summary, read[sec.Index]
+					if !ok || s == nil || sum == nil {
+						t.Errorf("%s section %d: summary %v, rows read %v, in the manifest %v", f, sec.Index, s, sum, ok)
+						continue
+					}
+					if s.Trades != int64(sum.Trades) || s.OrderAmount != sum.OrderTotal || s.RequestedRefund != sum.RefundRequested || s.Settlement != bill.Settlement || s.Fee != bill.Fees {
+						t.Errorf("%s section %d: summary %+v; rows read: %d trades, 订单金额 %d, 申请退款金额 %d; manifest %+v", f, sec.Index, *s, sum.Trades, sum.OrderTotal, sum.RefundRequested, bill)
+					}
+					delete(bills, fmt.Sprintf("%s#%d", f, sec.Index))
 				}
-				s := info.Sections[0].Summary
-				bill := m.Bills[i]
-				if s.Trades != int64(n) || s.OrderAmount != sum.OrderTotal || s.Refund != sum.Refunds || s.Settlement != bill.Settlement {
-					t.Errorf("%s: summary %+v; rows read: %d trades, 订单金额 %d, 退款 %d; manifest %+v", f, *s, n, sum.OrderTotal, sum.Refunds, bill)
-				}
+			}
+			for k := range bills {
+				t.Errorf("the manifest's section %s was not read", k)
 			}
 			if records != m.Rows.Payments || records != m.PaymentsRead {
 				t.Errorf("payments: %d records, want %d rows", records, m.Rows.Payments)
@@ -276,82 +295,181 @@ func closeFile(t *testing.T, f *ingest.File) ingest.Info {
 	return info
 }
 
-// TestBillSummaryTotals recomputes each bill's totals from its lines with
-// a parser of its own (split at ",`"), and compares them with the summary
-// line and the manifest.
-func TestBillSummaryTotals(t *testing.T) {
-	for _, gbk := range []bool{false, true} {
-		m, err := gen.Write(t.TempDir(), gen.Spec{Orders: 2000, Seed: 9, GBK: gbk, Shares: mixed, NextDayBill: true})
-		if err != nil {
+// billSection is a section of a bill as TestBillSections reads it with a
+// parser of its own (lines split at ",`"): its rows' sums, and its summary
+// line's fields (nil when it has none).
+type billSection struct {
+	file    string
+	header  []string
+	rows    gen.BillTotals
+	summary []string
+}
+
+// readBillSections splits a bill file into its sections: a header (its
+// first cell 交易时间) opens one, 总交易单数 and the line after it close it.
+// It checks each row's fee as it goes: see checkRowFee.
+func readBillSections(t *testing.T, path string, gbk bool) []billSection {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gbk {
+		if raw, err = simplifiedchinese.GB18030.NewDecoder().Bytes(raw); err != nil {
 			t.Fatal(err)
 		}
-		for i, f := range m.Files.Payments {
-			raw, err := os.ReadFile(f)
+	}
+	var secs []billSection
+	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff"))))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		switch {
+		case strings.HasPrefix(line, "交易时间,"):
+			secs = append(secs, billSection{file: path, header: strings.Split(line, ",")})
+		case len(secs) == 0:
+			t.Fatalf("%s:%d: a line before the first header: %q", path, n, line)
+		case strings.HasPrefix(line, "总交易单数"):
+			sec := &secs[len(secs)-1]
+			if sec.summary != nil {
+				t.Fatalf("%s:%d: a second summary in a section", path, n)
+			}
+			if !sc.Scan() {
+				t.Fatalf("%s:%d: summary names without values", path, n)
+			}
+			n++
+			sec.summary = strings.Split(strings.TrimPrefix(strings.TrimSuffix(sc.Text(), "\r"), "`"), ",`")
+		default:
+			sec := &secs[len(secs)-1]
+			if sec.summary != nil {
+				t.Fatalf("%s:%d: a row after the summary", path, n)
+			}
+			fs := strings.Split(strings.TrimPrefix(line, "`"), ",`")
+			if len(fs) != len(sec.header) {
+				t.Fatalf("%s:%d: %d fields, want the header's %d", path, n, len(fs), len(sec.header))
+			}
+			row := map[string]string{}
+			for k, h := range sec.header {
+				row[h] = fs[k]
+			}
+			checkRowFee(t, fmt.Sprintf("%s:%d", path, n), row)
+			sec.rows.Trades++
+			sec.rows.Settlement += fen(t, row["应结订单金额"])
+			sec.rows.Refunds += fen(t, row["退款金额"])
+			sec.rows.VoucherRefunds += fen(t, row["充值券退款金额"])
+			sec.rows.Fees += fee5(t, row["手续费"])
+			sec.rows.OrderTotal += fen(t, row["订单金额"])
+			sec.rows.RefundRequested += fen(t, row["申请退款金额"])
+		}
+	}
+	return secs
+}
+
+// checkRowFee checks a row of an ALL bill as FORMATS.md describes it: a
+// payment's amounts in 应结订单金额 and 订单金额 (less its coupon) and
+// 手续费 = 应结订单金额 × 费率 rounded to the fen, half up; a refund's 0.00
+// in both, 申请退款金额 = 退款金额 + 充值券退款金额 and 手续费 = −退款金额 ×
+// 费率 rounded to the fen.
+func checkRowFee(t *testing.T, where string, row map[string]string) {
+	t.Helper()
+	bp := rateBP(t, row["费率"])
+	round := func(base int64) int64 { return (base*bp*100 + 500_000) / 1_000_000 * 1000 }
+	settle, order, fee := fen(t, row["应结订单金额"]), fen(t, row["订单金额"]), fee5(t, row["手续费"])
+	refund, voucher, requested := fen(t, row["退款金额"]), fen(t, row["充值券退款金额"]), fen(t, row["申请退款金额"])
+	switch row["交易状态"] {
+	case "SUCCESS":
+		if settle != order-fen(t, row["代金券金额"]) || refund != 0 || requested != 0 || fee != round(settle) {
+			t.Errorf("%s: payment row 应结 %d 订单 %d 退款 %d 申请 %d 手续费 %d; want 应结 = 订单 − 代金券, no refund, fee %d", where, settle, order, refund, requested, fee, round(settle))
+		}
+	case "REFUND":
+		if settle != 0 || order != 0 || requested != refund+voucher || refund <= 0 || fee != -round(refund) {
+			t.Errorf("%s: refund row 应结 %d 订单 %d 退款 %d 充值券 %d 申请 %d 手续费 %d; want 0.00, 0.00, 申请 = 退款 + 充值券, fee %d", where, settle, order, refund, voucher, requested, fee, -round(refund))
+		}
+	case "REVOKED":
+		if fee != 0 || requested != 0 {
+			t.Errorf("%s: revocation with fee %d, refund %d", where, fee, requested)
+		}
+	default:
+		t.Errorf("%s: status %q", where, row["交易状态"])
+	}
+}
+
+// rateBP parses a 费率 such as 0.60% into basis points.
+func rateBP(t *testing.T, s string) int64 {
+	t.Helper()
+	v, ok := strings.CutSuffix(s, "%")
+	ip, fp, _ := strings.Cut(v, ".")
+	n, err := strconv.ParseInt(ip+fp, 10, 64)
+	if !ok || len(fp) != 2 || err != nil {
+		t.Fatalf("费率 %q: want a percentage with two decimals", s)
+	}
+	return n
+}
+
+// TestBillSections reads every bill with a parser of its own, checks each
+// row's fee, adds up each section's rows and compares them with its
+// summary line and with the manifest.
+func TestBillSections(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec gen.Spec
+	}{
+		{"utf8 next-day bill", gen.Spec{Orders: 2000, Seed: 9, Shares: mixed, NextDayBill: true}},
+		{"gbk one bill", gen.Spec{Orders: 2000, Seed: 10, GBK: true, Shares: mixed}},
+		{"gbk 0.38%", gen.Spec{Orders: 2000, Seed: 11, GBK: true, Shares: heavyWithout(gen.NoCustoms), NextDayBill: true, FeeRate: 38}},
+		{"1%", gen.Spec{Orders: 500, Seed: 12, Shares: mixed, FeeRate: 100}},
+		{"empty", gen.Spec{NextDayBill: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := gen.Write(t.TempDir(), tc.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if gbk {
-				if raw, err = simplifiedchinese.GB18030.NewDecoder().Bytes(raw); err != nil {
-					t.Fatal(err)
+			var secs []billSection
+			for _, f := range m.Files.Payments {
+				secs = append(secs, readBillSections(t, f, tc.spec.GBK)...)
+			}
+			if len(secs) != len(m.Bills) {
+				t.Fatalf("%d sections in the files, %d in the manifest", len(secs), len(m.Bills))
+			}
+			rows := 0
+			for i, sec := range secs {
+				want := m.Bills[i]
+				if want.File != sec.file || want.Rows != sec.rows.Trades {
+					t.Errorf("section %d: %s with %d rows, manifest says %s with %d", i+1, sec.file, sec.rows.Trades, want.File, want.Rows)
+				}
+				rows += sec.rows.Trades
+				if got := len(sec.header); got != 27 {
+					t.Errorf("%s: header has %d columns, want 27", sec.file, got)
+				}
+				if len(sec.summary) != 7 {
+					t.Fatalf("%s: summary line %q, want 7 fields", sec.file, sec.summary)
+				}
+				got := summaryTotals(t, sec.summary)
+				figures := want
+				figures.File, figures.Section, figures.Date, figures.Rows, figures.TiesOut = "", 0, "", 0, false
+				if got != sec.rows || got != figures {
+					t.Errorf("%s: summary %+v, rows add up to %+v, manifest %+v", sec.file, got, sec.rows, figures)
+				}
+				if !want.TiesOut {
+					t.Errorf("%s: the manifest says the section does not tie out", sec.file)
 				}
 			}
-			var got gen.BillTotals
-			var summary []string
-			sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff"))))
-			for n := 0; sc.Scan(); n++ {
-				line := strings.TrimSuffix(sc.Text(), "\r")
-				switch {
-				case n == 0:
-					if got := strings.Count(line, ",") + 1; got != 27 {
-						t.Errorf("%s: header has %d columns, want 27", f, got)
-					}
-				case strings.HasPrefix(line, "总交易单数"):
-					sc.Scan()
-					summary = strings.Split(strings.TrimPrefix(strings.TrimSuffix(sc.Text(), "\r"), "`"), ",`")
-				default:
-					fs := strings.Split(strings.TrimPrefix(line, "`"), ",`")
-					if len(fs) != 27 {
-						t.Fatalf("%s:%d: %d fields, want 27", f, n+1, len(fs))
-					}
-					got.Trades++
-					if fs[9] == "SUCCESS" {
-						got.Settlement += fen(t, fs[12])
-					}
-					got.Refunds += fen(t, fs[16])
-					got.RefundRequested += fen(t, fs[25])
-					got.OrderTotal += fen(t, fs[24])
-					got.Fees += fee5(t, fs[22])
-				}
+			if rows != m.Rows.Payments {
+				t.Errorf("%d rows in the sections, manifest says %d", rows, m.Rows.Payments)
 			}
-			if len(summary) != 7 {
-				t.Fatalf("%s: summary line %q, want 7 fields", f, summary)
-			}
-			want := m.Bills[i]
-			want.File = ""
-			if got != want {
-				t.Errorf("%s: lines add up to %+v, manifest says %+v", f, got, want)
-			}
-			wantLine := []int64{int64(got.Trades), got.Settlement, got.Refunds, 0, got.Fees, got.OrderTotal, got.RefundRequested}
-			for k, v := range summary {
-				var w int64
-				switch k {
-				case 0:
-					n, err := strconv.Atoi(v)
-					if err != nil {
-						t.Fatalf("%s: 总交易单数 %q: %v", f, v, err)
-					}
-					w = int64(n)
-				case 4:
-					w = fee5(t, v)
-				default:
-					w = fen(t, v)
-				}
-				if w != wantLine[k] {
-					t.Errorf("%s: summary field %d is %s, want %d", f, k+1, v, wantLine[k])
-				}
-			}
-		}
+		})
 	}
+}
+
+// summaryTotals reads the 7 fields of an ALL bill's summary line.
+func summaryTotals(t *testing.T, fs []string) gen.BillTotals {
+	t.Helper()
+	n, err := strconv.Atoi(fs[0])
+	if err != nil {
+		t.Fatalf("总交易单数 %q: %v", fs[0], err)
+	}
+	return gen.BillTotals{Trades: n, Settlement: fen(t, fs[1]), Refunds: fen(t, fs[2]), VoucherRefunds: fen(t, fs[3]),
+		Fees: fee5(t, fs[4]), OrderTotal: fen(t, fs[5]), RefundRequested: fen(t, fs[6])}
 }
 
 func fen(t *testing.T, s string) int64 {

@@ -75,9 +75,6 @@ func appendFee(b []byte, units int64) []byte {
 	return appendPadded(b, uint64(units%100_000), 5)
 }
 
-// feeUnits is WeChat's 0.6% fee on fen, in units of 10^-5 yuan.
-func feeUnits(fen int64) int64 { return fen * 6 }
-
 // Time forms of the Tmall export.
 const (
 	formDash       = iota // 2026-11-20 19:48:33

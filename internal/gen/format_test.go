@@ -46,7 +46,7 @@ func TestAppendFee(t *testing.T) {
 		units int64
 		want  string
 	}{
-		{0, "0.00000"}, {82800, "0.82800"}, {feeUnits(13800), "0.82800"}, {-22800, "-0.22800"}, {123456789, "1234.56789"}, {7, "0.00007"},
+		{0, "0.00000"}, {82800, "0.82800"}, {-22800, "-0.22800"}, {123456789, "1234.56789"}, {7, "0.00007"},
 	} {
 		if got := string(appendFee(nil, tc.units)); got != tc.want {
 			t.Errorf("appendFee(%d) = %q, want %q", tc.units, got, tc.want)

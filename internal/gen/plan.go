@@ -46,16 +46,17 @@ const (
 	payRevoked
 )
 
-// payRow is one row of a WeChat bill.
+// payRow is one row of a WeChat bill. What it says of money (its
+// figures) follows from these fields and the plan's rate: see rowFigures.
 type payRow struct {
 	status  uint8
 	nextDay bool   // belongs to the next day's bill (with Spec.NextDayBill)
 	at      int32  // 交易时间
 	txDay   int32  // the day of the transaction id: 0 for Day, -1, 1
 	tx      uint64 // the transaction's number, unique in the night
-	amount  int64  // 订单金额 (the original payment's, on a refund row)
-	coupon  int64  // 代金券金额: 应结订单金额 = amount - coupon
-	refund  int64  // 退款金额 = 申请退款金额, refund rows only
+	amount  int64  // what the buyer paid, CNY (the original payment's, on a refund row)
+	coupon  int64  // the payment's 免充值券: 应结订单金额 = amount - coupon
+	refund  int64  // 申请退款金额, refund rows only
 }
 
 // slot is everything about one order slot.
@@ -95,6 +96,8 @@ type plan struct {
 	keyPerm  perm       // the idempotency keys, mod 36^11
 	cdf      [25]int64
 	cdfTotal int64
+	ppm      int64  // the 费率 in millionths
+	rate     []byte // the 费率 as printed: 0.60%
 }
 
 // dayText is a day's date in the forms the exports use.
@@ -134,7 +137,10 @@ func newPlan(s Spec) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{spec: s, n: s.Orders, counts: counts}
+	if s.FeeRate == 0 {
+		s.FeeRate = DefaultFeeRate
+	}
+	p := &plan{spec: s, n: s.Orders, counts: counts, ppm: int64(s.FeeRate) * 100, rate: []byte(rateText(s.FeeRate))}
 	for k := -1; k <= 1; k++ {
 		p.days[k+1] = newDayText(s.Day.AddDays(k))
 	}
@@ -377,6 +383,8 @@ const (
 	codePaymentRefunded  = "PAYMENT_REFUNDED"
 	codePaymentOrphan    = "PAYMENT_ORPHAN"
 	codeCallbackInvalid  = "CALLBACK_INVALID"
+	codeBillMismatch     = "BILL_MISMATCH"
+	codeServiceFee       = "SERVICE_FEE_MISMATCH"
 )
 
 // Codes returns every exception code a run can report, in the order of
@@ -387,6 +395,7 @@ var codes = []string{
 	codeInputInvalid, codeOrderDuplicate, codeFeeMismatch, codePaymentMissing, codePaymentDuplicate,
 	codeAmountMismatch, codePaymentRefunded, codePaymentOrphan, "MATERIALS_INVALID", "DECLARE_REJECTED",
 	"DECLARE_CONFLICT", "DECLARE_ERROR", codeCallbackInvalid, "CALLBACK_REJECTED", "CALLBACK_ERROR",
+	codeBillMismatch, codeServiceFee,
 }
 
 // outcome returns what the job must make of slot s: by the rules of

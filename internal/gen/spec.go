@@ -49,7 +49,20 @@ type Spec struct {
 	// CSV; GBK then applies to the bills only. Meant for small sizes: it
 	// is much slower than CSV.
 	XLSX bool
+	// FeeRate is the merchant's 费率 in basis points (0.01%), printed in
+	// every bill row: 60 is 0.60%, DefaultFeeRate, used when FeeRate is 0.
+	// From 1 to MaxFeeRate. A payment row's 手续费 is its 应结订单金额 ×
+	// FeeRate rounded to the fen (half up), a refund row's −退款金额 ×
+	// FeeRate, printed with five decimals, as WeChat Pay does.
+	FeeRate int
 }
+
+// DefaultFeeRate is the 费率 of Spec.FeeRate 0: 0.60%, WeChat Pay's
+// standard rate, in basis points.
+const DefaultFeeRate = 60
+
+// MaxFeeRate bounds Spec.FeeRate: 10%, in basis points.
+const MaxFeeRate = 1000
 
 // Anomaly is one situation the job must recognise. Each is given to a
 // share of the order slots (CallbackInvalid: of the clearance rows); the
@@ -192,6 +205,42 @@ func ParseShares(s string) (map[Anomaly]float64, error) {
 	return out, nil
 }
 
+// ParseFeeRate parses a 费率 as a percentage with at most two decimals,
+// 0.60% or 0.6%, into basis points (60), as Spec.FeeRate takes it.
+func ParseFeeRate(s string) (int, error) {
+	bad := fmt.Errorf("fee rate %q: want a percentage with at most two decimals from 0.01%% to %s, e.g. 0.60%%", s, rateText(MaxFeeRate))
+	v, ok := strings.CutSuffix(strings.TrimSpace(s), "%")
+	if !ok {
+		return 0, bad
+	}
+	whole, frac, _ := strings.Cut(v, ".")
+	if whole == "" || len(whole) > 4 || len(frac) > 2 || !digitsOnly(whole) || !digitsOnly(frac) {
+		return 0, bad
+	}
+	frac += "00"[len(frac):]
+	w, _ := strconv.Atoi(whole)
+	f, _ := strconv.Atoi(frac)
+	bp := w*100 + f
+	if bp < 1 || bp > MaxFeeRate {
+		return 0, bad
+	}
+	return bp, nil
+}
+
+func digitsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// rateText shows a rate in basis points as a bill prints it: 60 as 0.60%.
+func rateText(bp int) string {
+	return strconv.Itoa(bp/100) + "." + string([]byte{byte('0' + bp/10%10), byte('0' + bp%10)}) + "%"
+}
+
 // DefaultDay is the night generated when Spec.Day is zero.
 var DefaultDay = cst.Date{Year: 2026, Month: 11, Day: 20}
 
@@ -235,6 +284,9 @@ func (s *Spec) counts() (map[Anomaly]int, error) {
 	}
 	if s.Shares[NoCustoms] > 0 && s.Customs == "" {
 		return nil, errors.New("no_customs needs a customs code (Spec.Customs, -customs): without a customs column every order takes the run's --customs")
+	}
+	if s.FeeRate < 0 || s.FeeRate > MaxFeeRate {
+		return nil, fmt.Errorf("fee rate: %d basis points is out of range 1..%d (0 for %s)", s.FeeRate, MaxFeeRate, rateText(DefaultFeeRate))
 	}
 	if s.Customs != "" && !plainASCII(s.Customs) {
 		return nil, fmt.Errorf("customs %q: want a code of ASCII letters, digits, _ or -", s.Customs)

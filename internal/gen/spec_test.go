@@ -83,6 +83,8 @@ func TestSpecCounts(t *testing.T) {
 		{"bad share", Spec{Orders: 1, Shares: map[Anomaly]float64{Orphan: math.NaN()}}, nil, "not a fraction"},
 		{"no customs without customs", Spec{Orders: 1, Shares: map[Anomaly]float64{NoCustoms: 0.1}}, nil, "needs a customs code"},
 		{"odd customs", Spec{Orders: 1, Customs: "杭州,1"}, nil, "want a code"},
+		{"fee rate too high", Spec{Orders: 1, FeeRate: 1001}, nil, "out of range 1..1000"},
+		{"negative fee rate", Spec{Orders: 1, FeeRate: -1}, nil, "out of range"},
 	} {
 		got, err := tc.spec.counts()
 		if tc.err != "" {
@@ -124,4 +126,23 @@ func FuzzParseShares(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseFeeRate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		err  bool
+	}{
+		{"0.60%", 60, false}, {"0.6%", 60, false}, {" 0.38% ", 38, false}, {"1%", 100, false}, {"10.00%", 1000, false}, {"0.01%", 1, false},
+		{"0.6", 0, true}, {"0.605%", 0, true}, {"0%", 0, true}, {"10.01%", 0, true}, {"-1%", 0, true}, {".5%", 0, true}, {"1e-2%", 0, true}, {"%", 0, true},
+	} {
+		got, err := ParseFeeRate(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseFeeRate(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+		if err == nil && rateText(got) != strings.TrimSpace(tc.in) && tc.in != "0.6%" && tc.in != "1%" {
+			t.Errorf("rateText(%d) = %q, want %q", got, rateText(got), tc.in)
+		}
+	}
 }

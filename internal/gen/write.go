@@ -26,7 +26,11 @@ type Manifest struct {
 	// Injected is the number of slots (clearance rows for
 	// CallbackInvalid) given each anomaly; every anomaly is present.
 	Injected map[Anomaly]int `json:"injected"`
-	// Bills are the summary totals of each bill, in Files.Payments order.
+	// FeeRate is the 费率 of every bill row, in basis points (60: 0.60%).
+	FeeRate int `json:"fee_rate_bp"`
+	// Bills are the sections of the bills, in Files.Payments order and
+	// within each file in order: where each is, its rows, its summary's
+	// figures, and whether the job must find that it ties out.
 	Bills []BillTotals `json:"bills"`
 
 	// What the dry run must report.
@@ -126,7 +130,6 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	s = p.spec
 	date := s.Day.String()
 	compact := string(p.days[1].compact[:])
-	next := string(p.days[2].compact[:])
 	m := &Manifest{Day: date, Seed: s.Seed, GBK: s.GBK, Injected: map[Anomaly]int{}, Exceptions: map[string]int{}}
 	if s.Customs == "" {
 		m.DefaultCustoms = DefaultCustoms
@@ -146,10 +149,9 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	if p.counts[OrderDuplicate]+p.counts[IdenticalRepeat]+p.counts[PaidLater] > 0 {
 		m.Files.Orders = append(m.Files.Orders, filepath.Join(dir, "orders", prefix+compact+"_2"+ext))
 	}
-	m.Files.Payments = []string{filepath.Join(dir, "payments", "wechat_trade_all_"+compact+".csv")}
-	if s.NextDayBill {
-		m.Files.Payments = append(m.Files.Payments, filepath.Join(dir, "payments", "wechat_trade_all_"+next+".csv"))
-	}
+	lay := p.billLayout(filepath.Join(dir, "payments"))
+	m.Files.Payments = lay.files
+	m.FeeRate = s.FeeRate
 	invalidCallbacks := p.counts[CallbackInvalid]
 	if s.Clearance+invalidCallbacks > 0 {
 		m.Files.Clearance = []string{filepath.Join(dir, "clearance", "clearance_results_"+compact+".csv")}
@@ -169,7 +171,6 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	}
 	t := newTexts(s.GBK, s.Customs, eol)
 	tal := &tally{exceptions: m.Exceptions}
-	totals := make([]BillTotals, len(m.Files.Payments))
 	var g errgroup.Group
 	g.Go(func() error {
 		if s.XLSX {
@@ -196,11 +197,7 @@ func Write(dir string, s Spec) (*Manifest, error) {
 		if err != nil {
 			return err
 		}
-		var nextBill *output
-		if len(outs) > 1 {
-			nextBill = outs[1]
-		}
-		p.writeBills(outs[0], nextBill, t, totals)
+		m.Bills = p.writeBills(lay, outs, t)
 		for _, o := range outs {
 			m.Rows.Payments += o.rows
 		}
@@ -222,10 +219,6 @@ func Write(dir string, s Spec) (*Manifest, error) {
 		return nil, err
 	}
 
-	for i := range totals {
-		totals[i].File = m.Files.Payments[i]
-	}
-	m.Bills = totals
 	for _, c := range Codes() {
 		m.Exceptions[c] += 0
 	}

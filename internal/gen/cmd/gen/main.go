@@ -44,6 +44,8 @@ Flags:
   -customs CODE     a 申报海关 column with CODE (else the run needs --customs)
   -next-day-bill    write the next day's bill for payments after midnight and refunds
   -xlsx             orders as workbench XLSX (slow: small sizes)
+  -fee-rate RATE    the bills' 费率, a percentage with at most two decimals
+                    (default 0.60%): 手续费 is 应结订单金额 × RATE to the fen
 
 Example:
   gen -out out/gen -orders 1000000 -gbk -share fee=0.01,missing=0.005 -clearance 20000
@@ -62,6 +64,7 @@ type options struct {
 	customs     string
 	nextDayBill bool
 	xlsx        bool
+	feeRate     string
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -80,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.customs, "customs", "", "")
 	fs.BoolVar(&o.nextDayBill, "next-day-bill", false, "")
 	fs.BoolVar(&o.xlsx, "xlsx", false, "")
+	fs.StringVar(&o.feeRate, "fee-rate", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -116,8 +120,14 @@ func (o *options) spec() (gen.Spec, error) {
 	if err != nil {
 		return gen.Spec{}, fmt.Errorf("-share: %w", err)
 	}
+	var rate int
+	if o.feeRate != "" {
+		if rate, err = gen.ParseFeeRate(o.feeRate); err != nil {
+			return gen.Spec{}, fmt.Errorf("-fee-rate: %w", err)
+		}
+	}
 	return gen.Spec{Day: day, Orders: o.orders, Seed: o.seed, GBK: o.gbk, Customs: o.customs, Shares: shares,
-		Clearance: o.clearance, NextDayBill: o.nextDayBill, XLSX: o.xlsx}, nil
+		Clearance: o.clearance, NextDayBill: o.nextDayBill, XLSX: o.xlsx, FeeRate: rate}, nil
 }
 
 // summary is the one line printed: what was written, how fast, and how to
