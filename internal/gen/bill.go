@@ -24,16 +24,27 @@ type BillTotals struct {
 	Section int    `json:"section"` // 1-based within the file, as the job numbers them
 	Date    string `json:"date"`    // the day it is the bill of
 	Rows    int    `json:"rows"`    // data rows written
+	// Summary is set when a summary line closes the section.
+	Summary bool `json:"summary"`
 	// TiesOut is what the job must find: the section has a summary and
 	// its figures are the sums of the section's rows.
-	TiesOut         bool  `json:"ties_out"`
-	Trades          int   `json:"trades"`
-	Settlement      int64 `json:"settlement_fen"`
-	Refunds         int64 `json:"refunds_fen"`
-	VoucherRefunds  int64 `json:"voucher_refunds_fen"`
-	Fees            int64 `json:"fees_1e5_yuan"`
-	OrderTotal      int64 `json:"order_total_fen"`
-	RefundRequested int64 `json:"refund_requested_fen"`
+	TiesOut bool `json:"ties_out"`
+	// Currency is a Global statement's settlement currency, "" for CNY.
+	Currency        string `json:"settle_currency,omitempty"`
+	Trades          int    `json:"trades"`
+	Settlement      int64  `json:"settlement_fen"`
+	Refunds         int64  `json:"refunds_fen"`
+	VoucherRefunds  int64  `json:"voucher_refunds_fen"`
+	Fees            int64  `json:"fees_1e5_yuan"`
+	OrderTotal      int64  `json:"order_total_fen"`
+	RefundRequested int64  `json:"refund_requested_fen"`
+}
+
+// Figures returns the figures of bt alone, the rest zero: what its summary
+// line says.
+func (bt BillTotals) Figures() BillTotals {
+	return BillTotals{Trades: bt.Trades, Settlement: bt.Settlement, Refunds: bt.Refunds, VoucherRefunds: bt.VoucherRefunds,
+		Fees: bt.Fees, OrderTotal: bt.OrderTotal, RefundRequested: bt.RefundRequested}
 }
 
 var (
@@ -252,8 +263,9 @@ type section struct {
 // to their sections (see billLayout), each below its header and followed
 // by its summary. The UTF-8 bills start with a BOM and end lines with
 // CRLF, as downloaded by the API; the GBK ones end them with LF, as saved
-// from the web console. It returns each section's totals, in layout order.
-func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts) []BillTotals {
+// from the web console. It returns each section's totals, in layout order,
+// and adds the money of every slot to mt.
+func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTally) []BillTotals {
 	eol := "\r\n"
 	if p.spec.GBK {
 		eol = "\n"
@@ -273,6 +285,7 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts) []BillTotal
 	buf := make([]byte, 0, 8<<10)
 	for i := 0; i < p.n; i++ {
 		p.slot(i, &s)
+		p.addSlotMoney(mt, &s)
 		for k := 0; k < s.npay; k++ {
 			q := &s.pays[k]
 			d := 0
@@ -295,7 +308,7 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts) []BillTotal
 		sec.out.w.Write(t.wechatSummary)
 		buf = appendSummary(buf[:0], &sec.bt, eol)
 		sec.out.w.Write(buf)
-		sec.bt.TiesOut = true
+		sec.bt.Summary, sec.bt.TiesOut = true, true
 		sec.bt.File = lay.files[sec.file]
 		totals[k] = sec.bt
 	}

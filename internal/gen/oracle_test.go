@@ -2,7 +2,9 @@ package gen_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,7 +89,9 @@ func oracleCases() []oracleCase {
 	return cases
 }
 
-// dryRun runs the job over the generated exports as the Manifest says.
+// dryRun runs the job over the generated exports as the Manifest says. A
+// run whose bills do not tie out fails with batch.ErrBillMismatch: the
+// manifest must say so (a BILL_MISMATCH); any other error is fatal.
 func dryRun(t *testing.T, m *gen.Manifest) *reconcile.Result {
 	t.Helper()
 	day, err := cst.ParseDate(m.Day)
@@ -102,10 +106,84 @@ func dryRun(t *testing.T, m *gen.Manifest) *reconcile.Result {
 		Now:            func() time.Time { return day.AddDays(1).Start().Add(2 * time.Hour) },
 	}
 	res, err := batch.Run(context.Background(), cfg, batch.Deps{})
-	if err != nil {
+	wantErr := m.Exceptions["BILL_MISMATCH"] > 0
+	if err != nil && !errors.Is(err, batch.ErrBillMismatch) {
 		t.Fatalf("dry run: %v", err)
 	}
+	if got := errors.Is(err, batch.ErrBillMismatch); got != wantErr {
+		t.Errorf("dry run: error %v; want ErrBillMismatch: %v (manifest: %d BILL_MISMATCH)", err, wantErr, m.Exceptions["BILL_MISMATCH"])
+	}
 	return res
+}
+
+// checkMoney compares the run's money and bills with the manifest's.
+func checkMoney(t *testing.T, m *gen.Manifest, res *reconcile.Result) {
+	t.Helper()
+	amount := func(a reconcile.Amount) gen.Amount { return gen.Amount{Count: a.Count, Fen: a.Fen} }
+	got := res.Money
+	for _, f := range []struct {
+		name      string
+		got, want gen.Amount
+	}{
+		{"orders", amount(got.Orders), m.Money.Orders},
+		{"payments", amount(got.Payments), m.Money.Payments},
+		{"refunds", amount(got.Refunds), m.Money.Refunds},
+		{"declared (a dry run)", amount(got.Declared), gen.Amount{}},
+	} {
+		if f.got != f.want {
+			t.Errorf("money.%s: got %+v, want %+v (manifest)", f.name, f.got, f.want)
+		}
+	}
+	if got.ServiceFee != m.Money.ServiceFee {
+		t.Errorf("money.service_fee_1e5: got %d, want %d (manifest)", got.ServiceFee, m.Money.ServiceFee)
+	}
+	// The window is the one day: its day's money is the window's.
+	if len(got.Days) != 1 || got.Days[0].Date.String() != m.Day {
+		t.Errorf("money.days: %+v, want the one day %s", got.Days, m.Day)
+	} else if d := got.Days[0]; amount(d.Orders) != m.Money.Orders || amount(d.Payments) != m.Money.Payments ||
+		amount(d.Refunds) != m.Money.Refunds || d.ServiceFee != m.Money.ServiceFee {
+		t.Errorf("money.days[0]: %+v, want the window's %+v", d, m.Money)
+	}
+	var settlements []gen.Settlement
+	for _, s := range got.Settlements {
+		settlements = append(settlements, gen.Settlement{Currency: s.Currency, Payments: amount(s.Payments), ServiceFee: s.ServiceFee})
+	}
+	if !slices.Equal(settlements, m.Money.Settlements) {
+		t.Errorf("money.settlements: got %+v, want %+v (manifest)", settlements, m.Money.Settlements)
+	}
+
+	// Every section of every bill, as the manifest has it: its rows,
+	// whether it ties out, and the figures of its summary.
+	type where struct {
+		file    string
+		section int
+	}
+	want := map[where]gen.BillTotals{}
+	for _, b := range m.Bills {
+		want[where{b.File, b.Section}] = b
+	}
+	if len(res.Bills) != len(m.Bills) {
+		t.Errorf("bills: the run read %d sections, the manifest has %d", len(res.Bills), len(m.Bills))
+	}
+	for _, b := range res.Bills {
+		w, ok := want[where{b.File, b.Section}]
+		if !ok {
+			t.Errorf("bills: %s section %d is not in the manifest", b.File, b.Section)
+			continue
+		}
+		if b.Rows != w.Rows || b.Errors != 0 || b.TiesOut != w.TiesOut || b.SettleCurrency != w.Currency {
+			t.Errorf("bills: %s section %d: rows %d (%d unreadable), ties out %v, currency %q; manifest %+v", b.File, b.Section, b.Rows, b.Errors, b.TiesOut, b.SettleCurrency, w)
+		}
+		if (b.Summary != nil) != w.Summary {
+			t.Errorf("bills: %s section %d: summary %+v, manifest says summary: %v", b.File, b.Section, b.Summary, w.Summary)
+		}
+		if s := b.Summary; s != nil {
+			if got := (gen.BillTotals{Trades: int(s.Trades), Settlement: s.Settlement, Refunds: s.Refund, VoucherRefunds: s.VoucherRefund, Fees: s.Fee,
+				OrderTotal: s.OrderAmount, RefundRequested: s.RequestedRefund}); got != w.Figures() {
+				t.Errorf("bills: %s section %d: the summary the run read is %+v, the manifest's %+v", b.File, b.Section, got, w.Figures())
+			}
+		}
+	}
 }
 
 // TestManifestIsTheJobsResult is the oracle: a dry run of the generated
@@ -122,6 +200,7 @@ func TestManifestIsTheJobsResult(t *testing.T) {
 				t.Fatalf("Write: %v", err)
 			}
 			res := dryRun(t, m)
+			checkMoney(t, m, res)
 			if len(m.Exceptions) != len(reconcile.Codes()) {
 				t.Errorf("manifest has %d exception codes, want the %d of reconcile.Codes()", len(m.Exceptions), len(reconcile.Codes()))
 			}

@@ -297,6 +297,10 @@ func (p *plan) slot(i int, s *slot) {
 		addPay(pay)
 		ref := pay
 		ref.status, ref.at, ref.refund = payRefund, refundAt(), fee
+		if (v>>8)%10 < 3 && pay.at < secPerDay-4*3600 {
+			// Refunded the same day, before it was shipped.
+			ref.at = pay.at + 1800 + int32((v>>16)%uint64(secPerDay-4*3600-pay.at))
+		}
 		if v%10 >= 7 && fee > 100 {
 			ref.refund = 100 * int64(1+(delta>>40)%uint64((fee-1)/100)) // a part, whole yuan
 		}
@@ -368,6 +372,7 @@ type outcome struct {
 	unpaid      int
 	eligible    int
 	rowsInvalid int
+	orderFen    int64     // the 总金额 of an order in the window
 	exceptions  [2]string // up to two exception codes
 }
 
@@ -406,7 +411,7 @@ var codes = []string{
 func (p *plan) outcome(s *slot) outcome {
 	var o outcome
 	inWindow := func(eligible bool, code string) {
-		o.ordersRead, o.inWindow = 1, 1
+		o.ordersRead, o.inWindow, o.orderFen = 1, 1, s.copies[0].fee
 		if eligible {
 			o.eligible = 1
 		}

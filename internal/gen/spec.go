@@ -84,7 +84,8 @@ const (
 	AmountMismatch Anomaly = "amount_mismatch"
 	// Refunded: a REFUND row (full or partial) with the payment's
 	// transaction id, dated the next day (in the next day's bill with
-	// NextDayBill). PAYMENT_REFUNDED.
+	// NextDayBill) or, 3 times in 10 for a payment before 20:00, later the
+	// same day (before it was shipped). PAYMENT_REFUNDED.
 	Refunded Anomaly = "refunded"
 	// Revoked: the payment row has status REVOKED (no success).
 	// PAYMENT_REFUNDED.

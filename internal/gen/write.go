@@ -26,6 +26,8 @@ type Manifest struct {
 	// Injected is the number of slots (clearance rows for
 	// CallbackInvalid) given each anomaly; every anomaly is present.
 	Injected map[Anomaly]int `json:"injected"`
+	// Money is the money of the window the run must report.
+	Money Money `json:"money"`
 	// FeeRate is the 费率 of every bill row, in basis points (60: 0.60%).
 	FeeRate int `json:"fee_rate_bp"`
 	// Bills are the sections of the bills, in Files.Payments order and
@@ -98,11 +100,15 @@ func (o *output) close() error {
 type tally struct {
 	ordersRead, inWindow, unpaid, eligible, rowsInvalid int
 	exceptions                                          map[string]int
+	orders                                              Amount // the orders of the window
 }
 
 func (t *tally) add(o outcome) {
 	t.ordersRead += o.ordersRead
 	t.inWindow += o.inWindow
+	if o.inWindow > 0 {
+		t.orders.add(o.orderFen)
+	}
 	t.unpaid += o.unpaid
 	t.eligible += o.eligible
 	t.rowsInvalid += o.rowsInvalid
@@ -171,6 +177,7 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	}
 	t := newTexts(s.GBK, s.Customs, eol)
 	tal := &tally{exceptions: m.Exceptions}
+	var mt moneyTally
 	var g errgroup.Group
 	g.Go(func() error {
 		if s.XLSX {
@@ -197,7 +204,7 @@ func Write(dir string, s Spec) (*Manifest, error) {
 		if err != nil {
 			return err
 		}
-		m.Bills = p.writeBills(lay, outs, t)
+		m.Bills = p.writeBills(lay, outs, t, &mt)
 		for _, o := range outs {
 			m.Rows.Payments += o.rows
 		}
@@ -223,6 +230,7 @@ func Write(dir string, s Spec) (*Manifest, error) {
 		m.Exceptions[c] += 0
 	}
 	m.Exceptions[codeCallbackInvalid] += invalidCallbacks
+	m.Money = mt.money(tal.orders)
 	m.Eligible, m.OrdersInWindow, m.OrdersUnpaid = tal.eligible, tal.inWindow, tal.unpaid
 	m.OrdersRead, m.RowsInvalid = tal.ordersRead, tal.rowsInvalid
 	m.Pending = s.Clearance
