@@ -64,6 +64,14 @@ type figures struct {
 	fee       int64 // 手续费
 }
 
+// How a payment row's 手续费 is rounded (payRow.feeHow).
+const (
+	feeRounded  = iota // 应结订单金额 × 费率 rounded to the fen, half up
+	feeHalfDown        // an exact half rounded down
+	feeLegacy          // the unrounded product, to 10⁻⁵ yuan (half up)
+	feeOff             // rounded, then off by payRow.feeOff fen
+)
+
 // rowFigures returns the figures of row q. A payment: 应结订单金额 =
 // 订单金额 − its 免充值券, 手续费 = 应结订单金额 × 费率 rounded to the fen.
 // A refund: 0.00 settled and ordered, the refund in 申请退款金额, of which
@@ -74,8 +82,8 @@ func (p *plan) rowFigures(q *payRow) figures {
 	var f figures
 	switch q.status {
 	case paySuccess:
-		f.settle, f.order = q.amount-q.coupon, q.amount
-		f.fee = p.fee(f.settle)
+		f.settle, f.order = p.settled(q.amount-q.coupon), q.amount
+		f.fee = p.paymentFee(f.settle, q)
 	case payRefund:
 		f.requested = q.refund
 		if q.coupon > 0 {
@@ -93,6 +101,64 @@ func (p *plan) rowFigures(q *payRow) figures {
 // yuan.
 func (p *plan) fee(base int64) int64 {
 	return (base*p.ppm + 500_000) / 1_000_000 * 1000
+}
+
+// paymentFee returns the 手续费 of payment row q, which settles base: as
+// its feeHow says.
+func (p *plan) paymentFee(base int64, q *payRow) int64 {
+	prod := base * p.ppm // 10⁻⁸ yuan
+	switch q.feeHow {
+	case feeHalfDown:
+		return prod / 1_000_000 * 1000
+	case feeLegacy:
+		return (prod + 500) / 1000
+	case feeOff:
+		return p.fee(base) + q.feeOff*1000
+	}
+	return p.fee(base)
+}
+
+// settled returns what a payment of cny fen settles, in fen.
+func (p *plan) settled(cny int64) int64 { return cny }
+
+// halfClass returns the settled amounts (fen) whose fee at bp basis
+// points is an exact half fen (amount × bp ≡ 5000 mod 10⁴): those ≡ at
+// modulo period; ok is false when there are none.
+func halfClass(bp int) (at, period int64, ok bool) {
+	g, b := int64(10_000), int64(bp)
+	for b != 0 {
+		g, b = b, g%b
+	}
+	period = 10_000 / g
+	for a := int64(0); a < period; a++ {
+		if a*int64(bp)%10_000 == 5000 {
+			return a, period, true
+		}
+	}
+	return 0, period, false
+}
+
+// halfAmount returns the largest amount at most total, and at least
+// floor when it can be (else the smallest above total), whose settlement
+// has a fee of an exact half fen. The plan's rate must have halves.
+func (p *plan) halfAmount(total, floor int64) int64 {
+	a := total - ((total-p.halfAt)%p.halfPeriod+p.halfPeriod)%p.halfPeriod
+	if a < floor {
+		a += p.halfPeriod
+	}
+	return a
+}
+
+// unroundedAmount returns an amount at most total whose settlement's fee
+// is not within 5·10⁻⁶ yuan of a whole fen, so that its unrounded fee is
+// not the rounded one.
+func (p *plan) unroundedAmount(total int64) int64 {
+	bp := p.ppm / 100
+	for a := total; ; a-- {
+		if r := p.settled(a) * bp % 10_000; r >= 5 && r <= 9995 {
+			return a
+		}
+	}
 }
 
 // appendTx appends the 28-digit transaction id of row q: 420000, 4

@@ -303,6 +303,7 @@ type billSection struct {
 	header  []string
 	rows    gen.BillTotals
 	summary []string
+	fees    map[string]int // the payment rows by how their fee is rounded (checkRowFee)
 }
 
 // readBillSections splits a bill file into its sections: a header (its
@@ -325,7 +326,7 @@ func readBillSections(t *testing.T, path string, gbk bool) []billSection {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		switch {
 		case strings.HasPrefix(line, "交易时间,"):
-			secs = append(secs, billSection{file: path, header: strings.Split(line, ",")})
+			secs = append(secs, billSection{file: path, header: strings.Split(line, ","), fees: map[string]int{}})
 		case len(secs) == 0:
 			t.Fatalf("%s:%d: a line before the first header: %q", path, n, line)
 		case strings.HasPrefix(line, "总交易单数"):
@@ -351,7 +352,7 @@ func readBillSections(t *testing.T, path string, gbk bool) []billSection {
 			for k, h := range sec.header {
 				row[h] = fs[k]
 			}
-			checkRowFee(t, fmt.Sprintf("%s:%d", path, n), row)
+			sec.fees[checkRowFee(t, fmt.Sprintf("%s:%d", path, n), row)]++
 			sec.rows.Trades++
 			sec.rows.Settlement += fen(t, row["应结订单金额"])
 			sec.rows.Refunds += fen(t, row["退款金额"])
@@ -366,10 +367,13 @@ func readBillSections(t *testing.T, path string, gbk bool) []billSection {
 
 // checkRowFee checks a row of an ALL bill as FORMATS.md describes it: a
 // payment's amounts in 应结订单金额 and 订单金额 (less its coupon) and
-// 手续费 = 应结订单金额 × 费率 rounded to the fen, half up; a refund's 0.00
-// in both, 申请退款金额 = 退款金额 + 充值券退款金额 and 手续费 = −退款金额 ×
-// 费率 rounded to the fen.
-func checkRowFee(t *testing.T, where string, row map[string]string) {
+// 手续费 = 应结订单金额 × 费率 rounded to the fen; a refund's 0.00 in both,
+// 申请退款金额 = 退款金额 + 充值券退款金额 and 手续费 = −退款金额 × 费率
+// rounded to the fen, half up. It returns how a payment's fee is rounded:
+// "half up" (the generator's rounding), "half down" (an exact half
+// rounded down), "unrounded" (the product to 10⁻⁵ yuan, of very old
+// bills) or "off" (by a fen or more); "" for other rows.
+func checkRowFee(t *testing.T, where string, row map[string]string) string {
 	t.Helper()
 	bp := rateBP(t, row["费率"])
 	round := func(base int64) int64 { return (base*bp*100 + 500_000) / 1_000_000 * 1000 }
@@ -377,9 +381,21 @@ func checkRowFee(t *testing.T, where string, row map[string]string) {
 	refund, voucher, requested := fen(t, row["退款金额"]), fen(t, row["充值券退款金额"]), fen(t, row["申请退款金额"])
 	switch row["交易状态"] {
 	case "SUCCESS":
-		if settle != order-fen(t, row["代金券金额"]) || refund != 0 || requested != 0 || fee != round(settle) {
-			t.Errorf("%s: payment row 应结 %d 订单 %d 退款 %d 申请 %d 手续费 %d; want 应结 = 订单 − 代金券, no refund, fee %d", where, settle, order, refund, requested, fee, round(settle))
+		if settle != order-fen(t, row["代金券金额"]) || refund != 0 || requested != 0 {
+			t.Errorf("%s: payment row 应结 %d 订单 %d 退款 %d 申请 %d; want 应结 = 订单 − 代金券, no refund", where, settle, order, refund, requested)
 		}
+		prod := settle * bp * 100 // 10⁻⁸ yuan
+		switch {
+		case fee == round(settle):
+			return "half up"
+		case prod%1_000_000 == 500_000 && fee == prod/1_000_000*1000:
+			return "half down"
+		case fee*1000-prod > -1000 && fee*1000-prod < 1000:
+			return "unrounded"
+		case fee%1000 == 0:
+			return "off"
+		}
+		t.Errorf("%s: 手续费 %d of 应结 %d at %d bp: neither rounded nor off by whole fen", where, fee, settle, bp)
 	case "REFUND":
 		if settle != 0 || order != 0 || requested != refund+voucher || refund <= 0 || fee != -round(refund) {
 			t.Errorf("%s: refund row 应结 %d 订单 %d 退款 %d 充值券 %d 申请 %d 手续费 %d; want 0.00, 0.00, 申请 = 退款 + 充值券, fee %d", where, settle, order, refund, voucher, requested, fee, -round(refund))
@@ -391,6 +407,7 @@ func checkRowFee(t *testing.T, where string, row map[string]string) {
 	default:
 		t.Errorf("%s: status %q", where, row["交易状态"])
 	}
+	return ""
 }
 
 // rateBP parses a 费率 such as 0.60% into basis points.
@@ -424,6 +441,10 @@ func TestBillSections(t *testing.T) {
 		{"gbk 0.38%", gen.Spec{Orders: 2000, Seed: 11, GBK: true, Shares: heavyWithout(gen.NoCustoms), NextDayBill: true, FeeRate: 38}},
 		{"1%", gen.Spec{Orders: 500, Seed: 12, Shares: mixed, FeeRate: 100}},
 		{"empty", gen.Spec{NextDayBill: true}},
+		{"fee anomalies 1%", gen.Spec{Orders: 3000, Seed: 13, FeeRate: 100, NextDayBill: true,
+			Shares: map[gen.Anomaly]float64{gen.FeeError: 0.1, gen.FeeHalfDown: 0.1, gen.LegacyFee: 0.1, gen.Refunded: 0.1}}},
+		{"fee anomalies 0.37% gbk", gen.Spec{Orders: 3000, Seed: 14, FeeRate: 37, GBK: true,
+			Shares: map[gen.Anomaly]float64{gen.FeeError: 0.05, gen.FeeHalfDown: 0.05, gen.LegacyFee: 0.05, gen.PaymentRepeat: 0.1}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := gen.Write(t.TempDir(), tc.spec)
@@ -438,7 +459,11 @@ func TestBillSections(t *testing.T) {
 				t.Fatalf("%d sections in the files, %d in the manifest", len(secs), len(m.Bills))
 			}
 			rows := 0
+			fees := map[string]int{}
 			for i, sec := range secs {
+				for k, n := range sec.fees {
+					fees[k] += n
+				}
 				want := m.Bills[i]
 				if want.File != sec.file || want.Rows != sec.rows.Trades {
 					t.Errorf("section %d: %s with %d rows, manifest says %s with %d", i+1, sec.file, sec.rows.Trades, want.File, want.Rows)
@@ -463,6 +488,15 @@ func TestBillSections(t *testing.T) {
 			}
 			if rows != m.Rows.Payments {
 				t.Errorf("%d rows in the sections, manifest says %d", rows, m.Rows.Payments)
+			}
+			// Each fee anomaly's payment row, and no other, has its fee.
+			for _, f := range []struct {
+				kind string
+				want int
+			}{{"off", m.Injected[gen.FeeError]}, {"half down", m.Injected[gen.FeeHalfDown]}, {"unrounded", m.Injected[gen.LegacyFee]}} {
+				if got := fees[f.kind]; got != f.want {
+					t.Errorf("%d payment rows have a fee %s, want %d (injected)", got, f.kind, f.want)
+				}
 			}
 		})
 	}

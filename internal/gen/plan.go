@@ -57,6 +57,8 @@ type payRow struct {
 	amount  int64  // what the buyer paid, CNY (the original payment's, on a refund row)
 	coupon  int64  // the payment's 免充值券: 应结订单金额 = amount - coupon
 	refund  int64  // 申请退款金额, refund rows only
+	feeHow  uint8  // how a payment's 手续费 is rounded: feeRounded, …
+	feeOff  int64  // with feeOff: the fen 手续费 is off by
 }
 
 // slot is everything about one order slot.
@@ -98,6 +100,9 @@ type plan struct {
 	cdfTotal int64
 	ppm      int64  // the 费率 in millionths
 	rate     []byte // the 费率 as printed: 0.60%
+	// The settled amounts (fen) whose fee is an exact half fen: halfAt
+	// modulo halfPeriod (see halfClass).
+	halfAt, halfPeriod int64
 }
 
 // dayText is a day's date in the forms the exports use.
@@ -137,10 +142,9 @@ func newPlan(s Spec) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.FeeRate == 0 {
-		s.FeeRate = DefaultFeeRate
-	}
+	s.FeeRate = s.feeRate()
 	p := &plan{spec: s, n: s.Orders, counts: counts, ppm: int64(s.FeeRate) * 100, rate: []byte(rateText(s.FeeRate))}
+	p.halfAt, p.halfPeriod, _ = halfClass(s.FeeRate)
 	for k := -1; k <= 1; k++ {
 		p.days[k+1] = newDayText(s.Day.AddDays(k))
 	}
@@ -240,6 +244,14 @@ func (p *plan) slot(i int, s *slot) {
 	v := r.u64()     // which variant of an anomaly
 	delta := r.u64() // how far off an amount is
 
+	switch s.anomaly() {
+	case FeeHalfDown:
+		s.product = p.halfAmount(s.product+transport, transport+100) - transport
+		coupon = 0
+	case LegacyFee:
+		s.product = p.unroundedAmount(s.product+transport) - transport
+		coupon = 0
+	}
 	fee := s.product + transport
 	first := orderRow{present: true, status: status, customs: true, paid: base, transport: transport, fee: fee}
 	pay := payRow{status: paySuccess, at: base + delay, tx: 2 * uint64(i), amount: fee}
@@ -362,6 +374,25 @@ func (p *plan) slot(i int, s *slot) {
 	case NoCustoms:
 		s.copies[0].customs = false
 		addPay(pay)
+	case FeeError:
+		// Off by a fen or by 0.02 to 1.00; down unless the fee is smaller,
+		// or it is an exact half (rounded down, it would be accepted).
+		d := int64(1)
+		if v&2 != 0 {
+			d = 2 + int64(delta%99)
+		}
+		prod := p.settled(pay.amount-pay.coupon) * p.ppm
+		if v&4 != 0 && (prod+500_000)/1_000_000 >= d && prod%1_000_000 != 500_000 {
+			d = -d
+		}
+		pay.feeHow, pay.feeOff = feeOff, d
+		addPay(pay)
+	case FeeHalfDown:
+		pay.feeHow = feeHalfDown
+		addPay(pay)
+	case LegacyFee:
+		pay.feeHow = feeLegacy
+		addPay(pay)
 	}
 }
 
@@ -418,8 +449,11 @@ func (p *plan) outcome(s *slot) outcome {
 		o.exceptions[0] = code
 	}
 	switch s.anomaly() {
-	case "", IdenticalRepeat, PaidLater, Midnight, PaymentRepeat:
+	case "", IdenticalRepeat, PaidLater, Midnight, PaymentRepeat, FeeHalfDown, LegacyFee:
 		inWindow(true, "")
+	case FeeError:
+		inWindow(true, "")
+		o.exceptions[1] = codeServiceFee
 	case FeeMismatch:
 		inWindow(false, codeFeeMismatch)
 	case PaymentMissing:

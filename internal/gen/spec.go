@@ -57,6 +57,14 @@ type Spec struct {
 	FeeRate int
 }
 
+// feeRate returns the Spec's 费率 in basis points, the default for 0.
+func (s *Spec) feeRate() int {
+	if s.FeeRate == 0 {
+		return DefaultFeeRate
+	}
+	return s.FeeRate
+}
+
 // DefaultFeeRate is the 费率 of Spec.FeeRate 0: 0.60%, WeChat Pay's
 // standard rate, in basis points.
 const DefaultFeeRate = 60
@@ -127,6 +135,24 @@ const (
 	// NoCustoms: the order's 申报海关 cell is empty while the run has no
 	// --customs. Needs Spec.Customs. INPUT_INVALID.
 	NoCustoms Anomaly = "no_customs"
+	// FeeError: the payment row's 手续费 is off by a fen (half the time)
+	// or by 0.02 to 1.00, up or down, from 应结订单金额 × 费率 rounded to
+	// the fen; its bill's summary adds it up as written, so the bill ties
+	// out. SERVICE_FEE_MISMATCH; the order is eligible all the same.
+	FeeError Anomaly = "fee_error"
+	// FeeHalfDown: 应结订单金额 × 费率 is an exact half fen (at 0.60%, an
+	// amount ending in x2.50 or x7.50 yuan: 货款 is lowered to one, the
+	// payment has no coupon) and 手续费 rounds it down, where the
+	// generator's fees round half up: either way is accepted. Eligible; no
+	// exception. Needs a 费率 at which an amount can have an exact half
+	// (not, e.g., 0.16%).
+	FeeHalfDown Anomaly = "fee_half_down"
+	// LegacyFee: 手续费 is the unrounded product 应结订单金额 × 费率 to
+	// 10⁻⁵ yuan, as very old bills print it (0.82800 for 138.00 at 0.60%;
+	// 货款 is lowered by a fen or so where the product is a whole fen or
+	// rounds to one, and the payment has no coupon). Accepted: eligible,
+	// no exception.
+	LegacyFee Anomaly = "legacy_fee"
 	// CallbackInvalid: a clearance row without an idempotency key, with a
 	// status other than 1 or 2, or repeating an earlier row's key and
 	// status with another result. CALLBACK_INVALID. Its share is of
@@ -139,7 +165,7 @@ const (
 var anomalies = []Anomaly{
 	FeeMismatch, PaymentMissing, PaymentDuplicate, AmountMismatch, Refunded, Revoked, Orphan,
 	OrderDuplicate, IdenticalRepeat, PaidLater, InvalidRow, Unpaid, Midnight, OutsideWindow,
-	PaymentRepeat, NoCustoms, CallbackInvalid,
+	PaymentRepeat, NoCustoms, FeeError, FeeHalfDown, LegacyFee, CallbackInvalid,
 }
 
 // Anomalies returns every anomaly, in a fixed order.
@@ -151,13 +177,13 @@ var shortNames = map[string]Anomaly{
 	"refund": Refunded, "revoked": Revoked, "orphan": Orphan, "orderdup": OrderDuplicate,
 	"repeat": IdenticalRepeat, "paidlater": PaidLater, "invalid": InvalidRow, "unpaid": Unpaid,
 	"midnight": Midnight, "outside": OutsideWindow, "payrepeat": PaymentRepeat, "nocustoms": NoCustoms,
-	"callback": CallbackInvalid,
+	"callback": CallbackInvalid, "feeerror": FeeError, "halfdown": FeeHalfDown, "legacyfee": LegacyFee,
 }
 
 // ParseAnomaly returns the anomaly named s: its full name (fee_mismatch)
 // or its short name (fee, missing, paydup, amount, refund, revoked, orphan,
 // orderdup, repeat, paidlater, invalid, unpaid, midnight, outside,
-// payrepeat, nocustoms, callback).
+// payrepeat, nocustoms, feeerror, halfdown, legacyfee, callback).
 func ParseAnomaly(s string) (Anomaly, error) {
 	if a, ok := shortNames[s]; ok {
 		return a, nil
@@ -288,6 +314,9 @@ func (s *Spec) counts() (map[Anomaly]int, error) {
 	}
 	if s.FeeRate < 0 || s.FeeRate > MaxFeeRate {
 		return nil, fmt.Errorf("fee rate: %d basis points is out of range 1..%d (0 for %s)", s.FeeRate, MaxFeeRate, rateText(DefaultFeeRate))
+	}
+	if _, _, ok := halfClass(s.feeRate()); !ok && s.Shares[FeeHalfDown] > 0 {
+		return nil, fmt.Errorf("fee_half_down: at a 费率 of %s no amount in fen has a fee of an exact half fen", rateText(s.feeRate()))
 	}
 	if s.Customs != "" && !plainASCII(s.Customs) {
 		return nil, fmt.Errorf("customs %q: want a code of ASCII letters, digits, _ or -", s.Customs)

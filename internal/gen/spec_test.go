@@ -146,3 +146,29 @@ func TestParseFeeRate(t *testing.T) {
 		}
 	}
 }
+
+func TestHalfClass(t *testing.T) {
+	for _, tc := range []struct {
+		bp         int
+		at, period int64
+		ok         bool
+	}{
+		{60, 250, 500, true},     // 2.50 × 0.60% = 1.5 fen
+		{100, 50, 100, true},     // 0.50 × 1% = 0.5 fen
+		{38, 2500, 5000, true},   // 25.00 × 0.38% = 9.5 fen
+		{37, 5000, 10_000, true}, // 50.00 × 0.37% = 18.5 fen
+		{16, 0, 625, false},      // 16a ≡ 5000 (mod 10⁴) has no solution
+		{25, 200, 400, true},
+	} {
+		at, period, ok := halfClass(tc.bp)
+		if at != tc.at || period != tc.period || ok != tc.ok {
+			t.Errorf("halfClass(%d) = %d, %d, %v; want %d, %d, %v", tc.bp, at, period, ok, tc.at, tc.period, tc.ok)
+		}
+		if ok && at*int64(tc.bp)*100%1_000_000 != 500_000 {
+			t.Errorf("halfClass(%d): %d fen is no exact half", tc.bp, at)
+		}
+	}
+	if _, err := (&Spec{Orders: 10, FeeRate: 16, Shares: map[Anomaly]float64{FeeHalfDown: 0.1}}).counts(); err == nil || !strings.Contains(err.Error(), "no amount in fen") {
+		t.Errorf("fee_half_down at 0.16%%: error %v", err)
+	}
+}
