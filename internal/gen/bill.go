@@ -11,11 +11,12 @@ import (
 // its summary are a section; a file holds one or more.
 
 // BillTotals describes a section of a bill as written: where it is, its
-// rows, and the figures of its summary line. Amounts are in fen, Fees in
-// units of 10^-5 yuan (手续费 has 5 decimals).
+// rows, and the figures of its summary line (of its rows when it has no
+// summary). Amounts are in fen, Fees in units of 10^-5 yuan (手续费 has 5
+// decimals).
 //
 // The figures are the sums of their columns over every row of the
-// section, as FORMATS.md has them: Trades counts the rows; Settlement sums
+// section, the deleted ones included, as FORMATS.md has them: Trades counts the rows; Settlement sums
 // 应结订单金额 (0.00 on a refund row), Refunds 退款金额, VoucherRefunds
 // 充值券退款金额, Fees 手续费 (negative on a refund row), OrderTotal 订单金额
 // (0.00 on a refund row), RefundRequested 申请退款金额.
@@ -24,7 +25,11 @@ type BillTotals struct {
 	Section int    `json:"section"` // 1-based within the file, as the job numbers them
 	Date    string `json:"date"`    // the day it is the bill of
 	Rows    int    `json:"rows"`    // data rows written
-	// Summary is set when a summary line closes the section.
+	// Deleted counts the rows deleted under the summary (EditedBill): in
+	// its figures, not in the file.
+	Deleted int `json:"deleted"`
+	// Summary is set when a summary line closes the section; a truncated
+	// bill (TruncatedBill) has none.
 	Summary bool `json:"summary"`
 	// TiesOut is what the job must find: the section has a summary and
 	// its figures are the sums of the section's rows.
@@ -253,6 +258,18 @@ func (p *plan) appendRefundID(b []byte, q *payRow) []byte {
 	return appendPadded(b, p.txNumber(q.tx), 10)
 }
 
+// plus returns the figures of bt and o added up, the rest of bt's.
+func (bt BillTotals) plus(o *BillTotals) BillTotals {
+	bt.Trades += o.Trades
+	bt.Settlement += o.Settlement
+	bt.Refunds += o.Refunds
+	bt.VoucherRefunds += o.VoucherRefunds
+	bt.Fees += o.Fees
+	bt.OrderTotal += o.OrderTotal
+	bt.RefundRequested += o.RefundRequested
+	return bt
+}
+
 // add counts a row with figures f into the totals.
 func (bt *BillTotals) add(f *figures) {
 	bt.Trades++
@@ -294,8 +311,9 @@ type billLayout struct {
 
 // sectionSpec is a section of a bill file.
 type sectionSpec struct {
-	file int // index into billLayout.files
-	day  int // 0: Day's bill, 1: Day+1's
+	file int  // index into billLayout.files
+	day  int  // 0: Day's bill, 1: Day+1's
+	cut  bool // truncated: it ends without its summary
 }
 
 // billLayout lays the bills out in dir: the day's bill
@@ -309,20 +327,22 @@ func (p *plan) billLayout(dir string) *billLayout {
 		}
 		return filepath.Join(dir, n+".csv")
 	}
-	lay := &billLayout{files: []string{name(0)}, sections: []sectionSpec{{0, 0}}}
+	lay := &billLayout{files: []string{name(0)}, sections: []sectionSpec{{file: 0, day: 0}}}
 	if p.spec.NextDayBill {
 		lay.files = append(lay.files, name(1))
-		lay.sections = append(lay.sections, sectionSpec{1, 1})
+		lay.sections = append(lay.sections, sectionSpec{file: 1, day: 1})
 		lay.route[1] = 1
 	}
+	lay.sections[lay.route[0]].cut = p.counts[TruncatedBill] > 0
 	return lay
 }
 
-// section is a section being written.
+// section is a section being written: the totals of its rows written, and
+// of those deleted under its summary.
 type section struct {
 	sectionSpec
-	out *output
-	bt  BillTotals
+	out         *output
+	bt, deleted BillTotals
 }
 
 // writeBills writes the payment rows of every slot, in slot (time) order,
@@ -360,6 +380,13 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTa
 			}
 			sec := &secs[lay.route[d]]
 			f := p.rowFigures(q)
+			switch q.lost {
+			case lostCut:
+				continue
+			case lostDeleted:
+				sec.deleted.add(&f)
+				continue
+			}
 			r := s.r // every line of an order has the same buyer
 			buf = p.appendBillRow(buf[:0], &s, q, &f, &r, t, eol)
 			sec.out.w.Write(buf)
@@ -371,12 +398,16 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTa
 	totals := make([]BillTotals, len(secs))
 	for k := range secs {
 		sec := &secs[k]
-		sec.out.w.Write(t.wechatSummary)
-		buf = appendSummary(buf[:0], &sec.bt, eol)
-		sec.out.w.Write(buf)
-		sec.bt.Summary, sec.bt.TiesOut = true, true
-		sec.bt.File = lay.files[sec.file]
-		totals[k] = sec.bt
+		bt := sec.bt
+		if !sec.cut {
+			bt = bt.plus(&sec.deleted)
+			sec.out.w.Write(t.wechatSummary)
+			buf = appendSummary(buf[:0], &bt, eol)
+			sec.out.w.Write(buf)
+			bt.Summary, bt.TiesOut = true, sec.deleted.Trades == 0
+		}
+		bt.File, bt.Deleted = lay.files[sec.file], sec.deleted.Trades
+		totals[k] = bt
 	}
 	for k := range totals {
 		totals[k].Section = 1

@@ -63,7 +63,7 @@ func (p *plan) addSlotMoney(mt *moneyTally, s *slot) {
 	nseen := 0
 	for k := 0; k < s.npay; k++ {
 		q := &s.pays[k]
-		if q.at < 0 || q.at >= secPerDay {
+		if q.at < 0 || q.at >= secPerDay || q.lost != lostNone {
 			continue
 		}
 		f := p.rowFigures(q)

@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/gen"
+	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
+	"github.com/crossborder/reconcile/internal/top"
+	"github.com/crossborder/reconcile/internal/top/sandbox"
 )
 
 // mixed gives every order anomaly a share: 1% to 3% each.
@@ -22,11 +28,28 @@ var mixed = map[gen.Anomaly]float64{
 	gen.PaymentRepeat: 0.01, gen.CallbackInvalid: 0.05,
 }
 
-// heavy gives every anomaly 5%: most orders have one.
+// fees and edits are the money's anomalies, to add to mixed.
+var (
+	fees  = map[gen.Anomaly]float64{gen.FeeError: 0.02, gen.FeeHalfDown: 0.02, gen.LegacyFee: 0.02}
+	edits = map[gen.Anomaly]float64{gen.EditedBill: 0.02, gen.TruncatedBill: 0.01}
+)
+
+// with returns the shares of m and of more.
+func with(m, more map[gen.Anomaly]float64) map[gen.Anomaly]float64 {
+	out := map[gen.Anomaly]float64{}
+	for _, x := range []map[gen.Anomaly]float64{m, more} {
+		for a, f := range x {
+			out[a] = f
+		}
+	}
+	return out
+}
+
+// heavy gives every anomaly 4%: most orders have one.
 func heavy() map[gen.Anomaly]float64 {
 	m := map[gen.Anomaly]float64{}
 	for _, a := range gen.Anomalies() {
-		m[a] = 0.05
+		m[a] = 0.04
 	}
 	m[gen.CallbackInvalid] = 0.3
 	return m
@@ -72,6 +95,16 @@ func oracleCases() []oracleCase {
 		{"20000 mixed utf8", gen.Spec{Orders: 20_000, Seed: 10, Shares: mixed, Clearance: 2_000, NextDayBill: true}},
 		{"20000 heavy gbk", gen.Spec{Orders: 20_000, Seed: 11, Shares: without(heavy(), gen.NoCustoms), Clearance: 1_001, GBK: true}},
 	}
+	// The money: fee errors and the fees accepted, at other rates; bills
+	// edited and truncated, with and without the next day's bill.
+	cases = append(cases,
+		oracleCase{"500 fees 0.38%", gen.Spec{Orders: 500, Seed: 13, FeeRate: 38, Shares: with(mixed, fees), NextDayBill: true}},
+		oracleCase{"500 fees 1% gbk", gen.Spec{Orders: 500, Seed: 14, FeeRate: 100, GBK: true, Shares: with(mixed, fees)}},
+		oracleCase{"500 edited and truncated one bill", gen.Spec{Orders: 500, Seed: 15, Shares: with(mixed, edits)}},
+		oracleCase{"500 edited and truncated gbk next-day bill", gen.Spec{Orders: 500, Seed: 16, GBK: true, Shares: with(mixed, edits), NextDayBill: true}},
+		oracleCase{"500 two rows edited", gen.Spec{Orders: 500, Seed: 17, NextDayBill: true,
+			Shares: map[gen.Anomaly]float64{gen.EditedBill: 0.003, gen.Refunded: 0.05}}},
+	)
 	// More seeds, both encodings, with and without the next day's bill.
 	for seed := uint64(20); seed < 26; seed++ {
 		cases = append(cases, oracleCase{fmt.Sprintf("3000 heavy seed %d", seed), gen.Spec{Orders: 3000, Seed: seed,
@@ -269,4 +302,70 @@ func ExampleWrite() {
 		return
 	}
 	fmt.Println(m.Files.Orders, m.Files.Payments, m.Eligible, m.Exceptions["FEE_MISMATCH"])
+}
+
+// TestHeldBack runs nights that declare (not dry runs) against the
+// sandbox gateway: a night whose bills tie out declares every eligible
+// order, fee errors and all; one whose bill was edited or truncated holds
+// back what the manifest says (every eligible order), declares nothing,
+// still sends the callbacks, and fails with ErrBillMismatch.
+func TestHeldBack(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec gen.Spec
+	}{
+		{"clean", gen.Spec{Orders: 150, Seed: 30, Clearance: 20}},
+		{"fee errors", gen.Spec{Orders: 150, Seed: 31, Clearance: 20, Shares: map[gen.Anomaly]float64{gen.FeeError: 0.1, gen.FeeHalfDown: 0.1, gen.LegacyFee: 0.1}}},
+		{"edited", gen.Spec{Orders: 150, Seed: 32, Clearance: 20, NextDayBill: true, Shares: map[gen.Anomaly]float64{gen.EditedBill: 0.05, gen.Refunded: 0.05}}},
+		{"truncated", gen.Spec{Orders: 150, Seed: 33, Clearance: 20, Shares: map[gen.Anomaly]float64{gen.TruncatedBill: 0.02}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := gen.Write(t.TempDir(), tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mismatch := m.Exceptions["BILL_MISMATCH"] > 0
+			if mismatch != (m.HeldBack > 0) || m.HeldBack != 0 && m.HeldBack != m.Eligible || m.Eligible == 0 {
+				t.Fatalf("manifest: %d BILL_MISMATCH, held back %d of %d eligible", m.Exceptions["BILL_MISMATCH"], m.HeldBack, m.Eligible)
+			}
+			const appKey, secret, session = "12345678", "gen-secret", "gen-session"
+			gw := sandbox.New(sandbox.Config{AppKey: appKey, Secret: secret, Session: session})
+			srv := httptest.NewServer(gw)
+			defer srv.Close()
+			client, err := top.NewClient(top.WithGateway(srv.URL+sandbox.Path), top.WithAppKey(appKey), top.WithSecret(secret),
+				top.WithSession(session), top.WithTimeout(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := journal.Open(context.Background(), filepath.Join(t.TempDir(), "reconcile.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			day, _ := cst.ParseDate(m.Day)
+			res, err := batch.Run(context.Background(), batch.Config{
+				Window: cst.Window{From: day, To: day}, DefaultCustoms: m.DefaultCustoms,
+				Inputs: reconcile.Inputs{Orders: m.Files.Orders, Payments: m.Files.Payments, Clearance: m.Files.Clearance},
+				Engine: dispatch.Config{Concurrency: 4, QPS: 1000},
+			}, batch.Deps{Platform: client, Journal: j})
+			if err != nil && !errors.Is(err, batch.ErrBillMismatch) || errors.Is(err, batch.ErrBillMismatch) != mismatch {
+				t.Fatalf("run: %v; want ErrBillMismatch: %v", err, mismatch)
+			}
+			c := res.Counts
+			if c.HeldBack != m.HeldBack || c.Declared != m.Eligible-m.HeldBack || c.Eligible != m.Eligible || c.CallbacksSent != m.Pending {
+				t.Errorf("held back %d, declared %d of %d eligible, %d callbacks sent; want %d held back, %d declared of %d, %d sent (manifest)",
+					c.HeldBack, c.Declared, c.Eligible, c.CallbacksSent, m.HeldBack, m.Eligible-m.HeldBack, m.Eligible, m.Pending)
+			}
+			if d := res.Money.Declared; d.Count != m.Eligible-m.HeldBack {
+				t.Errorf("money.declared %+v, want %d declarations", d, m.Eligible-m.HeldBack)
+			}
+			if got := gw.Counters(); got.Declarations.New != m.Eligible-m.HeldBack || got.Callbacks.New != m.Pending {
+				t.Errorf("the gateway holds %d declarations and %d callbacks, want %d and %d", got.Declarations.New, got.Callbacks.New, m.Eligible-m.HeldBack, m.Pending)
+			}
+			if res.ByCode[reconcile.BillMismatch] != m.Exceptions["BILL_MISMATCH"] || res.ByCode[reconcile.ServiceFeeMismatch] != m.Exceptions["SERVICE_FEE_MISMATCH"] {
+				t.Errorf("BILL_MISMATCH %d, SERVICE_FEE_MISMATCH %d; want %d and %d (manifest)", res.ByCode[reconcile.BillMismatch],
+					res.ByCode[reconcile.ServiceFeeMismatch], m.Exceptions["BILL_MISMATCH"], m.Exceptions["SERVICE_FEE_MISMATCH"])
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -59,7 +60,15 @@ type payRow struct {
 	refund  int64  // 申请退款金额, refund rows only
 	feeHow  uint8  // how a payment's 手续费 is rounded: feeRounded, …
 	feeOff  int64  // with feeOff: the fen 手续费 is off by
+	lost    uint8  // lostNone, or why the row is not in its bill
 }
+
+// Why a row of the plan is not in its bill (payRow.lost).
+const (
+	lostNone    = iota
+	lostDeleted // deleted from the bill, its summary left as it was (EditedBill)
+	lostCut     // cut off with the tail of a truncated bill (TruncatedBill)
+)
 
 // slot is everything about one order slot.
 type slot struct {
@@ -162,11 +171,12 @@ func newPlan(s Spec) (*plan, error) {
 	p.cdfTotal = p.cdf[24]
 
 	// The anomaly of each slot: the counts in a fixed order, then a
-	// Fisher-Yates shuffle with the Spec's seed.
+	// Fisher-Yates shuffle with the Spec's seed; TruncatedBill takes the
+	// last slots, the tail of the day's bill.
 	p.kinds = make([]uint8, p.n)
-	at := 0
+	at, cut := 0, counts[TruncatedBill]
 	for k, a := range anomalies {
-		if a == CallbackInvalid {
+		if a == CallbackInvalid || a == TruncatedBill {
 			continue
 		}
 		for j := 0; j < counts[a]; j++ {
@@ -175,7 +185,10 @@ func newPlan(s Spec) (*plan, error) {
 		}
 	}
 	shuffle := rand.New(rand.NewPCG(s.Seed, 0x9e3779b97f4a7c15))
-	shuffle.Shuffle(p.n, func(i, j int) { p.kinds[i], p.kinds[j] = p.kinds[j], p.kinds[i] })
+	shuffle.Shuffle(p.n-cut, func(i, j int) { p.kinds[i], p.kinds[j] = p.kinds[j], p.kinds[i] })
+	for i := p.n - cut; i < p.n; i++ {
+		p.kinds[i] = uint8(slices.Index(anomalies, TruncatedBill) + 1)
+	}
 	return p, nil
 }
 
@@ -393,6 +406,20 @@ func (p *plan) slot(i int, s *slot) {
 	case LegacyFee:
 		pay.feeHow = feeLegacy
 		addPay(pay)
+	case EditedBill:
+		if v%3 == 2 { // the refund deleted
+			addPay(pay)
+			ref := pay
+			ref.status, ref.at, ref.refund, ref.lost = payRefund, refundAt(), fee, lostDeleted
+			addPay(ref)
+		} else {
+			pay.lost = lostDeleted
+			addPay(pay)
+		}
+	case TruncatedBill:
+		pay.at = min(pay.at, secPerDay-1)
+		pay.lost = lostCut
+		addPay(pay)
 	}
 }
 
@@ -456,8 +483,14 @@ func (p *plan) outcome(s *slot) outcome {
 		o.exceptions[1] = codeServiceFee
 	case FeeMismatch:
 		inWindow(false, codeFeeMismatch)
-	case PaymentMissing:
+	case PaymentMissing, TruncatedBill:
 		inWindow(false, codePaymentMissing)
+	case EditedBill:
+		if s.pays[0].lost == lostNone { // only its refund was deleted
+			inWindow(true, "")
+		} else {
+			inWindow(false, codePaymentMissing)
+		}
 	case PaymentDuplicate:
 		inWindow(false, codePaymentDuplicate)
 	case AmountMismatch:

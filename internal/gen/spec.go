@@ -153,6 +153,21 @@ const (
 	// rounds to one, and the payment has no coupon). Accepted: eligible,
 	// no exception.
 	LegacyFee Anomaly = "legacy_fee"
+	// EditedBill: a row deleted from its bill, the bill's summary left as
+	// it was: the order's payment (PAYMENT_MISSING) or, one time in
+	// three, the refund (dated the next day) of a refunded order, which
+	// then looks clean (eligible). Its section does not tie out: one
+	// BILL_MISMATCH per section that lost a row, and a run declares
+	// nothing (Manifest.HeldBack). A Global statement has no summary: its
+	// edits go unseen, and only the orders' exceptions remain.
+	EditedBill Anomaly = "edited_bill"
+	// TruncatedBill: the day's bill ends early, as a download cut short:
+	// its last rows, the payments of these slots (orders paid late in the
+	// day, the last slots), and its summary are missing. PAYMENT_MISSING
+	// for each, and one BILL_MISMATCH for the section without a summary
+	// (none for a Global statement, which never has one); a run declares
+	// nothing (Manifest.HeldBack).
+	TruncatedBill Anomaly = "truncated_bill"
 	// CallbackInvalid: a clearance row without an idempotency key, with a
 	// status other than 1 or 2, or repeating an earlier row's key and
 	// status with another result. CALLBACK_INVALID. Its share is of
@@ -165,7 +180,7 @@ const (
 var anomalies = []Anomaly{
 	FeeMismatch, PaymentMissing, PaymentDuplicate, AmountMismatch, Refunded, Revoked, Orphan,
 	OrderDuplicate, IdenticalRepeat, PaidLater, InvalidRow, Unpaid, Midnight, OutsideWindow,
-	PaymentRepeat, NoCustoms, FeeError, FeeHalfDown, LegacyFee, CallbackInvalid,
+	PaymentRepeat, NoCustoms, FeeError, FeeHalfDown, LegacyFee, EditedBill, TruncatedBill, CallbackInvalid,
 }
 
 // Anomalies returns every anomaly, in a fixed order.
@@ -178,12 +193,14 @@ var shortNames = map[string]Anomaly{
 	"repeat": IdenticalRepeat, "paidlater": PaidLater, "invalid": InvalidRow, "unpaid": Unpaid,
 	"midnight": Midnight, "outside": OutsideWindow, "payrepeat": PaymentRepeat, "nocustoms": NoCustoms,
 	"callback": CallbackInvalid, "feeerror": FeeError, "halfdown": FeeHalfDown, "legacyfee": LegacyFee,
+	"edited": EditedBill, "truncated": TruncatedBill,
 }
 
 // ParseAnomaly returns the anomaly named s: its full name (fee_mismatch)
 // or its short name (fee, missing, paydup, amount, refund, revoked, orphan,
 // orderdup, repeat, paidlater, invalid, unpaid, midnight, outside,
-// payrepeat, nocustoms, feeerror, halfdown, legacyfee, callback).
+// payrepeat, nocustoms, feeerror, halfdown, legacyfee, edited, truncated,
+// callback).
 func ParseAnomaly(s string) (Anomaly, error) {
 	if a, ok := shortNames[s]; ok {
 		return a, nil

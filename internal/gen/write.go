@@ -36,15 +36,20 @@ type Manifest struct {
 	Bills []BillTotals `json:"bills"`
 
 	// What the dry run must report.
-	Exceptions     map[string]int `json:"exceptions"`       // per exception code; every code of Codes, zeros included
-	Eligible       int            `json:"eligible"`         // orders that pass every check
-	Pending        int            `json:"pending"`          // valid callbacks in the window
-	OrdersInWindow int            `json:"orders_in_window"` // paid orders whose payment time is on Day
-	OrdersUnpaid   int            `json:"orders_unpaid"`    // unpaid or closed orders
-	OrdersRead     int            `json:"orders_read"`      // distinct orders read (repeats merged, invalid rows not counted)
-	PaymentsRead   int            `json:"payments_read"`
-	ClearanceRead  int            `json:"clearance_read"`
-	RowsInvalid    int            `json:"rows_invalid"` // rows the readers refuse (INPUT_INVALID)
+	Exceptions map[string]int `json:"exceptions"` // per exception code; every code of Codes, zeros included
+	Eligible   int            `json:"eligible"`   // orders that pass every check
+	// HeldBack is what a run that declares (not a dry run) holds back:
+	// every eligible order when a bill does not tie out (a BILL_MISMATCH),
+	// else none. A dry run of such a night fails with batch's
+	// ErrBillMismatch (exit status 1).
+	HeldBack       int `json:"held_back"`
+	Pending        int `json:"pending"`          // valid callbacks in the window
+	OrdersInWindow int `json:"orders_in_window"` // paid orders whose payment time is on Day
+	OrdersUnpaid   int `json:"orders_unpaid"`    // unpaid or closed orders
+	OrdersRead     int `json:"orders_read"`      // distinct orders read (repeats merged, invalid rows not counted)
+	PaymentsRead   int `json:"payments_read"`
+	ClearanceRead  int `json:"clearance_read"`
+	RowsInvalid    int `json:"rows_invalid"` // rows the readers refuse (INPUT_INVALID)
 }
 
 // FileSet lists the files written, per kind, in the order a run should
@@ -231,6 +236,14 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	}
 	m.Exceptions[codeCallbackInvalid] += invalidCallbacks
 	m.Money = mt.money(tal.orders)
+	for _, b := range m.Bills {
+		if !b.TiesOut {
+			m.Exceptions[codeBillMismatch]++
+		}
+	}
+	if m.Exceptions[codeBillMismatch] > 0 {
+		m.HeldBack = tal.eligible
+	}
 	m.Eligible, m.OrdersInWindow, m.OrdersUnpaid = tal.eligible, tal.inWindow, tal.unpaid
 	m.OrdersRead, m.RowsInvalid = tal.ordersRead, tal.rowsInvalid
 	m.Pending = s.Clearance

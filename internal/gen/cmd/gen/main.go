@@ -39,7 +39,7 @@ Flags:
   -share LIST       anomaly shares, e.g. fee=0.01,missing=0.005,refund=1%
                     names: fee missing paydup amount refund revoked orphan orderdup
                     repeat paidlater invalid unpaid midnight outside payrepeat
-                    nocustoms feeerror halfdown legacyfee
+                    nocustoms feeerror halfdown legacyfee edited truncated
                     callback (callback is a share of -clearance)
   -clearance N      valid clearance rows (default 0)
   -customs CODE     a 申报海关 column with CODE (else the run needs --customs)
