@@ -318,7 +318,9 @@ type sectionSpec struct {
 
 // billLayout lays the bills out in dir: the day's bill
 // (wechat_trade_all_YYYYMMDD.csv) with every row, or with NextDayBill the
-// rows dated after Day in the next day's bill, a file of its own.
+// rows dated after Day in the next day's bill, a file of its own; with
+// PasteBills both bills in one file (wechat_trade_all_YYYYMMDD_YYYYMMDD.csv),
+// the day's first, or last when it is truncated.
 func (p *plan) billLayout(dir string) *billLayout {
 	name := func(days ...int) string {
 		n := "wechat_trade_all"
@@ -327,13 +329,22 @@ func (p *plan) billLayout(dir string) *billLayout {
 		}
 		return filepath.Join(dir, n+".csv")
 	}
+	cut := p.counts[TruncatedBill] > 0
+	if p.spec.PasteBills {
+		lay := &billLayout{files: []string{name(0, 1)}, sections: []sectionSpec{{day: 0, cut: cut}, {day: 1}}, route: [2]int{0, 1}}
+		if cut {
+			lay.sections[0], lay.sections[1] = lay.sections[1], lay.sections[0]
+			lay.route = [2]int{1, 0}
+		}
+		return lay
+	}
 	lay := &billLayout{files: []string{name(0)}, sections: []sectionSpec{{file: 0, day: 0}}}
 	if p.spec.NextDayBill {
 		lay.files = append(lay.files, name(1))
 		lay.sections = append(lay.sections, sectionSpec{file: 1, day: 1})
 		lay.route[1] = 1
 	}
-	lay.sections[lay.route[0]].cut = p.counts[TruncatedBill] > 0
+	lay.sections[lay.route[0]].cut = cut
 	return lay
 }
 
@@ -342,6 +353,7 @@ func (p *plan) billLayout(dir string) *billLayout {
 type section struct {
 	sectionSpec
 	out         *output
+	pass        int // the pass over the slots that writes it: its place in its file
 	bt, deleted BillTotals
 }
 
@@ -349,73 +361,85 @@ type section struct {
 // to their sections (see billLayout), each below its header and followed
 // by its summary. The UTF-8 bills start with a BOM and end lines with
 // CRLF, as downloaded by the API; the GBK ones end them with LF, as saved
-// from the web console. It returns each section's totals, in layout order,
-// and adds the money of every slot to mt.
+// from the web console. Sections of one file are written one after the
+// other, each in a pass over the slots of its own. It returns each
+// section's totals, in layout order, and adds the money of every slot to
+// mt.
 func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTally) []BillTotals {
 	eol := "\r\n"
 	if p.spec.GBK {
 		eol = "\n"
 	}
 	secs := make([]section, len(lay.sections))
-	started := make([]bool, len(outs))
+	passes := 0
 	for k, sp := range lay.sections {
 		secs[k] = section{sectionSpec: sp, out: outs[sp.file]}
 		secs[k].bt.Date = p.spec.Day.AddDays(sp.day).String()
-		if !p.spec.GBK && !started[sp.file] {
-			secs[k].out.w.WriteString("\ufeff")
+		secs[k].bt.File = lay.files[sp.file]
+		for j := range k {
+			if secs[j].file == sp.file {
+				secs[k].pass++
+			}
 		}
-		started[sp.file] = true
-		secs[k].out.w.Write(t.wechatHeader)
+		secs[k].bt.Section = secs[k].pass + 1
+		passes = max(passes, secs[k].pass+1)
 	}
 	var s slot
 	buf := make([]byte, 0, 8<<10)
-	for i := 0; i < p.n; i++ {
-		p.slot(i, &s)
-		p.addSlotMoney(mt, &s)
-		for k := 0; k < s.npay; k++ {
-			q := &s.pays[k]
-			d := 0
-			if q.nextDay {
-				d = 1
+	for pass := range passes {
+		for k := range secs {
+			if sec := &secs[k]; sec.pass == pass {
+				if !p.spec.GBK && pass == 0 {
+					sec.out.w.WriteString("\ufeff")
+				}
+				sec.out.w.Write(t.wechatHeader)
 			}
-			sec := &secs[lay.route[d]]
-			f := p.rowFigures(q)
-			switch q.lost {
-			case lostCut:
-				continue
-			case lostDeleted:
-				sec.deleted.add(&f)
-				continue
+		}
+		for i := 0; i < p.n; i++ {
+			p.slot(i, &s)
+			if pass == 0 {
+				p.addSlotMoney(mt, &s)
 			}
-			r := s.r // every line of an order has the same buyer
-			buf = p.appendBillRow(buf[:0], &s, q, &f, &r, t, eol)
-			sec.out.w.Write(buf)
-			sec.out.rows++
-			sec.bt.Rows++
-			sec.bt.add(&f)
+			for k := 0; k < s.npay; k++ {
+				q := &s.pays[k]
+				d := 0
+				if q.nextDay {
+					d = 1
+				}
+				sec := &secs[lay.route[d]]
+				if sec.pass != pass {
+					continue
+				}
+				f := p.rowFigures(q)
+				switch q.lost {
+				case lostCut:
+					continue
+				case lostDeleted:
+					sec.deleted.add(&f)
+					continue
+				}
+				r := s.r // every line of an order has the same buyer
+				buf = p.appendBillRow(buf[:0], &s, q, &f, &r, t, eol)
+				sec.out.w.Write(buf)
+				sec.out.rows++
+				sec.bt.Rows++
+				sec.bt.add(&f)
+			}
+		}
+		for k := range secs {
+			if sec := &secs[k]; sec.pass == pass && !sec.cut {
+				sec.bt = sec.bt.plus(&sec.deleted)
+				sec.out.w.Write(t.wechatSummary)
+				buf = appendSummary(buf[:0], &sec.bt, eol)
+				sec.out.w.Write(buf)
+				sec.bt.Summary, sec.bt.TiesOut = true, sec.deleted.Trades == 0
+			}
 		}
 	}
 	totals := make([]BillTotals, len(secs))
 	for k := range secs {
-		sec := &secs[k]
-		bt := sec.bt
-		if !sec.cut {
-			bt = bt.plus(&sec.deleted)
-			sec.out.w.Write(t.wechatSummary)
-			buf = appendSummary(buf[:0], &bt, eol)
-			sec.out.w.Write(buf)
-			bt.Summary, bt.TiesOut = true, sec.deleted.Trades == 0
-		}
-		bt.File, bt.Deleted = lay.files[sec.file], sec.deleted.Trades
-		totals[k] = bt
-	}
-	for k := range totals {
-		totals[k].Section = 1
-		for j := 0; j < k; j++ {
-			if totals[j].File == totals[k].File {
-				totals[k].Section++
-			}
-		}
+		totals[k] = secs[k].bt
+		totals[k].Deleted = secs[k].deleted.Trades
 	}
 	return totals
 }

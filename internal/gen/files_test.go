@@ -140,6 +140,7 @@ func TestReadersReadEveryRow(t *testing.T) {
 		{"utf8", gen.Spec{Orders: 5000, Seed: 5, Shares: heavyWithout(gen.NoCustoms), Clearance: 500, NextDayBill: true}},
 		{"gbk customs", gen.Spec{Orders: 5000, Seed: 6, GBK: true, Customs: "NINGBO", Shares: heavy(), Clearance: 501}},
 		{"xlsx", gen.Spec{Orders: 400, Seed: 7, XLSX: true, Shares: heavyWithout(gen.NoCustoms), NextDayBill: true}},
+		{"pasted gbk", gen.Spec{Orders: 3000, Seed: 8, GBK: true, Shares: heavyWithout(gen.NoCustoms), PasteBills: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := gen.Write(t.TempDir(), tc.spec)
@@ -448,6 +449,8 @@ func TestBillSections(t *testing.T) {
 		{"gbk 0.38%", gen.Spec{Orders: 2000, Seed: 11, GBK: true, Shares: heavyWithout(gen.NoCustoms), NextDayBill: true, FeeRate: 38}},
 		{"1%", gen.Spec{Orders: 500, Seed: 12, Shares: mixed, FeeRate: 100}},
 		{"empty", gen.Spec{NextDayBill: true}},
+		{"pasted utf8", gen.Spec{Orders: 2000, Seed: 15, Shares: with(mixed, fees), PasteBills: true}},
+		{"pasted gbk, the day's truncated and edited", gen.Spec{Orders: 2000, Seed: 16, GBK: true, Shares: with(mixed, edits), PasteBills: true}},
 		{"fee anomalies 1%", gen.Spec{Orders: 3000, Seed: 13, FeeRate: 100, NextDayBill: true,
 			Shares: map[gen.Anomaly]float64{gen.FeeError: 0.1, gen.FeeHalfDown: 0.1, gen.LegacyFee: 0.1, gen.Refunded: 0.1}}},
 		{"fee anomalies 0.37% gbk", gen.Spec{Orders: 3000, Seed: 14, FeeRate: 37, GBK: true,
@@ -480,6 +483,9 @@ func TestBillSections(t *testing.T) {
 				refunds += sec.rows.Refunds
 				if got := len(sec.header); got != 27 {
 					t.Errorf("%s: header has %d columns, want 27", sec.file, got)
+				}
+				if !want.Summary && i+1 < len(secs) && secs[i+1].file == sec.file {
+					t.Errorf("%s: section %d has no summary but another below it", sec.file, want.Section)
 				}
 				switch {
 				case !want.Summary:

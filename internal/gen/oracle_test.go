@@ -102,6 +102,10 @@ func oracleCases() []oracleCase {
 		oracleCase{"500 fees 1% gbk", gen.Spec{Orders: 500, Seed: 14, FeeRate: 100, GBK: true, Shares: with(mixed, fees)}},
 		oracleCase{"500 edited and truncated one bill", gen.Spec{Orders: 500, Seed: 15, Shares: with(mixed, edits)}},
 		oracleCase{"500 edited and truncated gbk next-day bill", gen.Spec{Orders: 500, Seed: 16, GBK: true, Shares: with(mixed, edits), NextDayBill: true}},
+		oracleCase{"500 mixed pasted bills", gen.Spec{Orders: 500, Seed: 18, Shares: with(mixed, fees), PasteBills: true, Clearance: 30}},
+		oracleCase{"500 heavy pasted bills gbk", gen.Spec{Orders: 500, Seed: 19, Shares: without(heavy(), gen.NoCustoms), PasteBills: true, GBK: true}},
+		oracleCase{"500 pasted bills, the day's edited", gen.Spec{Orders: 500, Seed: 20, Shares: with(mixed, map[gen.Anomaly]float64{gen.EditedBill: 0.02}), PasteBills: true}},
+		oracleCase{"500 pasted bills, the day's truncated", gen.Spec{Orders: 500, Seed: 21, Shares: with(mixed, edits), PasteBills: true, GBK: true}},
 		oracleCase{"500 two rows edited", gen.Spec{Orders: 500, Seed: 17, NextDayBill: true,
 			Shares: map[gen.Anomaly]float64{gen.EditedBill: 0.003, gen.Refunded: 0.05}}},
 	)

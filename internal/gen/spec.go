@@ -44,6 +44,14 @@ type Spec struct {
 	// just after midnight, refunds, repeats) to a second bill, the next
 	// day's, as WeChat does. Without it they stay in the day's bill.
 	NextDayBill bool
+	// PasteBills writes the day's bill and the next day's (the rows dated
+	// after Day, as NextDayBill splits them) pasted into one file, section
+	// after section, each with its header and summary, as staff paste
+	// several days' bills: wechat_trade_all_<Day>_<Day+1>.csv. A day's bill
+	// that is truncated (TruncatedBill) is pasted last: a header right
+	// below rows, with no summary between, is no section's. Every section
+	// ties out, and no row is lost.
+	PasteBills bool
 	// XLSX writes the order exports as 千牛 seller-workbench workbooks
 	// (.xlsx, date cells, numeric amounts) instead of the classic Tmall
 	// CSV; GBK then applies to the bills only. Meant for small sizes: it

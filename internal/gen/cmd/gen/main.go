@@ -44,6 +44,8 @@ Flags:
   -clearance N      valid clearance rows (default 0)
   -customs CODE     a 申报海关 column with CODE (else the run needs --customs)
   -next-day-bill    write the next day's bill for payments after midnight and refunds
+  -paste-bills      the day's and the next day's bills pasted into one file, as
+                    staff do (two sections; implies the split of -next-day-bill)
   -xlsx             orders as workbench XLSX (slow: small sizes)
   -fee-rate RATE    the bills' 费率, a percentage with at most two decimals
                     (default 0.60%): 手续费 is 应结订单金额 × RATE to the fen
@@ -66,6 +68,7 @@ type options struct {
 	nextDayBill bool
 	xlsx        bool
 	feeRate     string
+	pasteBills  bool
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -85,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.nextDayBill, "next-day-bill", false, "")
 	fs.BoolVar(&o.xlsx, "xlsx", false, "")
 	fs.StringVar(&o.feeRate, "fee-rate", "", "")
+	fs.BoolVar(&o.pasteBills, "paste-bills", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -128,7 +132,7 @@ func (o *options) spec() (gen.Spec, error) {
 		}
 	}
 	return gen.Spec{Day: day, Orders: o.orders, Seed: o.seed, GBK: o.gbk, Customs: o.customs, Shares: shares,
-		Clearance: o.clearance, NextDayBill: o.nextDayBill, XLSX: o.xlsx, FeeRate: rate}, nil
+		Clearance: o.clearance, NextDayBill: o.nextDayBill, XLSX: o.xlsx, FeeRate: rate, PasteBills: o.pasteBills}, nil
 }
 
 // summary is the one line printed: what was written, how fast, and how to
@@ -146,6 +150,9 @@ func summary(m *gen.Manifest, dir string, d time.Duration) string {
 	}
 	if m.DefaultCustoms != "" {
 		fmt.Fprintf(&b, " --customs %s", m.DefaultCustoms)
+	}
+	if n := m.Exceptions["BILL_MISMATCH"]; n > 0 {
+		fmt.Fprintf(&b, " (%d BILL_MISMATCH: the run exits 1)", n)
 	}
 	return b.String()
 }

@@ -33,6 +33,7 @@ func TestRun(t *testing.T) {
 		{"bad share", []string{"-share", "fee=2"}, 2, "", "-share: share"},
 		{"bad day", []string{"-day", "2026-02-30"}, 2, "", "-day: invalid date"},
 		{"fee rate", []string{"-out", filepath.Join(dir, "r"), "-orders", "5", "-fee-rate", "0.38%"}, 0, "gen: 5 orders", ""},
+		{"pasted bills", []string{"-out", filepath.Join(dir, "p"), "-orders", "50", "-paste-bills", "-share", "refund=0.2,edited=0.1"}, 0, "--customs HANGZHOU (2 BILL_MISMATCH: the run exits 1)", ""},
 		{"bad fee rate", []string{"-fee-rate", "0.6"}, 2, "", "-fee-rate: fee rate \"0.6\": want a percentage"},
 		{"argument", []string{"extra"}, 2, "", `unexpected argument "extra"`},
 		{"nocustoms without customs", []string{"-out", filepath.Join(dir, "x"), "-share", "nocustoms=0.1"}, 1, "", "needs a customs code"},
