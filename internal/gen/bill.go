@@ -19,7 +19,10 @@ import (
 // section, the deleted ones included, as FORMATS.md has them: Trades counts the rows; Settlement sums
 // 应结订单金额 (0.00 on a refund row), Refunds 退款金额, VoucherRefunds
 // 充值券退款金额, Fees 手续费 (negative on a refund row), OrderTotal 订单金额
-// (0.00 on a refund row), RefundRequested 申请退款金额.
+// (0.00 on a refund row), RefundRequested 申请退款金额. A Global statement
+// has no summary: its figures are its rows', Settlement, Refunds (退款应结
+// 订单金额) and Fees in its settlement currency (Currency), OrderTotal
+// (用户支付金额) and RefundRequested in CNY.
 type BillTotals struct {
 	File    string `json:"file"`
 	Section int    `json:"section"` // 1-based within the file, as the job numbers them
@@ -83,6 +86,8 @@ const (
 // the coupon's share (rounded down) in 充值券退款金额 and the rest in
 // 退款金额, and 手续费 = −退款金额 × 费率 rounded to the fen: the fee
 // returned. A revocation: the amounts of the payment it undoes, no fee.
+// In a Global statement 应结订单金额 and 手续费 are in the settlement
+// currency, and refund is the refund settled (退款应结订单金额) in it.
 func (p *plan) rowFigures(q *payRow) figures {
 	var f figures
 	switch q.status {
@@ -94,10 +99,10 @@ func (p *plan) rowFigures(q *payRow) figures {
 		if q.coupon > 0 {
 			f.voucher = q.coupon * q.refund / q.amount
 		}
-		f.refund = q.refund - f.voucher
+		f.refund = p.settled(q.refund - f.voucher)
 		f.fee = -p.fee(f.refund)
 	case payRevoked:
-		f.settle, f.order = q.amount-q.coupon, q.amount
+		f.settle, f.order = p.settled(q.amount-q.coupon), q.amount
 	}
 	return f
 }
@@ -123,9 +128,6 @@ func (p *plan) paymentFee(base int64, q *payRow) int64 {
 	return p.fee(base)
 }
 
-// settled returns what a payment of cny fen settles, in fen.
-func (p *plan) settled(cny int64) int64 { return cny }
-
 // halfClass returns the settled amounts (fen) whose fee at bp basis
 // points is an exact half fen (amount × bp ≡ 5000 mod 10⁴): those ≡ at
 // modulo period; ok is false when there are none.
@@ -143,15 +145,28 @@ func halfClass(bp int) (at, period int64, ok bool) {
 	return 0, period, false
 }
 
-// halfAmount returns the largest amount at most total, and at least
-// floor when it can be (else the smallest above total), whose settlement
-// has a fee of an exact half fen. The plan's rate must have halves.
+// halfAmount returns an amount whose settlement has a fee of an exact half
+// fen: in [floor, total] when there is one, near total (the least amount
+// settling the largest such settlement), else the least above total. The
+// plan's rate must have halves.
 func (p *plan) halfAmount(total, floor int64) int64 {
-	a := total - ((total-p.halfAt)%p.halfPeriod+p.halfPeriod)%p.halfPeriod
-	if a < floor {
-		a += p.halfPeriod
+	// The settlements of the half class, down from total's, then up: the
+	// least amount that settles one, unless none does (a currency worth
+	// less than the yuan skips some settlements).
+	s := p.settled(total)
+	s -= ((s-p.halfAt)%p.halfPeriod + p.halfPeriod) % p.halfPeriod
+	for ; s >= 0; s -= p.halfPeriod {
+		if a := p.unsettled(s); a < floor {
+			break
+		} else if p.settled(a) == s {
+			return a
+		}
 	}
-	return a
+	for s = p.settled(total) + 1; ; s++ {
+		if a := p.unsettled(s); a >= floor && p.settled(a) == s && (s-p.halfAt)%p.halfPeriod == 0 {
+			return a
+		}
+	}
 }
 
 // unroundedAmount returns an amount at most total whose settlement's fee
@@ -317,13 +332,17 @@ type sectionSpec struct {
 }
 
 // billLayout lays the bills out in dir: the day's bill
-// (wechat_trade_all_YYYYMMDD.csv) with every row, or with NextDayBill the
+// (wechat_trade_all_YYYYMMDD.csv, or wechatpay_global_statement_….csv
+// with Global) with every row, or with NextDayBill the
 // rows dated after Day in the next day's bill, a file of its own; with
 // PasteBills both bills in one file (wechat_trade_all_YYYYMMDD_YYYYMMDD.csv),
 // the day's first, or last when it is truncated.
 func (p *plan) billLayout(dir string) *billLayout {
 	name := func(days ...int) string {
 		n := "wechat_trade_all"
+		if p.global {
+			n = "wechatpay_global_statement"
+		}
 		for _, d := range days {
 			n += "_" + string(p.days[d+1].compact[:])
 		}
@@ -392,7 +411,11 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTa
 				if !p.spec.GBK && pass == 0 {
 					sec.out.w.WriteString("\ufeff")
 				}
-				sec.out.w.Write(t.wechatHeader)
+				if p.global {
+					sec.out.w.Write(t.globalHeader)
+				} else {
+					sec.out.w.Write(t.wechatHeader)
+				}
 			}
 		}
 		for i := 0; i < p.n; i++ {
@@ -419,7 +442,11 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTa
 					continue
 				}
 				r := s.r // every line of an order has the same buyer
-				buf = p.appendBillRow(buf[:0], &s, q, &f, &r, t, eol)
+				if p.global {
+					buf = p.appendGlobalRow(buf[:0], &s, q, &f, &r, t, eol)
+				} else {
+					buf = p.appendBillRow(buf[:0], &s, q, &f, &r, t, eol)
+				}
 				sec.out.w.Write(buf)
 				sec.out.rows++
 				sec.bt.Rows++
@@ -427,7 +454,7 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTa
 			}
 		}
 		for k := range secs {
-			if sec := &secs[k]; sec.pass == pass && !sec.cut {
+			if sec := &secs[k]; sec.pass == pass && !sec.cut && !p.global {
 				sec.bt = sec.bt.plus(&sec.deleted)
 				sec.out.w.Write(t.wechatSummary)
 				buf = appendSummary(buf[:0], &sec.bt, eol)
@@ -440,6 +467,9 @@ func (p *plan) writeBills(lay *billLayout, outs []*output, t *texts, mt *moneyTa
 	for k := range secs {
 		totals[k] = secs[k].bt
 		totals[k].Deleted = secs[k].deleted.Trades
+		if p.global && totals[k].Rows > 0 {
+			totals[k].Currency = p.spec.Global
+		}
 	}
 	return totals
 }

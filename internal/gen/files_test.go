@@ -141,6 +141,7 @@ func TestReadersReadEveryRow(t *testing.T) {
 		{"gbk customs", gen.Spec{Orders: 5000, Seed: 6, GBK: true, Customs: "NINGBO", Shares: heavy(), Clearance: 501}},
 		{"xlsx", gen.Spec{Orders: 400, Seed: 7, XLSX: true, Shares: heavyWithout(gen.NoCustoms), NextDayBill: true}},
 		{"pasted gbk", gen.Spec{Orders: 3000, Seed: 8, GBK: true, Shares: heavyWithout(gen.NoCustoms), PasteBills: true}},
+		{"global", gen.Spec{Orders: 3000, Seed: 9, Global: "EUR", Shares: heavyWithout(gen.NoCustoms), NextDayBill: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := gen.Write(t.TempDir(), tc.spec)
@@ -226,8 +227,12 @@ func TestReadersReadEveryRow(t *testing.T) {
 				if tc.spec.GBK {
 					want = "gb18030"
 				}
-				if info.Variant != "wechat-all" || info.Encoding != want {
-					t.Errorf("%s: variant %s encoding %s, want wechat-all %s", f, info.Variant, info.Encoding, want)
+				variant := "wechat-all"
+				if tc.spec.Global != "" {
+					variant = "wechat-global"
+				}
+				if info.Variant != variant || info.Encoding != want {
+					t.Errorf("%s: variant %s encoding %s, want %s %s", f, info.Variant, info.Encoding, variant, want)
 				}
 				// The summary the reader found is the rows' totals and the
 				// manifest's.
@@ -360,7 +365,14 @@ func readBillSections(t *testing.T, path string, gbk bool) []billSection {
 			for k, h := range sec.header {
 				row[h] = fs[k]
 			}
-			sec.fees[checkRowFee(t, fmt.Sprintf("%s:%d", path, n), row)]++
+			where := fmt.Sprintf("%s:%d", path, n)
+			if len(sec.header) == 38 {
+				// A Global statement: what the buyer paid and asked back,
+				// in CNY; what is settled, in the currency.
+				checkGlobalRow(t, where, row)
+				row["订单金额"], row["退款金额"], row["代金券金额"] = row["用户支付金额"], row["退款应结订单金额"], row["充值券金额"]
+			}
+			sec.fees[checkRowFee(t, where, row)]++
 			sec.rows.Trades++
 			sec.rows.Settlement += fen(t, row["应结订单金额"])
 			sec.rows.Refunds += fen(t, row["退款金额"])
@@ -387,9 +399,10 @@ func checkRowFee(t *testing.T, where string, row map[string]string) string {
 	round := func(base int64) int64 { return (base*bp*100 + 500_000) / 1_000_000 * 1000 }
 	settle, order, fee := fen(t, row["应结订单金额"]), fen(t, row["订单金额"]), fee5(t, row["手续费"])
 	refund, voucher, requested := fen(t, row["退款金额"]), fen(t, row["充值券退款金额"]), fen(t, row["申请退款金额"])
+	_, all := row["货币种类"] // an ALL bill: settled in CNY (checkGlobalRow checks a Global statement's)
 	switch row["交易状态"] {
 	case "SUCCESS":
-		if settle != order-fen(t, row["代金券金额"]) || refund != 0 || requested != 0 {
+		if all && settle != order-fen(t, row["代金券金额"]) || refund != 0 || requested != 0 {
 			t.Errorf("%s: payment row 应结 %d 订单 %d 退款 %d 申请 %d; want 应结 = 订单 − 代金券, no refund", where, settle, order, refund, requested)
 		}
 		prod := settle * bp * 100 // 10⁻⁸ yuan
@@ -405,7 +418,7 @@ func checkRowFee(t *testing.T, where string, row map[string]string) string {
 		}
 		t.Errorf("%s: 手续费 %d of 应结 %d at %d bp: neither rounded nor off by whole fen", where, fee, settle, bp)
 	case "REFUND":
-		if settle != 0 || order != 0 || requested != refund+voucher || refund <= 0 || fee != -round(refund) {
+		if settle != 0 || order != 0 || all && requested != refund+voucher || refund <= 0 || fee != -round(refund) {
 			t.Errorf("%s: refund row 应结 %d 订单 %d 退款 %d 充值券 %d 申请 %d 手续费 %d; want 0.00, 0.00, 申请 = 退款 + 充值券, fee %d", where, settle, order, refund, voucher, requested, fee, -round(refund))
 		}
 	case "REVOKED":
@@ -416,6 +429,39 @@ func checkRowFee(t *testing.T, where string, row map[string]string) string {
 		t.Errorf("%s: status %q", where, row["交易状态"])
 	}
 	return ""
+}
+
+// checkGlobalRow checks what a row of a Global statement says beside the
+// columns an ALL bill has: CNY paid and priced, the currency settled the
+// same on every row; a payment's 应结订单金额 = 用户支付金额 × 支付汇率 and
+// a refund's 退款应结订单金额 = 申请退款金额 × 退款汇率, rounded to the
+// hundredth; a refund's 用户退款金额 = 申请退款金额.
+func checkGlobalRow(t *testing.T, where string, row map[string]string) {
+	t.Helper()
+	if row["标价币种"] != "CNY" || row["用户支付币种"] != "CNY" || len(row["结算币种"]) != 3 || row["订单金额(标价币种)"] != row["用户支付金额"] {
+		t.Errorf("%s: 标价币种 %q, 用户支付币种 %q, 结算币种 %q, 订单金额(标价币种) %s, 用户支付金额 %s", where,
+			row["标价币种"], row["用户支付币种"], row["结算币种"], row["订单金额(标价币种)"], row["用户支付金额"])
+	}
+	convert := func(cny int64, rate string) int64 {
+		ip, fp, ok := strings.Cut(rate, ".")
+		micro, err := strconv.ParseInt(ip+fp, 10, 64)
+		if !ok || len(fp) != 6 || err != nil {
+			t.Fatalf("%s: rate %q: want 6 decimals", where, rate)
+		}
+		return (cny*micro + 500_000) / 1_000_000
+	}
+	switch row["交易状态"] {
+	case "SUCCESS", "REVOKED":
+		if got, want := fen(t, row["应结订单金额"]), convert(fen(t, row["用户支付金额"]), row["支付汇率"]); got != want {
+			t.Errorf("%s: 应结订单金额 %d, want %d: 用户支付金额 %s × 支付汇率 %s", where, got, want, row["用户支付金额"], row["支付汇率"])
+		}
+	case "REFUND":
+		if got, want := fen(t, row["退款应结订单金额"]), convert(fen(t, row["申请退款金额"]), row["退款汇率"]); got != want ||
+			row["用户退款金额"] != row["申请退款金额"] || row["退款结算币种"] != row["结算币种"] || fen(t, row["用户支付金额"]) != 0 {
+			t.Errorf("%s: refund row 退款应结订单金额 %d, want %d (申请退款金额 %s × 退款汇率 %s); 用户退款金额 %s, 退款结算币种 %q, 用户支付金额 %s",
+				where, got, want, row["申请退款金额"], row["退款汇率"], row["用户退款金额"], row["退款结算币种"], row["用户支付金额"])
+		}
+	}
 }
 
 // rateBP parses a 费率 such as 0.60% into basis points.
@@ -451,6 +497,8 @@ func TestBillSections(t *testing.T) {
 		{"empty", gen.Spec{NextDayBill: true}},
 		{"pasted utf8", gen.Spec{Orders: 2000, Seed: 15, Shares: with(mixed, fees), PasteBills: true}},
 		{"pasted gbk, the day's truncated and edited", gen.Spec{Orders: 2000, Seed: 16, GBK: true, Shares: with(mixed, edits), PasteBills: true}},
+		{"global HKD", gen.Spec{Orders: 2000, Seed: 17, Global: "HKD", Shares: with(heavyWithout(gen.NoCustoms), fees), NextDayBill: true}},
+		{"global USD gbk 1%", gen.Spec{Orders: 2000, Seed: 18, Global: "USD", GBK: true, FeeRate: 100, Shares: with(mixed, fees)}},
 		{"fee anomalies 1%", gen.Spec{Orders: 3000, Seed: 13, FeeRate: 100, NextDayBill: true,
 			Shares: map[gen.Anomaly]float64{gen.FeeError: 0.1, gen.FeeHalfDown: 0.1, gen.LegacyFee: 0.1, gen.Refunded: 0.1}}},
 		{"fee anomalies 0.37% gbk", gen.Spec{Orders: 3000, Seed: 14, FeeRate: 37, GBK: true,
@@ -481,8 +529,11 @@ func TestBillSections(t *testing.T) {
 				rows += sec.rows.Trades
 				vouchers += sec.rows.VoucherRefunds
 				refunds += sec.rows.Refunds
-				if got := len(sec.header); got != 27 {
-					t.Errorf("%s: header has %d columns, want 27", sec.file, got)
+				if got, want := len(sec.header), map[bool]int{false: 27, true: 38}[tc.spec.Global != ""]; got != want {
+					t.Errorf("%s: header has %d columns, want %d", sec.file, got, want)
+				}
+				if cur := map[bool]string{false: "", true: tc.spec.Global}[sec.rows.Trades > 0]; want.Currency != cur {
+					t.Errorf("%s: the manifest's currency is %q, want %q", sec.file, want.Currency, cur)
 				}
 				if !want.Summary && i+1 < len(secs) && secs[i+1].file == sec.file {
 					t.Errorf("%s: section %d has no summary but another below it", sec.file, want.Section)

@@ -52,7 +52,7 @@ type moneyTally struct {
 	fee               int64
 	settle            Amount // Global: 应结订单金额 of the payments
 	settleFee         int64  // Global: 手续费
-	feeErrors         int    // rows the job reads whose 手续费 it refuses
+	settleRows        int    // Global: the rows counted
 }
 
 // addSlot counts the rows of slot s: those dated on Day that the job
@@ -78,14 +78,27 @@ func (p *plan) addSlotMoney(mt *moneyTally, s *slot) {
 			seen[nseen] = q.tx
 			nseen++
 			mt.payments.add(q.amount)
+			if p.global {
+				mt.settle.add(f.settle)
+			}
 		} else {
 			mt.refunds.add(f.requested)
 		}
-		mt.fee += f.fee
+		if p.global {
+			mt.settleFee += f.fee
+			mt.settleRows++
+		} else {
+			mt.fee += f.fee
+		}
 	}
 }
 
-// money returns the Money of the tallies.
-func (mt *moneyTally) money(orders Amount) Money {
-	return Money{Orders: orders, Payments: mt.payments, Refunds: mt.refunds, ServiceFee: mt.fee}
+// money returns the Money of the tallies, the settlements in currency
+// (none when no row of a Global statement was counted).
+func (mt *moneyTally) money(orders Amount, currency string) Money {
+	m := Money{Orders: orders, Payments: mt.payments, Refunds: mt.refunds, ServiceFee: mt.fee}
+	if mt.settleRows > 0 {
+		m.Settlements = []Settlement{{Currency: currency, Payments: mt.settle, ServiceFee: mt.settleFee}}
+	}
+	return m
 }

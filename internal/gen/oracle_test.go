@@ -106,6 +106,10 @@ func oracleCases() []oracleCase {
 		oracleCase{"500 heavy pasted bills gbk", gen.Spec{Orders: 500, Seed: 19, Shares: without(heavy(), gen.NoCustoms), PasteBills: true, GBK: true}},
 		oracleCase{"500 pasted bills, the day's edited", gen.Spec{Orders: 500, Seed: 20, Shares: with(mixed, map[gen.Anomaly]float64{gen.EditedBill: 0.02}), PasteBills: true}},
 		oracleCase{"500 pasted bills, the day's truncated", gen.Spec{Orders: 500, Seed: 21, Shares: with(mixed, edits), PasteBills: true, GBK: true}},
+		oracleCase{"500 global HKD", gen.Spec{Orders: 500, Seed: 22, Global: "HKD", Shares: with(mixed, fees), Clearance: 20}},
+		oracleCase{"500 global USD gbk next-day 0.38%", gen.Spec{Orders: 500, Seed: 23, Global: "USD", GBK: true, FeeRate: 38, NextDayBill: true, Shares: with(mixed, fees)}},
+		oracleCase{"500 global heavy EUR", gen.Spec{Orders: 500, Seed: 24, Global: "EUR", NextDayBill: true, Shares: without(heavy(), gen.NoCustoms)}},
+		oracleCase{"500 global edited and truncated unseen", gen.Spec{Orders: 500, Seed: 25, Global: "MOP", Shares: with(mixed, edits)}},
 		oracleCase{"500 two rows edited", gen.Spec{Orders: 500, Seed: 17, NextDayBill: true,
 			Shares: map[gen.Anomaly]float64{gen.EditedBill: 0.003, gen.Refunded: 0.05}}},
 	)

@@ -112,6 +112,11 @@ type plan struct {
 	// The settled amounts (fen) whose fee is an exact half fen: halfAt
 	// modulo halfPeriod (see halfClass).
 	halfAt, halfPeriod int64
+	// global is set for Global statements: settled at fx, in millionths
+	// of the currency per yuan (10⁶ for CNY), printed as fxText.
+	global bool
+	fx     int64
+	fxText []byte
 }
 
 // dayText is a day's date in the forms the exports use.
@@ -154,6 +159,11 @@ func newPlan(s Spec) (*plan, error) {
 	s.FeeRate = s.feeRate()
 	p := &plan{spec: s, n: s.Orders, counts: counts, ppm: int64(s.FeeRate) * 100, rate: []byte(rateText(s.FeeRate))}
 	p.halfAt, p.halfPeriod, _ = halfClass(s.FeeRate)
+	p.fx = 1_000_000
+	if s.Global != "" {
+		p.global, p.fx = true, settleRates[s.Global]
+		p.fxText = []byte(fxText(p.fx))
+	}
 	for k := -1; k <= 1; k++ {
 		p.days[k+1] = newDayText(s.Day.AddDays(k))
 	}
@@ -268,7 +278,7 @@ func (p *plan) slot(i int, s *slot) {
 	fee := s.product + transport
 	first := orderRow{present: true, status: status, customs: true, paid: base, transport: transport, fee: fee}
 	pay := payRow{status: paySuccess, at: base + delay, tx: 2 * uint64(i), amount: fee}
-	if coupon > 0 && fee >= coupon+100 {
+	if coupon > 0 && fee >= coupon+100 && !p.global {
 		pay.coupon = coupon
 	}
 	s.copies[0] = first

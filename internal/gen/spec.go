@@ -44,6 +44,15 @@ type Spec struct {
 	// just after midnight, refunds, repeats) to a second bill, the next
 	// day's, as WeChat does. Without it they stay in the day's bill.
 	NextDayBill bool
+	// Global, a settlement currency (HKD, USD, …; SettleCurrencies),
+	// writes the bills as WeChat Pay Global statements, as an overseas
+	// merchant gets them: 38 columns; the buyer's CNY in 用户支付金额 (what
+	// the job matches and declares) and 订单金额(标价币种); 应结订单金额,
+	// 手续费 and a refund's 退款应结订单金额 in the currency, settled at a
+	// fixed rate of the night (支付汇率); no coupons; no summary line (its
+	// layout is not documented, and the job requires none, so edits and
+	// truncations go unseen: no BILL_MISMATCH). Not with PasteBills.
+	Global string
 	// PasteBills writes the day's bill and the next day's (the rows dated
 	// after Day, as NextDayBill splits them) pasted into one file, section
 	// after section, each with its header and summary, as staff paste
@@ -149,8 +158,9 @@ const (
 	// out. SERVICE_FEE_MISMATCH; the order is eligible all the same.
 	FeeError Anomaly = "fee_error"
 	// FeeHalfDown: 应结订单金额 × 费率 is an exact half fen (at 0.60%, an
-	// amount ending in x2.50 or x7.50 yuan: 货款 is lowered to one, the
-	// payment has no coupon) and 手续费 rounds it down, where the
+	// amount ending in x2.50 or x7.50 yuan: 货款 is lowered to one, or
+	// raised for a small order settled in a currency worth less than the
+	// yuan; the payment has no coupon) and 手续费 rounds it down, where the
 	// generator's fees round half up: either way is accepted. Eligible; no
 	// exception. Needs a 费率 at which an amount can have an exact half
 	// (not, e.g., 0.16%).
@@ -339,6 +349,12 @@ func (s *Spec) counts() (map[Anomaly]int, error) {
 	}
 	if s.FeeRate < 0 || s.FeeRate > MaxFeeRate {
 		return nil, fmt.Errorf("fee rate: %d basis points is out of range 1..%d (0 for %s)", s.FeeRate, MaxFeeRate, rateText(DefaultFeeRate))
+	}
+	if err := checkGlobal(s.Global); err != nil {
+		return nil, err
+	}
+	if s.PasteBills && s.Global != "" {
+		return nil, errors.New("paste bills with a Global statement: a Global statement has no summary line, so nothing would end its first section")
 	}
 	if _, _, ok := halfClass(s.feeRate()); !ok && s.Shares[FeeHalfDown] > 0 {
 		return nil, fmt.Errorf("fee_half_down: at a 费率 of %s no amount in fen has a fee of an exact half fen", rateText(s.feeRate()))

@@ -85,6 +85,9 @@ func TestSpecCounts(t *testing.T) {
 		{"odd customs", Spec{Orders: 1, Customs: "杭州,1"}, nil, "want a code"},
 		{"fee rate too high", Spec{Orders: 1, FeeRate: 1001}, nil, "out of range 1..1000"},
 		{"negative fee rate", Spec{Orders: 1, FeeRate: -1}, nil, "out of range"},
+		{"unknown currency", Spec{Orders: 1, Global: "hkd"}, nil, `settlement currency "hkd"`},
+		{"global pasted", Spec{Orders: 1, Global: "HKD", PasteBills: true}, nil, "no summary line"},
+		{"global", Spec{Orders: 10, Global: "USD", Shares: map[Anomaly]float64{FeeHalfDown: 0.5}}, map[Anomaly]int{FeeHalfDown: 5}, ""},
 	} {
 		got, err := tc.spec.counts()
 		if tc.err != "" {
@@ -170,5 +173,39 @@ func TestHalfClass(t *testing.T) {
 	}
 	if _, err := (&Spec{Orders: 10, FeeRate: 16, Shares: map[Anomaly]float64{FeeHalfDown: 0.1}}).counts(); err == nil || !strings.Contains(err.Error(), "no amount in fen") {
 		t.Errorf("fee_half_down at 0.16%%: error %v", err)
+	}
+}
+
+// TestFeeAmounts: the amounts FeeHalfDown and LegacyFee give their slots
+// settle to an exact half fen, or to a product off a whole fen, in every
+// currency and at rates with long periods; at most the total when they can.
+func TestFeeAmounts(t *testing.T) {
+	for _, cur := range append([]string{""}, SettleCurrencies()...) {
+		for _, bp := range []int{60, 38, 37, 100, 1} {
+			p, err := newPlan(Spec{Orders: 1, Global: cur, FeeRate: bp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, total := range []int64{5990, 6000, 23800, 138000, 299000 + 2000, 500_000} {
+				floor := int64(2100)
+				a := p.halfAmount(total, floor)
+				if s := p.settled(a); s*p.ppm%1_000_000 != 500_000 || a < floor {
+					t.Errorf("%s %d bp: halfAmount(%d) = %d, settles %d: no exact half, or below %d", cur, bp, total, a, s, floor)
+				}
+				for c := floor; a > total && c <= total; c++ {
+					if p.settled(c)*p.ppm%1_000_000 == 500_000 {
+						t.Errorf("%s %d bp: halfAmount(%d) = %d, above it, but %d has an exact half", cur, bp, total, a, c)
+						break
+					}
+				}
+				if b := p.halfAmount(total, floor); b != a {
+					t.Errorf("halfAmount is not a function of its arguments: %d, then %d", a, b)
+				}
+				u := p.unroundedAmount(total)
+				if r := p.settled(u) * p.ppm % 1_000_000; u > total || total-u > 10 || r < 500 || r > 999_500 {
+					t.Errorf("%s %d bp: unroundedAmount(%d) = %d, product %d off the fen", cur, bp, total, u, r)
+				}
+			}
+		}
 	}
 }

@@ -108,6 +108,7 @@ var receipts = []string{"订单已放行", `"订单已放行, 请留意"`, "申�
 type texts struct {
 	tmallHeader     []byte // with the line break
 	wechatHeader    []byte
+	globalHeader    []byte
 	wechatSummary   []byte
 	statuses        [numStatuses][]byte
 	titles          [][]byte // CSV-quoted where needed
@@ -153,6 +154,7 @@ func newTexts(gbk bool, customs string, eol string) *texts {
 	t := &texts{
 		tmallHeader:   enc(header + "\r\n"),
 		wechatHeader:  enc(wechatHeader + eol),
+		globalHeader:  enc(globalHeader + eol),
 		wechatSummary: enc(wechatSummaryHeader + eol),
 		nickHeads:     list(nickHeads, same),
 		surnames:      list(surnames, func(s string) string { return s + "*" }),

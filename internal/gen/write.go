@@ -30,6 +30,9 @@ type Manifest struct {
 	Money Money `json:"money"`
 	// FeeRate is the 费率 of every bill row, in basis points (60: 0.60%).
 	FeeRate int `json:"fee_rate_bp"`
+	// Global is the settlement currency of the Global statements written
+	// in place of the ALL bills; "" for those.
+	Global string `json:"global,omitempty"`
 	// Bills are the sections of the bills, in Files.Payments order and
 	// within each file in order: where each is, its rows, its summary's
 	// figures, and whether the job must find that it ties out.
@@ -162,7 +165,7 @@ func Write(dir string, s Spec) (*Manifest, error) {
 	}
 	lay := p.billLayout(filepath.Join(dir, "payments"))
 	m.Files.Payments = lay.files
-	m.FeeRate = s.FeeRate
+	m.FeeRate, m.Global = s.FeeRate, s.Global
 	invalidCallbacks := p.counts[CallbackInvalid]
 	if s.Clearance+invalidCallbacks > 0 {
 		m.Files.Clearance = []string{filepath.Join(dir, "clearance", "clearance_results_"+compact+".csv")}
@@ -235,9 +238,10 @@ func Write(dir string, s Spec) (*Manifest, error) {
 		m.Exceptions[c] += 0
 	}
 	m.Exceptions[codeCallbackInvalid] += invalidCallbacks
-	m.Money = mt.money(tal.orders)
+	m.Money = mt.money(tal.orders, s.Global)
 	for _, b := range m.Bills {
-		if !b.TiesOut {
+		// A Global statement has no summary, and needs none.
+		if !b.TiesOut && s.Global == "" {
 			m.Exceptions[codeBillMismatch]++
 		}
 	}

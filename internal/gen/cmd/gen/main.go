@@ -46,6 +46,9 @@ Flags:
   -next-day-bill    write the next day's bill for payments after midnight and refunds
   -paste-bills      the day's and the next day's bills pasted into one file, as
                     staff do (two sections; implies the split of -next-day-bill)
+  -global CUR       WeChat Pay Global statements settled in CUR (HKD, USD, EUR,
+                    GBP, AUD, NZD, SGD, CAD, CHF, MOP) in place of the ALL bills:
+                    the buyer's CNY in 用户支付金额, 应结订单金额 and 手续费 in CUR
   -xlsx             orders as workbench XLSX (slow: small sizes)
   -fee-rate RATE    the bills' 费率, a percentage with at most two decimals
                     (default 0.60%): 手续费 is 应结订单金额 × RATE to the fen
@@ -69,6 +72,7 @@ type options struct {
 	xlsx        bool
 	feeRate     string
 	pasteBills  bool
+	global      string
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -89,6 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.xlsx, "xlsx", false, "")
 	fs.StringVar(&o.feeRate, "fee-rate", "", "")
 	fs.BoolVar(&o.pasteBills, "paste-bills", false, "")
+	fs.StringVar(&o.global, "global", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -132,7 +137,7 @@ func (o *options) spec() (gen.Spec, error) {
 		}
 	}
 	return gen.Spec{Day: day, Orders: o.orders, Seed: o.seed, GBK: o.gbk, Customs: o.customs, Shares: shares,
-		Clearance: o.clearance, NextDayBill: o.nextDayBill, XLSX: o.xlsx, FeeRate: rate, PasteBills: o.pasteBills}, nil
+		Clearance: o.clearance, NextDayBill: o.nextDayBill, XLSX: o.xlsx, FeeRate: rate, PasteBills: o.pasteBills, Global: o.global}, nil
 }
 
 // summary is the one line printed: what was written, how fast, and how to

@@ -33,6 +33,8 @@ func TestRun(t *testing.T) {
 		{"bad share", []string{"-share", "fee=2"}, 2, "", "-share: share"},
 		{"bad day", []string{"-day", "2026-02-30"}, 2, "", "-day: invalid date"},
 		{"fee rate", []string{"-out", filepath.Join(dir, "r"), "-orders", "5", "-fee-rate", "0.38%"}, 0, "gen: 5 orders", ""},
+		{"global", []string{"-out", filepath.Join(dir, "g"), "-orders", "20", "-global", "HKD", "-next-day-bill", "-share", "refund=0.5"}, 0, "gen: 20 orders, 30 payments", ""},
+		{"bad currency", []string{"-out", filepath.Join(dir, "x"), "-global", "JPY"}, 1, "", `settlement currency "JPY": want one of AUD, CAD`},
 		{"pasted bills", []string{"-out", filepath.Join(dir, "p"), "-orders", "50", "-paste-bills", "-share", "refund=0.2,edited=0.1"}, 0, "--customs HANGZHOU (2 BILL_MISMATCH: the run exits 1)", ""},
 		{"bad fee rate", []string{"-fee-rate", "0.6"}, 2, "", "-fee-rate: fee rate \"0.6\": want a percentage"},
 		{"argument", []string{"extra"}, 2, "", `unexpected argument "extra"`},
