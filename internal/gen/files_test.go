@@ -72,6 +72,40 @@ func TestSameSeedSameBytes(t *testing.T) {
 	}
 }
 
+// TestSameSpecSameManifest: the bills of the money's anomalies (pasted,
+// edited, truncated, Global) and the manifest are as deterministic as the
+// rest: the same Spec, the same bytes and the same manifest.
+func TestSameSpecSameManifest(t *testing.T) {
+	for _, spec := range []gen.Spec{
+		{Orders: 3000, Seed: 43, Shares: with(with(mixed, fees), edits), PasteBills: true, FeeRate: 38},
+		{Orders: 3000, Seed: 44, Shares: with(with(mixed, fees), edits), Global: "HKD", NextDayBill: true, GBK: true},
+	} {
+		var hashes []map[string][32]byte
+		var manifests []string
+		for range 2 {
+			dir := t.TempDir()
+			m, err := gen.Write(dir, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hashes = append(hashes, hashFiles(t, m))
+			b, err := os.ReadFile(filepath.Join(dir, gen.ManifestName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			manifests = append(manifests, strings.ReplaceAll(string(b), dir, "DIR"))
+		}
+		for name, h := range hashes[0] {
+			if hashes[1][name] != h {
+				t.Errorf("%+v: %s differs between two writes", spec, name)
+			}
+		}
+		if manifests[0] != manifests[1] {
+			t.Errorf("%+v: the manifests differ", spec)
+		}
+	}
+}
+
 // TestEncodings checks the bytes: GBK files are GB18030 text with the
 // Chinese of a real export (and no BOM; the bill's lines end with LF),
 // UTF-8 files are UTF-8 (the bill with a BOM and CRLF).

@@ -14,7 +14,9 @@ import (
 
 // Manifest describes what Write wrote and is the correctness oracle: a dry
 // run of the window Day over Files (with --customs DefaultCustoms when it
-// is not empty) must report exactly these counts.
+// is not empty) must report exactly these counts, this money and these
+// bill sections, and fail with ErrBillMismatch exactly when Exceptions has
+// a BILL_MISMATCH.
 type Manifest struct {
 	Day            string  `json:"day"` // YYYY-MM-DD: the run's window
 	Seed           uint64  `json:"seed"`
@@ -26,8 +28,6 @@ type Manifest struct {
 	// Injected is the number of slots (clearance rows for
 	// CallbackInvalid) given each anomaly; every anomaly is present.
 	Injected map[Anomaly]int `json:"injected"`
-	// Money is the money of the window the run must report.
-	Money Money `json:"money"`
 	// FeeRate is the 费率 of every bill row, in basis points (60: 0.60%).
 	FeeRate int `json:"fee_rate_bp"`
 	// Global is the settlement currency of the Global statements written
@@ -40,6 +40,7 @@ type Manifest struct {
 
 	// What the dry run must report.
 	Exceptions map[string]int `json:"exceptions"` // per exception code; every code of Codes, zeros included
+	Money      Money          `json:"money"`      // the money of the window
 	Eligible   int            `json:"eligible"`   // orders that pass every check
 	// HeldBack is what a run that declares (not a dry run) holds back:
 	// every eligible order when a bill does not tie out (a BILL_MISMATCH),
@@ -129,7 +130,8 @@ func (t *tally) add(o outcome) {
 
 // Write writes the exports of s into dir: dir/orders (the Tmall export of
 // the night, and a second export when an anomaly needs one), dir/payments
-// (the day's WeChat bill, and the next day's with NextDayBill) and
+// (the day's WeChat bill, and the next day's with NextDayBill, both in one
+// file with PasteBills; Global statements with Global) and
 // dir/clearance (when there are clearance rows), then dir/manifest.json.
 // The files are named as the tools name them, with the date, and sort in
 // the order they are to be read, so that a run can take the directories.
