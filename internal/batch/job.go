@@ -251,6 +251,10 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	}
 	if cfg.DryRun {
 		res.Counts.NotDeclared, res.Counts.NotSent = p.Counts.Eligible, p.Counts.Pending
+		if billErr != nil {
+			// What a real run would do: hold every declaration back.
+			res.Counts.NotDeclared, res.Counts.HeldBack = 0, p.Counts.Eligible
+		}
 		if cfg.CheckMaterials {
 			r.log.Info("dry run: the materials check is skipped (it calls the platform)")
 		}

@@ -86,18 +86,20 @@ type SummaryMoney struct {
 	Refunds       SummaryAmount `json:"refunds"`
 	ServiceFee1e5 int64         `json:"service_fee_1e5"`
 	Declared      SummaryAmount `json:"declared"`
-	// SettledApartFen is what of payments − refunds Global statements
-	// settle in another currency; Net1e5 the CNY settlement to expect:
-	// payments − refunds − settled apart − fees.
-	SettledApartFen int64               `json:"settled_apart_fen"`
-	Net1e5          int64               `json:"net_1e5"`
-	Days            []SummaryDay        `json:"days"`
-	Settlements     []SummarySettlement `json:"settlements,omitempty"`
+	// SettledFen is what the window's CNY bill rows settle before fees
+	// (Σ 应结订单金额 of payments − Σ 退款金额 of refunds); Net1e5 the CNY
+	// settlement to expect: settled − fees.
+	SettledFen  int64               `json:"settled_fen"`
+	Net1e5      int64               `json:"net_1e5"`
+	Days        []SummaryDay        `json:"days"`
+	Settlements []SummarySettlement `json:"settlements,omitempty"`
 }
 
 // SummaryDay is the money of one day of the window.
 type SummaryDay struct {
 	Date          string        `json:"date"`
+	SettledFen    int64         `json:"settled_fen"`
+	Net1e5        int64         `json:"net_1e5"`
 	Orders        SummaryAmount `json:"orders"`
 	Payments      SummaryAmount `json:"payments"`
 	Refunds       SummaryAmount `json:"refunds"`
@@ -110,7 +112,9 @@ type SummaryDay struct {
 type SummarySettlement struct {
 	Currency      string        `json:"currency"`
 	Payments      SummaryAmount `json:"payments"`
+	Refunds       SummaryAmount `json:"refunds"`
 	ServiceFee1e5 int64         `json:"service_fee_1e5"`
+	Net1e5        int64         `json:"net_1e5"`
 }
 
 // SummaryBill is a section of a WeChat bill.
@@ -196,13 +200,13 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 	m := &r.Money
 	amount := func(a reconcile.Amount) SummaryAmount { return SummaryAmount{a.Count, a.Fen} }
 	s.Money = SummaryMoney{Orders: amount(m.Orders), Payments: amount(m.Payments), Refunds: amount(m.Refunds),
-		ServiceFee1e5: m.ServiceFee, Declared: amount(m.Declared), SettledApartFen: m.SettledApart, Net1e5: m.Net(), Days: []SummaryDay{}}
+		ServiceFee1e5: m.ServiceFee, Declared: amount(m.Declared), SettledFen: m.Settled, Net1e5: m.Net(), Days: []SummaryDay{}}
 	for _, d := range m.Days {
-		s.Money.Days = append(s.Money.Days, SummaryDay{Date: d.Date.String(), Orders: amount(d.Orders), Payments: amount(d.Payments),
+		s.Money.Days = append(s.Money.Days, SummaryDay{Date: d.Date.String(), SettledFen: d.Settled, Net1e5: d.Net(), Orders: amount(d.Orders), Payments: amount(d.Payments),
 			Refunds: amount(d.Refunds), ServiceFee1e5: d.ServiceFee, Declared: amount(d.Declared)})
 	}
 	for _, st := range m.Settlements {
-		s.Money.Settlements = append(s.Money.Settlements, SummarySettlement{st.Currency, amount(st.Payments), st.ServiceFee})
+		s.Money.Settlements = append(s.Money.Settlements, SummarySettlement{st.Currency, amount(st.Payments), amount(st.Refunds), st.ServiceFee, st.Net()})
 	}
 	s.Bills = []SummaryBill{}
 	for _, b := range r.Bills {

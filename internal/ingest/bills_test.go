@@ -114,6 +114,19 @@ func TestEditedAndTruncatedBills(t *testing.T) {
 	if len(ps) != 2 || len(info.Sections) != 1 || info.Sections[0].Summary != nil || info.Sections[0].TiesOut() {
 		t.Errorf("a truncated bill: %d payments, sections %+v", len(ps), info.Sections)
 	}
+	// A truncated bill with the next day's pasted below it: the header
+	// opens the second section; the first has no summary. In GBK too.
+	for _, enc := range []string{"utf-8", "gbk"} {
+		data := []byte(truncated + allBill(day2, nil))
+		if enc == "gbk" {
+			data = gbk(t, string(data))
+		}
+		ps, es, info := readPayments(t, writeFile(t, "cut_"+enc+".csv", data))
+		if len(es) != 0 || len(ps) != 4 || len(info.Sections) != 2 || info.Sections[0].Summary != nil || !info.Sections[1].TiesOut() ||
+			info.Sections[1].Header.Line != 4 || info.Sections[0].Rows != 2 {
+			t.Errorf("%s: a cut bill and a whole one: %d payments, errors %v, sections %+v", enc, len(ps), es, info.Sections)
+		}
+	}
 	// A summary line that cannot be read says why.
 	bad := strings.Replace(allBill(day1, nil), "`2,`", "`two,`", 1)
 	_, _, info = readPayments(t, writeFile(t, "bad.csv", []byte(bad)))

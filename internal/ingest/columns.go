@@ -54,7 +54,9 @@ var (
 		// The figures of a WeChat bill, for its tie-out and the day's money.
 		{"settlement", []string{"应结订单金额", "总金额"}, false, colAmount},
 		{"order_amount", []string{"订单金额"}, false, colAmount},
-		{"refund", []string{"退款金额"}, false, colAmount},
+		// A Global statement's refund in the settlement currency is
+		// 退款应结订单金额.
+		{"refund", []string{"退款金额", "退款应结订单金额"}, false, colAmount},
 		{"voucher_refund", []string{"充值券退款金额", "代金券或立减优惠退款金额"}, false, colAmount},
 		{"requested_refund", []string{"申请退款金额"}, false, colAmount},
 		{"service_fee", []string{"手续费"}, false, colAmount},

@@ -511,6 +511,15 @@ func (f *File) nextRow() (bool, *RowError) {
 				f.readSummary()
 				f.afterSummary = true
 				continue
+			case !f.afterSummary && f.mayBeHeader():
+				// A header where a data row should be: a bill pasted below
+				// one cut short before its summary. It opens a new
+				// section; the one before has no summary.
+				if headers, ok := f.billHeader(); ok {
+					if err := f.setHeader(headers); err == nil {
+						continue
+					}
+				}
 			case f.afterSummary:
 				// Pasted bills: the next header opens a new section. Any
 				// other row is none of a section's, and must not be lost.
@@ -552,6 +561,17 @@ func (f *File) billHeader() ([]string, bool) {
 		headers[i] = cleanHeader(string(b))
 	}
 	return headers, true
+}
+
+// mayBeHeader is a cheap test of whether the current row may be a bill's
+// header: its first field starts with a byte of Chinese text (in UTF-8 or
+// GBK), where a data row starts with a backtick or a digit.
+func (f *File) mayBeHeader() bool {
+	fl := f.row[0]
+	for len(fl) > 0 && (fl[0] == ' ' || fl[0] == '"') {
+		fl = fl[1:]
+	}
+	return len(fl) >= 4 && fl[0] >= 0x80
 }
 
 // isSummaryHeader reports whether the current row starts the summary

@@ -230,14 +230,38 @@ func TestGlobalStatementSettlesApart(t *testing.T) {
 		t.Errorf("the fee is checked in HKD: %+v", e)
 	}
 	m := res.Money
-	if m.Payments.Fen != 137250 || m.ServiceFee != 0 || m.SettledApart != 137250 || m.Net() != 0 {
-		t.Errorf("CNY payments %d, CNY fees %d, settled apart %d, net %d; want ¥1372.50 paid, no CNY fee, all of it settled in HKD, no CNY to settle",
-			m.Payments.Fen, m.ServiceFee, m.SettledApart, m.Net())
+	if m.Payments.Fen != 137250 || m.ServiceFee != 0 || m.Settled != 0 || m.Net() != 0 {
+		t.Errorf("CNY payments %d, CNY fees %d, settled %d, net %d; want ¥1372.50 paid, no CNY fee, all of it settled in HKD, no CNY to settle",
+			m.Payments.Fen, m.ServiceFee, m.Settled, m.Net())
 	}
 	if len(m.Settlements) != 1 || m.Settlements[0].Currency != "HKD" || m.Settlements[0].Payments.Fen != 148520 || m.Settlements[0].ServiceFee != 890000 {
 		t.Errorf("settlements %+v; want HKD 1485.20 settled, HKD 8.90 fees", m.Settlements)
 	}
 	if b := res.Bills; len(b) != 1 || b[0].SettleCurrency != "HKD" || res.ByCode[reconcile.BillMismatch] != 0 {
 		t.Errorf("a Global statement without a summary is no BILL_MISMATCH (its layout is not documented): %+v", b)
+	}
+}
+
+// A 免充值券 (a coupon WeChat does not pay out) makes the settlement less
+// than the payment: the order is matched with what the buyer paid
+// (订单金额), the net is what the merchant is settled (应结订单金额 −
+// 退款金额 − 手续费).
+func TestCouponsAreNotSettled(t *testing.T) {
+	bill := reconciletest.WeChatBill([]billRow{
+		{At: "2026-11-20 10:00:05", Tx: t1, Order: o1, Status: "SUCCESS", Amount: 13800, Voucher: 1000},
+		{At: "2026-11-20 11:00:05", Tx: t2, Order: o2, Status: "SUCCESS", Amount: 123450},
+		{At: "2026-11-20 12:00:05", Tx: t3, Order: o3, Status: "SUCCESS", Amount: 5990},
+		{At: "2026-11-20 20:00:00", Tx: t1, Order: o1, Status: "REFUND", Amount: 13800, Voucher: 1000},
+	}, nil)
+	res := dryRun(t, "2026-11-20", "2026-11-20", "NINGBO", reconciletest.Exports{Orders: nightOrders(), Bills: []string{bill}})
+	reconciletest.AssertAccounting(t, res)
+	m := res.Money
+	// Settled: 128.00 + 1234.50 + 59.90 − 128.00; fees: 0.77 + 7.41 + 0.36 − 0.77.
+	if res.ByCode[reconcile.BillMismatch] != 0 || res.ByCode[reconcile.ServiceFeeMismatch] != 0 || res.ByCode[reconcile.AmountMismatch] != 0 {
+		t.Errorf("a bill with coupons: %v", res.ByCode)
+	}
+	if m.Payments.Fen != 143240 || m.Refunds.Fen != 13800 || m.Settled != 129440 || m.ServiceFee != 777000 || m.Net() != 129440*1000-777000 {
+		t.Errorf("payments %d, refunds %d, settled %d, fees %d, net %d; want 1432.40 paid, 138.00 refunded, 1294.40 settled, 7.77 fees",
+			m.Payments.Fen, m.Refunds.Fen, m.Settled, m.ServiceFee, m.Net())
 	}
 }

@@ -90,7 +90,11 @@ type Ledger struct {
 	firstPayment []int32 // per order: its first payment in file order, or -1
 	// fees holds each payment row's 手续费 (10⁻⁵ yuan; 0 when none), beside
 	// payments: a parallel sequence keeps the payment record at 64 bytes.
-	fees      chunked[int64]
+	fees chunked[int64]
+	// settles holds what each payment row settles in CNY before fees:
+	// 应结订单金额 of a payment, −退款金额 of a refund (a plain export's
+	// amounts when it has no such columns); 0 for a Global row.
+	settles   chunked[int64]
 	global    map[int32]globalRow // the Global statements' rows
 	refundIDs map[int32]string    // 微信退款单号 of the refund rows that have one
 	bills     []Bill              // every section of every WeChat bill read
@@ -394,7 +398,14 @@ func (l *Ledger) addPaymentRecord(p *ingest.Payment, file uint32) {
 		if l.global == nil {
 			l.global = make(map[int32]globalRow)
 		}
-		l.global[i] = globalRow{settle: p.Bill.Settlement, currency: c}
+		settle := p.Bill.Settlement
+		if p.Status != ingest.PaymentSuccess {
+			settle = p.Bill.Refund // 退款应结订单金额
+		}
+		l.global[i] = globalRow{settle: settle, currency: c}
+		l.settles.add(0)
+	} else {
+		l.settles.add(settlesCNY(p))
 	}
 	if id := p.Bill.RefundID; id != "" && id != "0" && p.Status != ingest.PaymentSuccess {
 		if l.refundIDs == nil {
@@ -573,3 +584,24 @@ func Yuan(fen int64) string {
 }
 
 var ErrNoInputs = errors.New("no exports given: use --orders, --payments and --clearance")
+
+// settlesCNY is what a CNY payment row settles before fees: a bill's
+// 应结订单金额 (订单金额 less the 免充值券 WeChat does not pay out) or,
+// for a refund, minus its 退款金额; a plain export's amount, or minus its
+// refund, when it has no bill columns. A revocation settles nothing.
+func settlesCNY(p *ingest.Payment) int64 {
+	bill := p.Bill.Section > 0
+	switch p.Status {
+	case ingest.PaymentSuccess:
+		if bill {
+			return p.Bill.Settlement
+		}
+		return p.Amount
+	case ingest.PaymentRefund:
+		if bill {
+			return -p.Bill.Refund
+		}
+		return -p.RefundAmount
+	}
+	return 0
+}

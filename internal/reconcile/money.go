@@ -39,10 +39,11 @@ type Money struct {
 	ServiceFee int64
 	// Declared are the declarations this run had accepted, Σ order_fee.
 	Declared Amount
-	// SettledApart is the part of Payments − Refunds (fen) that Global
-	// statements settle in another currency (see Settlements): it is not
-	// in the CNY settlement Net expects.
-	SettledApart int64
+	// Settled is what the window's CNY bill rows settle before fees, in
+	// fen: Σ 应结订单金额 of the payments (订单金额 less the 免充值券 WeChat
+	// does not pay out) − Σ 退款金额 of the refunds; for a plain payment
+	// export, its amounts. Global statements settle in Settlements.
+	Settled int64
 	// Days are the same figures for each day of the window, in order.
 	Days []DayMoney
 	// Settlements are the Global statements' money of the window, per
@@ -55,30 +56,29 @@ type DayMoney struct {
 	Date                                cst.Date
 	Orders, Payments, Refunds, Declared Amount
 	ServiceFee                          int64
-	SettledApart                        int64
+	Settled                             int64
 }
 
 // Settlement is what Global statements settle in one currency: the
-// successful payments of the window (Σ 应结订单金额) and their fees.
+// successful payments of the window (Σ 应结订单金额), the refunds
+// (Σ 退款应结订单金额) and the fees (refunds' negative).
 type Settlement struct {
 	Currency   string
 	Payments   Amount // in the currency's hundredths
+	Refunds    Amount // in the currency's hundredths
 	ServiceFee int64  // in 10⁻⁵ of the currency unit
 }
 
 // Net returns the settlement finance should expect for the window's CNY
-// bills: payments − refunds − fees, in 10⁻⁵ yuan, without what Global
-// statements settle in another currency (SettledApart).
-func (m *Money) Net() int64 { return (m.Payments.Fen-m.Refunds.Fen-m.SettledApart)*1000 - m.ServiceFee }
+// bills, in 10⁻⁵ yuan: what they settle (Settled) − fees.
+func (m *Money) Net() int64 { return m.Settled*1000 - m.ServiceFee }
 
 // Net returns the settlement of a day, as Money.Net.
-func (d *DayMoney) Net() int64 {
-	return (d.Payments.Fen-d.Refunds.Fen-d.SettledApart)*1000 - d.ServiceFee
-}
+func (d *DayMoney) Net() int64 { return d.Settled*1000 - d.ServiceFee }
 
-// Net returns what the currency settles: payments − fees, in 10⁻⁵ of its
-// unit.
-func (s *Settlement) Net() int64 { return s.Payments.Fen*1000 - s.ServiceFee }
+// Net returns what the currency settles: payments − refunds − fees, in
+// 10⁻⁵ of its unit.
+func (s *Settlement) Net() int64 { return (s.Payments.Fen-s.Refunds.Fen)*1000 - s.ServiceFee }
 
 // day returns the day of the window that t (unix seconds) falls on, or nil.
 func (m *Money) day(t int64, from int64) *DayMoney {
@@ -323,8 +323,6 @@ func (l *Ledger) money(w cst.Window) Money {
 				s := m.settlement(global.currency)
 				s.Payments.add(global.settle)
 				s.ServiceFee += *fee
-				m.SettledApart += p.amount
-				d.SettledApart += p.amount
 				return
 			}
 		default:
@@ -336,14 +334,17 @@ func (l *Ledger) money(w cst.Window) Money {
 			m.Refunds.add(p.amount)
 			d.Refunds.add(p.amount)
 			if isGlobal {
-				m.settlement(global.currency).ServiceFee += *fee
-				m.SettledApart -= p.amount
-				d.SettledApart -= p.amount
+				s := m.settlement(global.currency)
+				s.Refunds.add(global.settle)
+				s.ServiceFee += *fee
 				return
 			}
 		}
+		settle := *l.settles.at(i)
 		m.ServiceFee += *fee
 		d.ServiceFee += *fee
+		m.Settled += settle
+		d.Settled += settle
 	}
 	// A payment in two bills is one: within an order's payments, each
 	// transaction's first successful row counts.

@@ -85,6 +85,7 @@ func smallResult() *reconcile.Result {
 			SummarySource: "exports/wechat_20261120.xlsx:8", TiesOut: true,
 		}},
 	}
+	settle(&r.Money)
 	r.Tally()
 	return r
 }
@@ -173,6 +174,7 @@ func moneyResult() *reconcile.Result {
 		{File: global, Section: 1, Header: global + ":1", Variant: "wechat-global", Rows: 46,
 			Sums: *figures(46, 1587240, 0, 0, 9_523_000, 0, 0, ingest.FigAll), SettleCurrency: "HKD"},
 	}
+	settle(&r.Money)
 	r.Tally()
 	return r
 }
@@ -300,6 +302,17 @@ func demoResult() *reconcile.Result {
 		}
 		r.Callbacks = append(r.Callbacks, c)
 	}
+	settle(&r.Money)
 	r.Tally()
 	return r
+}
+
+// settle fills in what the fixtures' CNY bills settle, as bills without
+// coupons do: the payments less the refunds, each day and in all.
+func settle(m *reconcile.Money) {
+	m.Settled = m.Payments.Fen - m.Refunds.Fen
+	for i := range m.Days {
+		d := &m.Days[i]
+		d.Settled = d.Payments.Fen - d.Refunds.Fen
+	}
 }

@@ -245,9 +245,9 @@ func (m *moneySheet) days(row int, number string) int {
 	nets := make([]*big.Int, 0, len(money.Days)+1)
 	for i := range money.Days {
 		d := &money.Days[i]
-		nets = append(nets, net(d.Payments.Fen, d.Refunds.Fen, d.ServiceFee))
+		nets = append(nets, net(d.Settled, 0, d.ServiceFee))
 	}
-	total := net(money.Payments.Fen, money.Refunds.Fen, money.ServiceFee)
+	total := net(money.Settled, 0, money.ServiceFee)
 	netCol := newNetCells("CNY", append(nets, total)...)
 	line := func(first excelize.Cell, orders, payments, refunds, declared reconcile.Amount, fee int64, n *big.Int, variant amountVariant) {
 		countStyle := st.count
@@ -281,7 +281,8 @@ func (m *moneySheet) days(row int, number string) int {
 
 	notes := []string{"注：订单按付款时间计入当天；支付、退款按账单的交易时间计入当天，同一笔交易或退款只计一次；" +
 		"手续费为人民币账单各行手续费之和（退款行退回的手续费为负），保留账单的 5 位小数；" +
-		"预计净结算 = 支付 − 退款 − 手续费；已申报为本次运行申报成功的订单（按订单付款日）。"}
+		"预计净结算 = 应结订单金额 − 退款金额 − 手续费（应结订单金额是订单金额减去微信不结算的免充值券，所以可能小于“支付”减“退款”；" +
+		"没有账单列的支付导出按其金额计）；已申报为本次运行申报成功的订单（按订单付款日）。"}
 	if len(money.Settlements) > 0 {
 		notes = append(notes, "注：WeChat Pay Global 账单的支付以买家支付的人民币计入“支付”（用于与订单核对），"+
 			"但以结算币种结算，其手续费不在人民币手续费中：结算金额见“二、分币种结算”，不与本表相加。")
@@ -307,7 +308,7 @@ func (m *moneySheet) settlements(row int, number string) int {
 	start := row
 	for _, s := range m.r.Money.Settlements {
 		cur := cleanText(s.Currency)
-		n := newNetCells(cur, net(s.Payments.Fen, 0, s.ServiceFee))
+		n := newNetCells(cur, net(s.Payments.Fen, s.Refunds.Fen, s.ServiceFee))
 		w.cell("A", row, cur, st.text)
 		w.put("B", row, m.count(s.Payments.Count))
 		w.put("C", row, m.amount64(s.Payments.Fen, unit{cur, fenPlaces}, plainAmount))

@@ -58,7 +58,11 @@ const WeChatAllHeader = "交易时间,公众账号ID,商户号,特约商户号,�
 type BillRow struct {
 	At, Tx, Order, Status string
 	Amount                int64  // paid, or refunded on a REFUND row
-	Fee                   string // 手续费 as printed; "" for the right one: Amount × 0.60%, to the fen
+	Fee                   string // 手续费 as printed; "" for the right one: the settlement × 0.60%, to the fen
+	// Voucher is the 免充值券 share of Amount, which WeChat does not
+	// settle: a payment settles Amount − Voucher (应结订单金额); a refund
+	// returns Amount − Voucher in 退款金额 and Voucher in 充值券退款金额.
+	Voucher int64
 }
 
 // WeChatBill returns a section of an ALL bill as WeChat writes it: the
@@ -71,11 +75,13 @@ func WeChatBill(rows []BillRow, edit func(*ingest.BillFigures)) string {
 	b.WriteString(WeChatAllHeader + "\n")
 	var sum ingest.BillFigures
 	for _, r := range rows {
-		settled, refunded, refundNo := r.Amount, int64(0), ""
+		ordered, settled, refunded, voucherBack, requested, refundNo := r.Amount, r.Amount-r.Voucher, int64(0), int64(0), int64(0), ""
+		base := settled
 		if r.Status == "REFUND" {
-			settled, refunded, refundNo = 0, r.Amount, "50300"+r.Tx[len(r.Tx)-10:]
+			ordered, settled, refunded, voucherBack, requested = 0, 0, r.Amount-r.Voucher, r.Voucher, r.Amount
+			refundNo, base = "50300"+r.Tx[len(r.Tx)-10:], refunded
 		}
-		fee := (r.Amount*6000 + 500_000) / 1_000_000 * 1000
+		fee := (base*6000 + 500_000) / 1_000_000 * 1000
 		if r.Status == "REFUND" {
 			fee = -fee
 		}
@@ -85,15 +91,16 @@ func WeChatBill(rows []BillRow, edit func(*ingest.BillFigures)) string {
 			fee, _ = ingest.ParseFee(r.Fee)
 		}
 		cols := []string{r.At, "wx2421b1c4370ec43b", "10000100", "0", "", r.Tx, r.Order, "oUpF8uMuAJO", "JSAPI", r.Status,
-			"CMB_CREDIT", "CNY", ingest.FormatAmount(settled), "0.00", refundNo, refundNo, ingest.FormatAmount(refunded), "0.00", "", "",
-			"奶粉", "", feeText, "0.60%", ingest.FormatAmount(settled), ingest.FormatAmount(refunded), ""}
+			"CMB_CREDIT", "CNY", ingest.FormatAmount(settled), ingest.FormatAmount(r.Voucher), refundNo, refundNo, ingest.FormatAmount(refunded),
+			ingest.FormatAmount(voucherBack), "", "", "奶粉", "", feeText, "0.60%", ingest.FormatAmount(ordered), ingest.FormatAmount(requested), ""}
 		b.WriteString("`" + strings.Join(cols, ",`") + "\n")
 		sum.Trades++
 		sum.Settlement += settled
 		sum.Refund += refunded
+		sum.VoucherRefund += voucherBack
 		sum.Fee += fee
-		sum.OrderAmount += settled
-		sum.RequestedRefund += refunded
+		sum.OrderAmount += ordered
+		sum.RequestedRefund += requested
 	}
 	if edit != nil {
 		edit(&sum)
