@@ -2,7 +2,9 @@ package batch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -113,6 +115,9 @@ func (r *runner) track(ctx context.Context, res *reconcile.Result) error {
 	}
 	reconcile.SortExceptions(res.Resolved)
 	t.Resolved = len(res.Resolved)
+	if res.History, err = r.history(ctx, res); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -169,4 +174,40 @@ func (r *runner) readHandlings(ctx context.Context, deps Deps, res *reconcile.Re
 		r.log.Info("notes read back", "workbook", h.Source, "rows", len(h.ByKey), "changed", n)
 	}
 	return nil
+}
+
+// history returns the exceptions of the last reconcile.HistoryNights
+// nights with a run, oldest first: those the journal's runs recorded in
+// their summaries (runs before the exceptions were followed have none and
+// are left out), and this run's.
+func (r *runner) history(ctx context.Context, res *reconcile.Result) ([]reconcile.Night, error) {
+	runs, err := r.journal.Runs(ctx, 1000)
+	if err != nil {
+		return nil, err
+	}
+	today := cst.DateOf(res.StartedAt)
+	nights := []reconcile.Night{{Date: today, Runs: 1, New: res.Tracked.New, Resolved: res.Tracked.Resolved, Reported: len(res.Exceptions)}}
+	for _, run := range runs { // newest first
+		if run.ID == r.runID || run.DryRun || len(run.Counts) == 0 {
+			continue
+		}
+		var s Summary
+		if json.Unmarshal(run.Counts, &s) != nil || s.ExceptionsNew == nil || s.ExceptionsResolved == nil {
+			continue
+		}
+		d := cst.DateOf(run.StartedAt)
+		last := &nights[len(nights)-1]
+		if d != last.Date {
+			if len(nights) == reconcile.HistoryNights {
+				break
+			}
+			nights = append(nights, reconcile.Night{Date: d, Reported: s.ExceptionsTotal})
+			last = &nights[len(nights)-1]
+		}
+		last.Runs++
+		last.New += *s.ExceptionsNew
+		last.Resolved += *s.ExceptionsResolved
+	}
+	slices.Reverse(nights)
+	return nights, nil
 }

@@ -99,6 +99,14 @@ func TestExceptionsAreFollowedAcrossNights(t *testing.T) {
 	if res3.Counts.Declared != 2 {
 		t.Errorf("night 3 declared %d, want the 2 now clean", res3.Counts.Declared)
 	}
+	var nights []string
+	for _, n := range res3.History {
+		nights = append(nights, fmt.Sprintf("%s runs %d new %d resolved %d reported %d", n.Date, n.Runs, n.New, n.Resolved, n.Reported))
+	}
+	if want := []string{"2026-11-21 runs 1 new 3 resolved 0 reported 3", "2026-11-22 runs 1 new 0 resolved 0 reported 3",
+		"2026-11-25 runs 1 new 0 resolved 2 reported 1"}; !slices.Equal(nights, want) {
+		t.Errorf("history of night 3:\n got %q\nwant %q", nights, want)
+	}
 
 	// A fourth night that fails resolves nothing: the exception it did not
 	// get to is still open.

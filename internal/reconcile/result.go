@@ -154,6 +154,9 @@ type Result struct {
 	Resolved []Exception
 	// Tracked counts the exceptions by state across runs.
 	Tracked Tracked
+	// History is the exceptions of the last nights with a run (this one
+	// included), oldest first; empty in a dry run.
+	History []Night
 	// Orders lists the orders of the window (订单明细), from the checks'
 	// ledger; nil when the run read none.
 	Orders       iter.Seq[OrderLine]
@@ -228,6 +231,18 @@ func (r *Result) CheckAccounting() error {
 	}
 	return fmt.Errorf("the counts do not add up: %w", errors.Join(errs...))
 }
+
+// Night is what the runs of one night (by their start, UTC+8) found:
+// the exceptions first seen and resolved, summed over its runs, and those
+// its last run reported (new or still open).
+type Night struct {
+	Date                    cst.Date
+	Runs                    int
+	New, Resolved, Reported int
+}
+
+// HistoryNights is how many nights Result.History covers.
+const HistoryNights = 14
 
 // Failure is why a run did not complete and what to do, in Chinese, for
 // the finance team.
