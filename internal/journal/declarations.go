@@ -46,6 +46,16 @@ type Declaration struct {
 	ErrorCode, ErrorMsg, RequestID     string
 	FirstAttemptAt, LastAttemptAt      time.Time
 	RunID                              int64
+	// Buyer is a keyed hash of the buyer's ID number (never the number),
+	// "" when the run did not know it; PaidYear the calendar year (UTC+8)
+	// the order was paid in, 0 when not known. For the annual limit.
+	Buyer    string
+	PaidYear int
+	// AcceptedAt is when the platform first accepted it; SettledAt when it
+	// learned a final state (SUCCESS, FAIL, EXCEPT) of an accepted one;
+	// StuckAt when a run reported it DECLARE_STUCK; RefundedAt when a run
+	// saw a refund of its payment. Zero when not.
+	AcceptedAt, SettledAt, StuckAt, RefundedAt time.Time
 }
 
 // sameParameters reports whether d and e would send the same declaration.
@@ -62,6 +72,9 @@ type DeclarationOutcome struct {
 	ErrorMsg      string           // never holds a secret
 	RequestID     string           // the gateway's request_id, for support
 	At            time.Time        // when the outcome was known; zero means now
+	// FollowUp marks the attempt as a follow-up: the identical
+	// declaration sent again to learn its state.
+	FollowUp bool
 }
 
 // ConflictError is returned by [Journal.BeginDeclaration] when the order was
@@ -93,23 +106,28 @@ func (e *ConflictError) Error() string {
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 const declarationColumns = `order_id, transaction_id, customs, order_fee, product_fee, transport_fee,
-	state, platform_state, attempts, error_code, error_msg, request_id, first_attempt_at, last_attempt_at, last_run_id`
+	state, platform_state, attempts, error_code, error_msg, request_id, first_attempt_at, last_attempt_at, last_run_id,
+	buyer, paid_year, accepted_at, settled_at, stuck_at, refunded_at`
 
 func scanDeclaration(s scanner) (Declaration, error) {
 	var d Declaration
 	var state string
-	var first, last sql.NullString
+	var first, last, accepted, settled, stuck, refunded sql.NullString
 	err := s.Scan(&d.OrderID, &d.TransactionID, &d.Customs, &d.OrderFee, &d.ProductFee, &d.TransportFee,
-		&state, &d.PlatformState, &d.Attempts, &d.ErrorCode, &d.ErrorMsg, &d.RequestID, &first, &last, &d.RunID)
+		&state, &d.PlatformState, &d.Attempts, &d.ErrorCode, &d.ErrorMsg, &d.RequestID, &first, &last, &d.RunID,
+		&d.Buyer, &d.PaidYear, &accepted, &settled, &stuck, &refunded)
 	if err != nil {
 		return Declaration{}, err
 	}
 	d.State = DeclarationState(state)
-	if d.FirstAttemptAt, err = parseTime(first); err != nil {
-		return Declaration{}, err
-	}
-	if d.LastAttemptAt, err = parseTime(last); err != nil {
-		return Declaration{}, err
+	for _, t := range []struct {
+		dst *time.Time
+		src sql.NullString
+	}{{&d.FirstAttemptAt, first}, {&d.LastAttemptAt, last}, {&d.AcceptedAt, accepted}, {&d.SettledAt, settled},
+		{&d.StuckAt, stuck}, {&d.RefundedAt, refunded}} {
+		if *t.dst, err = parseTime(t.src); err != nil {
+			return Declaration{}, err
+		}
 	}
 	return d, nil
 }
@@ -163,18 +181,23 @@ const (
 	sqlGetDeclaration    = `SELECT ` + declarationColumns + ` FROM declarations WHERE order_id = ?`
 	sqlUpsertDeclaration = `
 INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee,
-	state, attempts, first_attempt_at, last_attempt_at, last_run_id)
-VALUES (?, ?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?)
+	state, attempts, first_attempt_at, last_attempt_at, last_run_id, buyer, paid_year)
+VALUES (?, ?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?, ?, ?)
 ON CONFLICT (order_id) DO UPDATE SET
 	transaction_id = excluded.transaction_id, customs = excluded.customs,
 	order_fee = excluded.order_fee, product_fee = excluded.product_fee, transport_fee = excluded.transport_fee,
 	state = 'in_flight', attempts = attempts + 1,
-	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id
+	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id,
+	buyer = CASE WHEN excluded.buyer <> '' THEN excluded.buyer ELSE declarations.buyer END,
+	paid_year = CASE WHEN excluded.paid_year <> 0 THEN excluded.paid_year ELSE declarations.paid_year END
 RETURNING attempts`
 	sqlLogDeclaration    = `INSERT INTO attempts (run_id, kind, key, attempt, started_at) VALUES (?, 'declaration', ?, ?, ?)`
 	sqlFinishDeclaration = `
-UPDATE declarations SET state = ?, platform_state = ?, error_code = ?, error_msg = ?, request_id = ?
+UPDATE declarations SET state = ?, platform_state = ?, error_code = ?, error_msg = ?, request_id = ?,
+	accepted_at = CASE WHEN ? = 'accepted' THEN COALESCE(accepted_at, ?) ELSE accepted_at END,
+	settled_at = CASE WHEN settled_at IS NULL AND (? = 'SUCCESS' OR (accepted_at IS NOT NULL AND ? IN ('FAIL', 'EXCEPT'))) THEN ? ELSE settled_at END
 WHERE order_id = ? AND attempts = ?`
+	sqlLogDeclarationState = `INSERT INTO declaration_states (order_id, run_id, state, learned_at, follow_up) VALUES (?, ?, ?, ?, ?)`
 )
 
 // BeginDeclaration records, before the call, that run runID is about to
@@ -208,7 +231,7 @@ func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declarati
 			return &ConflictError{Path: j.path, Existing: old, Wanted: d}
 		}
 		err = w.queryRow(ctx, sqlUpsertDeclaration,
-			d.OrderID, d.TransactionID, d.Customs, d.OrderFee, d.ProductFee, d.TransportFee, now, now, runID).Scan(&attempt)
+			d.OrderID, d.TransactionID, d.Customs, d.OrderFee, d.ProductFee, d.TransportFee, now, now, runID, d.Buyer, d.PaidYear).Scan(&attempt)
 		if err != nil {
 			return err
 		}
@@ -240,8 +263,15 @@ func (j *Journal) FinishDeclaration(ctx context.Context, runID int64, orderID st
 		if err := endAttempt(ctx, w, runID, KindDeclaration, orderID, 0, attempt, string(o.State), o.ErrorCode, o.ErrorMsg, o.RequestID, at); err != nil {
 			return err
 		}
-		_, err := w.exec(ctx, sqlFinishDeclaration,
-			string(o.State), o.PlatformState, o.ErrorCode, o.ErrorMsg, o.RequestID, orderID, attempt)
+		if _, err := w.exec(ctx, sqlFinishDeclaration,
+			string(o.State), o.PlatformState, o.ErrorCode, o.ErrorMsg, o.RequestID,
+			string(o.State), at, o.PlatformState, o.PlatformState, at, orderID, attempt); err != nil {
+			return err
+		}
+		if o.PlatformState == "" {
+			return nil
+		}
+		_, err := w.exec(ctx, sqlLogDeclarationState, orderID, runID, o.PlatformState, at, o.FollowUp)
 		return err
 	})
 	if err != nil {

@@ -209,24 +209,27 @@ func TestNotesKeepTheNewest(t *testing.T) {
 	}
 }
 
-// TestOldJournalsGainTheExceptions opens a journal written by the first
-// schema: the migration adds the table and keeps the runs.
-func TestOldJournalsGainTheExceptions(t *testing.T) {
+// TestOldJournalsAreMigrated opens a journal of the first schema, written
+// by hand as version 1 wrote it: the migrations add what came later and
+// keep the runs and declarations.
+func TestOldJournalsAreMigrated(t *testing.T) {
 	ctx := context.Background()
 	path := tempPath(t)
-	saved := migrations
-	migrations = saved[:1]
-	j, err := Open(ctx, path)
-	if err != nil {
-		migrations = saved
-		t.Fatal(err)
+	db := rawDB(t, path)
+	for _, q := range []string{migrations[0], `PRAGMA user_version = 1`,
+		`INSERT INTO runs (id, window_from, window_to, started_at, ended_at, status, pid) VALUES (1, '2026-11-20', '2026-11-20', '2026-11-21T02:00:00.000+08:00', '2026-11-21T02:10:00.000+08:00', 'completed', 1)`,
+		`INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee, state, platform_state, attempts, first_attempt_at, last_attempt_at, last_run_id)
+		 VALUES ('1', 'T1', 'NINGBO', 100, 100, 0, 'accepted', 'UNDECLARED', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:01:00.000+08:00', 1),
+		        ('2', 'T2', 'NINGBO', 100, 100, 0, 'accepted', 'SUCCESS', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:02:00.000+08:00', 1),
+		        ('3', 'T3', 'NINGBO', 100, 100, 0, 'rejected', 'FAIL', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:03:00.000+08:00', 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
-	old := beginRun(t, j)
-	endRun(t, j, old)
-	j.Close()
-	migrations = saved
+	db.Close()
 
-	j = open(t, path)
+	j := open(t, path)
 	if got := pragmaInt(t, j.w, "user_version"); got != SchemaVersion {
 		t.Errorf("user_version = %d, want %d", got, SchemaVersion)
 	}
@@ -237,7 +240,21 @@ func TestOldJournalsGainTheExceptions(t *testing.T) {
 	if err := j.Check(ctx); err != nil {
 		t.Error(err)
 	}
-	if r, err := j.Run(ctx, old); err != nil || r.Status != RunCompleted {
+	if r, err := j.Run(ctx, 1); err != nil || r.Status != RunCompleted {
 		t.Errorf("the old run after the migration: %+v, %v", r, err)
+	}
+	ds, err := j.Declarations(ctx, []string{"1", "2", "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := at(2, 1, 0, 0)
+	if d := ds["1"]; !d.AcceptedAt.Equal(accepted) || !d.SettledAt.IsZero() {
+		t.Errorf("an accepted, unsettled declaration: accepted %v, settled %v; want accepted at its attempt, not settled", d.AcceptedAt, d.SettledAt)
+	}
+	if d := ds["2"]; !d.AcceptedAt.Equal(at(2, 2, 0, 0)) || !d.SettledAt.Equal(at(2, 2, 0, 0)) {
+		t.Errorf("a SUCCESS: accepted %v, settled %v; want both at its attempt", d.AcceptedAt, d.SettledAt)
+	}
+	if d := ds["3"]; !d.AcceptedAt.IsZero() {
+		t.Errorf("a rejected declaration was never accepted: %v", d.AcceptedAt)
 	}
 }

@@ -307,7 +307,7 @@ func (j *Journal) Check(ctx context.Context) error {
 // hotQueries are the statements of Begin and Finish, prepared at Open.
 var hotQueries = []string{
 	sqlCheckRun,
-	sqlGetDeclaration, sqlUpsertDeclaration, sqlLogDeclaration, sqlFinishDeclaration,
+	sqlGetDeclaration, sqlUpsertDeclaration, sqlLogDeclaration, sqlFinishDeclaration, sqlLogDeclarationState,
 	sqlUpsertCallback, sqlLogCallback, sqlFinishCallback,
 	sqlLogMaterials, sqlEndAttempt,
 }

@@ -113,7 +113,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if got, want := strings.Join(tables, ","), "attempts,callbacks,declarations,exceptions,runs"; got != want {
+	if got, want := strings.Join(tables, ","), "attempts,callbacks,declaration_states,declarations,exceptions,meta,runs"; got != want {
 		t.Errorf("tables = %s, want %s", got, want)
 	}
 	id := beginRun(t, j)

@@ -121,11 +121,43 @@ CREATE TABLE exceptions (
 CREATE INDEX exceptions_open_day ON exceptions (day) WHERE resolved_run_id IS NULL;
 CREATE INDEX exceptions_resolved_run ON exceptions (resolved_run_id) WHERE resolved_run_id IS NOT NULL;
 `,
+	// 3: every state the platform gave a declaration, when the
+	// declaration was accepted, settled or reported stuck, its buyer (a
+	// keyed hash) and paid year for the annual limit, a refund seen; the
+	// key the buyers are hashed with (its id, never the key).
+	`
+ALTER TABLE declarations ADD COLUMN accepted_at TEXT;
+ALTER TABLE declarations ADD COLUMN settled_at  TEXT;
+ALTER TABLE declarations ADD COLUMN stuck_at    TEXT;
+ALTER TABLE declarations ADD COLUMN refunded_at TEXT;
+ALTER TABLE declarations ADD COLUMN buyer       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE declarations ADD COLUMN paid_year   INTEGER NOT NULL DEFAULT 0;
+UPDATE declarations SET accepted_at = last_attempt_at WHERE state = 'accepted';
+UPDATE declarations SET settled_at = last_attempt_at WHERE state = 'accepted' AND platform_state = 'SUCCESS';
+CREATE INDEX declarations_following ON declarations (accepted_at)
+	WHERE accepted_at IS NOT NULL AND settled_at IS NULL AND stuck_at IS NULL;
+CREATE INDEX declarations_buyer ON declarations (buyer, paid_year) WHERE buyer <> '';
+
+CREATE TABLE declaration_states (
+	id         INTEGER PRIMARY KEY,
+	order_id   TEXT    NOT NULL REFERENCES declarations (order_id),
+	run_id     INTEGER NOT NULL REFERENCES runs (id),
+	state      TEXT    NOT NULL CHECK (state <> ''),
+	learned_at TEXT    NOT NULL,
+	follow_up  INTEGER NOT NULL DEFAULT 0 CHECK (follow_up IN (0, 1))
+);
+CREATE INDEX declaration_states_order ON declaration_states (order_id);
+
+CREATE TABLE meta (
+	key   TEXT NOT NULL PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this program writes: the number of
 // migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrate brings the file to SchemaVersion in one write transaction. BEGIN
 // IMMEDIATE makes two processes opening a new file at once take turns; the
