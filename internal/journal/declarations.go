@@ -51,6 +51,9 @@ type Declaration struct {
 	// the order was paid in, 0 when not known. For the annual limit.
 	Buyer    string
 	PaidYear int
+	// PaidAt is when the buyer paid the order, zero when not known: the
+	// day a follow-up's exception is about.
+	PaidAt time.Time
 	// AcceptedAt is when the platform first accepted it; SettledAt when it
 	// learned a final state (SUCCESS, FAIL, EXCEPT) of an accepted one;
 	// StuckAt when a run reported it DECLARE_STUCK; RefundedAt when a run
@@ -107,15 +110,15 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 const declarationColumns = `order_id, transaction_id, customs, order_fee, product_fee, transport_fee,
 	state, platform_state, attempts, error_code, error_msg, request_id, first_attempt_at, last_attempt_at, last_run_id,
-	buyer, paid_year, accepted_at, settled_at, stuck_at, refunded_at`
+	buyer, paid_year, paid_at, accepted_at, settled_at, stuck_at, refunded_at`
 
 func scanDeclaration(s scanner) (Declaration, error) {
 	var d Declaration
 	var state string
-	var first, last, accepted, settled, stuck, refunded sql.NullString
+	var first, last, paid, accepted, settled, stuck, refunded sql.NullString
 	err := s.Scan(&d.OrderID, &d.TransactionID, &d.Customs, &d.OrderFee, &d.ProductFee, &d.TransportFee,
 		&state, &d.PlatformState, &d.Attempts, &d.ErrorCode, &d.ErrorMsg, &d.RequestID, &first, &last, &d.RunID,
-		&d.Buyer, &d.PaidYear, &accepted, &settled, &stuck, &refunded)
+		&d.Buyer, &d.PaidYear, &paid, &accepted, &settled, &stuck, &refunded)
 	if err != nil {
 		return Declaration{}, err
 	}
@@ -123,7 +126,7 @@ func scanDeclaration(s scanner) (Declaration, error) {
 	for _, t := range []struct {
 		dst *time.Time
 		src sql.NullString
-	}{{&d.FirstAttemptAt, first}, {&d.LastAttemptAt, last}, {&d.AcceptedAt, accepted}, {&d.SettledAt, settled},
+	}{{&d.FirstAttemptAt, first}, {&d.LastAttemptAt, last}, {&d.PaidAt, paid}, {&d.AcceptedAt, accepted}, {&d.SettledAt, settled},
 		{&d.StuckAt, stuck}, {&d.RefundedAt, refunded}} {
 		if *t.dst, err = parseTime(t.src); err != nil {
 			return Declaration{}, err
@@ -181,15 +184,16 @@ const (
 	sqlGetDeclaration    = `SELECT ` + declarationColumns + ` FROM declarations WHERE order_id = ?`
 	sqlUpsertDeclaration = `
 INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee,
-	state, attempts, first_attempt_at, last_attempt_at, last_run_id, buyer, paid_year)
-VALUES (?, ?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?, ?, ?)
+	state, attempts, first_attempt_at, last_attempt_at, last_run_id, buyer, paid_year, paid_at)
+VALUES (?, ?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (order_id) DO UPDATE SET
 	transaction_id = excluded.transaction_id, customs = excluded.customs,
 	order_fee = excluded.order_fee, product_fee = excluded.product_fee, transport_fee = excluded.transport_fee,
 	state = 'in_flight', attempts = attempts + 1,
 	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id,
 	buyer = CASE WHEN excluded.buyer <> '' THEN excluded.buyer ELSE declarations.buyer END,
-	paid_year = CASE WHEN excluded.paid_year <> 0 THEN excluded.paid_year ELSE declarations.paid_year END
+	paid_year = CASE WHEN excluded.paid_year <> 0 THEN excluded.paid_year ELSE declarations.paid_year END,
+	paid_at = COALESCE(excluded.paid_at, declarations.paid_at)
 RETURNING attempts`
 	sqlLogDeclaration    = `INSERT INTO attempts (run_id, kind, key, attempt, started_at) VALUES (?, 'declaration', ?, ?, ?)`
 	sqlFinishDeclaration = `
@@ -231,7 +235,7 @@ func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declarati
 			return &ConflictError{Path: j.path, Existing: old, Wanted: d}
 		}
 		err = w.queryRow(ctx, sqlUpsertDeclaration,
-			d.OrderID, d.TransactionID, d.Customs, d.OrderFee, d.ProductFee, d.TransportFee, now, now, runID, d.Buyer, d.PaidYear).Scan(&attempt)
+			d.OrderID, d.TransactionID, d.Customs, d.OrderFee, d.ProductFee, d.TransportFee, now, now, runID, d.Buyer, d.PaidYear, formatTime(d.PaidAt)).Scan(&attempt)
 		if err != nil {
 			return err
 		}

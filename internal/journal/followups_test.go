@@ -4,6 +4,9 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/crossborder/reconcile/internal/cst"
 )
 
 // declare begins and finishes one attempt of d in run with outcome o.
@@ -113,6 +116,9 @@ func TestBuyerTotals(t *testing.T) {
 	buy := func(id, buyer string, year int, fee int64) Declaration {
 		d := decl(id)
 		d.Buyer, d.PaidYear, d.OrderFee, d.ProductFee, d.TransportFee = buyer, year, fee, fee, 0
+		if year != 0 {
+			d.PaidAt = time.Date(year, 6, 1, 10, 0, 0, 0, cst.Zone)
+		}
 		return d
 	}
 	ok := DeclarationOutcome{State: DeclarationAccepted, PlatformState: "UNDECLARED"}
@@ -143,7 +149,7 @@ func TestBuyerTotals(t *testing.T) {
 			t.Errorf("BuyerTotal(%s, %d, except %q) = %d, %v; want %d", tt.buyer, tt.year, tt.except, got, err, tt.want)
 		}
 	}
-	if ds, _ := j.Declarations(ctx, []string{"2"}); ds["2"].Buyer != "h1" || ds["2"].PaidYear != 2026 {
+	if ds, _ := j.Declarations(ctx, []string{"2"}); ds["2"].Buyer != "h1" || ds["2"].PaidYear != 2026 || !ds["2"].PaidAt.Equal(time.Date(2026, 6, 1, 10, 0, 0, 0, cst.Zone)) {
 		t.Errorf("a follow-up lost the buyer: %+v", ds["2"])
 	}
 	if err := j.SetMeta(ctx, "buyer_key_id", "abc"); err != nil {

@@ -132,6 +132,7 @@ ALTER TABLE declarations ADD COLUMN stuck_at    TEXT;
 ALTER TABLE declarations ADD COLUMN refunded_at TEXT;
 ALTER TABLE declarations ADD COLUMN buyer       TEXT    NOT NULL DEFAULT '';
 ALTER TABLE declarations ADD COLUMN paid_year   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE declarations ADD COLUMN paid_at     TEXT;
 UPDATE declarations SET accepted_at = last_attempt_at WHERE state = 'accepted';
 UPDATE declarations SET settled_at = last_attempt_at WHERE state = 'accepted' AND platform_state = 'SUCCESS';
 CREATE INDEX declarations_following ON declarations (accepted_at)
