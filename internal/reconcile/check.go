@@ -81,6 +81,10 @@ func (l *Ledger) candidate(c candidate, defaultCustoms string) Candidate {
 type Options struct {
 	Window         cst.Window
 	DefaultCustoms string // --customs: for orders whose export has none
+	// OrderLimit is the most an order may total, in fen (--order-limit:
+	// the cross-border retail import limit per transaction, 5,000 CNY); an
+	// order above it is LIMIT_EXCEEDED. 0 turns the check off.
+	OrderLimit int64
 }
 
 // Check runs the local checks of docs/design.md#the-checks on the ledger. Every paid order
@@ -123,7 +127,7 @@ func Check(l *Ledger, opt Options) *Plan {
 		p.Money.addOrder(o, from)
 		code := l.checkOrder(i, opt, &pays)
 		if code != "" {
-			p.Exceptions = append(p.Exceptions, l.orderException(i, code, &pays))
+			p.Exceptions = append(p.Exceptions, l.orderException(i, code, &pays, opt))
 			p.Counts.CheckExceptions++
 			continue
 		}
@@ -192,6 +196,8 @@ func (l *Ledger) checkOrder(i int32, opt Options, pays *orderPayments) Code {
 		return PaymentDuplicate
 	case l.payments.at(pays.success[0]).amount != o.orderFee:
 		return AmountMismatch
+	case opt.OrderLimit > 0 && o.orderFee > opt.OrderLimit:
+		return LimitExceeded
 	case o.customs == 0 && opt.DefaultCustoms == "":
 		return InputInvalid
 	}
@@ -199,7 +205,7 @@ func (l *Ledger) checkOrder(i int32, opt Options, pays *orderPayments) Code {
 }
 
 // orderException builds the exception of an order that failed check code.
-func (l *Ledger) orderException(i int32, code Code, pays *orderPayments) Exception {
+func (l *Ledger) orderException(i int32, code Code, pays *orderPayments, opt Options) Exception {
 	o := l.orders.at(i)
 	e := Exception{Code: code, OrderID: l.orderID(o), Customs: l.customsOf(o), Amount: o.orderFee, Source: l.orderSource(o.src)}
 	if o.paidAt != 0 {
@@ -259,6 +265,10 @@ func (l *Ledger) orderException(i int32, code Code, pays *orderPayments) Excepti
 		e.TransactionID = l.txID(pay)
 		e.HasAmounts, e.Expected, e.Actual = true, o.orderFee, pay.amount
 		e.Message = fmt.Sprintf("微信支付金额 %s 与订单总金额 %s 不符，差额 %s（支付记录 %s）", Yuan(pay.amount), Yuan(o.orderFee), Yuan(pay.amount-o.orderFee), shortSource(l.paymentSource(pay.src)))
+	case LimitExceeded:
+		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
+		e.HasAmounts, e.Expected, e.Actual = true, opt.OrderLimit, o.orderFee
+		e.Message = fmt.Sprintf("订单总金额 %s 超过跨境电商零售进口单笔限额 %s：不能按跨境零售进口申报", Yuan(o.orderFee), Yuan(opt.OrderLimit))
 	case InputInvalid:
 		e.TransactionID = l.txID(l.payments.at(pays.success[0]))
 		e.Message = "订单没有海关代码，且未设置默认海关（--customs）：请在导出中补上“海关”列或设置 --customs"

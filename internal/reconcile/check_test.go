@@ -289,3 +289,62 @@ func TestChecks(t *testing.T) {
 		})
 	}
 }
+
+// The cross-border retail limit per order: exactly 5000.00 passes,
+// 5000.01 does not; 0 turns the check off.
+func TestOrderLimitAtItsEdge(t *testing.T) {
+	x := reconciletest.Exports{
+		Orders: []string{"9001,5000.00,0,5000.00,,2026-11-20 10:00:00,\n9002,4990.01,10.00,5000.01,,2026-11-20 10:00:00,\n"},
+		Payments: []string{"4200000000000000000000009001,9001,5000.00,SUCCESS,,2026-11-20 10:00:01\n" +
+			"4200000000000000000000009002,9002,5000.01,SUCCESS,,2026-11-20 10:00:01\n"},
+	}
+	in := reconciletest.WriteExports(t, t.TempDir(), x)
+	w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
+	for _, tt := range []struct {
+		limit int64
+		want  []string
+	}{
+		{500_000, []string{"LIMIT_EXCEEDED 9002 4200000000000000000000009002"}},
+		{500_001, nil},
+		{0, nil},
+	} {
+		l, err := reconcile.Load(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := reconcile.Check(l, reconcile.Options{Window: w, DefaultCustoms: "NINGBO", OrderLimit: tt.limit})
+		res := &reconcile.Result{DryRun: true, Window: w, Exceptions: p.Exceptions, Counts: p.Counts, Orders: p.Orders()}
+		res.Counts.NotDeclared, res.Counts.NotSent = p.Counts.Eligible, p.Counts.Pending
+		res.Tally()
+		reconciletest.AssertAccounting(t, res)
+		if got := reconciletest.ExceptionKeys(res); !slices.Equal(got, tt.want) {
+			t.Errorf("limit %d: exceptions %q, want %q", tt.limit, got, tt.want)
+		}
+		if e := reconciletest.FirstException(res, reconcile.LimitExceeded); e != nil &&
+			(!e.HasAmounts || e.Expected != tt.limit || e.Actual != 500_001 || !strings.Contains(e.Message, "¥5000.01 超过跨境电商零售进口单笔限额 ¥5000.00")) {
+			t.Errorf("limit %d: %+v", tt.limit, e)
+		}
+	}
+}
+
+func TestRefundedOrders(t *testing.T) {
+	x := reconciletest.Exports{
+		Orders: []string{"3001,80.00,0,80.00,,2026-11-20 13:00:00,\n"},
+		Payments: []string{"4200000000000000000000003001,3001,80.00,SUCCESS,,2026-11-20 13:00:01\n",
+			// A refund without an order id, tied through its transaction;
+			// a revocation of an order in no export; a refund twice.
+			"4200000000000000000000003001,,80.00,REFUND,80.00,2026-11-21 09:00:00\n" +
+				"4200000000000000000000003099,3099,10.00,REVOKED,,2026-11-22 09:00:00\n" +
+				"4200000000000000000000003001,3001,80.00,REFUND,80.00,2026-11-21 09:00:00\n"},
+	}
+	in := reconciletest.WriteExports(t, t.TempDir(), x)
+	w, _ := cst.ParseWindow("2026-11-20", "", "", time.Now())
+	l, err := reconcile.Load(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := reconcile.Check(l, reconcile.Options{Window: w, DefaultCustoms: "NINGBO"})
+	if got, want := p.RefundedOrders(), []string{"3001", "3099"}; !slices.Equal(got, want) {
+		t.Errorf("RefundedOrders = %q, want %q", got, want)
+	}
+}

@@ -36,6 +36,12 @@ const (
 	// ServiceFeeMismatch: a bill row's 手续费 is not 应结订单金额 × 费率
 	// rounded to the fen; the order is still declared.
 	ServiceFeeMismatch Code = "SERVICE_FEE_MISMATCH"
+	// LimitExceeded: the order is above the cross-border retail limit per
+	// order, or would take its buyer above the annual one; not declared.
+	LimitExceeded Code = "LIMIT_EXCEEDED"
+	// DeclareStuck: an accepted declaration still not final after
+	// --follow-up-days; reported once.
+	DeclareStuck Code = "DECLARE_STUCK"
 )
 
 // codeInfo is what the finance team sees of a code.
@@ -46,8 +52,8 @@ type codeInfo struct {
 
 var codes = []Code{
 	InputInvalid, OrderDuplicate, FeeMismatch, PaymentMissing, PaymentDuplicate, AmountMismatch,
-	PaymentRefunded, PaymentOrphan, MaterialsInvalid, DeclareRejected, DeclareConflict, DeclareError,
-	CallbackInvalid, CallbackRejected, CallbackError, BillMismatch, ServiceFeeMismatch,
+	PaymentRefunded, PaymentOrphan, MaterialsInvalid, LimitExceeded, DeclareRejected, DeclareConflict, DeclareError,
+	DeclareStuck, CallbackInvalid, CallbackRejected, CallbackError, BillMismatch, ServiceFeeMismatch,
 }
 
 var codeInfos = map[Code]codeInfo{
@@ -68,6 +74,8 @@ var codeInfos = map[Code]codeInfo{
 	CallbackError:      {"清关回传失败待重试", "平台暂时无法访问，下次运行会自动重试；连续出现请联系技术支持"},
 	BillMismatch:       {"账单汇总不符", "账单被编辑过、缺行或未下载完整：重新下载原始账单后重跑；本次未申报任何订单（人工核对无误后可加 --allow-bill-mismatch）"},
 	ServiceFeeMismatch: {"手续费不符", "手续费与应结订单金额×费率不符：向微信支付核对这笔手续费；订单照常申报"},
+	LimitExceeded:      {"超出跨境限额", "超出跨境零售进口限额（单笔 5000 元，个人年度 26000 元）：不能按跨境零售申报，请与买家协商退款或按一般贸易处理"},
+	DeclareStuck:       {"申报长时间未完成", "申报已被平台受理但多日未出结果：请在微信支付商户平台或联系海关查询这笔申报的状态"},
 }
 
 // Codes returns every exception code, in the order of docs/design.md#exception-codes.

@@ -2,7 +2,10 @@ package reconcile
 
 import (
 	"iter"
+	"slices"
 	"time"
+
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 // OrderState is where an order of the window stands after the checks.
@@ -79,4 +82,24 @@ func (p *Plan) Orders() iter.Seq[OrderLine] {
 			}
 		}
 	}
+}
+
+// RefundedOrders returns the order ids of every refund and revocation row
+// read, whatever its time, each once, sorted as ids (CompareIDs): the
+// journal stops counting their declarations towards their buyers' annual
+// totals.
+func (p *Plan) RefundedOrders() []string {
+	l := p.ledger
+	var out []string
+	seen := map[key]bool{}
+	for i := range int32(l.payments.len()) {
+		pay := l.payments.at(i)
+		if pay.status == ingest.PaymentSuccess || pay.order == (key{}) || seen[pay.order] {
+			continue
+		}
+		seen[pay.order] = true
+		out = append(out, l.ids.str(pay.order))
+	}
+	slices.SortFunc(out, CompareIDs)
+	return out
 }

@@ -123,7 +123,7 @@ func Truncated(f *ingest.BillFigures) { f.Has = ingest.Figure(0xff) }
 // not an unreadable row).
 var checkCodes = map[reconcile.Code]bool{
 	reconcile.OrderDuplicate: true, reconcile.FeeMismatch: true, reconcile.PaymentMissing: true, reconcile.PaymentDuplicate: true,
-	reconcile.AmountMismatch: true, reconcile.PaymentRefunded: true, reconcile.MaterialsInvalid: true,
+	reconcile.AmountMismatch: true, reconcile.PaymentRefunded: true, reconcile.MaterialsInvalid: true, reconcile.LimitExceeded: true,
 }
 
 // AssertAccounting fails t unless res's accounting adds up: the result's
@@ -170,22 +170,29 @@ func assertOrderLines(t testing.TB, res *reconcile.Result, perOrder map[string]i
 		}
 	}
 	seen := map[string]bool{}
+	moved := 0 // eligible by the local checks, then refused by the declaration phase's (materials, annual limit)
 	for l := range res.Orders {
 		n[l.State]++
 		if seen[l.OrderID] {
 			t.Errorf("order %s has two lines", l.OrderID)
 		}
 		seen[l.OrderID] = true
-		if l.State == reconcile.OrderException && codeOf[l.OrderID] != l.Code {
+		switch {
+		case l.State == reconcile.OrderException && codeOf[l.OrderID] != l.Code:
 			t.Errorf("order %s: line says %s, the exceptions %q", l.OrderID, l.Code, codeOf[l.OrderID])
+		case l.State == reconcile.OrderEligible && codeOf[l.OrderID] != "":
+			if c := codeOf[l.OrderID]; c != reconcile.MaterialsInvalid && c != reconcile.LimitExceeded {
+				t.Errorf("order %s: eligible by its line, but its exception is %s", l.OrderID, c)
+			}
+			moved++
 		}
 	}
-	c, materials := res.Counts, res.ByCode[reconcile.MaterialsInvalid]
-	if n[reconcile.OrderEligible] != c.Eligible+materials || n[reconcile.OrderException] != c.CheckExceptions-materials ||
+	c := res.Counts
+	if n[reconcile.OrderEligible] != c.Eligible+moved || n[reconcile.OrderException] != c.CheckExceptions-moved ||
 		n[reconcile.OrderUnpaid]+n[reconcile.OrderClosed] != c.OrdersUnpaid || n[reconcile.OrderClosed] != c.OrdersClosed {
 		t.Errorf("order lines: %d eligible, %d exceptions, %d unpaid, %d closed; the counts say %d+%d, %d−%d, %d in all unpaid, %d closed",
 			n[reconcile.OrderEligible], n[reconcile.OrderException], n[reconcile.OrderUnpaid], n[reconcile.OrderClosed],
-			c.Eligible, materials, c.CheckExceptions, materials, c.OrdersUnpaid, c.OrdersClosed)
+			c.Eligible, moved, c.CheckExceptions, moved, c.OrdersUnpaid, c.OrdersClosed)
 	}
 }
 
