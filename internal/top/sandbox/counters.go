@@ -30,8 +30,11 @@ type Counters struct {
 
 // DeclarationCounts counts the declarations that got past argument checks.
 type DeclarationCounts struct {
-	New         int // accepted and now held
-	Repeated    int // identical to the held one, answered its state
+	New int // accepted and now held
+	// Repeated counts identical declarations of a held order, answered its
+	// current state, whichever it is: the FAIL or EXCEPT a held declaration
+	// of Config.FailLaterOrders turns to is counted here, not as Failed.
+	Repeated    int
 	Conflicting int // refused: different from the held one
 	// Failed counts the declarations answered without being held:
 	// CL_PARAM_ERROR, fee mismatch, NO_AUTH, EXCEPT, isv.invalid-parameter.

@@ -25,6 +25,17 @@ const (
 	msgConflict = "商户海关申报重入信息不一致"
 	msgNoAuth   = "商户未在当前申报的海关进行备案"
 	msgExcept   = "海关接口异常"
+	// msgFail is the API page's wording of state FAIL (申报失败), which a
+	// fail-later declaration answers with error code codeFail once customs
+	// has refused it. The page names no error code for it; CUSTOMS_FAIL is
+	// the sandbox's, after CUSTOMS_EXCEPT.
+	msgFail = "申报失败"
+)
+
+// The error codes of the final states a held declaration can turn to.
+const (
+	codeFail   = "CUSTOMS_FAIL"
+	codeExcept = "CUSTOMS_EXCEPT"
 )
 
 // declParams are the fields of a WechatPayValidateReq.
@@ -37,7 +48,7 @@ type declParams struct {
 type declaration struct {
 	p         declParams
 	held      bool      // accepted; else the last attempt failed
-	state     string    // FAIL or EXCEPT when not held
+	state     string    // FAIL or EXCEPT when not held; see stateAt when held
 	at        time.Time // when it was accepted, or last failed
 	repeats   int
 	conflicts int
@@ -49,10 +60,13 @@ type DeclarationRecord struct {
 	OrderID, TransactionID, Customs    string
 	OrderFee, ProductFee, TransportFee int64 // fen
 	// Held is true when the declaration was accepted; false when the last
-	// attempt failed (state FAIL or EXCEPT) and nothing is held.
+	// attempt failed (state FAIL or EXCEPT) and nothing is held. A held
+	// declaration of Config.FailLaterOrders can be FAIL or EXCEPT too.
 	Held bool
-	// State is the state a declaration of the order would answer now, on
-	// the gateway's clock.
+	// State is the state an identical declaration of the order would
+	// answer now, on the gateway's clock: for a held one UNDECLARED,
+	// PROCESSING, then SUCCESS or, for Config.FailLaterOrders, FAIL or
+	// EXCEPT (Config.StuckOrders stay PROCESSING).
 	State string
 	// DeclaredAt is when it was accepted (or, if not held, last failed).
 	DeclaredAt time.Time
@@ -78,17 +92,41 @@ func (g *Gateway) Declaration(orderID string) (DeclarationRecord, bool) {
 	}, true
 }
 
+// stateAt is d's state at now: for a held declaration UNDECLARED until
+// processingAfter, PROCESSING until successAfter, then SUCCESS, or the
+// final state of a fail-later order, or still PROCESSING for a stuck one.
 func (g *Gateway) stateAt(d *declaration, now time.Time) string {
 	if !d.held {
 		return d.state
 	}
-	switch el := now.Sub(d.at); {
-	case el >= g.successAfter:
-		return StateSuccess
-	case el >= g.processingAfter:
+	el := now.Sub(d.at)
+	if el >= g.successAfter {
+		if final, ok := g.failLater[d.p.orderID]; ok {
+			return final
+		}
+		if !g.stuck[d.p.orderID] {
+			return StateSuccess
+		}
+	}
+	if el >= g.processingAfter {
 		return StateProcessing
 	}
 	return StateUndeclared
+}
+
+// heldAnswer is the answer to an identical declaration of the held d at
+// now: its state, with the error code and message of a final FAIL or
+// EXCEPT, in the envelope the immediate failures use (request_success
+// false for FAIL, true for EXCEPT).
+func (g *Gateway) heldAnswer(d *declaration, now time.Time) object {
+	switch state := g.stateAt(d, now); state {
+	case StateFail:
+		return declareObj(false, StateFail, codeFail, msgFail, "")
+	case StateExcept:
+		return declareObj(true, StateExcept, codeExcept, msgExcept, "")
+	default:
+		return declareObj(true, state, "", "", "")
+	}
 }
 
 // declare is tmall.hk.clearance.declare.wechat. The caller holds g.mu.
@@ -151,7 +189,7 @@ func (g *Gateway) declare(req *request) (object, *apiError) {
 		}
 		d.repeats++
 		g.ctr.Declarations.Repeated++
-		return declareObj(true, g.stateAt(d, req.at), "", "", ""), nil
+		return g.heldAnswer(d, req.at), nil
 	}
 	failed := func() {
 		g.ctr.Declarations.Failed++
@@ -176,11 +214,11 @@ func (g *Gateway) declare(req *request) (object, *apiError) {
 	case g.exceptOrders[p.orderID]:
 		d.state = StateExcept
 		g.ctr.Declarations.Failed++
-		return declareObj(true, StateExcept, "CUSTOMS_EXCEPT", msgExcept, ""), nil
+		return declareObj(true, StateExcept, codeExcept, msgExcept, ""), nil
 	}
 	d.held, d.state = true, ""
 	g.ctr.Declarations.New++
-	return declareObj(true, g.stateAt(d, req.at), "", "", ""), nil
+	return g.heldAnswer(d, req.at), nil
 }
 
 // declareParamError is the business answer for a malformed declaration.

@@ -109,6 +109,19 @@ type Config struct {
 	// RejectOrders are order ids whose declarations answer error_response
 	// 15 isv.invalid-parameter.
 	RejectOrders []string
+	// FailLaterOrders maps order ids to the final state their held
+	// declaration turns to at SuccessAfter instead of SUCCESS: StateFail
+	// (also for "") or StateExcept; an entry with any other state is
+	// ignored (ParseFailLaterOrders refuses it). The declaration stays held:
+	// an identical one answers the final state, a different one is still a
+	// conflict. An order whose declarations fail at once (FailCustoms,
+	// ExceptOrders, RejectOrders, a fee mismatch) is never held, so this
+	// does not apply to it.
+	FailLaterOrders map[string]string
+	// StuckOrders are order ids whose held declaration never settles: it
+	// turns PROCESSING at ProcessingAfter and stays so. An order in
+	// FailLaterOrders too follows FailLaterOrders.
+	StuckOrders []string
 
 	// Materials overrides the generated materials per order id (decimal).
 	Materials map[string]Materials
@@ -133,6 +146,8 @@ type Gateway struct {
 	failCustoms     map[string]bool
 	exceptOrders    map[string]bool
 	rejectOrders    map[string]bool
+	failLater       map[string]string // order id → StateFail or StateExcept
+	stuck           map[string]bool
 	materials       map[string]Materials
 
 	mu        sync.Mutex // guards everything below
@@ -171,6 +186,8 @@ func New(cfg Config) *Gateway {
 		failCustoms:     set(cfg.FailCustoms),
 		exceptOrders:    set(cfg.ExceptOrders),
 		rejectOrders:    set(cfg.RejectOrders),
+		failLater:       make(map[string]string, len(cfg.FailLaterOrders)),
+		stuck:           set(cfg.StuckOrders),
 		materials:       make(map[string]Materials, len(cfg.Materials)),
 		rng:             rand.New(rand.NewPCG(cfg.Seed, 0x5eed5a4db0c)),
 		apps:            make(map[string]*appState),
@@ -195,6 +212,15 @@ func New(cfg Config) *Gateway {
 	if len(g.faults) == 0 {
 		g.faults = AllFaults()
 	}
+	for id, state := range cfg.FailLaterOrders {
+		switch state {
+		case "", StateFail:
+			g.failLater[id] = StateFail
+		case StateExcept:
+			g.failLater[id] = StateExcept
+		}
+	}
+	g.cfg.FailLaterOrders = nil
 	for k, m := range cfg.Materials {
 		if id, ok := parseOrderID(k); ok {
 			g.materials[formatOrderID(id)] = m
