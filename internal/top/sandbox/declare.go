@@ -274,3 +274,34 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// ParseFailLaterOrders parses entries for Config.FailLaterOrders. Each
+// string holds comma-separated entries, ORDER_ID (meaning FAIL),
+// ORDER_ID=FAIL or ORDER_ID=EXCEPT, with ORDER_ID decimal digits and the
+// state as the API spells it; blank entries are skipped. An order given
+// twice with different states, or any other entry, is an error naming the
+// entry.
+func ParseFailLaterOrders(lists ...string) (map[string]string, error) {
+	out := make(map[string]string)
+	for _, list := range lists {
+		for _, entry := range strings.Split(list, ",") {
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			id, state, hasState := strings.Cut(entry, "=")
+			id, state = strings.TrimSpace(id), strings.TrimSpace(state)
+			if !hasState {
+				state = StateFail
+			}
+			if !isDigits(id) || (state != StateFail && state != StateExcept) {
+				return nil, fmt.Errorf("entry %q: want ORDER_ID, ORDER_ID=FAIL or ORDER_ID=EXCEPT, with ORDER_ID decimal digits", entry)
+			}
+			if prev, ok := out[id]; ok && prev != state {
+				return nil, fmt.Errorf("entry %q: order %s is already to end %s", entry, id, prev)
+			}
+			out[id] = state
+		}
+	}
+	return out, nil
+}

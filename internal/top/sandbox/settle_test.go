@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"maps"
+	"strings"
 	"testing"
 	"time"
 )
@@ -183,5 +184,42 @@ func TestDeclareSettleConfigCopied(t *testing.T) {
 		if got := declareAnswer(t, e.declare(declareJSON(order, 400, 300, 100, "HANGZHOU_ZS"))); got.state != want {
 			t.Errorf("order %s: %s, want %s", order, got.state, want)
 		}
+	}
+}
+
+func TestParseFailLaterOrders(t *testing.T) {
+	tests := []struct {
+		in      []string
+		want    map[string]string
+		wantErr string // in the error
+	}{
+		{in: nil, want: map[string]string{}},
+		{in: []string{""}, want: map[string]string{}},
+		{in: []string{"1001"}, want: map[string]string{"1001": StateFail}},
+		{in: []string{"1001=FAIL, 1002=EXCEPT,,1003"}, want: map[string]string{"1001": StateFail, "1002": StateExcept, "1003": StateFail}},
+		{in: []string{"1001", "1002=EXCEPT"}, want: map[string]string{"1001": StateFail, "1002": StateExcept}},
+		{in: []string{"1001", "1001=FAIL"}, want: map[string]string{"1001": StateFail}},
+		{in: []string{"123=MAYBE"}, wantErr: `"123=MAYBE"`},
+		{in: []string{"123=fail"}, wantErr: `"123=fail"`},
+		{in: []string{"123=SUCCESS"}, wantErr: `"123=SUCCESS"`},
+		{in: []string{"123="}, wantErr: `"123="`},
+		{in: []string{"=FAIL"}, wantErr: `"=FAIL"`},
+		{in: []string{"12a3"}, wantErr: `"12a3"`},
+		{in: []string{"1001=FAIL=EXCEPT"}, wantErr: `"1001=FAIL=EXCEPT"`},
+		{in: []string{"1001=FAIL", "1001=EXCEPT"}, wantErr: `"1001=EXCEPT"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.in, "|"), func(t *testing.T) {
+			got, err := ParseFailLaterOrders(tt.in...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("got %v, %v; want an error naming %s", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !maps.Equal(got, tt.want) {
+				t.Errorf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
 	}
 }
