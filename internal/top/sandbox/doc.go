@@ -68,10 +68,31 @@
 // "商户未在当前申报的海关进行备案"; an order in Config.ExceptOrders answers
 // request_success true with state EXCEPT, error_code CUSTOMS_EXCEPT
 // (海关接口异常), so that a client must look at the state; anything else is
-// held and answered UNDECLARED. A held declaration turns PROCESSING after
-// Config.ProcessingAfter and SUCCESS after Config.SuccessAfter, on the
-// gateway's clock. Failed declarations are not held: a later one for the
-// same order is judged afresh.
+// held and answered UNDECLARED. Failed declarations are not held: a later
+// one for the same order is judged afresh.
+//
+// A held declaration moves on with the gateway's clock, measured from when
+// it was accepted, and a repeat answers the state of the moment (so
+// re-sending the identical declaration is how a client follows it):
+//
+//	before Config.ProcessingAfter  UNDECLARED
+//	before Config.SuccessAfter     PROCESSING
+//	from then on                   SUCCESS; or, for an order of
+//	                               Config.FailLaterOrders, its final state:
+//	                               FAIL (request_success false, error_code
+//	                               CUSTOMS_FAIL, error_msg 申报失败, the
+//	                               page's word for FAIL) or EXCEPT
+//	                               (request_success true, CUSTOMS_EXCEPT
+//	                               海关接口异常, as Config.ExceptOrders);
+//	                               or, for an order of Config.StuckOrders,
+//	                               PROCESSING for ever
+//
+// A declaration that ended FAIL or EXCEPT this way stays held: an
+// identical one answers the final state and counts as a repeat, a
+// different one is still refused as a conflict (with the final state).
+// The immediate failures above come first: an order that fails at once is
+// not held and does not fail later. Declaration's State is the state an
+// identical declaration would answer now.
 //
 // tmall.hk.clearance.info.send takes order_clearance_info_request, a JSON
 // object: order_id and clearance_status must be JSON integers,
