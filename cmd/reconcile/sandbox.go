@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/top/sandbox"
@@ -62,6 +63,14 @@ Flags:
   --processing-after D     a declaration turns PROCESSING after D
                            (default 1m; negative: at once)
   --success-after D        and SUCCESS after D (default 3m; negative: at once)
+  --fail-later-orders LIST order ids whose accepted declarations end FAIL or
+                           EXCEPT at --success-after instead of SUCCESS;
+                           entries ORDER_ID (FAIL), ORDER_ID=FAIL or
+                           ORDER_ID=EXCEPT (repeatable, comma-separated).
+                           A repeat answers the final state
+  --stuck-orders LIST      order ids whose accepted declarations never
+                           settle: PROCESSING after --processing-after, for
+                           ever (repeatable, comma-separated)
 
 Example:
   TOP_APP_SECRET=s3cret reconcile sandbox --listen 127.0.0.1:0 \
@@ -93,6 +102,8 @@ type sandboxOptions struct {
 	denyMethods     stringList
 	processingAfter time.Duration
 	successAfter    time.Duration
+	failLater       stringList
+	stuckOrders     stringList
 }
 
 func cmdSandbox(ctx context.Context, args []string, std *stdio) error {
@@ -129,6 +140,8 @@ func (o *sandboxOptions) define(fs *flag.FlagSet) {
 	fs.Var(&o.denyMethods, "deny-methods", "")
 	fs.DurationVar(&o.processingAfter, "processing-after", sandbox.DefaultProcessingAfter, "")
 	fs.DurationVar(&o.successAfter, "success-after", sandbox.DefaultSuccessAfter, "")
+	fs.Var(&o.failLater, "fail-later-orders", "")
+	fs.Var(&o.stuckOrders, "stuck-orders", "")
 }
 
 // sandboxConfig turns the options and the environment into the gateway's
@@ -145,6 +158,18 @@ func sandboxConfig(o sandboxOptions, std *stdio) (sandbox.Config, error) {
 	faults, err := sandbox.ParseFaults(o.faults)
 	if err != nil {
 		return sandbox.Config{}, usageErrorf("--faults: %v", err)
+	}
+	failLater, err := sandbox.ParseFailLaterOrders(o.failLater...)
+	if err != nil {
+		return sandbox.Config{}, usageErrorf("--fail-later-orders: %v", err)
+	}
+	for _, id := range o.stuckOrders {
+		if strings.Trim(id, "0123456789") != "" {
+			return sandbox.Config{}, usageErrorf("--stuck-orders: entry %q: want an order id (decimal digits)", id)
+		}
+		if _, both := failLater[id]; both {
+			return sandbox.Config{}, usageErrorf("--stuck-orders: order %s is in --fail-later-orders too", id)
+		}
 	}
 	cfg := sandbox.Config{
 		AppKey:          std.getenv("TOP_APP_KEY"),
@@ -166,6 +191,8 @@ func sandboxConfig(o sandboxOptions, std *stdio) (sandbox.Config, error) {
 		FailCustoms:     o.failCustoms,
 		ExceptOrders:    o.exceptOrders,
 		RejectOrders:    o.rejectOrders,
+		FailLaterOrders: failLater,
+		StuckOrders:     o.stuckOrders,
 	}
 	if cfg.RateJitter == 0 {
 		cfg.RateJitter = -1 // --rate-jitter 0 means none

@@ -5,14 +5,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +94,63 @@ func TestSandboxUsageErrors(t *testing.T) {
 		if code != exitUsage {
 			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errOut.String())
 		}
+	}
+}
+
+// TestSandboxSettleFlags: --fail-later-orders and --stuck-orders reach the
+// gateway's Config, and a bad entry is a usage error that names it.
+func TestSandboxSettleFlags(t *testing.T) {
+	tests := []struct {
+		args          []string
+		wantFailLater map[string]string
+		wantStuck     []string
+		wantErr       string // in the usage error; "" for none
+	}{
+		{args: nil, wantFailLater: map[string]string{}},
+		{args: []string{"--fail-later-orders", "1001"}, wantFailLater: map[string]string{"1001": "FAIL"}},
+		{args: []string{"--fail-later-orders", "1001=FAIL,1002=EXCEPT", "--fail-later-orders", " 1003 "},
+			wantFailLater: map[string]string{"1001": "FAIL", "1002": "EXCEPT", "1003": "FAIL"}},
+		{args: []string{"--stuck-orders", "1004,1005", "--stuck-orders", "1006", "--fail-later-orders", "1001=EXCEPT"},
+			wantFailLater: map[string]string{"1001": "EXCEPT"}, wantStuck: []string{"1004", "1005", "1006"}},
+		{args: []string{"--fail-later-orders", "123=MAYBE"}, wantErr: `--fail-later-orders: entry "123=MAYBE"`},
+		{args: []string{"--fail-later-orders", "1001,123=SUCCESS"}, wantErr: `entry "123=SUCCESS"`},
+		{args: []string{"--fail-later-orders", "1001=fail"}, wantErr: `entry "1001=fail"`},
+		{args: []string{"--fail-later-orders", "abc=FAIL"}, wantErr: `entry "abc=FAIL"`},
+		{args: []string{"--fail-later-orders", "1001=FAIL,1001=EXCEPT"}, wantErr: `entry "1001=EXCEPT"`},
+		{args: []string{"--stuck-orders", "10x4"}, wantErr: `--stuck-orders: entry "10x4"`},
+		{args: []string{"--stuck-orders", "1001", "--fail-later-orders", "1001"}, wantErr: "order 1001 is in --fail-later-orders too"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			std := &stdio{out: io.Discard, err: io.Discard, getenv: func(string) string { return "" }}
+			fs := newFlagSet("sandbox")
+			var o sandboxOptions
+			o.define(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := sandboxConfig(o, std)
+			if tt.wantErr != "" {
+				var ue *usageError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want a usage error with %q", err, tt.wantErr)
+				}
+				// And through Main: exit 2, the entry on standard error.
+				var errOut bytes.Buffer
+				code := Main(context.Background(), append([]string{"sandbox", "--listen", "127.0.0.1:0"}, tt.args...),
+					&stdio{out: io.Discard, err: &errOut, getenv: func(string) string { return "" }})
+				if code != exitUsage || !strings.Contains(errOut.String(), tt.wantErr) {
+					t.Errorf("Main: exit %d, stderr %q; want %d and %q", code, errOut.String(), exitUsage, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("sandboxConfig: %v", err)
+			}
+			if !maps.Equal(cfg.FailLaterOrders, tt.wantFailLater) || !slices.Equal(cfg.StuckOrders, tt.wantStuck) {
+				t.Errorf("got FailLaterOrders %v, StuckOrders %v; want %v, %v", cfg.FailLaterOrders, cfg.StuckOrders, tt.wantFailLater, tt.wantStuck)
+			}
+		})
 	}
 }
 
