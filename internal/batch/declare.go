@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
@@ -123,18 +124,32 @@ func conflictResult(it *declItem, before string) recordResult {
 
 // declareOne checks the materials of one order (when asked) and declares it.
 func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
-	if r.cfg.CheckMaterials {
-		if res, ok := r.checkMaterials(ctx, it); !ok {
-			return res
-		}
-	}
-	var res recordResult
 	jd := journal.Declaration{
 		OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 		OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
+		PaidAt: it.PaidAt, PaidYear: it.PaidAt.In(cst.Zone).Year(),
 	}
+	release := func() {}
+	if r.cfg.CheckMaterials {
+		res, idNo, ok := r.checkMaterials(ctx, it)
+		if !ok {
+			return res
+		}
+		if r.buyers != nil && r.cfg.AnnualLimit > 0 {
+			jd.Buyer = r.buyers.Hash(idNo)
+			if res, ok := r.checkAnnualLimit(ctx, it, jd.Buyer, jd.PaidYear, &release); !ok {
+				return res
+			}
+		}
+	}
+	defer func() { release() }()
+	var res recordResult
 	_, err := callJournaled(ctx, r, &res.log, journaledCall[*top.ClearanceDeclareWechatResponse]{
-		begin: func(ctx context.Context) (int, error) { return r.journal.BeginDeclaration(ctx, r.runID, jd) },
+		begin: func(ctx context.Context) (int, error) {
+			n, err := r.journal.BeginDeclaration(ctx, r.runID, jd)
+			release() // the buyer's total now holds this order
+			return n, err
+		},
 		call: func(ctx context.Context) (*top.ClearanceDeclareWechatResponse, error) {
 			resp, err := r.platform.ClearanceDeclareWechat(ctx, it.req)
 			if err == nil {
@@ -197,14 +212,17 @@ func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
 // checkMaterials fetches and checks one order's clearance materials. It
 // reports false, with the record's result, when the order must not be
 // declared.
-func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult, bool) {
+//
+// It returns the ID number of the materials it found valid, for the
+// annual limit; it is never kept.
+func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult, string, bool) {
 	orderNum, err := strconv.ParseInt(it.req.OrderID, 10, 64)
 	if err != nil {
 		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid,
-			Message: "订单号超出平台的数字范围，无法查询清关材料"}}, false
+			Message: "订单号超出平台的数字范围，无法查询清关材料"}}, "", false
 	}
 	var log dispatch.Attempts
-	var problem string
+	var problem, idNo string
 	_, err = callJournaled(ctx, r, &log, journaledCall[*top.ClearanceDistributionGetResponse]{
 		begin: func(ctx context.Context) (int, error) { return r.journal.BeginMaterials(ctx, r.runID, it.req.OrderID) },
 		call: func(ctx context.Context) (*top.ClearanceDistributionGetResponse, error) {
@@ -226,7 +244,7 @@ func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult
 			default:
 				m := resp.Materials()
 				problem = reconcile.MaterialsProblem(&reconcile.Materials{Name: m.OcrName, IDNo: m.OcrID, Expiry: m.OcrExp}, it.BuyerName, it.BuyerIDNo, r.today)
-				o.RequestID = resp.RequestID
+				o.RequestID, idNo = resp.RequestID, m.OcrID
 				if problem != "" {
 					o.Outcome, o.ErrorCode, o.ErrorMsg = "invalid", "MATERIALS_INVALID", problem
 				}
@@ -240,17 +258,44 @@ func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult
 	})
 	switch {
 	case err == nil && problem == "":
-		return recordResult{}, true
+		return recordResult{}, idNo, true
 	case err == nil:
-		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid, Message: problem}}, false
+		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid, Message: problem}}, "", false
 	case errors.Is(err, dispatch.ErrStopped):
-		return recordResult{kind: recNotAttempted}, false
+		return recordResult{kind: recNotAttempted}, "", false
 	}
 	code, msg := platformCode(err)
 	if class, _ := top.Classify(err); class == top.Reject {
 		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{Code: reconcile.MaterialsInvalid, PlatformCode: code, PlatformMsg: msg,
-			Message: "平台拒绝了清关材料查询：" + msg}}, false
+			Message: "平台拒绝了清关材料查询：" + msg}}, "", false
 	}
 	return recordResult{kind: recError, code: code, msg: msg, exception: &reconcile.Exception{Code: reconcile.DeclareError, PlatformCode: code, PlatformMsg: msg,
-		Message: fmt.Sprintf("清关材料查询失败（%d 次尝试）：%s。这笔订单本次未申报，下次运行会重试", log.Count, msg)}}, false
+		Message: fmt.Sprintf("清关材料查询失败（%d 次尝试）：%s。这笔订单本次未申报，下次运行会重试", log.Count, msg)}}, "", false
+}
+
+// checkAnnualLimit refuses an order that would take its buyer's total of
+// the calendar year (UTC+8) it was paid in above AnnualLimit: the orders
+// of that buyer and year the journal holds as declared (or in flight) and
+// not refunded, this one added. It holds the buyer's lock until the
+// caller's *release, so that two orders of one buyer in one run are
+// counted one after the other: the caller releases it once the
+// declaration is begun (and in the journal's total), or when it gives up.
+func (r *runner) checkAnnualLimit(ctx context.Context, it *declItem, buyer string, year int, release *func()) (recordResult, bool) {
+	*release = r.buyerLocks.lock(buyer + "|" + strconv.Itoa(year))
+	total, err := r.journal.BuyerTotal(context.WithoutCancel(ctx), buyer, year, it.req.OrderID)
+	if err != nil {
+		(*release)()
+		r.disp.Stop(journalFailure(err))
+		return recordResult{kind: recNotAttempted}, false
+	}
+	limit := r.cfg.AnnualLimit
+	if with := total + it.req.OrderFee; with > limit {
+		(*release)()
+		return recordResult{kind: recMaterialsInvalid, exception: &reconcile.Exception{
+			Code: reconcile.LimitExceeded, HasAmounts: true, Expected: limit, Actual: with,
+			Message: fmt.Sprintf("买家 %d 年已申报 %s，加上这笔 %s 共 %s，超过跨境电商零售进口个人年度限额 %s：不能按跨境零售进口申报",
+				year, reconcile.Yuan(total), reconcile.Yuan(it.req.OrderFee), reconcile.Yuan(with), reconcile.Yuan(limit)),
+		}}, false
+	}
+	return recordResult{}, true
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
+	"github.com/crossborder/reconcile/internal/idcard"
 	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/outfile"
@@ -92,7 +93,18 @@ type Config struct {
 	// day staff have checked the bill by hand.
 	AllowBillMismatch bool
 	CheckMaterials    bool // check the buyers' clearance materials before declaring
-	FailOnExceptions  bool // return ErrExceptions when the run completed with exceptions
+	// FollowUpDays is how long after it was accepted a declaration is
+	// followed until it is final (--follow-up-days); 0 turns follow-ups
+	// off.
+	FollowUpDays int
+	// OrderLimit and AnnualLimit are the cross-border retail import
+	// limits, in fen: per order (--order-limit) and, with CheckMaterials,
+	// per buyer and calendar year (--annual-limit); 0 turns one off.
+	OrderLimit, AnnualLimit int64
+	// BuyerKey keys the hash by which the journal knows a buyer (never
+	// stored); the annual limit needs it.
+	BuyerKey         []byte
+	FailOnExceptions bool // return ErrExceptions when the run completed with exceptions
 	// ReportPath is the --report target: the workbook (a name ending in
 	// .xlsx) or the directory to write it in; "" for none.
 	ReportPath string
@@ -141,6 +153,11 @@ type runner struct {
 	// handlings are the team's notes read back from earlier workbooks,
 	// oldest first.
 	handlings []reconcile.Handlings
+	// buyers hashes the buyers' ID numbers for the annual limit (nil
+	// without a key); buyerLocks serialises the check of one buyer's
+	// orders.
+	buyers     *idcard.Hasher
+	buyerLocks keyLocks
 }
 
 // Run runs the job once: read the exports, check them, and unless it is a
@@ -203,6 +220,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	if err := r.readHandlings(ctx, deps, res); err != nil {
 		return r.finish(ctx, res, deps, &PreflightError{Err: err})
 	}
+	if err := r.setBuyerKey(ctx, res); err != nil {
+		return r.finish(ctx, res, deps, &PreflightError{Err: err})
+	}
 	r.log.Info("run started", "run", r.runID, "window", cfg.Window.String(), "dry_run", cfg.DryRun)
 
 	l, err := reconcile.Load(ctx, cfg.Inputs)
@@ -216,7 +236,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	for _, n := range res.Notes {
 		r.log.Warn(n.Text, "source", n.Source)
 	}
-	p := reconcile.Check(l, reconcile.Options{Window: cfg.Window, DefaultCustoms: cfg.DefaultCustoms})
+	p := reconcile.Check(l, reconcile.Options{Window: cfg.Window, DefaultCustoms: cfg.DefaultCustoms, OrderLimit: cfg.OrderLimit})
 	res.Counts = p.Counts
 	res.Exceptions = p.Exceptions
 	res.Money, res.Bills, res.Orders = p.Money, p.Bills, p.Orders()
@@ -273,7 +293,21 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 //
 // The phases add their records, exceptions and counts to res.
 func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, res *reconcile.Result) error {
-	cfg := r.cfg.Engine.WithDefaults(p.Counts.Eligible + len(p.Callbacks))
+	// A refund seen of a declared order takes it out of its buyer's
+	// annual total.
+	if err := r.journal.MarkRefunded(context.WithoutCancel(ctx), r.runID, p.RefundedOrders()); err != nil {
+		return &dispatch.FatalError{Err: fmt.Errorf("%w: %w", errJournalWrite, err), Advice: "the journal could not record the refunds seen: check the disk and the --state file"}
+	}
+	// The follow-ups count among the records the retry budget is sized
+	// for: look them up first.
+	var unsettled []journal.Declaration
+	if r.cfg.FollowUpDays > 0 {
+		var err error
+		if unsettled, err = r.journal.Unsettled(context.WithoutCancel(ctx), r.runID); err != nil {
+			return &dispatch.FatalError{Err: err, Advice: "the journal could not be read: check the --state file"}
+		}
+	}
+	cfg := r.cfg.Engine.WithDefaults(p.Counts.Eligible + len(p.Callbacks) + len(unsettled))
 	cfg.OnSend = r.cfg.onSend
 	r.disp = dispatch.New(cfg, r.log)
 	r.platform = platform
@@ -293,6 +327,7 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 		r.declareAll(ctx, p.Candidates(), res)
 	}
 	r.sendAll(ctx, p.Callbacks, res)
+	r.followUpAll(ctx, unsettled, res)
 	st := r.disp.Stats()
 	res.Counts.Calls, res.Counts.Retries = st.Calls, st.Retries
 	return r.stopCause(ctx)
@@ -324,6 +359,9 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 	default:
 		res.Status = reconcile.StatusFailed
 		res.Reason = runErr.Error()
+	}
+	if err := r.addStates(context.WithoutCancel(ctx), res); err != nil {
+		r.log.Error("the journal could not give the declarations' states", "err", err)
 	}
 	res.Failure = explain(runErr)
 	// failed turns a run that was to complete into a failed one.
@@ -465,4 +503,37 @@ func CheckConfig(cfg Config, deps Deps) error {
 	}
 	_, err := preflight(&cfg, deps)
 	return err
+}
+
+// buyerKeyMeta is the journal's record of the key buyers are hashed with:
+// its id, never the key.
+const buyerKeyMeta = "buyer_key_id"
+
+// setBuyerKey makes the buyers' hasher of a run that checks the annual
+// limit, and notes when the key is not the one the journal's buyers were
+// hashed with: their totals then start again from this run.
+func (r *runner) setBuyerKey(ctx context.Context, res *reconcile.Result) error {
+	if !r.cfg.CheckMaterials || r.cfg.AnnualLimit <= 0 || r.cfg.DryRun {
+		return nil
+	}
+	h, err := idcard.NewHasher(r.cfg.BuyerKey)
+	if err != nil {
+		return fmt.Errorf("the annual limit (--annual-limit) needs a key to hash the buyers with: give --pii-key-file a file of 16 bytes or more, or the app secret: %w", err)
+	}
+	r.buyers = h
+	id := h.KeyID()
+	old, err := r.journal.Meta(ctx, buyerKeyMeta)
+	if err != nil {
+		return err
+	}
+	if old != "" && old != id {
+		n := reconcile.Note{Source: r.journal.Path(), Text: "the key the buyers are hashed with has changed (--pii-key-file, or the app secret it is derived from): " +
+			"the buyers' annual totals of earlier declarations no longer count, and start again from this run; restore the old key to keep them"}
+		res.Notes = append(res.Notes, n)
+		r.log.Warn(n.Text, "source", n.Source)
+	}
+	if old != id {
+		return r.journal.SetMeta(ctx, buyerKeyMeta, id)
+	}
+	return nil
 }

@@ -24,6 +24,9 @@ type phase struct {
 	// notReached says in Chinese what the run stopped before doing, and
 	// nextRun what the next run will do about it.
 	notReached, nextRun string
+	// quiet phases file no exception for a record the run stopped before
+	// (the next run does it, and nobody need act).
+	quiet bool
 }
 
 var (
@@ -118,7 +121,7 @@ func (r *runner) runPhase(ctx context.Context, ph phase, n int,
 	}
 	g.Wait()
 	for i := range results {
-		if results[i].kind == recNotAttempted {
+		if results[i].kind == recNotAttempted && !ph.quiet {
 			results[i].exception = &reconcile.Exception{Code: ph.errorCode,
 				Message: "运行在" + ph.notReached + "之前停止（" + r.stopReasonCN(ctx) + "），" + ph.nextRun}
 		}

@@ -62,6 +62,10 @@ type Summary struct {
 	CallbacksFailed  int `json:"callbacks_failed"`
 	CallbacksNotSent int `json:"callbacks_not_sent"`
 
+	// FollowUps are the follow-ups of declarations earlier runs had
+	// accepted (docs/design.md#follow-ups).
+	FollowUps SummaryFollowUps `json:"follow_ups"`
+
 	Calls   int    `json:"calls"`
 	Retries int    `json:"retries"`
 	Report  string `json:"report,omitempty"`
@@ -70,6 +74,19 @@ type Summary struct {
 	// bill read, and whether it ties out.
 	Money SummaryMoney  `json:"money"`
 	Bills []SummaryBill `json:"bills"`
+}
+
+// SummaryFollowUps counts a run's follow-ups: due = sent + not_sent +
+// errors, sent = success + failed + pending.
+type SummaryFollowUps struct {
+	Due     int `json:"due"`
+	Sent    int `json:"sent"`
+	Success int `json:"success"`
+	Failed  int `json:"failed"`
+	Pending int `json:"pending"`
+	NotSent int `json:"not_sent"`
+	Errors  int `json:"errors"`
+	Stuck   int `json:"stuck"`
 }
 
 // SummaryAmount is a count and its money in fen.
@@ -190,6 +207,9 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 		s.Exceptions[c] = r.ByCode[c]
 		s.ExceptionsTotal += r.ByCode[c]
 	}
+	f := r.Counts.FollowUps
+	s.FollowUps = SummaryFollowUps{Due: f.Due, Sent: f.Sent(), Success: f.Success, Failed: f.Failed, Pending: f.Pending,
+		NotSent: f.NotSent, Errors: f.Errors, Stuck: f.Stuck}
 	if t := r.Tracked; t.Known {
 		s.ExceptionsNew, s.ExceptionsOpen, s.ExceptionsResolved = &t.New, &t.Open, &t.Resolved
 		s.Aging = map[string]int{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
@@ -210,4 +211,28 @@ func (r *runner) history(ctx context.Context, res *reconcile.Result) ([]reconcil
 	}
 	slices.Reverse(nights)
 	return nights, nil
+}
+
+// keyLocks are mutexes by key, made on first use.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*sync.Mutex
+}
+
+// lock locks key's mutex and returns its unlock, which may be called more
+// than once.
+func (k *keyLocks) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*sync.Mutex{}
+	}
+	m := k.m[key]
+	if m == nil {
+		m = &sync.Mutex{}
+		k.m[key] = m
+	}
+	k.mu.Unlock()
+	m.Lock()
+	var once sync.Once
+	return func() { once.Do(m.Unlock) }
 }

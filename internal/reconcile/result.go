@@ -56,8 +56,17 @@ const (
 // attempted, or one an earlier run had accepted (OutcomeEarlier; its
 // attempts, times and request id are that run's, from the journal).
 type Declaration struct {
-	RunID         int64     // the run that made it: this one, or the earlier one
-	PaidAt        time.Time // when the buyer paid the order
+	RunID  int64     // the run that made it: this one, or the earlier one
+	PaidAt time.Time // when the buyer paid the order
+	// FollowUp marks this run's follow-up of a declaration an earlier run
+	// had accepted (run AcceptedRunID, at AcceptedAt): the identical
+	// declaration sent again to learn its state.
+	FollowUp      bool
+	AcceptedRunID int64
+	AcceptedAt    time.Time
+	// States are every state the platform gave the declaration, in the
+	// order learned (from the journal; empty in a dry run).
+	States        []StateSeen
 	OrderID       string
 	TransactionID string
 	Customs       string
@@ -72,6 +81,36 @@ type Declaration struct {
 	ErrorCode     string // the platform's (or transport's) code of the last failure
 	ErrorMsg      string
 	RequestID     string // of the last answer
+}
+
+// StateSeen is a state the platform gave a declaration: when it was
+// learned, by which run, and whether a follow-up learned it.
+type StateSeen struct {
+	State     string
+	LearnedAt time.Time
+	RunID     int64
+	FollowUp  bool
+}
+
+// PlatformStateLabel is a declaration state in Chinese: UNDECLARED 待申报,
+// SUBMITTED 已修改未申报, PROCESSING 申报中, SUCCESS 申报成功, FAIL
+// 申报失败, EXCEPT 海关接口异常; any other state is itself.
+func PlatformStateLabel(state string) string {
+	switch state {
+	case "UNDECLARED":
+		return "待申报"
+	case "SUBMITTED":
+		return "已修改未申报"
+	case "PROCESSING":
+		return "申报中"
+	case "SUCCESS":
+		return "申报成功"
+	case "FAIL":
+		return "申报失败"
+	case "EXCEPT":
+		return "海关接口异常"
+	}
+	return state
 }
 
 // Callback is one clearance callback of the run's window: one this run
@@ -124,7 +163,24 @@ type Counts struct {
 	NotSent         int // valid callbacks not attempted: the run stopped first
 	Calls           int // HTTP calls made to the gateway
 	Retries         int // calls that were retries of an earlier attempt
+	FollowUps       FollowUps
 }
+
+// FollowUps counts the run's follow-ups of declarations earlier runs had
+// accepted (docs/design.md#follow-ups). Due = Success + Failed + Pending
+// + NotSent + Errors; Sent = Success + Failed + Pending.
+type FollowUps struct {
+	Due     int // not final, accepted within --follow-up-days: followed tonight
+	Success int // answered SUCCESS: followed no more
+	Failed  int // answered FAIL or EXCEPT (or refused): a DECLARE_REJECTED (DECLARE_CONFLICT) each
+	Pending int // answered a state not final yet: followed again next run
+	NotSent int // no answer (transient failures, the run stopped): followed again next run
+	Errors  int // an internal error on the record: a DECLARE_ERROR each
+	Stuck   int // accepted before --follow-up-days and still not final: a DECLARE_STUCK each, once
+}
+
+// Sent is the follow-ups the platform answered.
+func (f FollowUps) Sent() int { return f.Success + f.Failed + f.Pending }
 
 // Result is everything a run produced: what the workbook shows and the
 // summary JSON reports.
@@ -211,8 +267,12 @@ func (r *Result) CheckAccounting() error {
 	if !r.DryRun {
 		by := r.ByCode
 		d := by[DeclareRejected] + by[DeclareConflict] + by[DeclareError]
-		check(d == c.DeclareFailed+c.NotDeclared,
-			"declaration exceptions %d ≠ failed %d + not attempted %d", d, c.DeclareFailed, c.NotDeclared)
+		f := c.FollowUps
+		check(d == c.DeclareFailed+c.NotDeclared+f.Failed+f.Errors,
+			"declaration exceptions %d ≠ failed %d + not attempted %d + follow-ups failed %d + in error %d", d, c.DeclareFailed, c.NotDeclared, f.Failed, f.Errors)
+		check(f.Due == f.Success+f.Failed+f.Pending+f.NotSent+f.Errors,
+			"follow-ups due %d ≠ success %d + failed %d + pending %d + not sent %d + in error %d", f.Due, f.Success, f.Failed, f.Pending, f.NotSent, f.Errors)
+		check(by[DeclareStuck] == f.Stuck, "DECLARE_STUCK %d ≠ follow-ups stuck %d", by[DeclareStuck], f.Stuck)
 		cb := by[CallbackRejected] + by[CallbackError]
 		check(cb == c.CallbacksFailed+c.NotSent,
 			"callback exceptions %d ≠ failed %d + not attempted %d", cb, c.CallbacksFailed, c.NotSent)

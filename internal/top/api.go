@@ -27,15 +27,31 @@ const (
 // maxObjectParamBytes bounds an object parameter; ours are a few hundred bytes.
 const maxObjectParamBytes = 64 << 10
 
+// The states of a declaration (obj.state), as the API page lists them.
+const (
+	StateUndeclared = "UNDECLARED" // accepted; WeChat pushes to customs in batches
+	StateSubmitted  = "SUBMITTED"  // modified, not declared again yet
+	StateProcessing = "PROCESSING" // with customs
+	StateSuccess    = "SUCCESS"    // customs took it: final
+	StateFail       = "FAIL"       // refused: final
+	StateExcept     = "EXCEPT"     // customs' interface failed: final
+)
+
 // AcceptedState reports whether a declaration state means the platform
 // holds the declaration: UNDECLARED (WeChat pushes to customs in batches),
 // SUBMITTED, PROCESSING or SUCCESS. FAIL and EXCEPT are failures.
 func AcceptedState(state string) bool {
 	switch state {
-	case "UNDECLARED", "SUBMITTED", "PROCESSING", "SUCCESS":
+	case StateUndeclared, StateSubmitted, StateProcessing, StateSuccess:
 		return true
 	}
 	return false
+}
+
+// FinalState reports whether a declaration state is final: SUCCESS, FAIL
+// or EXCEPT. Any other state changes later.
+func FinalState(state string) bool {
+	return state == StateSuccess || state == StateFail || state == StateExcept
 }
 
 // WechatPayValidateReq is the wechat_pay_validate_req parameter of
