@@ -232,7 +232,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 		}
 		return r.finish(ctx, res, deps, err)
 	}
-	res.Inputs, res.Notes = l.Inputs(), l.Notes()
+	res.Inputs, res.Notes = l.Inputs(), append(res.Notes, l.Notes()...)
 	for _, n := range res.Notes {
 		r.log.Warn(n.Text, "source", n.Source)
 	}
