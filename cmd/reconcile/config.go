@@ -32,7 +32,8 @@ import (
 var configKeys = []string{
 	"orders", "payments", "clearance", "date", "from", "to", "report", "summary_json", "state", "notes_from",
 	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
-	"check_materials", "allow_bill_mismatch", "dry_run", "fail_on_exceptions", "log_format", "quiet",
+	"check_materials", "allow_bill_mismatch", "order_limit", "annual_limit", "pii_key_file", "follow_up_days",
+	"dry_run", "fail_on_exceptions", "log_format", "quiet",
 	"cron", "tz", "catch_up",
 }
 

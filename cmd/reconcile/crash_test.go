@@ -87,8 +87,12 @@ func TestKilledRunIsCompletedByTheRerun(t *testing.T) {
 	dir := t.TempDir()
 	orders, payments := writeNight(t, dir, n)
 	state := filepath.Join(dir, "reconcile.db")
+	// No follow-ups: the rerun would send the killed run's accepted
+	// declarations again on purpose, and this test counts the repeats the
+	// kill forces.
 	args := []string{"run", "--date", "2026-11-20", "--orders", orders, "--payments", payments, "--report", dir,
-		"--state", state, "--gateway", srv.URL + sandbox.Path, "--concurrency", fmt.Sprint(concurrency), "--qps", "500"}
+		"--state", state, "--gateway", srv.URL + sandbox.Path, "--concurrency", fmt.Sprint(concurrency), "--qps", "500",
+		"--follow-up-days", "0"}
 
 	cmd := exec.Command(bin, args...)
 	cmd.Env = e2eEnv()

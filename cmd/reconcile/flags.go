@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/crossborder/reconcile/internal/ingest"
 )
 
 // newFlagSet returns a flag set for a sub-command whose --help prints help
@@ -53,5 +55,20 @@ func (s *stringList) Set(v string) error {
 			*s = append(*s, item)
 		}
 	}
+	return nil
+}
+
+// yuanFlag is an amount in yuan with at most two decimals (5000.00, 5000),
+// kept in fen; "0" turns what it limits off.
+type yuanFlag int64
+
+func (y *yuanFlag) String() string { return ingest.FormatAmount(int64(*y)) }
+
+func (y *yuanFlag) Set(v string) error {
+	fen, err := ingest.ParseAmount(v)
+	if err != nil {
+		return fmt.Errorf("want an amount in yuan such as 5000.00: %w", err)
+	}
+	*y = yuanFlag(fen)
 	return nil
 }

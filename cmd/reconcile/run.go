@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/crossborder/reconcile/internal/batch"
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
+	"github.com/crossborder/reconcile/internal/idcard"
 	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
 	"github.com/crossborder/reconcile/internal/reconcile"
@@ -66,6 +68,10 @@ Platform:
   --session-file FILE      read the seller's session key from FILE (else
                            $TOP_SESSION)
   --sign-method M          md5, hmac or hmac-sha256 (default hmac-sha256)
+  --follow-up-days N       follow every declaration an earlier run had
+                           accepted until customs decides, for N days
+                           (default 7; 0: no follow-ups); one still not
+                           final after that is DECLARE_STUCK
   --concurrency N          calls in flight at once (default 8)
   --qps R                  calls per second, all calls together (default 20)
   --max-ban-wait D         the run's budget of flow-control bans (default
@@ -78,6 +84,16 @@ Checks:
                            e.g. --customs NINGBO
   --check-materials        check each order's clearance materials (ID number,
                            expiry, name) before declaring it
+  --order-limit YUAN       the cross-border retail limit per order (default
+                           5000.00; 0: no check): an order above it is
+                           LIMIT_EXCEEDED and not declared
+  --annual-limit YUAN      with --check-materials, the limit per buyer and
+                           calendar year (default 26000.00; 0: no check),
+                           over the orders this job declared and that were
+                           not refunded
+  --pii-key-file FILE      the key (16 bytes or more) the journal hashes the
+                           buyers' ID numbers with; default: derived from
+                           the app secret. The key is never stored
   --allow-bill-mismatch    declare although a WeChat bill does not tie out
                            (BILL_MISMATCH), for the day staff have checked
                            the bill by hand; without it such a run declares
@@ -137,6 +153,9 @@ type runOptions struct {
 	qps                         float64
 	maxBanWait                  time.Duration
 	checkMaterials, dryRun      bool
+	orderLimit, annualLimit     yuanFlag
+	piiKeyFile                  string
+	followUpDays                int
 	allowBillMismatch           bool
 	failOnExceptions            bool
 	logFormat                   string
@@ -166,6 +185,11 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.Float64Var(&o.qps, "qps", 20, "")
 	fs.DurationVar(&o.maxBanWait, "max-ban-wait", 15*time.Minute, "")
 	fs.BoolVar(&o.checkMaterials, "check-materials", false, "")
+	o.orderLimit, o.annualLimit = 500_000, 2_600_000
+	fs.Var(&o.orderLimit, "order-limit", "")
+	fs.Var(&o.annualLimit, "annual-limit", "")
+	fs.StringVar(&o.piiKeyFile, "pii-key-file", "", "")
+	fs.IntVar(&o.followUpDays, "follow-up-days", 7, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.BoolVar(&o.allowBillMismatch, "allow-bill-mismatch", false, "")
 	fs.BoolVar(&o.failOnExceptions, "fail-on-exceptions", false, "")
@@ -213,6 +237,9 @@ type job struct {
 	logger *slog.Logger
 	client *top.Client // nil for a dry run
 	state  string      // the journal; "" for a dry run
+	// buyerKey keys the buyers' hashes (--pii-key-file, or derived from
+	// the app secret); nil for a dry run. Never logged or stored.
+	buyerKey []byte
 }
 
 // prepare checks the settings that do not depend on the window and builds
@@ -231,12 +258,20 @@ func (o *runOptions) prepare(std *stdio) (*job, error) {
 		return nil, usageErrorf("--qps %g: want more than 0 and at most 10000", o.qps)
 	case o.maxBanWait < time.Second:
 		return nil, usageErrorf("--max-ban-wait %s: want at least 1s, e.g. 15m", o.maxBanWait)
+	case o.followUpDays < 0 || o.followUpDays > 90:
+		return nil, usageErrorf("--follow-up-days %d: want 0 (no follow-ups) to 90", o.followUpDays)
+	case o.orderLimit < 0 || o.annualLimit < 0:
+		return nil, usageErrorf("--order-limit and --annual-limit: want an amount of 0 or more")
 	}
 	j := &job{opts: o, std: std, logger: logger}
 	if o.dryRun {
 		return j, nil
 	}
-	if j.client, err = o.client(std.getenv); err != nil {
+	var secret string
+	if j.client, secret, err = o.client(std.getenv); err != nil {
+		return nil, err
+	}
+	if j.buyerKey, err = o.buyerKey(secret); err != nil {
 		return nil, err
 	}
 	j.state = o.state
@@ -296,6 +331,10 @@ func (j *job) config(win cst.Window) batch.Config {
 		DefaultCustoms:    strings.TrimSpace(o.customs),
 		DryRun:            o.dryRun,
 		CheckMaterials:    o.checkMaterials,
+		OrderLimit:        int64(o.orderLimit),
+		AnnualLimit:       int64(o.annualLimit),
+		FollowUpDays:      o.followUpDays,
+		BuyerKey:          j.buyerKey,
 		AllowBillMismatch: o.allowBillMismatch,
 		FailOnExceptions:  o.failOnExceptions,
 		ReportPath:        o.report,
@@ -305,7 +344,8 @@ func (j *job) config(win cst.Window) batch.Config {
 		Logger:            j.logger,
 		Settings: map[string]any{
 			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,
-			"concurrency": o.concurrency, "qps": o.qps, "max_ban_wait": o.maxBanWait.String(), "check_materials": o.checkMaterials, "allow_bill_mismatch": o.allowBillMismatch, "state": j.state,
+			"concurrency": o.concurrency, "qps": o.qps, "max_ban_wait": o.maxBanWait.String(), "check_materials": o.checkMaterials,
+			"order_limit": o.orderLimit.String(), "annual_limit": o.annualLimit.String(), "follow_up_days": o.followUpDays, "pii_key_file": o.piiKeyFile != "", "allow_bill_mismatch": o.allowBillMismatch, "state": j.state,
 		},
 	}
 	if isTerminal(j.std.err) && !o.quiet {
@@ -316,37 +356,55 @@ func (j *job) config(win cst.Window) batch.Config {
 
 // client builds the TOP client. The secret and the session come from a
 // file or the environment, never from a flag value.
-func (o *runOptions) client(getenv func(string) string) (*top.Client, error) {
+func (o *runOptions) client(getenv func(string) string) (*top.Client, string, error) {
 	appKey := o.appKey
 	if appKey == "" {
 		appKey = getenv("TOP_APP_KEY")
 	}
 	secret, err := credential(o.secretFile, "TOP_APP_SECRET", "--secret-file", getenv)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	session, err := credential(o.sessionFile, "TOP_SESSION", "--session-file", getenv)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	switch {
 	case appKey == "":
-		return nil, usageErrorf("no app key: set --app-key or TOP_APP_KEY (or use --dry-run)")
+		return nil, "", usageErrorf("no app key: set --app-key or TOP_APP_KEY (or use --dry-run)")
 	case secret == "":
-		return nil, usageErrorf("no app secret: set TOP_APP_SECRET or --secret-file (or use --dry-run)")
+		return nil, "", usageErrorf("no app secret: set TOP_APP_SECRET or --secret-file (or use --dry-run)")
 	case session == "":
-		return nil, usageErrorf("no session key: set TOP_SESSION or --session-file (or use --dry-run)")
+		return nil, "", usageErrorf("no session key: set TOP_SESSION or --session-file (or use --dry-run)")
 	}
 	m, err := top.ParseSignMethod(o.signMethod)
 	if err != nil {
-		return nil, &usageError{fmt.Errorf("--sign-method: %w", err)}
+		return nil, "", &usageError{fmt.Errorf("--sign-method: %w", err)}
 	}
 	c, err := top.NewClient(top.WithGateway(o.gateway), top.WithAppKey(appKey), top.WithSecret(secret),
 		top.WithSession(session), top.WithSignMethod(m), top.WithUserAgent("reconcile/"+versionString()))
 	if err != nil {
-		return nil, &usageError{err}
+		return nil, "", &usageError{err}
 	}
-	return c, nil
+	return c, secret, nil
+}
+
+// buyerKey returns the key the buyers' ID numbers are hashed with: the
+// contents of --pii-key-file (surrounding white space dropped; at least
+// idcard.MinKeyLen bytes), else one derived from the app secret.
+func (o *runOptions) buyerKey(secret string) ([]byte, error) {
+	if o.piiKeyFile == "" {
+		return idcard.DeriveKey(secret), nil
+	}
+	b, err := os.ReadFile(o.piiKeyFile)
+	if err != nil {
+		return nil, usageErrorf("--pii-key-file: %v", errors.Unwrap(err))
+	}
+	if b = bytes.TrimSpace(b); len(b) < idcard.MinKeyLen {
+		return nil, usageErrorf("--pii-key-file %s: the key has %d bytes, want at least %d (e.g. head -c 32 /dev/urandom | base64 > FILE)",
+			o.piiKeyFile, len(b), idcard.MinKeyLen)
+	}
+	return b, nil
 }
 
 // credential reads a secret from file, else from the environment
@@ -389,6 +447,13 @@ func printRunSummary(std *stdio, res *reconcile.Result, opts *runOptions) {
 			reconcile.Yuan(m.Payments.Fen), reconcile.Yuan(m.Refunds.Fen), "¥"+ingest.FormatFee(m.ServiceFee), reconcile.Yuan(m.Declared.Fen))
 		fmt.Fprintf(std.out, "  callbacks pending %d, sent %d, already sent %d, failed %d, not attempted %d\n",
 			c.Pending, c.CallbacksSent, c.AlreadySent, c.CallbacksFailed, c.NotSent)
+		if f := c.FollowUps; f.Due+f.Stuck > 0 {
+			fmt.Fprintf(std.out, "  follow-ups of earlier declarations %d: success %d, failed %d, still pending %d, no answer %d; stuck %d\n",
+				f.Due, f.Success, f.Failed, f.Pending, f.NotSent+f.Errors, f.Stuck)
+		}
+		if t := res.Tracked; t.Known {
+			fmt.Fprintf(std.out, "  exceptions new %d, still open %d, resolved %d\n", t.New, t.Open, t.Resolved)
+		}
 		var parts []string
 		for _, code := range reconcile.Codes() {
 			if n := res.ByCode[code]; n > 0 {

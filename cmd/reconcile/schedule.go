@@ -40,7 +40,8 @@ Every flag of "reconcile run" except --date, --from and --to, with the same
 meaning and defaults: --orders, --payments, --clearance, --report,
 --summary-json, --state, --notes-from, --gateway, --app-key, --secret-file,
 --session-file, --sign-method, --customs, --concurrency, --qps,
---max-ban-wait, --check-materials, --allow-bill-mismatch, --dry-run,
+--max-ban-wait, --follow-up-days, --check-materials, --order-limit,
+--annual-limit, --pii-key-file, --allow-bill-mismatch, --dry-run,
 --fail-on-exceptions, --log-format, --quiet, --config. As for run, each may
 also come from RECONCILE_<NAME> or the config file; the secret and session
 only from TOP_APP_SECRET/TOP_SESSION or --secret-file/--session-file.
