@@ -9,9 +9,11 @@ tmp=$(mktemp -d)
 log="$tmp/sandbox.log"
 
 # The demo's sandbox: the samples' materials, a customs office where the
-# merchant is not registered, an order customs answers with EXCEPT.
+# merchant is not registered, an order customs answers with EXCEPT; customs
+# decides within seconds, and refuses …602 after accepting it.
 "$bin" sandbox --listen 127.0.0.1:0 --materials samples/sandbox/materials.json \
-	--fail-customs TIANJIN --except-orders 5118609024991031619 >"$log" 2>&1 &
+	--fail-customs TIANJIN --except-orders 5118609024991031619 \
+	--processing-after 1s --success-after 3s --fail-later-orders 5118609024991031602 >"$log" 2>&1 &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
 
@@ -28,11 +30,22 @@ if [ -z "$url" ]; then
 	exit 1
 fi
 
-# The sandbox's documented demo credentials.
+# The sandbox's documented demo credentials. The night's run, then, once
+# customs has decided, the morning's rerun of the same day: it declares
+# nothing again, follows the night's declarations to their end (…602 ends
+# FAIL: a DECLARE_REJECTED naming the night) and keeps the notes.
 status=0
-TOP_APP_KEY=12345678 TOP_APP_SECRET=sandbox-secret TOP_SESSION=sandbox-session \
-	"$bin" run --config samples/reconcile.toml --date 2026-11-20 \
-	--gateway "$url" --state "$tmp/reconcile.db" --quiet || status=$?
+night() {
+	TOP_APP_KEY=12345678 TOP_APP_SECRET=sandbox-secret TOP_SESSION=sandbox-session \
+		"$bin" run --config samples/reconcile.toml --date 2026-11-20 \
+		--gateway "$url" --state "$tmp/reconcile.db" --quiet
+}
+echo "== the night's run"
+night || status=$?
+sleep 4
+echo
+echo "== the morning's rerun, once customs has decided"
+night || status=$?
 
 echo
 echo "workbook: $(pwd)/out/reconcile_2026-11-20.xlsx"

@@ -529,8 +529,7 @@ func (r *runner) setBuyerKey(ctx context.Context, res *reconcile.Result) error {
 	if old != "" && old != id {
 		n := reconcile.Note{Source: r.journal.Path(), Text: "the key the buyers are hashed with has changed (--pii-key-file, or the app secret it is derived from): " +
 			"the buyers' annual totals of earlier declarations no longer count, and start again from this run; restore the old key to keep them"}
-		res.Notes = append(res.Notes, n)
-		r.log.Warn(n.Text, "source", n.Source)
+		res.Notes = append(res.Notes, n) // logged with the reading's notes
 	}
 	if old != id {
 		return r.journal.SetMeta(ctx, buyerKeyMeta, id)

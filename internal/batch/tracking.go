@@ -155,10 +155,7 @@ func (r *runner) readHandlings(ctx context.Context, deps Deps, res *reconcile.Re
 	if err != nil {
 		return err
 	}
-	res.Notes = append(res.Notes, skipped...)
-	for _, n := range skipped {
-		r.log.Warn(n.Text, "source", n.Source)
-	}
+	res.Notes = append(res.Notes, skipped...) // logged with the reading's notes
 	r.handlings = hs
 	if r.journal == nil {
 		return nil
