@@ -70,7 +70,7 @@ type env struct {
 // gateway in process (inProcess), so that a test may run in a synctest
 // bubble, where time is fake: bans, back-offs and latencies take no real
 // time, and their lengths are exact.
-func newEnv(t *testing.T, cfg sandbox.Config, x reconciletest.Exports) *env {
+func newEnv(t testing.TB, cfg sandbox.Config, x reconciletest.Exports) *env {
 	t.Helper()
 	cfg.AppKey, cfg.Secret, cfg.Session = testAppKey, testSecret, testSession
 	e := &env{gw: sandbox.New(cfg)}
@@ -89,7 +89,7 @@ func newEnv(t *testing.T, cfg sandbox.Config, x reconciletest.Exports) *env {
 
 // newClient returns a client of the gateway at url, or, when url is "", of
 // h (e.gw when h is nil) in process.
-func (e *env) newClient(t *testing.T, secret, url string, h ...http.Handler) *top.Client {
+func (e *env) newClient(t testing.TB, secret, url string, h ...http.Handler) *top.Client {
 	t.Helper()
 	opts := []top.Option{top.WithAppKey(testAppKey), top.WithSecret(secret), top.WithSession(testSession), top.WithTimeout(5 * time.Second)}
 	if url == "" {

@@ -156,3 +156,31 @@ func TestFollowUpsUnderFaults(t *testing.T) {
 		assertJournalHealthy(t, e.journal)
 	})
 }
+
+// BenchmarkFollowUpsAtQPS measures the follow-ups' rate against --qps:
+// 100 declarations accepted by one run, followed by the next at QPS 20
+// (the default), in real time against the in-process sandbox. The rate
+// is reported as followups/s; the limiter bounds it, not the journal.
+func BenchmarkFollowUpsAtQPS(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		e := newEnv(b, sandbox.Config{}, testOrders(100))
+		engine := fastEngine
+		engine.QPS, engine.Concurrency = 20, 8
+		fast := fastEngine
+		fast.QPS = 10000
+		if _, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fast},
+			Deps{Platform: e.client, Journal: e.journal}); err != nil {
+			b.Fatal(err)
+		}
+		later := cst.Window{From: e.window.From.AddDays(1), To: e.window.From.AddDays(1)}
+		b.StartTimer()
+		start := time.Now()
+		res, err := Run(context.Background(), Config{Window: later, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: engine, FollowUpDays: 7},
+			Deps{Platform: e.client, Journal: e.journal})
+		if err != nil || res.Counts.FollowUps.Due != 100 {
+			b.Fatalf("follow-ups: %+v, %v", res.Counts.FollowUps, err)
+		}
+		b.ReportMetric(float64(res.Counts.FollowUps.Sent())/time.Since(start).Seconds(), "followups/s")
+	}
+}
