@@ -88,7 +88,8 @@ func (r *runner) sendOne(ctx context.Context, c *ingest.Clearance) recordResult 
 	jc := journal.Callback{Key: key, OrderID: c.OrderID, ResultCode: c.ResultCode, PortNo: c.PortNo}
 	var res recordResult
 	_, err = callJournaled(ctx, r, &res.log, journaledCall[*top.ClearanceInfoSendResponse]{
-		begin: func(ctx context.Context) (int, error) { return r.journal.BeginCallback(ctx, r.runID, jc) },
+		method: top.MethodClearanceInfoSend,
+		begin:  func(ctx context.Context) (int, error) { return r.journal.BeginCallback(ctx, r.runID, jc) },
 		call: func(ctx context.Context) (*top.ClearanceInfoSendResponse, error) {
 			resp, err := r.platform.ClearanceInfoSend(ctx, req)
 			if err == nil {

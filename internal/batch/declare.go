@@ -145,6 +145,7 @@ func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
 	defer func() { release() }()
 	var res recordResult
 	_, err := callJournaled(ctx, r, &res.log, journaledCall[*top.ClearanceDeclareWechatResponse]{
+		method: top.MethodClearanceDeclareWechat,
 		begin: func(ctx context.Context) (int, error) {
 			n, err := r.journal.BeginDeclaration(ctx, r.runID, jd)
 			release() // the buyer's total now holds this order
@@ -224,7 +225,8 @@ func (r *runner) checkMaterials(ctx context.Context, it *declItem) (recordResult
 	var log dispatch.Attempts
 	var problem, idNo string
 	_, err = callJournaled(ctx, r, &log, journaledCall[*top.ClearanceDistributionGetResponse]{
-		begin: func(ctx context.Context) (int, error) { return r.journal.BeginMaterials(ctx, r.runID, it.req.OrderID) },
+		method: top.MethodClearanceDistributionGet,
+		begin:  func(ctx context.Context) (int, error) { return r.journal.BeginMaterials(ctx, r.runID, it.req.OrderID) },
 		call: func(ctx context.Context) (*top.ClearanceDistributionGetResponse, error) {
 			return r.platform.ClearanceDistributionGet(ctx, top.ClearanceDistributionGetRequest{OrderID: orderNum})
 		},

@@ -131,7 +131,8 @@ func (r *runner) followUp(ctx context.Context, d *journal.Declaration) recordRes
 	}
 	var res recordResult
 	_, err := callJournaled(ctx, r, &res.log, journaledCall[*top.ClearanceDeclareWechatResponse]{
-		begin: func(ctx context.Context) (int, error) { return r.journal.BeginDeclaration(ctx, r.runID, jd) },
+		method: top.MethodClearanceDeclareWechat,
+		begin:  func(ctx context.Context) (int, error) { return r.journal.BeginDeclaration(ctx, r.runID, jd) },
 		call: func(ctx context.Context) (*top.ClearanceDeclareWechatResponse, error) {
 			resp, err := r.platform.ClearanceDeclareWechat(ctx, req)
 			if err == nil {

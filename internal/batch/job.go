@@ -158,6 +158,7 @@ type runner struct {
 	// orders.
 	buyers     *idcard.Hasher
 	buyerLocks keyLocks
+	calls      callCounts // the HTTP calls by method and result
 }
 
 // Run runs the job once: read the exports, check them, and unless it is a
@@ -329,7 +330,8 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 	r.sendAll(ctx, p.Callbacks, res)
 	r.followUpAll(ctx, unsettled, res)
 	st := r.disp.Stats()
-	res.Counts.Calls, res.Counts.Retries = st.Calls, st.Retries
+	res.Counts.Calls, res.Counts.Retries, res.Counts.Bans = st.Calls, st.Retries, st.Bans
+	res.API = r.calls.list()
 	return r.stopCause(ctx)
 }
 

@@ -1,9 +1,13 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -159,6 +163,7 @@ func (r *runner) stopReasonCN(ctx context.Context) string {
 // is begun before the send gate and the call, and finished after the call
 // with its outcome, or as not sent when the run stopped in between.
 type journaledCall[R any] struct {
+	method  string // the API method, for the counts of calls
 	begin   func(ctx context.Context) (attempt int, err error)
 	call    func(ctx context.Context) (R, error)
 	finish  func(ctx context.Context, attempt int, resp R, err error) error
@@ -190,6 +195,7 @@ func callJournaled[R any](ctx context.Context, r *runner, a *dispatch.Attempts, 
 		}
 		resp, err := c.call(call)
 		last = resp
+		r.calls.count(c.method, err)
 		if ferr := c.finish(jctx, attempt, resp, err); ferr != nil {
 			return journalFailure(ferr)
 		}
@@ -221,3 +227,47 @@ const (
 	notSentCode = "not sent"
 	notSentMsg  = "the run stopped before the call"
 )
+
+// callCounts counts the run's HTTP calls by API method and result.
+type callCounts struct {
+	mu sync.Mutex
+	n  map[[2]string]int
+}
+
+// count counts one call of method that ended with err: "ok", or the
+// class of its failure ("refused", "retry", "ban", "fatal").
+func (c *callCounts) count(method string, err error) {
+	result := "ok"
+	if err != nil {
+		switch class, _ := top.Classify(err); {
+		case isBusiness(err) || class == top.Reject:
+			result = "refused"
+		case class == top.Wait:
+			result = "ban"
+		case class == top.Fatal:
+			result = "fatal"
+		default:
+			result = "retry"
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[[2]string]int{}
+	}
+	c.n[[2]string{method, result}]++
+}
+
+// list returns the counts, by method and result.
+func (c *callCounts) list() []reconcile.APICalls {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []reconcile.APICalls
+	for k, n := range c.n {
+		out = append(out, reconcile.APICalls{Method: k[0], Result: k[1], Calls: n})
+	}
+	slices.SortFunc(out, func(a, b reconcile.APICalls) int {
+		return cmp.Or(strings.Compare(a.Method, b.Method), strings.Compare(a.Result, b.Result))
+	})
+	return out
+}

@@ -66,6 +66,11 @@ type Summary struct {
 	// accepted (docs/design.md#follow-ups).
 	FollowUps SummaryFollowUps `json:"follow_ups"`
 
+	// API counts the calls by method and result; Bans the flow-control
+	// bans met.
+	API  []SummaryAPICalls `json:"api"`
+	Bans int               `json:"bans"`
+
 	Calls   int    `json:"calls"`
 	Retries int    `json:"retries"`
 	Report  string `json:"report,omitempty"`
@@ -87,6 +92,13 @@ type SummaryFollowUps struct {
 	NotSent int `json:"not_sent"`
 	Errors  int `json:"errors"`
 	Stuck   int `json:"stuck"`
+}
+
+// SummaryAPICalls counts the calls of one method with one result.
+type SummaryAPICalls struct {
+	Method string `json:"method"`
+	Result string `json:"result"`
+	Calls  int    `json:"calls"`
 }
 
 // SummaryAmount is a count and its money in fen.
@@ -206,6 +218,10 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 	for _, c := range reconcile.Codes() {
 		s.Exceptions[c] = r.ByCode[c]
 		s.ExceptionsTotal += r.ByCode[c]
+	}
+	s.API, s.Bans = []SummaryAPICalls{}, r.Counts.Bans
+	for _, a := range r.API {
+		s.API = append(s.API, SummaryAPICalls{a.Method, a.Result, a.Calls})
 	}
 	f := r.Counts.FollowUps
 	s.FollowUps = SummaryFollowUps{Due: f.Due, Sent: f.Sent(), Success: f.Success, Failed: f.Failed, Pending: f.Pending,

@@ -164,6 +164,15 @@ type Counts struct {
 	Calls           int // HTTP calls made to the gateway
 	Retries         int // calls that were retries of an earlier attempt
 	FollowUps       FollowUps
+	Bans            int // flow-control bans that paused the run's calls
+}
+
+// APICalls counts the calls of one API method that ended one way: "ok",
+// "refused" (the platform said no), "retry" (a transient failure: HTTP
+// 5xx, transport, isp.*), "ban" (flow control) or "fatal".
+type APICalls struct {
+	Method, Result string
+	Calls          int
 }
 
 // FollowUps counts the run's follow-ups of declarations earlier runs had
@@ -208,6 +217,8 @@ type Result struct {
 	// resolved, in the one exception order; their Tracking says when they
 	// were first seen and how many days they were open, At their day.
 	Resolved []Exception
+	// API counts the run's HTTP calls by API method and result, in order.
+	API []APICalls
 	// Tracked counts the exceptions by state across runs.
 	Tracked Tracked
 	// History is the exceptions of the last nights with a run (this one

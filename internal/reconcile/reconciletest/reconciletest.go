@@ -154,6 +154,13 @@ func AssertAccounting(t testing.TB, res *reconcile.Result) {
 	if res.Orders != nil {
 		assertOrderLines(t, res, perOrder)
 	}
+	calls := 0
+	for _, a := range res.API {
+		calls += a.Calls
+	}
+	if calls != res.Counts.Calls {
+		t.Errorf("the calls by method and result add up to %d, the run counted %d", calls, res.Counts.Calls)
+	}
 }
 
 // assertOrderLines checks the run's order lines (订单明细) against its
