@@ -193,9 +193,8 @@ func callJournaled[R any](ctx context.Context, r *runner, a *dispatch.Attempts, 
 			}
 			return dispatch.ErrStopped
 		}
-		resp, err := c.call(call)
+		resp, err := countedCall(call, r, c)
 		last = resp
-		r.calls.count(c.method, err)
 		if ferr := c.finish(jctx, attempt, resp, err); ferr != nil {
 			return journalFailure(ferr)
 		}
@@ -228,6 +227,21 @@ const (
 	notSentMsg  = "the run stopped before the call"
 )
 
+// countedCall makes c's call and counts it, also when it panics (the
+// panic goes on: the record's failure).
+func countedCall[R any](ctx context.Context, r *runner, c journaledCall[R]) (resp R, err error) {
+	done := false
+	defer func() {
+		if !done {
+			r.calls.add(c.method, "panic")
+		}
+	}()
+	resp, err = c.call(ctx)
+	done = true
+	r.calls.count(c.method, err)
+	return resp, err
+}
+
 // callCounts counts the run's HTTP calls by API method and result.
 type callCounts struct {
 	mu sync.Mutex
@@ -250,6 +264,10 @@ func (c *callCounts) count(method string, err error) {
 			result = "retry"
 		}
 	}
+	c.add(method, result)
+}
+
+func (c *callCounts) add(method, result string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n == nil {

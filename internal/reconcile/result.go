@@ -169,7 +169,8 @@ type Counts struct {
 
 // APICalls counts the calls of one API method that ended one way: "ok",
 // "refused" (the platform said no), "retry" (a transient failure: HTTP
-// 5xx, transport, isp.*), "ban" (flow control) or "fatal".
+// 5xx, transport, isp.*), "ban" (flow control), "fatal", or "panic" (a bug
+// of the job while calling).
 type APICalls struct {
 	Method, Result string
 	Calls          int
