@@ -30,6 +30,10 @@ type Config struct {
 	// OnSend, if set, sees the time of every call sent (tests measure the
 	// rate with it).
 	OnSend func(time.Time)
+	// Pace, if set, is a rate of calls shared with other dispatchers
+	// (NewPace): the runs of stores that share an app key, which the
+	// platform limits together. QPS and OnSend are then the Pace's.
+	Pace *Pace
 }
 
 // WithDefaults returns c with the defaults filled in, for a run of records
@@ -95,7 +99,11 @@ func New(cfg Config, log *slog.Logger) *Dispatcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{cfg: cfg, log: log, stopped: make(chan struct{}), pace: newPace(cfg.QPS, cfg.OnSend)}
+	p := (*pace)(cfg.Pace)
+	if p == nil {
+		p = newPace(cfg.QPS, cfg.OnSend)
+	}
+	d := &Dispatcher{cfg: cfg, log: log, stopped: make(chan struct{}), pace: p}
 	d.budget.Store(int64(cfg.RetryBudget))
 	return d
 }

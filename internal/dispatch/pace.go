@@ -31,6 +31,16 @@ type pace struct {
 	window  *window
 }
 
+// Pace is a rate of calls that several dispatchers share: every call of
+// each of them counts against one limiter and one window, so that together
+// they never exceed qps (see Config.Pace). Flow-control bans stay each
+// dispatcher's own: each learns of one from its own answers.
+type Pace pace
+
+// NewPace returns a Pace of qps calls a second; onSend, if not nil, sees
+// the time of every call sent.
+func NewPace(qps float64, onSend func(time.Time)) *Pace { return (*Pace)(newPace(qps, onSend)) }
+
 func newPace(qps float64, onSend func(time.Time)) *pace {
 	w := newWindow(qps)
 	w.hook = onSend
