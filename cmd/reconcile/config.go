@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -18,10 +19,14 @@ import (
 //  1. the command line (--summary-json out/summary.json)
 //  2. the environment (RECONCILE_SUMMARY_JSON=out/summary.json; lists
 //     comma-separated; the app key also from TOP_APP_KEY)
-//  3. the config file named by --config or RECONCILE_CONFIG, in TOML
+//  3. for a run of one store (--store NAME, or each of --all-stores), that
+//     store's [[store]] table of the config file
+//  4. the config file named by --config or RECONCILE_CONFIG, in TOML
 //     (summary_json = "out/summary.json")
 //
-// then the flag's default. Every value goes through the flag's own parser,
+// then the flag's default. In a run of a store, {store} in a path-valued
+// setting (report, state, summary_json, …) is the store's name, wherever
+// the value came from. Every value goes through the flag's own parser,
 // so a bad value says where it came from. Unknown keys in the file and
 // unknown RECONCILE_ variables are errors. The app secret and the session
 // key are never settings: they come from TOP_APP_SECRET and TOP_SESSION or
@@ -37,6 +42,24 @@ var configKeys = []string{
 	"cron", "tz", "catch_up",
 }
 
+// storeKeys are the keys a [[store]] table may hold besides its name:
+// what differs between the stores of one operator. The window, the
+// schedule, the log and dry_run stay global.
+var storeKeys = []string{
+	"orders", "payments", "clearance", "report", "summary_json", "state", "notes_from",
+	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
+	"check_materials", "allow_bill_mismatch", "order_limit", "annual_limit", "pii_key_file", "follow_up_days",
+	"fail_on_exceptions",
+}
+
+// pathKeys are the settings in which {store} stands for the store's name.
+var pathKeys = []string{"orders", "payments", "clearance", "report", "summary_json", "state", "notes_from",
+	"secret_file", "session_file", "pii_key_file"}
+
+// storeName is what a store may be called: it names files, a PostgreSQL
+// schema and metric labels.
+var storeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
 // forbiddenKeys would put a credential in the file.
 var forbiddenKeys = []string{"secret", "app_secret", "session", "session_key", "top_app_secret", "top_session"}
 
@@ -46,7 +69,12 @@ func envName(key string) string { return "RECONCILE_" + strings.ToUpper(key) }
 // environment, then from the config file (configPath, else
 // RECONCILE_CONFIG). Flags that are not settings (config, json, limit…)
 // are left alone.
-func applyConfig(fs *flag.FlagSet, configPath string, getenv func(string) string, environ []string) error {
+//
+// store is the store to run ("" for none): its [[store]] table comes
+// between the environment and the file's top level. A file that has
+// [[store]] tables must be run with a store: its top level alone is no
+// store's.
+func applyConfig(fs *flag.FlagSet, configPath, store string, getenv func(string) string, environ []string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -56,9 +84,21 @@ func applyConfig(fs *flag.FlagSet, configPath string, getenv func(string) string
 	if configPath == "" {
 		configPath = getenv("RECONCILE_CONFIG")
 	}
-	file, err := readConfig(configPath)
+	cfg, err := readConfig(configPath)
 	if err != nil {
 		return err
+	}
+	file := cfg.values
+	var table map[string][]string
+	switch {
+	case store != "":
+		st, ok := cfg.store(store)
+		if !ok {
+			return usageErrorf("--store %s: %s", store, cfg.noStore())
+		}
+		table = st.values
+	case len(cfg.stores) > 0:
+		return usageErrorf("%s has stores (%s): give --store NAME, or --all-stores", configPath, strings.Join(cfg.names(), ", "))
 	}
 
 	var errs []error
@@ -79,8 +119,11 @@ func applyConfig(fs *flag.FlagSet, configPath string, getenv func(string) string
 				return
 			}
 		}
-		vals, ok := file[key]
-		if !ok {
+		where := configPath
+		vals, ok := table[key]
+		if ok {
+			where = fmt.Sprintf("%s [[store]] %s", configPath, store)
+		} else if vals, ok = file[key]; !ok {
 			return
 		}
 		if list, isList := f.Value.(*stringList); isList {
@@ -88,14 +131,61 @@ func applyConfig(fs *flag.FlagSet, configPath string, getenv func(string) string
 		}
 		for _, v := range vals {
 			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %s = %q: %v", configPath, key, v, err))
+				errs = append(errs, fmt.Errorf("%s: %s = %q: %v", where, key, v, err))
 			}
 		}
 	})
 	if len(errs) > 0 {
 		return &usageError{errors.Join(errs...)}
 	}
+	return expandStore(fs, store)
+}
+
+// expandStore replaces {store} in the path-valued flags of fs with the
+// store's name; without a store, {store} is an error.
+func expandStore(fs *flag.FlagSet, store string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		key := strings.ReplaceAll(f.Name, "-", "_")
+		v := f.Value.String()
+		if !slices.Contains(pathKeys, key) || !strings.Contains(v, "{store}") {
+			return
+		}
+		if store == "" {
+			errs = append(errs, fmt.Errorf("--%s %s: {store} stands for a store's name, and this is no run of a store (--store NAME)", f.Name, v))
+			return
+		}
+		if list, isList := f.Value.(*stringList); isList {
+			for i := range *list {
+				(*list)[i] = strings.ReplaceAll((*list)[i], "{store}", store)
+			}
+			return
+		}
+		fs.Set(f.Name, strings.ReplaceAll(v, "{store}", store))
+	})
+	if len(errs) > 0 {
+		return &usageError{errors.Join(errs...)}
+	}
 	return nil
+}
+
+// storeNames returns the names of the config file's stores, in the file's
+// order, for --all-stores: an error when it has none.
+func storeNames(configPath string, getenv func(string) string) ([]string, error) {
+	if configPath == "" {
+		configPath = getenv("RECONCILE_CONFIG")
+	}
+	if configPath == "" {
+		return nil, usageErrorf("--all-stores: the stores are [[store]] tables of a config file: give --config")
+	}
+	cfg, err := readConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.stores) == 0 {
+		return nil, usageErrorf("--all-stores: %s has no [[store]] tables", configPath)
+	}
+	return cfg.names(), nil
 }
 
 // checkEnviron refuses RECONCILE_ variables that are not settings: a typo
@@ -125,11 +215,52 @@ func knownEnv() string {
 	return strings.Join(append(names, "RECONCILE_CONFIG"), ", ")
 }
 
-// readConfig reads a TOML config file into its values, as the strings the
-// flags parse. An empty path reads nothing.
-func readConfig(path string) (map[string][]string, error) {
+// configFile is a config file as read: its top-level values and its
+// stores, as the strings the flags parse.
+type configFile struct {
+	path   string
+	values map[string][]string
+	stores []storeTable
+}
+
+// storeTable is a [[store]] table.
+type storeTable struct {
+	name   string
+	values map[string][]string
+}
+
+func (c *configFile) store(name string) (storeTable, bool) {
+	for _, s := range c.stores {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return storeTable{}, false
+}
+
+func (c *configFile) names() []string {
+	var out []string
+	for _, s := range c.stores {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+func (c *configFile) noStore() string {
+	if c.path == "" {
+		return "the stores are [[store]] tables of a config file: give --config"
+	}
+	if len(c.stores) == 0 {
+		return c.path + " has no [[store]] tables"
+	}
+	return fmt.Sprintf("%s has no such store (it has %s)", c.path, strings.Join(c.names(), ", "))
+}
+
+// readConfig reads a TOML config file. An empty path reads nothing.
+func readConfig(path string) (*configFile, error) {
+	cfg := &configFile{path: path}
 	if path == "" {
-		return nil, nil
+		return cfg, nil
 	}
 	raw := map[string]any{}
 	if _, err := toml.DecodeFile(path, &raw); err != nil {
@@ -138,25 +269,60 @@ func readConfig(path string) (map[string][]string, error) {
 		}
 		return nil, usageErrorf("--config %s: %v", path, err)
 	}
+	stores, hasStores := raw["store"]
+	delete(raw, "store")
+	var err error
+	if cfg.values, err = configTable(path, raw, configKeys); err != nil {
+		return nil, err
+	}
+	if !hasStores {
+		return cfg, nil
+	}
+	tables, ok := stores.([]map[string]any)
+	if !ok {
+		return nil, usageErrorf("%s: store: want [[store]] tables, each with a name", path)
+	}
+	for i, t := range tables {
+		name, _ := t["name"].(string)
+		delete(t, "name")
+		switch {
+		case !storeName.MatchString(name):
+			return nil, usageErrorf("%s: [[store]] %d: name %q: want 1 to 40 lower-case letters, digits, - and _, starting with a letter or digit", path, i+1, name)
+		case slices.Contains(cfg.names(), name):
+			return nil, usageErrorf("%s: two [[store]] tables are named %s", path, name)
+		}
+		where := fmt.Sprintf("%s [[store]] %s", path, name)
+		vals, err := configTable(where, t, storeKeys)
+		if err != nil {
+			return nil, err
+		}
+		cfg.stores = append(cfg.stores, storeTable{name: name, values: vals})
+	}
+	return cfg, nil
+}
+
+// configTable reads the keys of one table (where names it in errors),
+// refusing a credential and any key not in known.
+func configTable(where string, raw map[string]any, known []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	var unknown []string
 	for key, v := range raw {
 		if slices.Contains(forbiddenKeys, key) {
-			return nil, usageErrorf("%s: %q: the secret and the session never go in the config file; use TOP_APP_SECRET/TOP_SESSION or secret_file/session_file", path, key)
+			return nil, usageErrorf("%s: %q: the secret and the session never go in the config file; use TOP_APP_SECRET/TOP_SESSION or secret_file/session_file", where, key)
 		}
-		if !slices.Contains(configKeys, key) {
+		if !slices.Contains(known, key) {
 			unknown = append(unknown, key)
 			continue
 		}
 		vals, err := configValues(v)
 		if err != nil {
-			return nil, usageErrorf("%s: %s: %v", path, key, err)
+			return nil, usageErrorf("%s: %s: %v", where, key, err)
 		}
 		out[key] = vals
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, usageErrorf("%s: unknown keys %s (known: %s)", path, strings.Join(unknown, ", "), strings.Join(configKeys, ", "))
+		return nil, usageErrorf("%s: unknown keys %s (known: %s)", where, strings.Join(unknown, ", "), strings.Join(known, ", "))
 	}
 	return out, nil
 }

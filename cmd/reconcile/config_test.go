@@ -29,15 +29,15 @@ func writeConfig(t *testing.T, body string) string {
 	return p
 }
 
-// parseRun parses run's flags and applies the environment and the file.
-func parseRun(t *testing.T, args []string, getenv func(string) string, environ []string) (*runOptions, error) {
+// parseTestRun parses run's flags and applies the environment and the file.
+func parseTestRun(t *testing.T, args []string, getenv func(string) string, environ []string) (*runOptions, error) {
 	t.Helper()
 	var o runOptions
 	fs := o.flags("run")
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
-	return &o, applyConfig(fs, o.config, getenv, environ)
+	return &o, applyConfig(fs, o.config, o.store, getenv, environ)
 }
 
 func TestConfigPrecedence(t *testing.T) {
@@ -105,7 +105,7 @@ cron = "30 2 * * *"   # a schedule key: known, ignored by run
 	}
 	for _, tt := range tests {
 		getenv, environ := env(tt.env...)
-		o, err := parseRun(t, tt.args, getenv, environ)
+		o, err := parseTestRun(t, tt.args, getenv, environ)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -140,13 +140,13 @@ func TestConfigErrors(t *testing.T) {
 			args = append(args, "--config", writeConfig(t, tt.file))
 		}
 		getenv, environ := env(tt.env...)
-		_, err := parseRun(t, args, getenv, environ)
+		_, err := parseTestRun(t, args, getenv, environ)
 		var ue *usageError
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !asUsage(err, &ue) {
 			t.Errorf("%s: err = %v, want a usage error containing %q", tt.name, err, tt.want)
 		}
 	}
-	_, err := parseRun(t, []string{"--config", "/no/such/reconcile.toml"}, func(string) string { return "" }, nil)
+	_, err := parseTestRun(t, []string{"--config", "/no/such/reconcile.toml"}, func(string) string { return "" }, nil)
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing file: %v", err)
 	}
@@ -157,7 +157,7 @@ func asUsage(err error, ue **usageError) bool { return exitCode(err) == exitUsag
 // The sample config must be valid.
 func TestSampleConfig(t *testing.T) {
 	getenv, environ := env()
-	o, err := parseRun(t, []string{"--config", "../../samples/reconcile.toml"}, getenv, environ)
+	o, err := parseTestRun(t, []string{"--config", "../../samples/reconcile.toml"}, getenv, environ)
 	if err != nil {
 		t.Fatalf("samples/reconcile.toml: %v", err)
 	}

@@ -29,6 +29,8 @@ Flags:
   --limit N                show the N newest runs (default 20; 0: all)
   --json                   print a JSON array for machines instead of a table
   --config FILE            read state and report from a config file, as run
+  --store NAME             the runs of the store NAME of the config file's
+                           [[store]] tables
 
 Example:
   reconcile history --state /var/lib/reconcile/reconcile.db --limit 7
@@ -40,9 +42,9 @@ Exit status:
 `
 
 type historyOptions struct {
-	state, report, config string
-	limit                 int
-	json                  bool
+	state, report, config, store string
+	limit                        int
+	json                         bool
 }
 
 func cmdHistory(ctx context.Context, args []string, std *stdio) error {
@@ -53,13 +55,14 @@ func cmdHistory(ctx context.Context, args []string, std *stdio) error {
 	fs.IntVar(&o.limit, "limit", 20, "")
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.config, "config", "", "")
+	fs.StringVar(&o.store, "store", "", "")
 	if err := parseFlags(fs, args, historyHelp, std); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := applyConfig(fs, o.config, std.getenv, std.env()); err != nil {
+	if err := applyConfig(fs, o.config, o.store, std.getenv, std.env()); err != nil {
 		return err
 	}
 	if o.limit < 0 {

@@ -104,6 +104,17 @@ Checks:
                            .xlsx, night_dryrun.xlsx): a dry run never
                            replaces a real run's workbook
 
+Stores (several stores in one config file, each a [[store]] table with a
+name and its own inputs, report, state, app key, secret and session files,
+customs, qps, …; {store} in a path stands for the store's name):
+  --store NAME             run the store NAME
+  --all-stores             run every store of the config file, one after
+                           the other; each has its own window, journal,
+                           lock, workbook and summary; the exit status is
+                           the worst of theirs
+  --stores-concurrency N   run N stores at once (default 1); stores that
+                           share an app key share one rate limit
+
 Configuration:
   --config FILE            read settings from a TOML file (also
                            $RECONCILE_CONFIG); see samples/reconcile.toml.
@@ -161,6 +172,10 @@ type runOptions struct {
 	logFormat                   string
 	quiet                       bool
 	config                      string
+	store                       string
+	allStores                   bool
+	storesConcurrency           int
+	pace                        *dispatch.Pace // shared with the other stores of the app key; nil: the run's own
 }
 
 func (o *runOptions) flags(name string) *flagSet {
@@ -196,22 +211,49 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.StringVar(&o.config, "config", "", "")
+	fs.StringVar(&o.store, "store", "", "")
+	fs.BoolVar(&o.allStores, "all-stores", false, "")
+	fs.IntVar(&o.storesConcurrency, "stores-concurrency", 1, "")
 	return fs
 }
 
 func cmdRun(ctx context.Context, args []string, std *stdio) error {
+	opts, err := parseRun(args, "", std)
+	if err != nil {
+		return err
+	}
+	if opts.allStores {
+		return runStores(ctx, args, opts, std)
+	}
+	return runRun(ctx, opts, std)
+}
+
+// parseRun parses the flags of run and applies the configuration, for
+// store when it is not "" (a run of --all-stores), else for --store.
+func parseRun(args []string, store string, std *stdio) (*runOptions, error) {
 	var opts runOptions
 	fs := opts.flags("run")
 	if err := parseFlags(fs, args, runHelp, std); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q: inputs are given with --orders, --payments and --clearance", fs.Arg(0))
+		return nil, usageErrorf("unexpected argument %q: inputs are given with --orders, --payments and --clearance", fs.Arg(0))
 	}
-	if err := applyConfig(fs, opts.config, std.getenv, std.env()); err != nil {
-		return err
+	switch {
+	case opts.allStores && opts.store != "":
+		return nil, usageErrorf("--store and --all-stores: give one")
+	case opts.storesConcurrency < 1 || opts.storesConcurrency > 32:
+		return nil, usageErrorf("--stores-concurrency %d: want 1 to 32", opts.storesConcurrency)
+	case opts.allStores && store == "":
+		return &opts, nil // each store's settings are applied in its own turn
 	}
-	return runRun(ctx, &opts, std)
+	if store != "" {
+		opts.store = store
+	}
+	if err := applyConfig(fs, opts.config, opts.store, std.getenv, std.env()); err != nil {
+		return nil, err
+	}
+	return &opts, nil
 }
 
 // runRun runs the job once over the window of the options.
@@ -340,7 +382,8 @@ func (j *job) config(win cst.Window) batch.Config {
 		ReportPath:        o.report,
 		NotesFrom:         o.notesFrom,
 		SummaryPath:       o.summaryJSON,
-		Engine:            dispatch.Config{Concurrency: o.concurrency, QPS: o.qps, MaxBanWait: o.maxBanWait},
+		Engine:            dispatch.Config{Concurrency: o.concurrency, QPS: o.qps, MaxBanWait: o.maxBanWait, Pace: o.pace},
+		Store:             o.store,
 		Logger:            j.logger,
 		Settings: map[string]any{
 			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,
@@ -435,7 +478,11 @@ func printRunSummary(std *stdio, res *reconcile.Result, opts *runOptions) {
 	if res.DryRun {
 		mode = " (dry run: nothing declared)"
 	}
-	fmt.Fprintf(std.out, "reconcile %s: %s%s\n", res.Window, res.Status, mode)
+	store := ""
+	if res.Store != "" {
+		store = "store " + res.Store + " "
+	}
+	fmt.Fprintf(std.out, "reconcile %s%s: %s%s\n", store, res.Window, res.Status, mode)
 	if len(res.Inputs) > 0 {
 		fmt.Fprintf(std.out, "  orders in window %d, eligible %d, declared %d, already declared %d, declaration failures %d, not attempted %d\n",
 			c.OrdersInWindow, c.Eligible, c.Declared, c.AlreadyDeclared, c.DeclareFailed, c.NotDeclared)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,7 +43,10 @@ meaning and defaults: --orders, --payments, --clearance, --report,
 --session-file, --sign-method, --customs, --concurrency, --qps,
 --max-ban-wait, --follow-up-days, --check-materials, --order-limit,
 --annual-limit, --pii-key-file, --allow-bill-mismatch, --dry-run,
---fail-on-exceptions, --log-format, --quiet, --config. As for run, each may
+--fail-on-exceptions, --log-format, --quiet, --config; and --store NAME or
+--all-stores (each tick runs every store of the config file in turn; a
+night is caught up until it is done in every store), --stores-concurrency
+(ignored: a schedule runs its stores one after the other). As for run, each may
 also come from RECONCILE_<NAME> or the config file; the secret and session
 only from TOP_APP_SECRET/TOP_SESSION or --secret-file/--session-file.
 
@@ -67,36 +71,74 @@ type scheduleOptions struct {
 }
 
 func cmdSchedule(ctx context.Context, args []string, std *stdio) error {
+	o, err := parseSchedule(args, "", std)
+	if err != nil {
+		return err
+	}
+	stores := []*scheduleOptions{o}
+	if o.run.allStores {
+		names, err := storeNames(o.run.config, std.getenv)
+		if err != nil {
+			return err
+		}
+		stores = stores[:0]
+		for _, name := range names {
+			so, err := parseSchedule(args, name, std)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", name, err)
+			}
+			stores = append(stores, so)
+		}
+	}
+	return runSchedule(ctx, o, stores, std)
+}
+
+// parseSchedule parses the flags of schedule and applies the
+// configuration, for store when it is not "" (one of --all-stores).
+func parseSchedule(args []string, store string, std *stdio) (*scheduleOptions, error) {
 	var o scheduleOptions
 	fs := o.run.flags("schedule")
 	fs.StringVar(&o.cron, "cron", "", "")
 	fs.StringVar(&o.tz, "tz", schedule.DefaultZone, "")
 	fs.IntVar(&o.catchUp, "catch-up", 3, "")
 	if err := parseFlags(fs, args, scheduleHelp, std); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+		return nil, usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	for _, name := range []string{"date", "from", "to"} {
 		if f := fs.Lookup(name); f != nil && f.Value.String() != "" {
-			return usageErrorf("--%s: each tick runs yesterday's window; use \"reconcile run\" for a given window", name)
+			return nil, usageErrorf("--%s: each tick runs yesterday's window; use \"reconcile run\" for a given window", name)
 		}
 	}
-	if err := applyConfig(fs, o.run.config, std.getenv, std.env()); err != nil {
-		return err
+	switch {
+	case o.run.allStores && o.run.store != "":
+		return nil, usageErrorf("--store and --all-stores: give one")
+	case o.run.allStores && store == "":
+		return &o, nil // each store's settings are applied in its own turn
+	}
+	if store != "" {
+		o.run.store = store
+	}
+	if err := applyConfig(fs, o.run.config, o.run.store, std.getenv, std.env()); err != nil {
+		return nil, err
 	}
 	// The flags were refused above: a window now comes from the file or
 	// the environment, where it would be ignored every night.
 	for name, v := range map[string]string{"date": o.run.date, "from": o.run.from, "to": o.run.to} {
 		if v != "" {
-			return usageErrorf("the configuration sets %s = %q (in the config file or %s), but each tick runs yesterday's window: remove it, or use \"reconcile run\" for a given window", name, v, envName(name))
+			return nil, usageErrorf("the configuration sets %s = %q (in the config file or %s), but each tick runs yesterday's window: remove it, or use \"reconcile run\" for a given window", name, v, envName(name))
 		}
 	}
-	return runSchedule(ctx, &o, std)
+	return &o, nil
 }
 
-func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
+// runSchedule serves the schedule of o (its cron, zone and catch-up) for
+// the stores: each tick runs each of them in turn (one, without stores), and
+// a night counts as done for the catch-up when it is done in every store's
+// journal.
+func runSchedule(ctx context.Context, o *scheduleOptions, stores []*scheduleOptions, std *stdio) error {
 	if o.cron == "" {
 		return usageErrorf("--cron is required, e.g. --cron \"30 2 * * *\"")
 	}
@@ -113,35 +155,54 @@ func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
 	if o.run.dryRun && o.catchUp > 0 {
 		return usageErrorf("--catch-up needs the journal, which a dry run does not keep: add --catch-up 0")
 	}
-	j, err := o.run.prepare(std)
-	if err != nil {
-		return err
-	}
-	if err := j.check(ctx); err != nil {
-		return err
+	jobs := make([]*job, len(stores))
+	for i, so := range stores {
+		j, err := so.run.prepare(std)
+		if err != nil {
+			return storeErr(so.run.store, err)
+		}
+		if err := j.check(ctx); err != nil {
+			return storeErr(so.run.store, err)
+		}
+		jobs[i] = j
 	}
 	n := &schedule.Nightly{
-		Spec: o.cron, Location: loc, CatchUp: o.catchUp, Logger: j.logger,
+		Spec: o.cron, Location: loc, CatchUp: o.catchUp, Logger: jobs[0].logger,
 		Run: func(ctx context.Context, w cst.Window) error {
-			res, err := j.run(ctx, w)
-			printRunSummary(std, res, &o.run)
-			return err
+			errs := make([]error, len(jobs))
+			names := make([]string, len(jobs))
+			for i, j := range jobs {
+				res, err := j.run(ctx, w)
+				printRunSummary(std, res, &stores[i].run)
+				errs[i], names[i] = err, stores[i].run.store
+			}
+			if len(jobs) == 1 {
+				return errs[0]
+			}
+			return storesErr(names, errs)
 		},
 		History: func(ctx context.Context) ([]schedule.PastRun, error) {
-			jr, err := j.openJournal(ctx)
-			if err != nil {
-				return nil, err
-			}
-			defer jr.Close()
-			runs, err := jr.Runs(ctx, 0)
-			past := make([]schedule.PastRun, 0, len(runs))
-			for _, r := range runs {
-				w, werr := cst.ParseWindow("", r.From, r.To, time.Now())
-				if werr == nil {
-					past = append(past, schedule.PastRun{Window: w, Done: r.Status == journal.RunCompleted && !r.DryRun})
+			// A window is done when it is done in every store.
+			done := map[cst.Window]int{}
+			var past []schedule.PastRun
+			for _, j := range jobs {
+				runs, err := j.pastRuns(ctx)
+				if err != nil {
+					return nil, err
 				}
+				seen := map[cst.Window]bool{}
+				for _, r := range runs {
+					if r.Done && !seen[r.Window] {
+						seen[r.Window] = true
+						done[r.Window]++
+					}
+				}
+				past = append(past, runs...)
 			}
-			return past, err
+			for i := range past {
+				past[i].Done = done[past[i].Window] == len(jobs)
+			}
+			return past, nil
 		},
 		ExitStatus: batch.ExitStatus,
 	}
@@ -149,6 +210,36 @@ func runSchedule(ctx context.Context, o *scheduleOptions, std *stdio) error {
 		return fmt.Errorf("schedule: %w", err)
 	}
 	return nil
+}
+
+// storeErr names the store of a store's error, if any.
+func storeErr(store string, err error) error {
+	if store == "" {
+		return err
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return usageErrorf("store %s: %v", store, ue.err)
+	}
+	return fmt.Errorf("store %s: %w", store, err)
+}
+
+// pastRuns returns the runs of the job's journal, for the catch-up.
+func (j *job) pastRuns(ctx context.Context) ([]schedule.PastRun, error) {
+	jr, err := j.openJournal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer jr.Close()
+	runs, err := jr.Runs(ctx, 0)
+	past := make([]schedule.PastRun, 0, len(runs))
+	for _, r := range runs {
+		w, werr := cst.ParseWindow("", r.From, r.To, time.Now())
+		if werr == nil {
+			past = append(past, schedule.PastRun{Window: w, Done: r.Status == journal.RunCompleted && !r.DryRun})
+		}
+	}
+	return past, err
 }
 
 // check checks at start that the schedule's runs could work, with

@@ -85,6 +85,9 @@ type ReportWriter interface {
 
 // Config is the settings of one run.
 type Config struct {
+	// Store names the store of a run of several stores ([[store]]); ""
+	// for the single store.
+	Store          string
 	Window         cst.Window
 	Inputs         reconcile.Inputs
 	DefaultCustoms string // --customs, for orders whose export has none
@@ -182,7 +185,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
-	res = &reconcile.Result{DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[reconcile.Code]int{},
+	res = &reconcile.Result{Store: cfg.Store, DryRun: cfg.DryRun, Window: cfg.Window, StartedAt: cfg.Now(), ByCode: map[reconcile.Code]int{},
 		BillMismatchAllowed: cfg.AllowBillMismatch}
 	r := &runner{cfg: cfg, log: cfg.Logger, journal: deps.Journal, today: cst.DateOf(cfg.Now())}
 	defer func() {

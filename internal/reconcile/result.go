@@ -195,7 +195,8 @@ func (f FollowUps) Sent() int { return f.Success + f.Failed + f.Pending }
 // Result is everything a run produced: what the workbook shows and the
 // summary JSON reports.
 type Result struct {
-	RunID     int64 // the journal's run id; 0 for a dry run
+	Store     string // the store ([[store]]) of a run of several; "" for the single store
+	RunID     int64  // the journal's run id; 0 for a dry run
 	DryRun    bool
 	Window    cst.Window
 	StartedAt time.Time
