@@ -229,7 +229,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) (res *reconcile.Result, err
 	}
 	r.log.Info("run started", "run", r.runID, "window", cfg.Window.String(), "dry_run", cfg.DryRun)
 
-	l, err := reconcile.Load(ctx, cfg.Inputs)
+	r.progress = newProgress(cfg.Progress, r.log, cfg.ProgressEvery)
+	var reading reconcile.Reading
+	readingProgress := r.progress.sampled("reading", reading.Progress)
+	l, err := reconcile.LoadWatched(ctx, cfg.Inputs, &reading)
+	readingProgress.end()
 	if err != nil {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w while reading the exports", ErrInterrupted)
@@ -315,8 +319,7 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 	cfg.OnSend = r.cfg.onSend
 	r.disp = dispatch.New(cfg, r.log)
 	r.platform = platform
-	r.progress = newProgress(r.cfg.Progress, r.log, r.cfg.ProgressEvery)
-	defer r.progress.close()
+
 	stop := context.AfterFunc(ctx, func() {
 		r.log.Warn("interrupted: no new calls; waiting for the calls in flight", "at_most", cfg.DrainTimeout)
 	})

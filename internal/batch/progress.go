@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +23,6 @@ func newProgress(term io.Writer, log *slog.Logger, every time.Duration) *progres
 	return &progress{term: term, log: log, every: every}
 }
 
-func (p *progress) close() {}
-
 // phaseProgress is one phase's counters and its reporter.
 type phaseProgress struct {
 	p      *progress
@@ -34,6 +33,9 @@ type phaseProgress struct {
 	failed atomic.Int64 // records that ended as an exception
 	stop   chan struct{}
 	wg     sync.WaitGroup
+	// sample, for a phase measured in bytes (reading the exports), says
+	// how far it has got: bytes done and in all, and records read.
+	sample func() (done, total, records int64)
 }
 
 // phase starts reporting a phase of total records.
@@ -42,6 +44,20 @@ func (p *progress) phase(name string, total int) *phaseProgress {
 	if total == 0 {
 		return pp
 	}
+	pp.run()
+	return pp
+}
+
+// sampled starts reporting a phase whose progress sample tells: the
+// reading of the exports, in bytes.
+func (p *progress) sampled(name string, sample func() (done, total, records int64)) *phaseProgress {
+	pp := &phaseProgress{p: p, name: name, total: 1, start: time.Now(), stop: make(chan struct{}), sample: sample}
+	pp.run()
+	return pp
+}
+
+func (pp *phaseProgress) run() {
+	p := pp.p
 	interval := p.every
 	if p.term != nil {
 		interval = 200 * time.Millisecond
@@ -60,7 +76,6 @@ func (p *progress) phase(name string, total int) *phaseProgress {
 			}
 		}
 	}()
-	return pp
 }
 
 // add counts one finished record.
@@ -81,7 +96,24 @@ func (pp *phaseProgress) end() {
 	}
 }
 
+// barWidth is the width of the terminal's bar, in cells.
+const barWidth = 20
+
+// bar draws done of total as a bar of barWidth cells and a percentage.
+func bar(done, total int64) string {
+	frac := 1.0
+	if total > 0 {
+		frac = min(float64(done)/float64(total), 1)
+	}
+	full := int(frac * barWidth)
+	return fmt.Sprintf("[%s%s] %3d%%", strings.Repeat("█", full), strings.Repeat("░", barWidth-full), int(frac*100))
+}
+
 func (pp *phaseProgress) report(final bool) {
+	if pp.sample != nil {
+		pp.reportSample(final)
+		return
+	}
 	done, failed := pp.done.Load(), pp.failed.Load()
 	elapsed := time.Since(pp.start)
 	rate := 0.0
@@ -95,7 +127,7 @@ func (pp *phaseProgress) report(final bool) {
 		eta = "0s"
 	}
 	if pp.p.term != nil {
-		fmt.Fprintf(pp.p.term, "\r\033[K%-12s %d/%d  %.1f/s  %d exceptions  ETA %s", pp.name, done, pp.total, rate, failed, eta)
+		fmt.Fprintf(pp.p.term, "\r\033[K%-12s %s  %d/%d  %.1f/s  %d exceptions  ETA %s", pp.name, bar(done, int64(pp.total)), done, pp.total, rate, failed, eta)
 		if final {
 			fmt.Fprintln(pp.p.term)
 		}
@@ -107,4 +139,40 @@ func (pp *phaseProgress) report(final bool) {
 	}
 	pp.p.log.Info(msg, "phase", pp.name, "done", done, "total", pp.total, "per_second", fmt.Sprintf("%.1f", rate),
 		"exceptions", failed, "eta", eta, "elapsed", elapsed.Round(time.Millisecond))
+}
+
+// reportSample reports a phase measured by its sample: the reading of the
+// exports, by bytes, with the records read and their rate.
+func (pp *phaseProgress) reportSample(final bool) {
+	done, total, records := pp.sample()
+	elapsed := time.Since(pp.start)
+	rate, speed := 0.0, 0.0
+	if s := elapsed.Seconds(); s > 0 {
+		rate, speed = float64(records)/s, float64(done)/s
+	}
+	eta := "?"
+	switch {
+	case final || total > 0 && done >= total:
+		eta = "0s"
+	case speed > 0:
+		eta = (time.Duration(float64(total-done)/speed) * time.Second).Round(time.Second).String()
+	}
+	const mb = 1 << 20
+	if pp.p.term != nil {
+		if final {
+			done = total
+		}
+		fmt.Fprintf(pp.p.term, "\r\033[K%-12s %s  %.1f/%.1f MB  %d records  %.0f/s  ETA %s", pp.name, bar(done, total),
+			float64(done)/mb, float64(total)/mb, records, rate, eta)
+		if final {
+			fmt.Fprintln(pp.p.term)
+		}
+		return
+	}
+	msg := "progress"
+	if final {
+		msg = "phase done"
+	}
+	pp.p.log.Info(msg, "phase", pp.name, "bytes", done, "total_bytes", total, "records", records,
+		"per_second", fmt.Sprintf("%.0f", rate), "eta", eta, "elapsed", elapsed.Round(time.Millisecond))
 }

@@ -44,7 +44,8 @@ func TestProgressOnATerminal(t *testing.T) {
 		}
 		out := term.String()
 		// Redrawn lines, then the final line of each phase.
-		for _, want := range []string{"\r\033[K", "declarations 30/30", "callbacks    30/30", "0 exceptions  ETA 0s\n"} {
+		for _, want := range []string{"\r\033[K", "reading      [████████████████████] 100%", "60 records",
+			"declarations [████████████████████] 100%  30/30", "callbacks    [████████████████████] 100%  30/30", "0 exceptions  ETA 0s\n"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("terminal output lacks %q:\n%q", want, out)
 			}
@@ -73,18 +74,24 @@ func TestProgressInTheLog(t *testing.T) {
 			switch rec["msg"] {
 			case "progress":
 				progress++
+				if rec["phase"] == "reading" {
+					break
+				}
 				if rec["total"] != float64(30) || rec["phase"] == nil || rec["eta"] == nil || rec["per_second"] == nil {
 					t.Errorf("progress line lacks fields: %v", rec)
 				}
 			case "phase done":
 				done++
-				if rec["done"] != float64(30) {
+				switch {
+				case rec["phase"] == "reading" && (rec["records"] != float64(60) || rec["bytes"] != rec["total_bytes"]):
+					t.Errorf("reading done with %v records, %v of %v bytes; want 60, all", rec["records"], rec["bytes"], rec["total_bytes"])
+				case rec["phase"] != "reading" && rec["done"] != float64(30):
 					t.Errorf("phase done with %v of 30", rec["done"])
 				}
 			}
 		}
-		if progress == 0 || done != 2 {
-			t.Errorf("%d progress lines and %d phase-done lines, want some and 2", progress, done)
+		if progress == 0 || done != 3 {
+			t.Errorf("%d progress lines and %d phase-done lines, want some and 3 (reading, declarations, callbacks)", progress, done)
 		}
 	})
 }

@@ -113,6 +113,9 @@ type File struct {
 		s   string
 	}
 
+	// progress is how far the reading has got (Progress).
+	progress readProgress
+
 	// lastRate is the last fee rate read, raw and parsed.
 	lastRate struct {
 		raw     []byte
@@ -158,7 +161,10 @@ func (f *File) open(o *options) error {
 	if err != nil {
 		return errors.Unwrap(err) // the *PathError would repeat the path
 	}
-	c := newCSVReader(fh)
+	if fi, err := fh.Stat(); err == nil {
+		f.progress.total.Store(fi.Size())
+	}
+	c := newCSVReader(counter{fh, &f.progress.done})
 	for c.w < sniffSize && !c.eof {
 		if err := c.fill(); err != nil {
 			fh.Close()

@@ -113,6 +113,7 @@ type sheetHeader struct {
 	ref     sheetRef
 	headers []string
 	row     int
+	size    int64 // the sheet part's uncompressed size, for Progress
 }
 
 func (f *File) openXLSX(o *options) error {
@@ -120,7 +121,7 @@ func (f *File) openXLSX(o *options) error {
 	if err != nil {
 		return err
 	}
-	s := &xlsxSource{wb: wb}
+	s := &xlsxSource{wb: wb, progress: &f.progress}
 	f.src = s
 	f.date1904 = wb.date1904
 
@@ -166,7 +167,7 @@ func (f *File) openXLSX(o *options) error {
 				if m, err = mapHeader(f.info.Kind, headers); err == nil {
 					info.Variant = variant(f.info.Kind, headers)
 					info.Columns = m.columns()
-					read = append(read, sheetHeader{sh, headers, s.row})
+					read = append(read, sheetHeader{sh, headers, s.row, wb.partSize(sh.part)})
 				}
 			}
 			if err != nil {
@@ -273,6 +274,14 @@ func (wb *workbook) load() error {
 
 // part opens a part of the workbook for the scanner, nil when the
 // workbook has no such part. limit is the most its declared size may be.
+// partSize returns the uncompressed size of a part, 0 when it is missing.
+func (wb *workbook) partSize(name string) int64 {
+	if zf := wb.parts[strings.ToLower(name)]; zf != nil {
+		return int64(min(zf.UncompressedSize64, 1<<62))
+	}
+	return 0
+}
+
 func (wb *workbook) part(name string, limit uint64, what string) (io.ReadCloser, *zip.File, error) {
 	zf := wb.parts[strings.ToLower(name)]
 	if zf == nil {

@@ -52,6 +52,9 @@ type xlsxSource struct {
 
 	failed   error
 	finished bool
+
+	// progress, when set, counts the bytes of the sheets read (File.Progress).
+	progress *readProgress
 }
 
 // xcell is a cell of the current row: its value is s.buf[start:end], or
@@ -73,10 +76,15 @@ func (s *xlsxSource) open(sh sheetRef) error {
 	if rc == nil {
 		return fmt.Errorf("worksheet %q is missing from the workbook (%s); save it again or export it as CSV", sh.name, sh.part)
 	}
+	var r io.Reader = rc
+	if s.progress != nil {
+		s.progress.done.Store(0)
+		r = counter{rc, &s.progress.done}
+	}
 	if s.sc == nil {
-		s.sc = newXMLScanner(rc, zf.Name)
+		s.sc = newXMLScanner(r, zf.Name)
 	} else {
-		s.sc.reset(rc, zf.Name)
+		s.sc.reset(r, zf.Name)
 	}
 	s.name, s.rc = sh.name, rc
 	s.inData, s.row, s.good, s.skipTo = false, 0, 0, 0
@@ -87,6 +95,17 @@ func (s *xlsxSource) open(sh sheetRef) error {
 // begin starts reading the k-th sheet to read, after its header.
 func (s *xlsxSource) begin(k int) error {
 	h := s.read[k]
+	if s.progress != nil {
+		base, total := int64(0), int64(0)
+		for i, r := range s.read {
+			if i < k {
+				base += r.size
+			}
+			total += r.size
+		}
+		s.progress.base.Store(base)
+		s.progress.total.Store(total)
+	}
 	if err := s.open(h.ref); err != nil {
 		return err
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -115,9 +118,16 @@ type Ledger struct {
 // Load reads every input, one goroutine per kind. A file that cannot be
 // read at all (missing, not CSV/XLSX, no required column) is an error; a
 // row that cannot be read becomes an INPUT_INVALID exception.
-func Load(ctx context.Context, in Inputs) (*Ledger, error) {
+func Load(ctx context.Context, in Inputs) (*Ledger, error) { return LoadWatched(ctx, in, nil) }
+
+// LoadWatched is Load, reporting how far it has got in r (nil for none),
+// for a progress bar.
+func LoadWatched(ctx context.Context, in Inputs, r *Reading) (*Ledger, error) {
 	l := newLedger()
-	var orders, payments, clearance kindLoad
+	if r == nil {
+		r = &Reading{}
+	}
+	orders, payments, clearance := kindLoad{reading: r}, kindLoad{reading: r}, kindLoad{reading: r}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return orders.run(ctx, ingest.Orders, in.Orders, l.loadOrders) })
 	g.Go(func() error { return payments.run(ctx, ingest.Payments, in.Payments, l.loadPayments) })
@@ -154,6 +164,14 @@ type kindLoad struct {
 	feeErrors  []Exception
 	notes      []Note
 	bills      []Bill
+	reading    *Reading
+	// reading is how far this kind has got: the bytes of the files read
+	// whole, and the file being read.
+	doneBytes int64
+	mu        sync.Mutex
+	cur       *ingest.File
+	curSize   int64
+	rows      atomic.Int64 // records read, each kind its own: no cache line shared
 }
 
 // rowError records a row that could not be read: an INPUT_INVALID.
@@ -166,6 +184,7 @@ func (k *kindLoad) rowError(e *ingest.RowError) {
 // sheet) on first sight. Records come file by file and sheet by sheet, so
 // the last one's answer nearly always serves.
 func (k *kindLoad) file(s ingest.Source) uint32 {
+	k.rows.Add(1)
 	if s.File == k.last.File && s.Sheet == k.last.Sheet && len(k.files) > 0 {
 		return k.lastIndex
 	}
@@ -206,7 +225,14 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 	if err != nil {
 		return fmt.Errorf("%s: %w", kind, err)
 	}
-	for _, p := range paths {
+	sizes := make([]int64, len(paths))
+	for i, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			sizes[i] = fi.Size()
+		}
+	}
+	k.reading.add(k, sizes)
+	for i, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -214,10 +240,16 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 		if err != nil {
 			return err
 		}
+		k.mu.Lock()
+		k.cur, k.curSize = f, sizes[i]
+		k.mu.Unlock()
 		k.current = p
 		read(f, k)
 		err = f.Err()
 		info := f.Info()
+		k.mu.Lock()
+		k.cur, k.doneBytes = nil, k.doneBytes+sizes[i]
+		k.mu.Unlock()
 		f.Close()
 		if err != nil {
 			return err
@@ -604,4 +636,40 @@ func settlesCNY(p *ingest.Payment) int64 {
 		return -p.RefundAmount
 	}
 	return 0
+}
+
+// Reading is how far LoadWatched has got, for a progress bar: the bytes of
+// the input files read (a workbook's by the share of its sheets read) and
+// the records. It is safe to read while the files are read.
+type Reading struct {
+	mu    sync.Mutex
+	kinds []*kindLoad
+	total int64
+}
+
+func (r *Reading) add(k *kindLoad, sizes []int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.kinds = append(r.kinds, k)
+	for _, s := range sizes {
+		r.total += s
+	}
+}
+
+// Progress returns the bytes read and to read (0 and 0 before the files
+// are found), and the records read.
+func (r *Reading) Progress() (done, total, records int64) {
+	r.mu.Lock()
+	kinds, total := r.kinds, r.total
+	r.mu.Unlock()
+	for _, k := range kinds {
+		k.mu.Lock()
+		done += k.doneBytes
+		if k.cur != nil {
+			done += int64(k.cur.Progress() * float64(k.curSize))
+		}
+		k.mu.Unlock()
+		records += k.rows.Load()
+	}
+	return min(done, total), total, records
 }
