@@ -128,7 +128,7 @@ func Digest(r *reconcile.Result, opt DigestOptions) Message {
 	var need fenSum
 	n, retry := 0, 0
 	for i := range r.Exceptions {
-		if retried(r.Exceptions[i].Code) {
+		if r.Exceptions[i].Code.Retried() {
 			retry++
 			continue
 		}
@@ -279,11 +279,6 @@ func Digest(r *reconcile.Result, opt DigestOptions) Message {
 	return m
 }
 
-// retried reports whether the next run retries an exception of code c by
-// itself, as the workbook counts it.
-func retried(c reconcile.Code) bool {
-	return c == reconcile.DeclareError || c == reconcile.CallbackError
-}
 
 // heldBackText says what a bill that does not tie out did to the
 // declarations, as the workbook's headline does.

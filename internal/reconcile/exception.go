@@ -94,6 +94,11 @@ func (c Code) Label() string {
 // with this code; "" for an unknown code.
 func (c Code) Advice() string { return codeInfos[c].advice }
 
+// Retried reports whether the next run retries an exception of code c by
+// itself, so that nobody need act on it: DECLARE_ERROR and
+// CALLBACK_ERROR, the transient failures.
+func (c Code) Retried() bool { return c == DeclareError || c == CallbackError }
+
 // Known reports whether c is one of the codes of docs/design.md#exception-codes.
 func (c Code) Known() bool { _, ok := codeInfos[c]; return ok }
 
