@@ -38,6 +38,7 @@ var configKeys = []string{
 	"orders", "payments", "clearance", "date", "from", "to", "report", "summary_json", "state", "notes_from",
 	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
 	"check_materials", "allow_bill_mismatch", "order_limit", "annual_limit", "pii_key_file", "follow_up_days",
+	"notify", "dingtalk_secret_file", "feishu_secret_file",
 	"dry_run", "fail_on_exceptions", "log_format", "quiet",
 	"cron", "tz", "catch_up",
 }
@@ -49,19 +50,24 @@ var storeKeys = []string{
 	"orders", "payments", "clearance", "report", "summary_json", "state", "notes_from",
 	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
 	"check_materials", "allow_bill_mismatch", "order_limit", "annual_limit", "pii_key_file", "follow_up_days",
-	"fail_on_exceptions",
+	"notify", "dingtalk_secret_file", "feishu_secret_file", "fail_on_exceptions",
 }
 
 // pathKeys are the settings in which {store} stands for the store's name.
 var pathKeys = []string{"orders", "payments", "clearance", "report", "summary_json", "state", "notes_from",
-	"secret_file", "session_file", "pii_key_file"}
+	"secret_file", "session_file", "pii_key_file", "dingtalk_secret_file", "feishu_secret_file"}
 
 // storeName is what a store may be called: it names files, a PostgreSQL
 // schema and metric labels.
 var storeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 // forbiddenKeys would put a credential in the file.
-var forbiddenKeys = []string{"secret", "app_secret", "session", "session_key", "top_app_secret", "top_session"}
+var forbiddenKeys = []string{"secret", "app_secret", "session", "session_key", "top_app_secret", "top_session",
+	"dingtalk_secret", "feishu_secret"}
+
+// secretEnv are the RECONCILE_ variables that hold a credential: read by
+// the command itself, never settings (the file may not hold them).
+var secretEnv = []string{"RECONCILE_DINGTALK_SECRET", "RECONCILE_FEISHU_SECRET"}
 
 func envName(key string) string { return "RECONCILE_" + strings.ToUpper(key) }
 
@@ -193,7 +199,7 @@ func storeNames(configPath string, getenv func(string) string) ([]string, error)
 func checkEnviron(environ []string) error {
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "RECONCILE_") || name == "RECONCILE_CONFIG" {
+		if !strings.HasPrefix(name, "RECONCILE_") || name == "RECONCILE_CONFIG" || slices.Contains(secretEnv, name) {
 			continue
 		}
 		key := strings.ToLower(strings.TrimPrefix(name, "RECONCILE_"))

@@ -17,6 +17,7 @@ import (
 	"github.com/crossborder/reconcile/internal/idcard"
 	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/notify"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/report"
 	"github.com/crossborder/reconcile/internal/top"
@@ -59,6 +60,20 @@ Outputs:
                            job; those in the job's workbooks of overlapping
                            windows in the --report directory are always
                            read, the most recently saved last
+
+Notifications:
+  --notify URL             send the night's digest (in Chinese: how the run
+                           ended, the money, new and resolved exceptions,
+                           the top codes, the workbook) to a group robot:
+                           WeCom, DingTalk or Feishu/Lark, told apart by the
+                           URL's host or a wecom:/dingtalk:/feishu: prefix;
+                           repeatable. The URL carries the robot's key: it
+                           is masked in every log line and error. A robot
+                           that fails is logged and counted in the summary,
+                           never a failure of the run
+  --dingtalk-secret-file FILE, --feishu-secret-file FILE
+                           the robot's signing secret (加签/签名校验), else
+                           $RECONCILE_DINGTALK_SECRET, $RECONCILE_FEISHU_SECRET
 
 Platform:
   --gateway URL            TOP gateway (default ` + top.ProductionURL + `)
@@ -167,6 +182,9 @@ type runOptions struct {
 	orderLimit, annualLimit     yuanFlag
 	piiKeyFile                  string
 	followUpDays                int
+	notify                      stringList
+	dingtalkSecretFile          string
+	feishuSecretFile            string
 	allowBillMismatch           bool
 	failOnExceptions            bool
 	logFormat                   string
@@ -205,6 +223,9 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.Var(&o.annualLimit, "annual-limit", "")
 	fs.StringVar(&o.piiKeyFile, "pii-key-file", "", "")
 	fs.IntVar(&o.followUpDays, "follow-up-days", 7, "")
+	fs.Var(&o.notify, "notify", "")
+	fs.StringVar(&o.dingtalkSecretFile, "dingtalk-secret-file", "", "")
+	fs.StringVar(&o.feishuSecretFile, "feishu-secret-file", "", "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.BoolVar(&o.allowBillMismatch, "allow-bill-mismatch", false, "")
 	fs.BoolVar(&o.failOnExceptions, "fail-on-exceptions", false, "")
@@ -282,6 +303,7 @@ type job struct {
 	// buyerKey keys the buyers' hashes (--pii-key-file, or derived from
 	// the app secret); nil for a dry run. Never logged or stored.
 	buyerKey []byte
+	notifier *notify.Notifier // nil without --notify
 }
 
 // prepare checks the settings that do not depend on the window and builds
@@ -306,6 +328,9 @@ func (o *runOptions) prepare(std *stdio) (*job, error) {
 		return nil, usageErrorf("--order-limit and --annual-limit: want an amount of 0 or more")
 	}
 	j := &job{opts: o, std: std, logger: logger}
+	if j.notifier, err = o.notifier(std.getenv, logger); err != nil {
+		return nil, err
+	}
 	if o.dryRun {
 		return j, nil
 	}
@@ -353,6 +378,9 @@ func (j *job) openJournal(ctx context.Context) (*journal.Journal, error) {
 // every run, also one whose preflight fails, is recorded.
 func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, error) {
 	deps := batch.Deps{Report: &report.Writer{}}
+	if j.notifier != nil {
+		deps.Notifier = j.notifier
+	}
 	if !j.opts.dryRun {
 		jr, err := j.openJournal(ctx)
 		if err != nil {
@@ -430,6 +458,35 @@ func (o *runOptions) client(getenv func(string) string) (*top.Client, string, er
 		return nil, "", &usageError{err}
 	}
 	return c, secret, nil
+}
+
+// notifier returns the digest's robots of --notify, with their signing
+// secrets (a file, else the environment); nil without --notify. A bad URL
+// or secret file is a usage error: the run would never reach the robot.
+func (o *runOptions) notifier(getenv func(string) string, logger *slog.Logger) (*notify.Notifier, error) {
+	if len(o.notify) == 0 {
+		return nil, nil
+	}
+	sec := notify.Secrets{DingTalk: strings.TrimSpace(getenv("RECONCILE_DINGTALK_SECRET")), Feishu: strings.TrimSpace(getenv("RECONCILE_FEISHU_SECRET"))}
+	for _, f := range []struct {
+		flag, path string
+		dst        *string
+	}{{"--dingtalk-secret-file", o.dingtalkSecretFile, &sec.DingTalk}, {"--feishu-secret-file", o.feishuSecretFile, &sec.Feishu}} {
+		if f.path == "" {
+			continue
+		}
+		v, err := notify.ReadSecret(f.path)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", f.flag, err)
+		}
+		*f.dst = v
+	}
+	targets, err := notify.ParseTargets(o.notify, sec)
+	if err != nil {
+		return nil, usageErrorf("--notify: %v", err)
+	}
+	host, _ := os.Hostname()
+	return &notify.Notifier{Client: notify.NewClient(), Targets: targets, Options: notify.DigestOptions{Name: o.store, Host: host}, Logger: logger}, nil
 }
 
 // buyerKey returns the key the buyers' ID numbers are hashed with: the

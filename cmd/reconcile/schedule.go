@@ -42,7 +42,8 @@ meaning and defaults: --orders, --payments, --clearance, --report,
 --summary-json, --state, --notes-from, --gateway, --app-key, --secret-file,
 --session-file, --sign-method, --customs, --concurrency, --qps,
 --max-ban-wait, --follow-up-days, --check-materials, --order-limit,
---annual-limit, --pii-key-file, --allow-bill-mismatch, --dry-run,
+--annual-limit, --pii-key-file, --notify, --dingtalk-secret-file,
+--feishu-secret-file, --allow-bill-mismatch, --dry-run,
 --fail-on-exceptions, --log-format, --quiet, --config; and --store NAME or
 --all-stores (each tick runs every store of the config file in turn; a
 night is caught up until it is done in every store), --stores-concurrency

@@ -137,6 +137,16 @@ type Deps struct {
 	Platform Platform
 	Journal  *journal.Journal
 	Report   ReportWriter
+	// Notifier, if not nil, sends the run's digest to the team's chat
+	// once the workbook is written.
+	Notifier Notifier
+}
+
+// Notifier sends a run's digest to the team's chat: once per run, never
+// one message per exception. It reports how many robots took the digest
+// and how many did not; a failure never fails the run.
+type Notifier interface {
+	Notify(ctx context.Context, res *reconcile.Result) (sent, failed int)
 }
 
 // runner is one run in progress.
@@ -417,6 +427,9 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 		}
 	}
 	exit := ExitStatus(runErr)
+	if deps.Notifier != nil && !errors.As(runErr, &locked) {
+		res.Notified.Sent, res.Notified.Failed = deps.Notifier.Notify(wctx, res)
+	}
 	summary := summarize(res, exit, report)
 	if r.runID != 0 {
 		counts, _ := json.Marshal(summary)

@@ -70,6 +70,9 @@ type Summary struct {
 	// bans met.
 	API  []SummaryAPICalls `json:"api"`
 	Bans int               `json:"bans"`
+	// Notify counts the chat robots that took the digest and those that
+	// did not (--notify); a failure does not fail the run.
+	Notify SummaryNotify `json:"notify"`
 
 	Calls   int    `json:"calls"`
 	Retries int    `json:"retries"`
@@ -92,6 +95,12 @@ type SummaryFollowUps struct {
 	NotSent int `json:"not_sent"`
 	Errors  int `json:"errors"`
 	Stuck   int `json:"stuck"`
+}
+
+// SummaryNotify counts the robots the digest went to.
+type SummaryNotify struct {
+	Sent   int `json:"sent"`
+	Failed int `json:"failed"`
 }
 
 // SummaryAPICalls counts the calls of one method with one result.
@@ -219,7 +228,7 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 		s.Exceptions[c] = r.ByCode[c]
 		s.ExceptionsTotal += r.ByCode[c]
 	}
-	s.API, s.Bans = []SummaryAPICalls{}, r.Counts.Bans
+	s.API, s.Bans, s.Notify = []SummaryAPICalls{}, r.Counts.Bans, SummaryNotify{r.Notified.Sent, r.Notified.Failed}
 	for _, a := range r.API {
 		s.API = append(s.API, SummaryAPICalls{a.Method, a.Result, a.Calls})
 	}

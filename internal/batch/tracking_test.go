@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -157,4 +158,32 @@ func dropLine(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "")
+}
+
+// stubNotifier records the results it was given.
+type stubNotifier struct{ got []*reconcile.Result }
+
+func (s *stubNotifier) Notify(_ context.Context, res *reconcile.Result) (int, int) {
+	s.got = append(s.got, res)
+	return 1, 1
+}
+
+// The digest goes out once, after the workbook, and a robot that did not
+// take it is counted, not a failure of the run.
+func TestTheDigestIsSentOnceAndCounted(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, testOrders(3))
+	n := &stubNotifier{}
+	dir := t.TempDir()
+	res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
+		SummaryPath: dir + "/s.json"}, Deps{Platform: e.client, Journal: e.journal, Notifier: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.got) != 1 || n.got[0] != res || res.Notified.Sent != 1 || res.Notified.Failed != 1 {
+		t.Errorf("notified %d times, counts %+v; want once, 1 sent and 1 failed", len(n.got), res.Notified)
+	}
+	b, _ := os.ReadFile(dir + "/s.json")
+	if !strings.Contains(string(b), `"notify": {`) || !strings.Contains(string(b), `"failed": 1`) {
+		t.Errorf("the summary does not count the digest:\n%s", b)
+	}
 }

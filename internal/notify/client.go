@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crossborder/reconcile/internal/reconcile"
 )
 
 // The bounds of sending, per robot.
@@ -564,4 +566,36 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Notifier sends a run's digest to its robots: what a run calls once its
+// workbook is written.
+type Notifier struct {
+	Client  *Client
+	Targets []Target
+	Options DigestOptions
+	Logger  *slog.Logger // nil: no log
+}
+
+// Notify sends res's digest to every robot and logs each outcome (masked);
+// it returns how many robots took it and how many did not. It never
+// fails the run: the caller counts the failures. It sends even when ctx
+// is cancelled (an interrupted run's digest matters most), within the
+// Client's bounds.
+func (n *Notifier) Notify(ctx context.Context, res *reconcile.Result) (sent, failed int) {
+	if n == nil || len(n.Targets) == 0 {
+		return 0, 0
+	}
+	outs := n.Client.Send(context.WithoutCancel(ctx), n.Targets, Digest(res, n.Options))
+	for _, o := range outs {
+		if n.Logger != nil {
+			if o.OK() {
+				n.Logger.Info("digest sent", "robot", o)
+			} else {
+				n.Logger.Error("the digest could not be sent; the run goes on", "robot", o)
+			}
+		}
+	}
+	failed = Failed(outs)
+	return len(outs) - failed, failed
 }

@@ -221,6 +221,9 @@ type Result struct {
 	Resolved []Exception
 	// API counts the run's HTTP calls by API method and result, in order.
 	API []APICalls
+	// Notified counts the chat robots that took the run's digest and those
+	// that did not.
+	Notified struct{ Sent, Failed int }
 	// Tracked counts the exceptions by state across runs.
 	Tracked Tracked
 	// History is the exceptions of the last nights with a run (this one
