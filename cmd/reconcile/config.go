@@ -38,7 +38,7 @@ var configKeys = []string{
 	"orders", "payments", "clearance", "date", "from", "to", "report", "summary_json", "state", "notes_from",
 	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
 	"check_materials", "allow_bill_mismatch", "order_limit", "annual_limit", "pii_key_file", "follow_up_days",
-	"notify", "dingtalk_secret_file", "feishu_secret_file",
+	"notify", "dingtalk_secret_file", "feishu_secret_file", "metrics_file", "pushgateway",
 	"dry_run", "fail_on_exceptions", "log_format", "quiet",
 	"cron", "tz", "catch_up",
 }
@@ -50,12 +50,12 @@ var storeKeys = []string{
 	"orders", "payments", "clearance", "report", "summary_json", "state", "notes_from",
 	"gateway", "app_key", "secret_file", "session_file", "sign_method", "customs", "concurrency", "qps", "max_ban_wait",
 	"check_materials", "allow_bill_mismatch", "order_limit", "annual_limit", "pii_key_file", "follow_up_days",
-	"notify", "dingtalk_secret_file", "feishu_secret_file", "fail_on_exceptions",
+	"notify", "dingtalk_secret_file", "feishu_secret_file", "metrics_file", "pushgateway", "fail_on_exceptions",
 }
 
 // pathKeys are the settings in which {store} stands for the store's name.
 var pathKeys = []string{"orders", "payments", "clearance", "report", "summary_json", "state", "notes_from",
-	"secret_file", "session_file", "pii_key_file", "dingtalk_secret_file", "feishu_secret_file"}
+	"secret_file", "session_file", "pii_key_file", "dingtalk_secret_file", "feishu_secret_file", "metrics_file"}
 
 // storeName is what a store may be called: it names files, a PostgreSQL
 // schema and metric labels.

@@ -17,6 +17,7 @@ import (
 	"github.com/crossborder/reconcile/internal/idcard"
 	"github.com/crossborder/reconcile/internal/ingest"
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/metrics"
 	"github.com/crossborder/reconcile/internal/notify"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/crossborder/reconcile/internal/report"
@@ -60,6 +61,15 @@ Outputs:
                            job; those in the job's workbooks of overlapping
                            windows in the --report directory are always
                            read, the most recently saved last
+
+Monitoring:
+  --metrics-file PATH      write the run's Prometheus metrics (last run and
+                           success times, duration, exit status, exceptions
+                           per code, declarations, API calls, bans) for
+                           node_exporter's textfile collector: a name ending
+                           in .prom, replaced whole
+  --pushgateway URL        push the same to a Prometheus Pushgateway (a PUT
+                           per job and store, so no stale series remain)
 
 Notifications:
   --notify URL             send the night's digest (in Chinese: how the run
@@ -183,6 +193,7 @@ type runOptions struct {
 	piiKeyFile                  string
 	followUpDays                int
 	notify                      stringList
+	metricsFile, pushgateway    string
 	dingtalkSecretFile          string
 	feishuSecretFile            string
 	allowBillMismatch           bool
@@ -224,6 +235,8 @@ func (o *runOptions) flags(name string) *flagSet {
 	fs.StringVar(&o.piiKeyFile, "pii-key-file", "", "")
 	fs.IntVar(&o.followUpDays, "follow-up-days", 7, "")
 	fs.Var(&o.notify, "notify", "")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "")
+	fs.StringVar(&o.pushgateway, "pushgateway", "", "")
 	fs.StringVar(&o.dingtalkSecretFile, "dingtalk-secret-file", "", "")
 	fs.StringVar(&o.feishuSecretFile, "feishu-secret-file", "", "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
@@ -304,6 +317,7 @@ type job struct {
 	// the app secret); nil for a dry run. Never logged or stored.
 	buyerKey []byte
 	notifier *notify.Notifier // nil without --notify
+	metrics  *metrics.Sink    // nil without --metrics-file and --pushgateway
 }
 
 // prepare checks the settings that do not depend on the window and builds
@@ -330,6 +344,12 @@ func (o *runOptions) prepare(std *stdio) (*job, error) {
 	j := &job{opts: o, std: std, logger: logger}
 	if j.notifier, err = o.notifier(std.getenv, logger); err != nil {
 		return nil, err
+	}
+	if o.metricsFile != "" || o.pushgateway != "" {
+		j.metrics = &metrics.Sink{File: o.metricsFile, PushURL: o.pushgateway, Store: o.store, Version: versionString()}
+		if err := j.metrics.Check(); err != nil {
+			return nil, &usageError{err}
+		}
 	}
 	if o.dryRun {
 		return j, nil
@@ -380,6 +400,9 @@ func (j *job) run(ctx context.Context, win cst.Window) (*reconcile.Result, error
 	deps := batch.Deps{Report: &report.Writer{}}
 	if j.notifier != nil {
 		deps.Notifier = j.notifier
+	}
+	if j.metrics != nil {
+		deps.Metrics = j.metrics
 	}
 	if !j.opts.dryRun {
 		jr, err := j.openJournal(ctx)

@@ -43,7 +43,8 @@ meaning and defaults: --orders, --payments, --clearance, --report,
 --session-file, --sign-method, --customs, --concurrency, --qps,
 --max-ban-wait, --follow-up-days, --check-materials, --order-limit,
 --annual-limit, --pii-key-file, --notify, --dingtalk-secret-file,
---feishu-secret-file, --allow-bill-mismatch, --dry-run,
+--feishu-secret-file, --metrics-file, --pushgateway, --allow-bill-mismatch,
+--dry-run,
 --fail-on-exceptions, --log-format, --quiet, --config; and --store NAME or
 --all-stores (each tick runs every store of the config file in turn; a
 night is caught up until it is done in every store), --stores-concurrency

@@ -140,6 +140,15 @@ type Deps struct {
 	// Notifier, if not nil, sends the run's digest to the team's chat
 	// once the workbook is written.
 	Notifier Notifier
+	// Metrics, if not nil, records the run for monitoring at its very end.
+	Metrics MetricsSink
+}
+
+// MetricsSink records a run for monitoring (Prometheus) once it is over:
+// res, its exit status and the journal's runs (for the last success; nil
+// without a journal). Its failure is logged and never fails the run.
+type MetricsSink interface {
+	Record(ctx context.Context, res *reconcile.Result, exitStatus int, runs []journal.Run) error
 }
 
 // Notifier sends a run's digest to the team's chat: once per run, never
@@ -450,6 +459,15 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 			if runErr == nil {
 				runErr = err
 			}
+		}
+	}
+	if deps.Metrics != nil && !errors.As(runErr, &locked) {
+		var runs []journal.Run
+		if deps.Journal != nil {
+			runs, _ = deps.Journal.Runs(wctx, 100) // a success older than the last 100 runs is none
+		}
+		if err := deps.Metrics.Record(wctx, res, ExitStatus(runErr), runs); err != nil {
+			r.log.Error("the metrics could not be written; the run's outcome stands", "err", err)
 		}
 	}
 	r.log.Info("run ended", "run", r.runID, "status", res.Status, "exit", ExitStatus(runErr),
