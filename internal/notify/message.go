@@ -279,7 +279,6 @@ func Digest(r *reconcile.Result, opt DigestOptions) Message {
 	return m
 }
 
-
 // heldBackText says what a bill that does not tie out did to the
 // declarations, as the workbook's headline does.
 func heldBackText(r *reconcile.Result) string {
