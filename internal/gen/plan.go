@@ -466,8 +466,8 @@ func Codes() []string { return append([]string(nil), codes...) }
 
 var codes = []string{
 	codeInputInvalid, codeOrderDuplicate, codeFeeMismatch, codePaymentMissing, codePaymentDuplicate,
-	codeAmountMismatch, codePaymentRefunded, codePaymentOrphan, "MATERIALS_INVALID", "DECLARE_REJECTED",
-	"DECLARE_CONFLICT", "DECLARE_ERROR", codeCallbackInvalid, "CALLBACK_REJECTED", "CALLBACK_ERROR",
+	codeAmountMismatch, codePaymentRefunded, codePaymentOrphan, "MATERIALS_INVALID", "LIMIT_EXCEEDED", "DECLARE_REJECTED",
+	"DECLARE_CONFLICT", "DECLARE_ERROR", "DECLARE_STUCK", codeCallbackInvalid, "CALLBACK_REJECTED", "CALLBACK_ERROR",
 	codeBillMismatch, codeServiceFee,
 }
 
