@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -45,24 +44,17 @@ SELECT id, run_id, kind, key, clearance_status, attempt, started_at, ended_at, o
 FROM attempts WHERE run_id = ? ORDER BY id`, []any{runID}, func(s scanner) error {
 		var a Attempt
 		var kind string
-		var started, ended sql.NullString
-		err := s.Scan(&a.ID, &a.RunID, &kind, &a.Key, &a.Status, &a.Attempt, &started, &ended,
+		err := s.Scan(&a.ID, &a.RunID, &kind, &a.Key, &a.Status, &a.Attempt, dbTime{&a.StartedAt}, dbTime{&a.EndedAt},
 			&a.Outcome, &a.ErrorCode, &a.ErrorMsg, &a.RequestID)
 		if err != nil {
 			return err
 		}
 		a.Kind = AttemptKind(kind)
-		if a.StartedAt, err = parseTime(started); err != nil {
-			return err
-		}
-		if a.EndedAt, err = parseTime(ended); err != nil {
-			return err
-		}
 		out = append(out, a)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("journal %s: attempts of run %d: %w", j.path, runID, err)
+		return nil, fmt.Errorf("journal %s: attempts of run %d: %w", j.name, runID, err)
 	}
 	return out, nil
 }
@@ -109,7 +101,7 @@ RETURNING attempt`
 // table: the check is repeated on every run.
 func (j *Journal) BeginMaterials(ctx context.Context, runID int64, orderID string) (attempt int, err error) {
 	if orderID == "" {
-		return 0, fmt.Errorf("journal %s: begin materials: empty order id", j.path)
+		return 0, fmt.Errorf("journal %s: begin materials: empty order id", j.name)
 	}
 	err = j.write(ctx, func(w wtx) error {
 		if err := checkRun(ctx, w, runID); err != nil {
@@ -118,7 +110,7 @@ func (j *Journal) BeginMaterials(ctx context.Context, runID int64, orderID strin
 		return w.queryRow(ctx, sqlLogMaterials, runID, orderID, formatTime(j.now()), orderID).Scan(&attempt)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: begin materials of order %s: %w", j.path, orderID, err)
+		return 0, fmt.Errorf("journal %s: begin materials of order %s: %w", j.name, orderID, err)
 	}
 	return attempt, nil
 }
@@ -128,13 +120,13 @@ func (j *Journal) BeginMaterials(ctx context.Context, runID int64, orderID strin
 // already finished.
 func (j *Journal) FinishMaterials(ctx context.Context, runID int64, orderID string, attempt int, o MaterialsOutcome) error {
 	if o.Outcome == "" {
-		return fmt.Errorf("journal %s: finish materials of order %s: empty outcome", j.path, orderID)
+		return fmt.Errorf("journal %s: finish materials of order %s: empty outcome", j.name, orderID)
 	}
 	err := j.write(ctx, func(w wtx) error {
 		return endAttempt(ctx, w, runID, KindMaterials, orderID, 0, attempt, o.Outcome, o.ErrorCode, o.ErrorMsg, o.RequestID, formatTime(j.at(o.At)))
 	})
 	if err != nil {
-		return fmt.Errorf("journal %s: finish materials of order %s attempt %d: %w", j.path, orderID, attempt, err)
+		return fmt.Errorf("journal %s: finish materials of order %s attempt %d: %w", j.name, orderID, attempt, err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -68,19 +67,12 @@ const callbackColumns = `idempotent, clearance_status, order_id, result_code, po
 func scanCallback(s scanner) (Callback, error) {
 	var c Callback
 	var state string
-	var first, last sql.NullString
 	err := s.Scan(&c.Key.Idempotent, &c.Key.Status, &c.OrderID, &c.ResultCode, &c.PortNo, &state, &c.MsgCode, &c.MsgInfo,
-		&c.ErrorCode, &c.ErrorMsg, &c.RequestID, &c.Attempts, &first, &last, &c.RunID)
+		&c.ErrorCode, &c.ErrorMsg, &c.RequestID, &c.Attempts, dbTime{&c.FirstAttemptAt}, dbTime{&c.LastAttemptAt}, &c.RunID)
 	if err != nil {
 		return Callback{}, err
 	}
 	c.State = CallbackState(state)
-	if c.FirstAttemptAt, err = parseTime(first); err != nil {
-		return Callback{}, err
-	}
-	if c.LastAttemptAt, err = parseTime(last); err != nil {
-		return Callback{}, err
-	}
 	return c, nil
 }
 
@@ -95,8 +87,10 @@ func (j *Journal) Callbacks(ctx context.Context, keys []CallbackKey) (map[Callba
 		for _, k := range ks {
 			args = append(args, k.Idempotent, k.Status)
 		}
-		q := `SELECT ` + callbackColumns + ` FROM callbacks WHERE (idempotent, clearance_status) IN (VALUES (?, ?)` +
-			strings.Repeat(", (?, ?)", len(ks)-1) + `)`
+		// The CAST types the VALUES list's second column, which
+		// PostgreSQL would otherwise take for text.
+		q := `SELECT ` + callbackColumns + ` FROM callbacks WHERE (idempotent, clearance_status) IN (VALUES (?, CAST(? AS INTEGER))` +
+			strings.Repeat(", (?, CAST(? AS INTEGER))", len(ks)-1) + `)`
 		if err := j.query(ctx, q, args, func(s scanner) error {
 			c, err := scanCallback(s)
 			if err == nil {
@@ -104,7 +98,7 @@ func (j *Journal) Callbacks(ctx context.Context, keys []CallbackKey) (map[Callba
 			}
 			return err
 		}); err != nil {
-			return nil, fmt.Errorf("journal %s: callbacks: %w", j.path, err)
+			return nil, fmt.Errorf("journal %s: callbacks: %w", j.name, err)
 		}
 	}
 	return out, nil
@@ -134,7 +128,7 @@ WHERE idempotent = ? AND clearance_status = ? AND attempts = ?`
 // refuses, writing nothing, when runID is not a running, non-dry run.
 func (j *Journal) BeginCallback(ctx context.Context, runID int64, c Callback) (attempt int, err error) {
 	if c.Key.Idempotent == "" {
-		return 0, fmt.Errorf("journal %s: begin callback: empty idempotent key", j.path)
+		return 0, fmt.Errorf("journal %s: begin callback: empty idempotent key", j.name)
 	}
 	now := formatTime(j.now())
 	err = j.write(ctx, func(w wtx) error {
@@ -150,7 +144,7 @@ func (j *Journal) BeginCallback(ctx context.Context, runID int64, c Callback) (a
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: begin callback %s/%d: %w", j.path, c.Key.Idempotent, c.Key.Status, err)
+		return 0, fmt.Errorf("journal %s: begin callback %s/%d: %w", j.name, c.Key.Idempotent, c.Key.Status, err)
 	}
 	return attempt, nil
 }
@@ -162,7 +156,7 @@ func (j *Journal) BeginCallback(ctx context.Context, runID int64, c Callback) (a
 // attempt was not begun in runID or is already finished.
 func (j *Journal) FinishCallback(ctx context.Context, runID int64, key CallbackKey, attempt int, o CallbackOutcome) error {
 	if !o.State.final() {
-		return fmt.Errorf("journal %s: finish callback %s/%d: state %q is not an outcome", j.path, key.Idempotent, key.Status, o.State)
+		return fmt.Errorf("journal %s: finish callback %s/%d: state %q is not an outcome", j.name, key.Idempotent, key.Status, o.State)
 	}
 	at := formatTime(j.at(o.At))
 	err := j.write(ctx, func(w wtx) error {
@@ -174,7 +168,7 @@ func (j *Journal) FinishCallback(ctx context.Context, runID int64, key CallbackK
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("journal %s: finish callback %s/%d attempt %d: %w", j.path, key.Idempotent, key.Status, attempt, err)
+		return fmt.Errorf("journal %s: finish callback %s/%d attempt %d: %w", j.name, key.Idempotent, key.Status, attempt, err)
 	}
 	return nil
 }

@@ -115,23 +115,14 @@ const declarationColumns = `order_id, transaction_id, customs, order_fee, produc
 func scanDeclaration(s scanner) (Declaration, error) {
 	var d Declaration
 	var state string
-	var first, last, paid, accepted, settled, stuck, refunded sql.NullString
 	err := s.Scan(&d.OrderID, &d.TransactionID, &d.Customs, &d.OrderFee, &d.ProductFee, &d.TransportFee,
-		&state, &d.PlatformState, &d.Attempts, &d.ErrorCode, &d.ErrorMsg, &d.RequestID, &first, &last, &d.RunID,
-		&d.Buyer, &d.PaidYear, &paid, &accepted, &settled, &stuck, &refunded)
+		&state, &d.PlatformState, &d.Attempts, &d.ErrorCode, &d.ErrorMsg, &d.RequestID,
+		dbTime{&d.FirstAttemptAt}, dbTime{&d.LastAttemptAt}, &d.RunID,
+		&d.Buyer, &d.PaidYear, dbTime{&d.PaidAt}, dbTime{&d.AcceptedAt}, dbTime{&d.SettledAt}, dbTime{&d.StuckAt}, dbTime{&d.RefundedAt})
 	if err != nil {
 		return Declaration{}, err
 	}
 	d.State = DeclarationState(state)
-	for _, t := range []struct {
-		dst *time.Time
-		src sql.NullString
-	}{{&d.FirstAttemptAt, first}, {&d.LastAttemptAt, last}, {&d.PaidAt, paid}, {&d.AcceptedAt, accepted}, {&d.SettledAt, settled},
-		{&d.StuckAt, stuck}, {&d.RefundedAt, refunded}} {
-		if *t.dst, err = parseTime(t.src); err != nil {
-			return Declaration{}, err
-		}
-	}
 	return d, nil
 }
 
@@ -159,25 +150,10 @@ func (j *Journal) Declarations(ctx context.Context, orderIDs []string) (map[stri
 			}
 			return err
 		}); err != nil {
-			return nil, fmt.Errorf("journal %s: declarations: %w", j.path, err)
+			return nil, fmt.Errorf("journal %s: declarations: %w", j.name, err)
 		}
 	}
 	return out, nil
-}
-
-// query runs q on a read connection and calls each for every row.
-func (j *Journal) query(ctx context.Context, q string, args []any, each func(scanner) error) error {
-	rows, err := j.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := each(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 const (
@@ -219,7 +195,7 @@ WHERE order_id = ? AND attempts = ?`
 // harmless repeat).
 func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declaration) (attempt int, err error) {
 	if d.OrderID == "" {
-		return 0, fmt.Errorf("journal %s: begin declaration: empty order id", j.path)
+		return 0, fmt.Errorf("journal %s: begin declaration: empty order id", j.name)
 	}
 	now := formatTime(j.now())
 	err = j.write(ctx, func(w wtx) error {
@@ -247,7 +223,7 @@ func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declarati
 		if errors.As(err, &ce) {
 			return 0, err
 		}
-		return 0, fmt.Errorf("journal %s: begin declaration of order %s: %w", j.path, d.OrderID, err)
+		return 0, fmt.Errorf("journal %s: begin declaration of order %s: %w", j.name, d.OrderID, err)
 	}
 	return attempt, nil
 }
@@ -260,7 +236,7 @@ func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declarati
 // attempt was not begun in runID or is already finished.
 func (j *Journal) FinishDeclaration(ctx context.Context, runID int64, orderID string, attempt int, o DeclarationOutcome) error {
 	if !o.State.final() {
-		return fmt.Errorf("journal %s: finish declaration of order %s: state %q is not an outcome", j.path, orderID, o.State)
+		return fmt.Errorf("journal %s: finish declaration of order %s: state %q is not an outcome", j.name, orderID, o.State)
 	}
 	at := formatTime(j.at(o.At))
 	err := j.write(ctx, func(w wtx) error {
@@ -279,7 +255,7 @@ func (j *Journal) FinishDeclaration(ctx context.Context, runID int64, orderID st
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("journal %s: finish declaration of order %s attempt %d: %w", j.path, orderID, attempt, err)
+		return fmt.Errorf("journal %s: finish declaration of order %s attempt %d: %w", j.name, orderID, attempt, err)
 	}
 	return nil
 }

@@ -69,23 +69,14 @@ const exceptionColumns = `key, code, order_id, transaction_id, day, amount, mess
 func scanException(s scanner) (Exception, error) {
 	var e Exception
 	var amount, resolvedRun sql.NullInt64
-	var first, last, resolved, noted sql.NullString
 	err := s.Scan(&e.Key, &e.Code, &e.OrderID, &e.TransactionID, &e.Day, &amount, &e.Message,
-		&e.FirstRunID, &first, &e.LastRunID, &last, &e.SeenFrom, &e.SeenTo,
-		&resolvedRun, &resolved, &e.Note.Status, &e.Note.Handler, &e.Note.Text, &noted)
+		&e.FirstRunID, dbTime{&e.FirstSeenAt}, &e.LastRunID, dbTime{&e.LastSeenAt}, dbDate{&e.SeenFrom}, dbDate{&e.SeenTo},
+		&resolvedRun, dbTime{&e.ResolvedAt}, &e.Note.Status, &e.Note.Handler, &e.Note.Text, dbTime{&e.Note.At})
 	if err != nil {
 		return Exception{}, err
 	}
 	e.Amount, e.HasAmount = amount.Int64, amount.Valid
 	e.ResolvedRunID = resolvedRun.Int64
-	for _, t := range []struct {
-		dst *time.Time
-		src sql.NullString
-	}{{&e.FirstSeenAt, first}, {&e.LastSeenAt, last}, {&e.ResolvedAt, resolved}, {&e.Note.At, noted}} {
-		if *t.dst, err = parseTime(t.src); err != nil {
-			return Exception{}, err
-		}
-	}
 	return e, nil
 }
 
@@ -108,7 +99,7 @@ func (j *Journal) Exceptions(ctx context.Context, keys []string) (map[string]Exc
 			}
 			return err
 		}); err != nil {
-			return nil, fmt.Errorf("journal %s: exceptions: %w", j.path, err)
+			return nil, fmt.Errorf("journal %s: exceptions: %w", j.name, err)
 		}
 	}
 	return out, nil
@@ -130,7 +121,7 @@ func (j *Journal) OpenExceptions(ctx context.Context, from, to string) ([]Except
 		}
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("journal %s: open exceptions: %w", j.path, err)
+		return nil, fmt.Errorf("journal %s: open exceptions: %w", j.name, err)
 	}
 	return out, nil
 }
@@ -147,7 +138,7 @@ func (j *Journal) ResolvedExceptions(ctx context.Context, runID int64) ([]Except
 		}
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("journal %s: resolved exceptions: %w", j.path, err)
+		return nil, fmt.Errorf("journal %s: resolved exceptions: %w", j.name, err)
 	}
 	return out, nil
 }
@@ -213,7 +204,7 @@ func (j *Journal) RecordExceptions(ctx context.Context, runID int64, from, to st
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: record exceptions of run %d: %w", j.path, runID, err)
+		return 0, fmt.Errorf("journal %s: record exceptions of run %d: %w", j.name, runID, err)
 	}
 	return n, nil
 }
@@ -250,7 +241,7 @@ func ValidNote(n Note) error {
 func (j *Journal) SetNotes(ctx context.Context, notes map[string]Note) (int, error) {
 	for k, n := range notes {
 		if err := ValidNote(n); err != nil {
-			return 0, fmt.Errorf("journal %s: note of exception %s: %w", j.path, k, err)
+			return 0, fmt.Errorf("journal %s: note of exception %s: %w", j.name, k, err)
 		}
 	}
 	n := 0
@@ -271,7 +262,7 @@ func (j *Journal) SetNotes(ctx context.Context, notes map[string]Note) (int, err
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: set notes: %w", j.path, err)
+		return 0, fmt.Errorf("journal %s: set notes: %w", j.name, err)
 	}
 	return n, nil
 }

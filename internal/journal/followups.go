@@ -28,7 +28,7 @@ func (j *Journal) Unsettled(ctx context.Context, exceptRun int64) ([]Declaration
 		}
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("journal %s: unsettled declarations: %w", j.path, err)
+		return nil, fmt.Errorf("journal %s: unsettled declarations: %w", j.name, err)
 	}
 	return out, nil
 }
@@ -70,7 +70,7 @@ func (j *Journal) mark(ctx context.Context, runID int64, column string, orderIDs
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("journal %s: %s: %w", j.path, what, err)
+		return fmt.Errorf("journal %s: %s: %w", j.name, what, err)
 	}
 	return nil
 }
@@ -85,12 +85,12 @@ func (j *Journal) BuyerTotal(ctx context.Context, buyer string, year int, except
 		return 0, errors.New("journal: a buyer total without a buyer")
 	}
 	var total sql.NullInt64
-	err := j.r.QueryRowContext(ctx, `SELECT SUM(order_fee) FROM declarations
+	err := j.readRow(ctx, `SELECT CAST(SUM(order_fee) AS BIGINT) FROM declarations
 	WHERE buyer = ? AND paid_year = ? AND order_id <> ? AND refunded_at IS NULL
 		AND (state = 'accepted' OR state = 'in_flight' OR (state = 'failed' AND accepted_at IS NOT NULL))`,
 		buyer, year, exceptOrder).Scan(&total)
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: buyer total: %w", j.path, err)
+		return 0, fmt.Errorf("journal %s: buyer total: %w", j.name, err)
 	}
 	return total.Int64, nil
 }
@@ -119,18 +119,13 @@ func (j *Journal) States(ctx context.Context, orderIDs []string) (map[string][]S
 		if err := j.query(ctx, q, args, func(s scanner) error {
 			var id string
 			var st StateSeen
-			var at sql.NullString
-			if err := s.Scan(&id, &st.State, &at, &st.RunID, &st.FollowUp); err != nil {
-				return err
-			}
-			var err error
-			if st.LearnedAt, err = parseTime(at); err != nil {
+			if err := s.Scan(&id, &st.State, dbTime{&st.LearnedAt}, &st.RunID, &st.FollowUp); err != nil {
 				return err
 			}
 			out[id] = append(out[id], st)
 			return nil
 		}); err != nil {
-			return nil, fmt.Errorf("journal %s: declaration states: %w", j.path, err)
+			return nil, fmt.Errorf("journal %s: declaration states: %w", j.name, err)
 		}
 	}
 	return out, nil
@@ -139,12 +134,12 @@ func (j *Journal) States(ctx context.Context, orderIDs []string) (map[string][]S
 // Meta returns the value the journal keeps under key, "" when none.
 func (j *Journal) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := j.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := j.readRow(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("journal %s: meta %s: %w", j.path, key, err)
+		return "", fmt.Errorf("journal %s: meta %s: %w", j.name, key, err)
 	}
 	return v, nil
 }
@@ -157,7 +152,7 @@ func (j *Journal) SetMeta(ctx context.Context, key, value string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("journal %s: set meta %s: %w", j.path, key, err)
+		return fmt.Errorf("journal %s: set meta %s: %w", j.name, key, err)
 	}
 	return nil
 }

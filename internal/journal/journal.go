@@ -5,17 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // BusyTimeout is how long a statement waits for a lock held by another
@@ -57,12 +50,14 @@ var (
 // other's runs.
 type Journal struct {
 	path string  // as given to Open
-	abs  string  // absolute
+	name string  // how errors name the journal
+	be   backend // what differs between the databases
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only connections
 
-	// stmts holds the writer's hot statements, prepared once at Open:
-	// parsing them on every call cost a third of the time of a write.
+	// stmts holds the writer's hot statements, prepared once at Open and
+	// keyed by their text as written here (with ? placeholders): parsing
+	// them on every call cost a third of the time of a write.
 	stmts map[string]*sql.Stmt
 
 	now func() time.Time // the clock; tests replace it
@@ -72,149 +67,86 @@ type Journal struct {
 	// from goroutine to goroutine costs a third more under 32 writers; the
 	// channel keeps the wait cancellable.
 	writing chan struct{}
+	// session, guarded by writing, is the connection every write goes
+	// through while a run holds a lock that lives in a database session
+	// (see [runLock]); nil when any connection of w will do.
+	session *sql.Conn
 
 	mu   sync.Mutex // guards held
 	held *heldLock  // the lock of the run begun here, if any
 }
 
-// Open opens the journal at path, creating the file if it does not exist, and
-// migrates its schema to the version this program knows, in one transaction.
-// It does not take the run lock (see [Journal.BeginRun]).
-//
-// Open fails, naming path, when the file is not a SQLite database (the error
-// wraps [ErrNotDatabase]), when it is another application's database
-// ([ErrForeignDatabase], naming the tables found), when its schema version
-// is newer than this program's ([ErrNewerSchema]), when its directory is
-// not writable (SQLite keeps the -wal and -shm files beside it), or when
-// WAL mode cannot be enabled (for instance on a file system without shared
-// memory).
-func Open(ctx context.Context, path string) (*Journal, error) {
-	if path == "" {
-		return nil, errors.New("journal: empty path")
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", path, err)
-	}
-	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("journal %s: is a directory, want a file", path)
-	} else if err == nil && links(fi) > 1 {
-		return nil, fmt.Errorf("journal %s: the file has %d hard links: SQLite cannot use a database safely through more than one name (each name gets its own -wal file); remove the other links, or use a symlink", path, links(fi))
-	} else if err == nil && !writable(abs) {
-		return nil, fmt.Errorf("journal %s: the file is read-only for this user: the journal records every call in it; make it writable (chmod u+w, or chown it to the job's user), or give --state another path", path)
-	}
-	if err := checkWritableDir(filepath.Dir(abs)); err != nil {
-		return nil, fmt.Errorf("journal %s: %w", path, err)
-	}
-	j := &Journal{path: path, abs: abs, now: time.Now, writing: make(chan struct{}, 1)}
-
-	// Every pragma is set by the driver on each new connection. busy_timeout
-	// comes first (the driver orders it so) so that the others wait for
-	// locks rather than fail. journal_mode=WAL is persistent in the file.
-	// synchronous=NORMAL: see the package documentation.
-	params := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
-		BusyTimeout.Milliseconds())
-	w, err := sql.Open("sqlite", uri(abs)+"?"+params+"&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		return nil, j.openErr(err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
-	j.w = w
-	if err := j.init(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
-
-	if err := j.prepare(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
-
-	r, err := sql.Open("sqlite", uri(abs)+"?"+params+"&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, j.openErr(err)
-	}
-	r.SetMaxOpenConns(readers)
-	r.SetMaxIdleConns(readers)
-	j.r = r
-	if err := r.PingContext(ctx); err != nil {
-		r.Close()
-		w.Close()
-		return nil, j.openErr(err)
-	}
-	return j, nil
+// backend is what differs between the databases a journal can live in:
+// the schema's dialect and how its version is kept, the run lock, the
+// checks. Everything else (the queries, written once with ? placeholders,
+// the transactions, the guarantees) is the Journal's.
+type backend interface {
+	// migrations returns the migrations of this backend's dialect;
+	// migrations()[i] takes the schema from version i to i+1.
+	migrations() []string
+	// version reads the schema version inside the migration transaction,
+	// 0 for a new journal.
+	version(ctx context.Context, w wtx) (int, error)
+	// setVersion records the schema version inside the migration
+	// transaction.
+	setVersion(ctx context.Context, w wtx, v int) error
+	// tables lists the tables the journal's place already holds, sorted,
+	// to tell a new journal from another application's database.
+	tables(ctx context.Context, w wtx) ([]string, error)
+	// foreignAdvice and newerAdvice say what to do about another
+	// application's database and about a newer schema.
+	foreignAdvice() string
+	newerAdvice() string
+	// lock takes the run lock without waiting; ok is false when another
+	// holds it. It is called with the writer semaphore held.
+	lock(ctx context.Context) (l runLock, ok bool, err error)
+	// check checks the database's integrity (see [Journal.Check]).
+	check(ctx context.Context) error
+	// rebind turns a query written with ? placeholders into the
+	// backend's own.
+	rebind(q string) string
+	// close releases what the backend holds beside the connections.
+	close() error
 }
 
-// checkWritableDir says what to do when dir cannot hold the journal: it
-// must exist and be writable, for the journal file and for the -wal and
-// -shm files SQLite keeps beside it.
-func checkWritableDir(dir string) error {
-	f, err := os.CreateTemp(dir, ".reconcile-probe-*")
-	switch {
-	case err == nil:
-		name := f.Name()
-		f.Close()
-		return os.Remove(name)
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("the directory %s does not exist: create it, or give --state a path in an existing directory", dir)
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return fmt.Errorf("the directory %s is read-only for this user: the journal needs to write its file and the -wal and -shm files beside it; make the directory writable (under systemd, add it to ReadWritePaths=) or give --state a path in a writable directory", dir)
-	}
-	return fmt.Errorf("the directory %s cannot hold the journal: %w", dir, err)
+// runLock is a run lock held by this Journal.
+type runLock interface {
+	// session is the database session the lock lives in, through which
+	// every write goes while it is held, or nil.
+	session() *sql.Conn
+	// release drops the lock.
+	release(ctx context.Context) error
+	// lost reports whether the lock was lost with its session.
+	lost() bool
 }
 
-// uri turns a file path into an SQLite URI filename. SQLite decodes %HH in
-// the path, so '%', '?' and '#' are escaped; nothing else needs to be.
-func uri(abs string) string {
-	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-	return "file:" + r.Replace(filepath.ToSlash(abs))
-}
-
-// init checks the connection's settings and migrates the schema.
-func (j *Journal) init(ctx context.Context) error {
-	if err := j.w.PingContext(ctx); err != nil {
-		return j.openErr(err)
+// open finishes opening j on its writer w and readers r: it checks the
+// connection, migrates the schema and prepares the hot statements. On
+// failure it closes w and r.
+func (j *Journal) open(ctx context.Context, init func(ctx context.Context) error) error {
+	err := init(ctx)
+	if err == nil {
+		err = j.migrate(ctx)
 	}
-	var mode string
-	if err := j.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return j.openErr(err)
+	if err == nil {
+		err = j.prepare(ctx)
 	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal %s: cannot use WAL mode (journal_mode is %q); put the journal on a local file system", j.path, mode)
-	}
-	if err := j.migrate(ctx); err != nil {
-		if isNotADB(err) {
-			return j.openErr(err)
+	if err == nil && j.r != nil {
+		if perr := j.r.PingContext(ctx); perr != nil {
+			err = fmt.Errorf("journal %s: readers: %w", j.name, perr)
 		}
-		return err
 	}
-	return nil
-}
-
-// isNotADB reports whether err is SQLite's "file is not a database".
-func isNotADB(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB
-}
-
-// openErr wraps an error met while opening, recognising a file that is not
-// a database.
-func (j *Journal) openErr(err error) error {
-	if isNotADB(err) {
-		return fmt.Errorf("journal %s: %w (the file exists but holds something else; move it away or choose another --state path): %v", j.path, ErrNotDatabase, err)
+	if err != nil {
+		for _, s := range j.stmts {
+			s.Close()
+		}
+		if j.r != nil {
+			j.r.Close()
+		}
+		j.w.Close()
+		j.be.close()
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_READONLY {
-		return fmt.Errorf("journal %s: the file is read-only for this user: make it writable, or give --state another path: %w", j.path, err)
-	}
-	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
-		return fmt.Errorf("journal %s: cannot open or create the file (does its directory exist, and may we write there?): %w", j.path, err)
-	}
-	return fmt.Errorf("journal %s: open: %w", j.path, err)
+	return err
 }
 
 // Path returns the path the journal was opened with.
@@ -227,16 +159,25 @@ func (j *Journal) Close() error {
 	var errs []error
 	j.mu.Lock()
 	if h := j.held; h != nil {
-		j.held = nil
 		ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout)
-		_, err := j.w.ExecContext(ctx, `UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ? AND status = ?`,
-			string(RunAbandoned), formatTime(j.now()), "the journal was closed before the run ended", h.runID, string(RunRunning))
+		err := j.endHeld(ctx, func(w wtx) error {
+			_, err := w.exec(ctx, `UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ? AND status = ?`,
+				string(RunAbandoned), formatTime(j.now()), "the journal was closed before the run ended", h.runID, string(RunRunning))
+			return err
+		})
 		cancel()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("journal %s: mark run %d abandoned: %w", j.path, h.runID, err))
+			errs = append(errs, fmt.Errorf("journal %s: mark run %d abandoned: %w", j.name, h.runID, err))
 		}
-		if err := h.release(); err != nil {
-			errs = append(errs, fmt.Errorf("journal %s: %w", j.path, err))
+		// Whatever happened, the lock goes: a closed journal holds none.
+		if j.held != nil {
+			j.held = nil
+			j.acquire(context.Background())
+			err := j.releaseLock(context.Background(), h.lock)
+			j.release()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("journal %s: %w", j.name, err))
+			}
 		}
 	}
 	j.mu.Unlock()
@@ -245,63 +186,23 @@ func (j *Journal) Close() error {
 	}
 	if j.r != nil {
 		if err := j.r.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("journal %s: close: %w", j.path, err))
+			errs = append(errs, fmt.Errorf("journal %s: close: %w", j.name, err))
 		}
 	}
 	if err := j.w.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("journal %s: close: %w", j.path, err))
+		errs = append(errs, fmt.Errorf("journal %s: close: %w", j.name, err))
+	}
+	if err := j.be.close(); err != nil {
+		errs = append(errs, fmt.Errorf("journal %s: close: %w", j.name, err))
 	}
 	return errors.Join(errs...)
 }
 
-// Check runs SQLite's quick_check, integrity_check and foreign_key_check and
-// returns an error listing the problems unless all of them pass.
+// Check checks the database's integrity and returns an error listing the
+// problems found. On SQLite it runs quick_check, integrity_check and
+// foreign_key_check.
 func (j *Journal) Check(ctx context.Context) error {
-	for _, pragma := range []string{"quick_check", "integrity_check"} {
-		rows, err := j.r.QueryContext(ctx, "PRAGMA "+pragma)
-		if err != nil {
-			return fmt.Errorf("journal %s: %s: %w", j.path, pragma, err)
-		}
-		var msgs []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return fmt.Errorf("journal %s: %s: %w", j.path, pragma, err)
-			}
-			msgs = append(msgs, s)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("journal %s: %s: %w", j.path, pragma, err)
-		}
-		if len(msgs) != 1 || msgs[0] != "ok" {
-			return fmt.Errorf("journal %s: %s failed: %s", j.path, pragma, strings.Join(msgs, "; "))
-		}
-	}
-	rows, err := j.r.QueryContext(ctx, "PRAGMA foreign_key_check")
-	if err != nil {
-		return fmt.Errorf("journal %s: foreign_key_check: %w", j.path, err)
-	}
-	defer rows.Close()
-	var bad []string
-	for rows.Next() {
-		var table, parent string
-		var rowid sql.NullInt64
-		var fkid int64
-		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
-			return fmt.Errorf("journal %s: foreign_key_check: %w", j.path, err)
-		}
-		bad = append(bad, fmt.Sprintf("%s row %d refers to a missing %s", table, rowid.Int64, parent))
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("journal %s: foreign_key_check: %w", j.path, err)
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("journal %s: foreign_key_check failed: %s", j.path, strings.Join(bad, "; "))
-	}
-	return nil
+	return j.be.check(ctx)
 }
 
 // hotQueries are the statements of Begin and Finish, prepared at Open.
@@ -312,13 +213,14 @@ var hotQueries = []string{
 	sqlLogMaterials, sqlEndAttempt,
 }
 
-// prepare prepares hotQueries on the writer connection.
+// prepare prepares hotQueries on the writer connection, each rebound
+// once to the backend's placeholders.
 func (j *Journal) prepare(ctx context.Context) error {
 	j.stmts = make(map[string]*sql.Stmt, len(hotQueries))
 	for _, q := range hotQueries {
-		s, err := j.w.PrepareContext(ctx, q)
+		s, err := j.w.PrepareContext(ctx, j.be.rebind(q))
 		if err != nil {
-			return fmt.Errorf("journal %s: prepare: %w", j.path, err)
+			return fmt.Errorf("journal %s: prepare: %w", j.name, err)
 		}
 		j.stmts[q] = s
 	}
@@ -326,15 +228,19 @@ func (j *Journal) prepare(ctx context.Context) error {
 }
 
 // wtx is a write transaction that runs the journal's prepared statements
-// when it has them.
+// when it has them, and rebinds the other queries.
 type wtx struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	tx     *sql.Tx
+	stmts  map[string]*sql.Stmt
+	rebind func(string) string
 }
 
 func (w wtx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if s := w.stmts[q]; s != nil {
 		return w.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	if len(args) > 0 {
+		q = w.rebind(q)
 	}
 	return w.tx.ExecContext(ctx, q, args...)
 }
@@ -343,34 +249,92 @@ func (w wtx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if s := w.stmts[q]; s != nil {
 		return w.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
+	if len(args) > 0 {
+		q = w.rebind(q)
+	}
 	return w.tx.QueryRowContext(ctx, q, args...)
 }
 
-// write runs fn in a write transaction (BEGIN IMMEDIATE) on the writer
-// connection and commits it, or rolls it back if fn fails.
-func (j *Journal) write(ctx context.Context, fn func(w wtx) error) error {
+func (w wtx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if len(args) > 0 {
+		q = w.rebind(q)
+	}
+	return w.tx.QueryContext(ctx, q, args...)
+}
+
+// acquire takes the writer semaphore.
+func (j *Journal) acquire(ctx context.Context) error {
 	select {
 	case j.writing <- struct{}{}:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-j.writing }()
-	tx, err := j.w.BeginTx(ctx, nil)
+}
+
+// release gives the writer semaphore back.
+func (j *Journal) release() { <-j.writing }
+
+// write runs fn in a write transaction on the writer connection and
+// commits it, or rolls it back if fn fails.
+func (j *Journal) write(ctx context.Context, fn func(w wtx) error) error {
+	if err := j.acquire(ctx); err != nil {
+		return err
+	}
+	defer j.release()
+	return j.writeHeld(ctx, fn)
+}
+
+// writeHeld is write with the writer semaphore already held. While a run
+// holds a lock that lives in a session, the transaction goes through that
+// session and no other: a write can then only commit while the lock is
+// held.
+func (j *Journal) writeHeld(ctx context.Context, fn func(w wtx) error) error {
+	var tx *sql.Tx
+	var err error
+	if j.session != nil {
+		tx, err = j.session.BeginTx(ctx, nil)
+	} else {
+		tx, err = j.w.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return err
 	}
-	if err := fn(wtx{tx: tx, stmts: j.stmts}); err != nil {
+	if err := fn(wtx{tx: tx, stmts: j.stmts, rebind: j.be.rebind}); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
 
-// timeLayout is how times are stored: RFC 3339 in UTC+8 with milliseconds,
-// fixed width so that text order is time order.
+// readRow runs a query of one row on a read connection.
+func (j *Journal) readRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return j.r.QueryRowContext(ctx, j.be.rebind(q), args...)
+}
+
+// query runs q on a read connection and calls each for every row.
+func (j *Journal) query(ctx context.Context, q string, args []any, each func(scanner) error) error {
+	if len(args) > 0 {
+		q = j.be.rebind(q)
+	}
+	rows, err := j.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// timeLayout is how times are written: RFC 3339 in UTC+8 with
+// milliseconds, fixed width so that text order is time order.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// formatTime returns t as stored, or nil (SQL NULL) for the zero time.
+// formatTime returns t as written, or nil (SQL NULL) for the zero time.
 func formatTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -388,6 +352,49 @@ func parseTime(s sql.NullString) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("bad stored time %q: %w", s.String, err)
 	}
 	return t.In(cst.Zone), nil
+}
+
+// dbTime scans a stored time into T, in UTC+8: the text SQLite keeps
+// (see timeLayout), or a time the driver has already read. NULL is the
+// zero time.
+type dbTime struct{ T *time.Time }
+
+func (d dbTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.T = time.Time{}
+	case time.Time:
+		*d.T = v.In(cst.Zone)
+	case string:
+		t, err := parseTime(sql.NullString{String: v, Valid: true})
+		if err != nil {
+			return err
+		}
+		*d.T = t
+	case []byte:
+		return d.Scan(string(v))
+	default:
+		return fmt.Errorf("bad stored time %v (%T)", src, src)
+	}
+	return nil
+}
+
+// dbDate scans a stored day into D as YYYY-MM-DD: the text SQLite keeps,
+// or a date the driver has already read.
+type dbDate struct{ D *string }
+
+func (d dbDate) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*d.D = v
+	case []byte:
+		*d.D = string(v)
+	case time.Time:
+		*d.D = v.Format(time.DateOnly)
+	default:
+		return fmt.Errorf("bad stored day %v (%T)", src, src)
+	}
+	return nil
 }
 
 // at returns t, or the journal's clock when t is zero.

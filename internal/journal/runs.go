@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,16 +111,8 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // heldLock is the run lock of the run begun by this Journal.
 type heldLock struct {
-	key   fileKey
+	lock  runLock
 	runID int64
-}
-
-// release drops the lock.
-func (l *heldLock) release() error {
-	if err := unlockFile(l.key); err != nil {
-		return fmt.Errorf("release the run lock: %w", err)
-	}
-	return nil
 }
 
 // BeginRun takes the journal's lock and records a run with status
@@ -140,18 +133,18 @@ func (l *heldLock) release() error {
 func (j *Journal) BeginRun(ctx context.Context, s RunStart) (int64, error) {
 	from, err := cst.ParseDate(s.From)
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: begin run: window start: %w", j.path, err)
+		return 0, fmt.Errorf("journal %s: begin run: window start: %w", j.name, err)
 	}
 	to, err := cst.ParseDate(s.To)
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: begin run: window end: %w", j.path, err)
+		return 0, fmt.Errorf("journal %s: begin run: window end: %w", j.name, err)
 	}
 	if to.Before(from) {
-		return 0, fmt.Errorf("journal %s: begin run: window %s..%s ends before it starts", j.path, s.From, s.To)
+		return 0, fmt.Errorf("journal %s: begin run: window %s..%s ends before it starts", j.name, s.From, s.To)
 	}
 	inputs, err := jsonArg(s.Inputs)
 	if err != nil {
-		return 0, fmt.Errorf("journal %s: begin run: inputs: %w", j.path, err)
+		return 0, fmt.Errorf("journal %s: begin run: inputs: %w", j.name, err)
 	}
 	if s.PID == 0 {
 		s.PID = os.Getpid()
@@ -163,17 +156,26 @@ func (j *Journal) BeginRun(ctx context.Context, s RunStart) (int64, error) {
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	key, ok, err := lockFile(j.abs)
-	if err != nil {
-		return 0, fmt.Errorf("journal %s: run lock: %w", j.path, err)
-	}
-	if !ok {
+	if j.held != nil {
+		// This Journal's own run holds the lock.
 		return 0, j.lockedError(ctx)
 	}
-	l := &heldLock{key: key}
+	if err := j.acquire(ctx); err != nil {
+		return 0, fmt.Errorf("journal %s: begin run: %w", j.name, err)
+	}
+	l, ok, err := j.be.lock(ctx)
+	if err != nil {
+		j.release()
+		return 0, fmt.Errorf("journal %s: run lock: %w", j.name, err)
+	}
+	if !ok {
+		j.release()
+		return 0, j.lockedError(ctx)
+	}
+	j.session = l.session()
 
 	var id int64
-	err = j.write(ctx, func(w wtx) error {
+	err = j.writeHeld(ctx, func(w wtx) error {
 		err := w.queryRow(ctx, `
 INSERT INTO runs (window_from, window_to, inputs, started_at, status, report_path, pid, host, dry_run)
 VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id`,
@@ -185,21 +187,31 @@ VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id`,
 		// a process that died holding it.
 		_, err = w.exec(ctx, `
 UPDATE runs SET status = 'abandoned', ended_at = ?, report_path = '',
-	error = printf('the process (pid %d on host %s) ended without finishing the run; found when run %d began', pid, host, ?)
+	error = 'the process (pid ' || pid || ' on host ' || host || ') ended without finishing the run; found when run ' || ? || ' began'
 WHERE status = 'running' AND id <> ?`,
-			formatTime(j.now()), id, id)
+			formatTime(j.now()), strconv.FormatInt(id, 10), id)
 		if err != nil {
 			return fmt.Errorf("mark abandoned runs: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		l.release()
-		return 0, fmt.Errorf("journal %s: begin run: %w", j.path, err)
+		j.releaseLock(ctx, l)
+		j.release()
+		return 0, fmt.Errorf("journal %s: begin run: %w", j.name, err)
 	}
-	l.runID = id
-	j.held = l
+	j.release()
+	j.held = &heldLock{lock: l, runID: id}
 	return id, nil
+}
+
+// releaseLock drops the run lock l; the writer semaphore is held.
+func (j *Journal) releaseLock(ctx context.Context, l runLock) error {
+	j.session = nil
+	if err := l.release(ctx); err != nil {
+		return fmt.Errorf("release the run lock: %w", err)
+	}
+	return nil
 }
 
 // lockedError builds the *LockedError for a lock held elsewhere, from the
@@ -209,13 +221,11 @@ WHERE status = 'running' AND id <> ?`,
 func (j *Journal) lockedError(ctx context.Context) error {
 	e := &LockedError{Path: j.path}
 	for range 40 {
-		var since string
-		err := j.r.QueryRowContext(ctx, `SELECT id, pid, host, started_at FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1`).
-			Scan(&e.RunID, &e.PID, &e.Host, &since)
+		var since time.Time
+		err := j.readRow(ctx, `SELECT id, pid, host, started_at FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1`).
+			Scan(&e.RunID, &e.PID, &e.Host, dbTime{&since})
 		if err == nil {
-			if t, perr := parseTime(sql.NullString{String: since, Valid: true}); perr == nil {
-				e.Since = t.In(cst.Zone)
-			}
+			e.Since = since
 			return e
 		}
 		select {
@@ -232,33 +242,64 @@ func (j *Journal) lockedError(ctx context.Context) error {
 // the lock stays held (Close releases it), so the caller may retry.
 func (j *Journal) EndRun(ctx context.Context, id int64, e RunEnd) error {
 	if e.Status == RunRunning || !e.Status.valid() {
-		return fmt.Errorf("journal %s: end run %d: status %q is not a final status", j.path, id, e.Status)
+		return fmt.Errorf("journal %s: end run %d: status %q is not a final status", j.name, id, e.Status)
 	}
 	counts, err := jsonArg(e.Counts)
 	if err != nil {
-		return fmt.Errorf("journal %s: end run %d: counts: %w", j.path, id, err)
+		return fmt.Errorf("journal %s: end run %d: counts: %w", j.name, id, err)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.held == nil || j.held.runID != id {
-		return fmt.Errorf("journal %s: end run %d: %w: it was not begun by this journal or has ended", j.path, id, ErrRunNotRunning)
+		return fmt.Errorf("journal %s: end run %d: %w: it was not begun by this journal or has ended", j.name, id, ErrRunNotRunning)
 	}
-	res, err := j.w.ExecContext(ctx, `
+	err = j.endHeld(ctx, func(w wtx) error {
+		res, err := w.exec(ctx, `
 UPDATE runs SET status = ?, ended_at = ?, counts = ?,
 	report_path = ?,
 	summary_path = ?, error = ?, exit_code = ?
 WHERE id = ? AND status = 'running'`,
-		string(e.Status), formatTime(j.at(e.EndedAt)), counts, e.ReportPath, e.SummaryPath, e.Error, e.ExitCode, id)
+			string(e.Status), formatTime(j.at(e.EndedAt)), counts, e.ReportPath, e.SummaryPath, e.Error, e.ExitCode, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: the run is no longer running", ErrRunNotRunning)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("journal %s: end run %d: %w", j.path, id, err)
+		return fmt.Errorf("journal %s: end run %d: %w", j.name, id, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("journal %s: end run %d: %w: the run is no longer running", j.path, id, ErrRunNotRunning)
+	return nil
+}
+
+// endHeld runs fn, the write that ends the run held here, in a write
+// transaction, and releases the run's lock when fn succeeds; when fn fails
+// the lock stays held. The caller holds j.mu.
+//
+// A write that fails because the lock's session is gone (see [runLock])
+// lost the lock with it: endHeld lets the run go and runs fn once more
+// through a new connection, where the run's row decides (a run that took
+// the lock since has marked it abandoned).
+func (j *Journal) endHeld(ctx context.Context, fn func(w wtx) error) error {
+	h := j.held
+	if err := j.acquire(ctx); err != nil {
+		return err
 	}
-	l := j.held
+	defer j.release()
+	err := j.writeHeld(ctx, fn)
+	if err == nil {
+		j.held = nil
+		return j.releaseLock(ctx, h.lock)
+	}
+	if !h.lock.lost() {
+		return err
+	}
 	j.held = nil
-	if err := l.release(); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+	j.releaseLock(ctx, h.lock)
+	if err2 := j.writeHeld(ctx, fn); err2 != nil {
+		return fmt.Errorf("the run lock was lost with its connection (%w), and a new connection failed too: %w", err, err2)
 	}
 	return nil
 }
@@ -268,36 +309,34 @@ const runColumns = `id, window_from, window_to, inputs, started_at, ended_at, st
 
 // Runs returns the recorded runs, newest first; limit <= 0 means all.
 func (j *Journal) Runs(ctx context.Context, limit int) ([]Run, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+	q := `SELECT ` + runColumns + ` FROM runs ORDER BY id DESC`
+	var args []any
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
 	}
-	rows, err := j.r.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: runs: %w", j.path, err)
-	}
-	defer rows.Close()
 	var runs []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("journal %s: runs: %w", j.path, err)
+	err := j.query(ctx, q, args, func(s scanner) error {
+		r, err := scanRun(s)
+		if err == nil {
+			runs = append(runs, r)
 		}
-		runs = append(runs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("journal %s: runs: %w", j.path, err)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: runs: %w", j.name, err)
 	}
 	return runs, nil
 }
 
 // Run returns run id; the error wraps ErrNotFound when there is none.
 func (j *Journal) Run(ctx context.Context, id int64) (Run, error) {
-	r, err := scanRun(j.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	r, err := scanRun(j.readRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Run{}, fmt.Errorf("journal %s: run %d: %w", j.path, id, ErrNotFound)
+		return Run{}, fmt.Errorf("journal %s: run %d: %w", j.name, id, ErrNotFound)
 	}
 	if err != nil {
-		return Run{}, fmt.Errorf("journal %s: run %d: %w", j.path, id, err)
+		return Run{}, fmt.Errorf("journal %s: run %d: %w", j.name, id, err)
 	}
 	return r, nil
 }
@@ -306,10 +345,10 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanRun(s scanner) (Run, error) {
 	var r Run
-	var inputs, counts, started, ended sql.NullString
+	var inputs, counts sql.NullString
 	var exit sql.NullInt64
 	var status string
-	err := s.Scan(&r.ID, &r.From, &r.To, &inputs, &started, &ended, &status, &counts,
+	err := s.Scan(&r.ID, dbDate{&r.From}, dbDate{&r.To}, &inputs, dbTime{&r.StartedAt}, dbTime{&r.EndedAt}, &status, &counts,
 		&r.ReportPath, &r.SummaryPath, &r.Error, &exit, &r.PID, &r.Host, &r.DryRun)
 	if err != nil {
 		return Run{}, err
@@ -322,12 +361,6 @@ func scanRun(s scanner) (Run, error) {
 		r.Counts = json.RawMessage(counts.String)
 	}
 	r.ExitCode = int(exit.Int64)
-	if r.StartedAt, err = parseTime(started); err != nil {
-		return Run{}, err
-	}
-	if r.EndedAt, err = parseTime(ended); err != nil {
-		return Run{}, err
-	}
 	return r, nil
 }
 

@@ -160,67 +160,45 @@ CREATE TABLE meta (
 // migrations.
 const SchemaVersion = 3
 
-// migrate brings the file to SchemaVersion in one write transaction. BEGIN
-// IMMEDIATE makes two processes opening a new file at once take turns; the
-// second finds the schema already there.
+// migrate brings the journal to the backend's latest version in one write
+// transaction. Two processes opening a new journal at once take turns
+// (SQLite: BEGIN IMMEDIATE); the second finds the schema already there.
 func (j *Journal) migrate(ctx context.Context) error {
+	migs := j.be.migrations()
 	err := j.write(ctx, func(w wtx) error {
-		var v int
-		if err := w.queryRow(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+		v, err := j.be.version(ctx, w)
+		if err != nil {
+			return err
 		}
-		if v > len(migrations) {
-			return fmt.Errorf("%w: the file has schema version %d, this program knows up to %d; upgrade reconcile or use another --state file",
-				ErrNewerSchema, v, len(migrations))
+		if v > len(migs) {
+			return fmt.Errorf("%w: the file has schema version %d, this program knows up to %d; %s",
+				ErrNewerSchema, v, len(migs), j.be.newerAdvice())
 		}
 		if v < 0 {
 			return fmt.Errorf("schema version %d is not one this program wrote", v)
 		}
 		if v == 0 {
-			// A new file, or another application's database: never add
-			// the journal's tables to that.
-			if tables, err := w.tables(ctx); err != nil {
+			// A new journal, or another application's database: never
+			// add the journal's tables to that.
+			if tables, err := j.be.tables(ctx, w); err != nil {
 				return err
 			} else if len(tables) > 0 {
-				return fmt.Errorf("%w (it holds the tables %s, and no journal): give --state a new path, or the journal's own file",
-					ErrForeignDatabase, strings.Join(tables, ", "))
+				return fmt.Errorf("%w (it holds the tables %s, and no journal): %s",
+					ErrForeignDatabase, strings.Join(tables, ", "), j.be.foreignAdvice())
 			}
 		}
-		for i := v; i < len(migrations); i++ {
-			if _, err := w.exec(ctx, migrations[i]); err != nil {
+		for i := v; i < len(migs); i++ {
+			if _, err := w.exec(ctx, migs[i]); err != nil {
 				return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
 			}
 		}
-		if v == len(migrations) {
+		if v == len(migs) {
 			return nil
 		}
-		// PRAGMA takes no bound parameters; the value is an int.
-		if _, err := w.exec(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
-			return fmt.Errorf("set schema version: %w", err)
-		}
-		return nil
+		return j.be.setVersion(ctx, w, len(migs))
 	})
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+		return fmt.Errorf("journal %s: %w", j.name, err)
 	}
 	return nil
-}
-
-// tables returns the names of the tables of the database, SQLite's own
-// left out, sorted.
-func (w wtx) tables(ctx context.Context) ([]string, error) {
-	rows, err := w.tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("list tables: %w", err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
 }
