@@ -111,7 +111,7 @@ INSERT INTO callbacks (idempotent, clearance_status, order_id, result_code, port
 VALUES (?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?)
 ON CONFLICT (idempotent, clearance_status) DO UPDATE SET
 	order_id = excluded.order_id, result_code = excluded.result_code, port_no = excluded.port_no,
-	state = 'in_flight', attempts = attempts + 1,
+	state = 'in_flight', attempts = callbacks.attempts + 1,
 	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id
 RETURNING attempts`
 	sqlLogCallback    = `INSERT INTO attempts (run_id, kind, key, clearance_status, attempt, started_at) VALUES (?, 'callback', ?, ?, ?, ?)`

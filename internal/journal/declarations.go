@@ -84,7 +84,9 @@ type DeclarationOutcome struct {
 // accepted before with other parameters: a modify is needed, not a
 // re-declare (DECLARE_CONFLICT). errors.Is(err, ErrConflict) reports true.
 type ConflictError struct {
-	Path     string
+	Path     string      // the journal (a connection string redacted)
+	Store    string      // its store, "" for the default
+	Schema   string      // on PostgreSQL, the store's schema
 	Existing Declaration // the accepted row
 	Wanted   Declaration // the parameters asked for
 }
@@ -102,7 +104,7 @@ func (e *ConflictError) Error() string {
 		diff = fmt.Sprintf("fees %d = %d + %d fen, now %d = %d + %d fen",
 			x.OrderFee, x.ProductFee, x.TransportFee, w.OrderFee, w.ProductFee, w.TransportFee)
 	}
-	return fmt.Sprintf("journal %s: order %s was accepted in run %d with %s", e.Path, x.OrderID, x.RunID, diff)
+	return fmt.Sprintf("journal %s: order %s was accepted in run %d with %s", label(e.Path, e.Store, e.Schema), x.OrderID, x.RunID, diff)
 }
 
 // Is reports whether target is ErrConflict.
@@ -165,7 +167,7 @@ VALUES (?, ?, ?, ?, ?, ?, 'in_flight', 1, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (order_id) DO UPDATE SET
 	transaction_id = excluded.transaction_id, customs = excluded.customs,
 	order_fee = excluded.order_fee, product_fee = excluded.product_fee, transport_fee = excluded.transport_fee,
-	state = 'in_flight', attempts = attempts + 1,
+	state = 'in_flight', attempts = declarations.attempts + 1,
 	last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id,
 	buyer = CASE WHEN excluded.buyer <> '' THEN excluded.buyer ELSE declarations.buyer END,
 	paid_year = CASE WHEN excluded.paid_year <> 0 THEN excluded.paid_year ELSE declarations.paid_year END,
@@ -208,7 +210,7 @@ func (j *Journal) BeginDeclaration(ctx context.Context, runID int64, d Declarati
 		case err != nil:
 			return err
 		case old.State == DeclarationAccepted && !old.sameParameters(d):
-			return &ConflictError{Path: j.path, Existing: old, Wanted: d}
+			return &ConflictError{Path: j.path, Store: j.store, Schema: j.schema, Existing: old, Wanted: d}
 		}
 		err = w.queryRow(ctx, sqlUpsertDeclaration,
 			d.OrderID, d.TransactionID, d.Customs, d.OrderFee, d.ProductFee, d.TransportFee, now, now, runID, d.Buyer, d.PaidYear, formatTime(d.PaidAt)).Scan(&attempt)

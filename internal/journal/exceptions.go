@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -244,10 +246,15 @@ func (j *Journal) SetNotes(ctx context.Context, notes map[string]Note) (int, err
 			return 0, fmt.Errorf("journal %s: note of exception %s: %w", j.name, k, err)
 		}
 	}
+	// In key order: two writers of overlapping notes take the rows' locks
+	// in the same order (PostgreSQL would otherwise end one of them as a
+	// deadlock).
+	keys := slices.Sorted(maps.Keys(notes))
 	n := 0
 	err := j.write(ctx, func(w wtx) error {
 		n = 0
-		for k, note := range notes {
+		for _, k := range keys {
+			note := notes[k]
 			at := formatTime(note.At)
 			res, err := w.exec(ctx, sqlSetNote, note.Status, note.Handler, note.Text, at, k, at, note.Status, note.Handler, note.Text)
 			if err != nil {

@@ -40,8 +40,14 @@ var (
 	// ErrNotDatabase: the file is not a SQLite database.
 	ErrNotDatabase = errors.New("not a SQLite database")
 	// ErrForeignDatabase: the file is another application's SQLite
-	// database; the journal's tables are never added to it.
-	ErrForeignDatabase = errors.New("another application's SQLite database")
+	// database, or the store's PostgreSQL schema another application's;
+	// the journal's tables are never added to it.
+	ErrForeignDatabase = errors.New("another application's database")
+	// ErrLockLost: a write of a run failed because the database session
+	// that held the run lock is gone (PostgreSQL: the connection was
+	// lost or the server ended it). The run cannot write again; another
+	// may take the lock.
+	ErrLockLost = errors.New("the run lock was lost with the journal's database connection")
 )
 
 // Journal is an open journal file. It is safe for concurrent use by many
@@ -49,11 +55,13 @@ var (
 // same file also work (each waits for the other's writes) and exclude each
 // other's runs.
 type Journal struct {
-	path string  // as given to Open
-	name string  // how errors name the journal
-	be   backend // what differs between the databases
-	w    *sql.DB // the one writer connection
-	r    *sql.DB // read-only connections
+	path   string  // as given to Open; a connection string redacted
+	name   string  // how errors name the journal: path, store, schema
+	store  string  // the store, "" for the default
+	schema string  // the store's PostgreSQL schema; "" on SQLite
+	be     backend // what differs between the databases
+	w      *sql.DB // the one writer connection
+	r      *sql.DB // read-only connections
 
 	// stmts holds the writer's hot statements, prepared once at Open and
 	// keyed by their text as written here (with ? placeholders): parsing
@@ -69,8 +77,10 @@ type Journal struct {
 	writing chan struct{}
 	// session, guarded by writing, is the connection every write goes
 	// through while a run holds a lock that lives in a database session
-	// (see [runLock]); nil when any connection of w will do.
-	session *sql.Conn
+	// (see [runLock]); nil when any connection of w will do. sessionLock
+	// is that lock.
+	session     *sql.Conn
+	sessionLock runLock
 
 	mu   sync.Mutex // guards held
 	held *heldLock  // the lock of the run begun here, if any
@@ -93,6 +103,8 @@ type backend interface {
 	// tables lists the tables the journal's place already holds, sorted,
 	// to tell a new journal from another application's database.
 	tables(ctx context.Context, w wtx) ([]string, error)
+	// place names where the journal is kept, for messages: "the file".
+	place() string
 	// foreignAdvice and newerAdvice say what to do about another
 	// application's database and about a newer schema.
 	foreignAdvice() string
@@ -118,6 +130,71 @@ type runLock interface {
 	release(ctx context.Context) error
 	// lost reports whether the lock was lost with its session.
 	lost() bool
+}
+
+// Option is an option of [Open].
+type Option func(*options)
+
+type options struct {
+	store string
+}
+
+// WithStore opens the journal of store name: "" (the default) is the
+// default store. On PostgreSQL a database may hold the journals of many
+// stores, each in a schema of its own, reconcile for the default store
+// and reconcile_<name> for the others, each with its own run lock; see
+// [ValidStore] for the names allowed. On SQLite each store has a file of
+// its own, which the command chooses: the store changes nothing in the
+// file but is named in errors.
+func WithStore(name string) Option {
+	return func(o *options) { o.store = name }
+}
+
+// Open opens the journal at state, creating it if it does not exist, and
+// migrates its schema to the version this program knows, in one
+// transaction. It does not take the run lock (see [Journal.BeginRun]).
+//
+// state is either a PostgreSQL connection string, a postgres:// or
+// postgresql:// URL or a libpq key=value string (host=/run/postgresql
+// dbname=reconcile user=reconcile, the first key one of libpq's
+// parameters), or else the path of a SQLite file. Any other value that
+// looks like a URL (a scheme of two or more characters and a colon:
+// mysql://..., sqlite:..., file:...) is refused, saying what is accepted;
+// ./ before a file's name that has a colon keeps it a file.
+//
+// On SQLite, Open fails, naming path, when the file is not a SQLite
+// database (the error wraps [ErrNotDatabase]), when it is another
+// application's database ([ErrForeignDatabase], naming the tables found),
+// when its schema version is newer than this program's
+// ([ErrNewerSchema]), when its directory is not writable (SQLite keeps
+// the -wal and -shm files beside it), or when WAL mode cannot be enabled
+// (for instance on a file system without shared memory).
+//
+// On PostgreSQL (12 or later), Open fails when it cannot connect, when
+// the store's schema holds another application's tables and no journal
+// ([ErrForeignDatabase]), when its schema version is newer
+// ([ErrNewerSchema]), and when the schema does not exist and the user may
+// not create it. No error and no [Journal.Path] ever shows the password
+// of the connection string (see [Redact]).
+func Open(ctx context.Context, state string, opts ...Option) (*Journal, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if state == "" {
+		return nil, errors.New("journal: empty path")
+	}
+	if err := ValidStore(o.store); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", Redact(state), err)
+	}
+	kind, err := classify(state)
+	if err != nil {
+		return nil, err
+	}
+	if kind == statePostgres {
+		return openPostgres(ctx, state, o)
+	}
+	return openSQLite(ctx, state, o)
 }
 
 // open finishes opening j on its writer w and readers r: it checks the
@@ -149,8 +226,12 @@ func (j *Journal) open(ctx context.Context, init func(ctx context.Context) error
 	return err
 }
 
-// Path returns the path the journal was opened with.
+// Path returns the path the journal was opened with; a PostgreSQL
+// connection string with its password masked (see [Redact]).
 func (j *Journal) Path() string { return j.path }
+
+// Store returns the journal's store, "" for the default store.
+func (j *Journal) Store() string { return j.store }
 
 // Close closes the journal. A run begun here and not ended is marked
 // "abandoned" and its lock released. Close is not safe to call while other
@@ -282,7 +363,11 @@ func (j *Journal) write(ctx context.Context, fn func(w wtx) error) error {
 		return err
 	}
 	defer j.release()
-	return j.writeHeld(ctx, fn)
+	err := j.writeHeld(ctx, fn)
+	if err != nil && j.sessionLock != nil && j.sessionLock.lost() {
+		return fmt.Errorf("%w: %w", ErrLockLost, err)
+	}
+	return err
 }
 
 // writeHeld is write with the writer semaphore already held. While a run

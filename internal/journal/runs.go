@@ -75,7 +75,10 @@ type Run struct {
 // journal. Fields the holder had not yet written are zero. errors.Is(err,
 // ErrLocked) reports true for it.
 type LockedError struct {
-	Path  string    // the journal
+	Path   string // the journal (a connection string redacted)
+	Store  string // its store, "" for the default
+	Schema string // on PostgreSQL, the store's schema
+
 	RunID int64     // the run holding it; 0 if not known yet
 	PID   int       // its process; 0 if not known
 	Host  string    // its host
@@ -87,7 +90,7 @@ type LockedError struct {
 // started 2026-11-21 02:00:03)".
 func (e *LockedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "journal %s is in use by ", e.Path)
+	fmt.Fprintf(&b, "journal %s is in use by ", label(e.Path, e.Store, e.Schema))
 	if e.RunID != 0 {
 		fmt.Fprintf(&b, "run %d", e.RunID)
 	} else {
@@ -118,18 +121,23 @@ type heldLock struct {
 // BeginRun takes the journal's lock and records a run with status
 // "running". It returns the new run's id.
 //
-// The lock is an exclusive, non-blocking flock(2) on the journal file
-// itself (see filelock.go), so it excludes another process, another
-// Journal on the same file in this process, and a second BeginRun on this
-// Journal before EndRun, whatever path reaches the file: a symlink, a
-// relative or an absolute path all lock the one file. When the
-// lock is held, BeginRun returns a *LockedError naming the holding run,
-// from its row in the runs table; it does not wait.
+// The lock does not wait. When it is held, BeginRun returns a *LockedError
+// naming the holding run, from its row in the runs table. On SQLite it is
+// an exclusive flock(2) on the journal file itself (see filelock.go), so it
+// excludes another process, another Journal on the same file in this
+// process, and a second BeginRun on this Journal before EndRun, whatever
+// path reaches the file: a symlink, a relative or an absolute path all
+// lock the one file. On PostgreSQL it is a session-level advisory lock of
+// the store, held by the session of the Journal's writer connection,
+// through which every write of the run then goes (see the package
+// documentation): it excludes every other session, on any host, and this
+// Journal refuses a second BeginRun itself.
 //
-// The lock of a killed process is released by the kernel. BeginRun then
-// marks every run still "running" as "abandoned", with ended_at now and an
-// error saying the process ended without finishing, in the transaction that
-// records the new run.
+// The lock of a killed process is released by the kernel, or by the
+// server with its session. BeginRun then marks every run of the store
+// still "running" as "abandoned", with ended_at now and an error saying
+// the process ended without finishing, in the transaction that records
+// the new run.
 func (j *Journal) BeginRun(ctx context.Context, s RunStart) (int64, error) {
 	from, err := cst.ParseDate(s.From)
 	if err != nil {
@@ -172,7 +180,10 @@ func (j *Journal) BeginRun(ctx context.Context, s RunStart) (int64, error) {
 		j.release()
 		return 0, j.lockedError(ctx)
 	}
-	j.session = l.session()
+	j.session, j.sessionLock = l.session(), l
+	if j.session == nil {
+		j.sessionLock = nil
+	}
 
 	var id int64
 	err = j.writeHeld(ctx, func(w wtx) error {
@@ -207,7 +218,7 @@ WHERE status = 'running' AND id <> ?`,
 
 // releaseLock drops the run lock l; the writer semaphore is held.
 func (j *Journal) releaseLock(ctx context.Context, l runLock) error {
-	j.session = nil
+	j.session, j.sessionLock = nil, nil
 	if err := l.release(ctx); err != nil {
 		return fmt.Errorf("release the run lock: %w", err)
 	}
@@ -219,7 +230,7 @@ func (j *Journal) releaseLock(ctx context.Context, l runLock) error {
 // taking the lock, so a fresh holder may need a moment; lockedError waits
 // up to a second for it.
 func (j *Journal) lockedError(ctx context.Context) error {
-	e := &LockedError{Path: j.path}
+	e := &LockedError{Path: j.path, Store: j.store, Schema: j.schema}
 	for range 40 {
 		var since time.Time
 		err := j.readRow(ctx, `SELECT id, pid, host, started_at FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1`).
@@ -239,7 +250,10 @@ func (j *Journal) lockedError(ctx context.Context) error {
 
 // EndRun records the end of run id and releases the journal's lock. The run
 // must have been begun by this Journal and not ended. When recording fails
-// the lock stays held (Close releases it), so the caller may retry.
+// the lock stays held (Close releases it), so the caller may retry; but
+// when the lock was lost with its session (PostgreSQL), EndRun records the
+// end through a new connection, unless a run that took the lock since has
+// marked this one abandoned ([ErrRunNotRunning]).
 func (j *Journal) EndRun(ctx context.Context, id int64, e RunEnd) error {
 	if e.Status == RunRunning || !e.Status.valid() {
 		return fmt.Errorf("journal %s: end run %d: status %q is not a final status", j.name, id, e.Status)

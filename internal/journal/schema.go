@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// migrations[i] takes the schema from version i to version i+1. Append new
-// migrations; never edit one that has shipped. The version of a file is
-// PRAGMA user_version; 0 is a new, empty file.
+// migrations[i] takes a SQLite file's schema from version i to version
+// i+1. Append new migrations, here and to pgMigrations (postgres.go);
+// never edit one that has shipped. The version of a file is PRAGMA
+// user_version; 0 is a new, empty file.
 var migrations = []string{
 	// 1: runs, declarations, callbacks and the attempts log.
 	`
@@ -157,7 +158,7 @@ CREATE TABLE meta (
 }
 
 // SchemaVersion is the schema version this program writes: the number of
-// migrations.
+// migrations, on SQLite and on PostgreSQL alike.
 const SchemaVersion = 3
 
 // migrate brings the journal to the backend's latest version in one write
@@ -171,8 +172,8 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return err
 		}
 		if v > len(migs) {
-			return fmt.Errorf("%w: the file has schema version %d, this program knows up to %d; %s",
-				ErrNewerSchema, v, len(migs), j.be.newerAdvice())
+			return fmt.Errorf("%w: %s has schema version %d, this program knows up to %d; %s",
+				ErrNewerSchema, j.be.place(), v, len(migs), j.be.newerAdvice())
 		}
 		if v < 0 {
 			return fmt.Errorf("schema version %d is not one this program wrote", v)

@@ -22,26 +22,10 @@ type sqliteBackend struct {
 	abs string // the file's absolute path
 }
 
-// Open opens the journal at path, creating the file if it does not exist, and
-// migrates its schema to the version this program knows, in one transaction.
-// It does not take the run lock (see [Journal.BeginRun]).
-//
-// Open fails, naming path, when the file is not a SQLite database (the error
-// wraps [ErrNotDatabase]), when it is another application's database
-// ([ErrForeignDatabase], naming the tables found), when its schema version
-// is newer than this program's ([ErrNewerSchema]), when its directory is
-// not writable (SQLite keeps the -wal and -shm files beside it), or when
-// WAL mode cannot be enabled (for instance on a file system without shared
-// memory).
-func Open(ctx context.Context, path string) (*Journal, error) {
-	if path == "" {
-		return nil, errors.New("journal: empty path")
-	}
-	return openSQLite(ctx, path)
-}
-
-// openSQLite opens the journal in the SQLite file at path.
-func openSQLite(ctx context.Context, path string) (*Journal, error) {
+// openSQLite opens the journal in the SQLite file at path. The store
+// changes nothing in the file (each store has a file of its own) but is
+// named in errors.
+func openSQLite(ctx context.Context, path string, o options) (*Journal, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
@@ -56,7 +40,7 @@ func openSQLite(ctx context.Context, path string) (*Journal, error) {
 	if err := checkWritableDir(filepath.Dir(abs)); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	j := &Journal{path: path, name: path, now: time.Now, writing: make(chan struct{}, 1)}
+	j := &Journal{path: path, name: label(path, o.store, ""), store: o.store, now: time.Now, writing: make(chan struct{}, 1)}
 	b := &sqliteBackend{j: j, abs: abs}
 	j.be = b
 
@@ -191,6 +175,8 @@ func (b *sqliteBackend) tables(ctx context.Context, w wtx) ([]string, error) {
 	}
 	return names, rows.Err()
 }
+
+func (b *sqliteBackend) place() string { return "the file" }
 
 func (b *sqliteBackend) foreignAdvice() string {
 	return "give --state a new path, or the journal's own file"
