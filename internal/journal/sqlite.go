@@ -101,10 +101,29 @@ func uri(abs string) string {
 	return "file:" + r.Replace(filepath.ToSlash(abs))
 }
 
-// init checks the connection's settings.
+// init connects and checks the connection's settings.
+//
+// Connecting sets journal_mode=WAL. Two processes opening a new file at
+// once can meet there: the one switching the file to WAL needs an
+// exclusive lock, and SQLite answers SQLITE_BUSY at once, without the busy
+// handler, where waiting could deadlock. The connection is then tried
+// again, for up to BusyTimeout, as busy_timeout would have waited.
 func (b *sqliteBackend) init(ctx context.Context) error {
-	if err := b.j.w.PingContext(ctx); err != nil {
-		return b.openErr(err)
+	deadline := time.Now().Add(BusyTimeout)
+	for {
+		err := b.j.w.PingContext(ctx)
+		if err == nil {
+			break
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return b.openErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return b.openErr(err)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	var mode string
 	if err := b.j.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
