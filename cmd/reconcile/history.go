@@ -94,7 +94,7 @@ func runHistory(ctx context.Context, o *historyOptions, std *stdio) error {
 	if state == "" {
 		state = defaultState(o.report)
 	}
-	if _, err := os.Stat(state); err != nil {
+	if _, err := os.Stat(state); err != nil && journal.IsFile(state) {
 		return fmt.Errorf("no journal at %s: give --state (run writes it next to its workbooks)", state)
 	}
 	j, err := journal.Open(ctx, state)

@@ -384,11 +384,13 @@ func defaultState(target string) string {
 // --state that names something other than a journal is a configuration
 // error.
 func (j *job) openJournal(ctx context.Context) (*journal.Journal, error) {
-	if err := os.MkdirAll(filepath.Dir(j.state), 0o755); err != nil {
-		return nil, fmt.Errorf("--state %s: %w", j.state, err)
+	if journal.IsFile(j.state) { // not a PostgreSQL connection string
+		if err := os.MkdirAll(filepath.Dir(j.state), 0o755); err != nil {
+			return nil, fmt.Errorf("--state %s: %w", j.state, err)
+		}
 	}
 	jr, err := journal.Open(ctx, j.state)
-	if errors.Is(err, journal.ErrForeignDatabase) || errors.Is(err, journal.ErrNotDatabase) {
+	if errors.Is(err, journal.ErrForeignDatabase) || errors.Is(err, journal.ErrNotDatabase) || errors.Is(err, journal.ErrBadState) {
 		return nil, &usageError{err}
 	}
 	return jr, err
@@ -439,7 +441,7 @@ func (j *job) config(win cst.Window) batch.Config {
 		Settings: map[string]any{
 			"gateway": o.gateway, "app_key": o.appKey, "sign_method": o.signMethod, "customs": o.customs,
 			"concurrency": o.concurrency, "qps": o.qps, "max_ban_wait": o.maxBanWait.String(), "check_materials": o.checkMaterials,
-			"order_limit": o.orderLimit.String(), "annual_limit": o.annualLimit.String(), "follow_up_days": o.followUpDays, "pii_key_file": o.piiKeyFile != "", "allow_bill_mismatch": o.allowBillMismatch, "state": j.state,
+			"order_limit": o.orderLimit.String(), "annual_limit": o.annualLimit.String(), "follow_up_days": o.followUpDays, "pii_key_file": o.piiKeyFile != "", "allow_bill_mismatch": o.allowBillMismatch, "state": journal.Redact(j.state),
 		},
 	}
 	if isTerminal(j.std.err) && !o.quiet {
