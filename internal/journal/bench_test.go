@@ -9,20 +9,34 @@ import (
 )
 
 // BenchmarkDeclarationPair measures one BeginDeclaration + FinishDeclaration
-// pair (two write transactions) from a single goroutine.
+// pair (two write transactions) from a single goroutine, on each backend
+// (sub-benchmarks sqlite and postgres; the test cluster runs without
+// fsync unless JOURNAL_TEST_PG_FSYNC=on).
 func BenchmarkDeclarationPair(b *testing.B) {
-	benchPairs(b, 1)
+	forEachBackendB(b, func(b *testing.B, be *testBackend) { benchPairs(b, be, 1) })
 }
 
 // BenchmarkDeclarationPair32 measures the pairs with 32 goroutines calling
 // at once, the engine's worst case.
 func BenchmarkDeclarationPair32(b *testing.B) {
-	benchPairs(b, 32)
+	forEachBackendB(b, func(b *testing.B, be *testBackend) { benchPairs(b, be, 32) })
 }
 
-func benchPairs(b *testing.B, workers int) {
+// forEachBackendB is forEachBackend for benchmarks.
+func forEachBackendB(b *testing.B, f func(b *testing.B, be *testBackend)) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			if be.pg {
+				pgServer(b)
+			}
+			f(b, be)
+		})
+	}
+}
+
+func benchPairs(b *testing.B, be *testBackend, workers int) {
 	ctx := context.Background()
-	j, err := Open(ctx, b.TempDir()+"/state.db")
+	j, err := be.fresh(b).open(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,8 +83,12 @@ func benchPairs(b *testing.B, workers int) {
 
 // BenchmarkDeclarations measures a bulk lookup of 5,000 ids, all stored.
 func BenchmarkDeclarations(b *testing.B) {
+	forEachBackendB(b, benchDeclarations)
+}
+
+func benchDeclarations(b *testing.B, be *testBackend) {
 	ctx := context.Background()
-	j, err := Open(ctx, b.TempDir()+"/state.db")
+	j, err := be.fresh(b).open(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,9 +15,11 @@ func callbacksEqual(a, b Callback) bool {
 		a.FirstAttemptAt.Equal(b.FirstAttemptAt) && a.LastAttemptAt.Equal(b.LastAttemptAt) && a.RunID == b.RunID
 }
 
-func TestCallbackLifecycle(t *testing.T) {
+func TestCallbackLifecycle(t *testing.T) { forEachBackend(t, testCallbackLifecycle) }
+
+func testCallbackLifecycle(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	clk := &clock{t: at(2, 0, 0, 0)}
 	j.now = clk.Now
 	run := beginRun(t, j)
@@ -94,9 +96,11 @@ func TestCallbackLifecycle(t *testing.T) {
 	checkAttempts(t, got, want)
 }
 
-func TestCallbackRefusals(t *testing.T) {
+func TestCallbackRefusals(t *testing.T) { forEachBackend(t, testCallbackRefusals) }
+
+func testCallbackRefusals(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	key := CallbackKey{Idempotent: "K", Status: 3}
 	n, err := j.BeginCallback(ctx, run, Callback{Key: key, OrderID: "T1"})
@@ -134,9 +138,11 @@ func TestCallbackRefusals(t *testing.T) {
 	}
 }
 
-func TestCallbacksBulk(t *testing.T) {
+func TestCallbacksBulk(t *testing.T) { forEachBackend(t, testCallbacksBulk) }
+
+func testCallbacksBulk(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	// 600 keys with status 1 and the first 100 of them with status 2 too.
 	var stored []CallbackKey
@@ -174,9 +180,11 @@ func TestCallbacksBulk(t *testing.T) {
 	}
 }
 
-func TestMaterialsAttempts(t *testing.T) {
+func TestMaterialsAttempts(t *testing.T) { forEachBackend(t, testMaterialsAttempts) }
+
+func testMaterialsAttempts(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	clk := &clock{t: at(2, 0, 0, 0)}
 	j.now = clk.Now
 	run := beginRun(t, j)

@@ -16,8 +16,9 @@ import (
 // The lock and crash tests re-execute the test binary as a child process;
 // TestMain hands it to runChild when childEnv is set.
 const (
-	childEnv     = "JOURNAL_TEST_CHILD"
-	childPathEnv = "JOURNAL_TEST_PATH"
+	childEnv      = "JOURNAL_TEST_CHILD"
+	childPathEnv  = "JOURNAL_TEST_PATH"  // the state to open
+	childStoreEnv = "JOURNAL_TEST_STORE" // its store
 )
 
 // childWriters is how many goroutines the "write" child runs, so at most
@@ -29,9 +30,9 @@ const childWriters = 8
 //	hold:  begin a run, print "run ID", then wait (until killed or stdin closes)
 //	write: begin a run, print "run ID", then declare and call back in a loop
 //	       from childWriters goroutines; print "ready" after 300 finished pairs
-func runChild(mode, path string) int {
+func runChild(mode, path, store string) int {
 	ctx := context.Background()
-	j, err := Open(ctx, path)
+	j, err := Open(ctx, path, WithStore(store))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
@@ -101,9 +102,9 @@ type child struct {
 	runID int64
 }
 
-// startChild starts the test binary in mode on path and waits for the run
-// id it prints.
-func startChild(t *testing.T, mode, path string) *child {
+// startChild starts the test binary in mode on the journal at path and
+// waits for the run id it prints.
+func startChild(t *testing.T, mode string, path loc) *child {
 	t.Helper()
 	cmd := childCmd(mode, path)
 	cmd.Stderr = os.Stderr
@@ -157,9 +158,9 @@ func (c *child) kill(t *testing.T) {
 }
 
 // childCmd returns a command running the test binary as a child in mode on
-// path.
-func childCmd(mode, path string) *exec.Cmd {
+// the journal at path.
+func childCmd(mode string, path loc) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+mode, childPathEnv+"="+path)
+	cmd.Env = append(os.Environ(), childEnv+"="+mode, childPathEnv+"="+path.state, childStoreEnv+"="+path.store)
 	return cmd
 }

@@ -64,11 +64,13 @@ func hammer(ctx context.Context, js []*Journal, run int64, workers, perWorker in
 	return <-errs
 }
 
-func TestConcurrentBeginFinish(t *testing.T) {
+func TestConcurrentBeginFinish(t *testing.T) { forEachBackend(t, testConcurrentBeginFinish) }
+
+func testConcurrentBeginFinish(t *testing.T, b *testBackend) {
 	const workers, perWorker = 32, 3
 	tests := []struct {
 		name     string
-		journals int // Journals open on the file; more than one contend through SQLite's locks
+		journals int // Journals open on the journal; more than one contend through the database's locks
 	}{
 		{"one journal", 1},
 		{"two journals on one file", 2},
@@ -76,7 +78,7 @@ func TestConcurrentBeginFinish(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			path := tempPath(t)
+			path := b.fresh(t)
 			var js []*Journal
 			for range tt.journals {
 				js = append(js, open(t, path))
@@ -148,9 +150,14 @@ func TestConcurrentBeginFinish(t *testing.T) {
 	}
 }
 
-func TestKilledMidWrite(t *testing.T) {
+// A child writing from childWriters goroutines is killed with SIGKILL: every
+// finished attempt is in its row, at most one attempt per writer is in
+// flight, and the rerun takes the lock and abandons the killed run.
+func TestKilledMidWrite(t *testing.T) { forEachBackend(t, testKilledMidWrite) }
+
+func testKilledMidWrite(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := b.fresh(t)
 	c := startChild(t, "write", path)
 	c.waitFor(t, "ready") // 300 pairs finished, the writers are going
 	c.kill(t)
@@ -222,7 +229,7 @@ FROM callbacks`, nil, func(s scanner) error {
 		t.Errorf("%d attempts in flight after the kill, want at most %d", inFlight, childWriters)
 	}
 	var open int
-	if err := j.r.QueryRow(`SELECT count(*) FROM attempts WHERE ended_at IS NULL`).Scan(&open); err != nil {
+	if err := j.readRow(ctx, `SELECT count(*) FROM attempts WHERE ended_at IS NULL`).Scan(&open); err != nil {
 		t.Fatal(err)
 	}
 	if open != inFlight {
@@ -231,7 +238,10 @@ FROM callbacks`, nil, func(s scanner) error {
 	t.Logf("after the kill: %d rows, %d in flight", rows, inFlight)
 
 	// The rerun recovers the lock and abandons the killed run.
-	id := beginRun(t, j)
+	id, err := beginRunAfterKill(t, j)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r, _ := j.Run(ctx, c.runID); r.Status != RunAbandoned {
 		t.Errorf("killed run status = %s, want abandoned", r.Status)
 	}

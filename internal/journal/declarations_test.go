@@ -35,9 +35,11 @@ func getDeclaration(t *testing.T, j *Journal, order string) Declaration {
 	return d
 }
 
-func TestDeclarationLifecycle(t *testing.T) {
+func TestDeclarationLifecycle(t *testing.T) { forEachBackend(t, testDeclarationLifecycle) }
+
+func testDeclarationLifecycle(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	clk := &clock{t: at(2, 0, 0, 0)}
 	j.now = clk.Now
 	run1 := beginRun(t, j)
@@ -146,9 +148,11 @@ func checkAttempts(t *testing.T, got, want []Attempt) {
 	}
 }
 
-func TestBeginDeclarationRefuses(t *testing.T) {
+func TestBeginDeclarationRefuses(t *testing.T) { forEachBackend(t, testBeginDeclarationRefuses) }
+
+func testBeginDeclarationRefuses(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := b.fresh(t)
 	j := open(t, path)
 
 	ended := beginRun(t, j)
@@ -205,7 +209,7 @@ func TestBeginDeclarationRefuses(t *testing.T) {
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
-			if !strings.Contains(err.Error(), tt.substr) || !strings.Contains(err.Error(), path) {
+			if !strings.Contains(err.Error(), tt.substr) || !strings.Contains(err.Error(), path.name()) {
 				t.Errorf("error %q does not contain %q and the path", err, tt.substr)
 			}
 		})
@@ -240,9 +244,11 @@ func TestBeginDeclarationRefuses(t *testing.T) {
 	}
 }
 
-func TestBeginRefusesDryRun(t *testing.T) {
+func TestBeginRefusesDryRun(t *testing.T) { forEachBackend(t, testBeginRefusesDryRun) }
+
+func testBeginRefusesDryRun(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	id, err := j.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20", DryRun: true})
 	if err != nil {
 		t.Fatal(err)
@@ -261,9 +267,11 @@ func TestBeginRefusesDryRun(t *testing.T) {
 	}
 }
 
-func TestFinishDeclarationRefuses(t *testing.T) {
+func TestFinishDeclarationRefuses(t *testing.T) { forEachBackend(t, testFinishDeclarationRefuses) }
+
+func testFinishDeclarationRefuses(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	d := decl("F1")
 	n, err := j.BeginDeclaration(ctx, run, d)
@@ -311,11 +319,13 @@ func TestFinishDeclarationRefuses(t *testing.T) {
 	}
 }
 
-func TestFinishOfAnOlderAttempt(t *testing.T) {
+func TestFinishOfAnOlderAttempt(t *testing.T) { forEachBackend(t, testFinishOfAnOlderAttempt) }
+
+func testFinishOfAnOlderAttempt(t *testing.T, b *testBackend) {
 	// Attempt 1 finishes after attempt 2 began: the log records it, the row
 	// keeps describing attempt 2.
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	d := decl("S1")
 	a1, _ := j.BeginDeclaration(ctx, run, d)
@@ -335,9 +345,11 @@ func TestFinishOfAnOlderAttempt(t *testing.T) {
 	}
 }
 
-func TestDeclarationsBulk(t *testing.T) {
+func TestDeclarationsBulk(t *testing.T) { forEachBackend(t, testDeclarationsBulk) }
+
+func testDeclarationsBulk(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	const stored = 1234
 	for i := range stored {
@@ -399,8 +411,10 @@ func ids(format string, from, to int) []string {
 	return out
 }
 
-func TestCancelledContext(t *testing.T) {
-	j := open(t, tempPath(t))
+func TestCancelledContext(t *testing.T) { forEachBackend(t, testCancelledContext) }
+
+func testCancelledContext(t *testing.T, b *testBackend) {
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -41,8 +41,12 @@ func keysOf(es []Exception) []string {
 // reports three exceptions, the second reports two of them again and
 // resolves the third, the third night sees the resolved one come back.
 func TestExceptionsAreFollowedUntilResolved(t *testing.T) {
+	forEachBackend(t, testExceptionsAreFollowedUntilResolved)
+}
+
+func testExceptionsAreFollowedUntilResolved(t *testing.T, bk *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, bk.fresh(t))
 	clk := &clock{t: at(2, 0, 0, 0)}
 	j.now = clk.Now
 
@@ -129,9 +133,11 @@ func TestExceptionsAreFollowedUntilResolved(t *testing.T) {
 	}
 }
 
-func TestRecordExceptionsRefuses(t *testing.T) {
+func TestRecordExceptionsRefuses(t *testing.T) { forEachBackend(t, testRecordExceptionsRefuses) }
+
+func testRecordExceptionsRefuses(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	dry, err := j.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20", DryRun: true})
 	if err != nil {
 		t.Fatal(err)
@@ -152,9 +158,11 @@ func TestRecordExceptionsRefuses(t *testing.T) {
 	}
 }
 
-func TestNotesKeepTheNewest(t *testing.T) {
+func TestNotesKeepTheNewest(t *testing.T) { forEachBackend(t, testNotesKeepTheNewest) }
+
+func testNotesKeepTheNewest(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	e := seen("FEE_MISMATCH|1|", "2026-11-20")
 	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", time.Time{}, []Exception{e}, nil); err != nil {
@@ -212,26 +220,23 @@ func TestNotesKeepTheNewest(t *testing.T) {
 // TestOldJournalsAreMigrated opens a journal of the first schema, written
 // by hand as version 1 wrote it: the migrations add what came later and
 // keep the runs and declarations.
-func TestOldJournalsAreMigrated(t *testing.T) {
+func TestOldJournalsAreMigrated(t *testing.T) { forEachBackend(t, testOldJournalsAreMigrated) }
+
+func testOldJournalsAreMigrated(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	path := tempPath(t)
-	db := rawDB(t, path)
-	for _, q := range []string{migrations[0], `PRAGMA user_version = 1`,
-		`INSERT INTO runs (id, window_from, window_to, started_at, ended_at, status, pid) VALUES (1, '2026-11-20', '2026-11-20', '2026-11-21T02:00:00.000+08:00', '2026-11-21T02:10:00.000+08:00', 'completed', 1)`,
-		`INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee, state, platform_state, attempts, first_attempt_at, last_attempt_at, last_run_id)
-		 VALUES ('1', 'T1', 'NINGBO', 100, 100, 0, 'accepted', 'UNDECLARED', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:01:00.000+08:00', 1),
-		        ('2', 'T2', 'NINGBO', 100, 100, 0, 'accepted', 'SUCCESS', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:02:00.000+08:00', 1),
-		        ('3', 'T3', 'NINGBO', 100, 100, 0, 'rejected', 'FAIL', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:03:00.000+08:00', 1)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+	path := b.fresh(t)
+	path.exec(t, (*b.migrations())[0])
+	path.setVersion(t, 1)
+	path.exec(t, `INSERT INTO runs (window_from, window_to, started_at, ended_at, status, pid) VALUES ('2026-11-20', '2026-11-20', '2026-11-21T02:00:00.000+08:00', '2026-11-21T02:10:00.000+08:00', 'completed', 1)`)
+	old := int64(path.queryInt(t, `SELECT MAX(id) FROM runs`))
+	path.exec(t, `INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee, state, platform_state, attempts, first_attempt_at, last_attempt_at, last_run_id)
+		 VALUES ('1', 'T1', 'NINGBO', 100, 100, 0, 'accepted', 'UNDECLARED', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:01:00.000+08:00', ?),
+		        ('2', 'T2', 'NINGBO', 100, 100, 0, 'accepted', 'SUCCESS', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:02:00.000+08:00', ?),
+		        ('3', 'T3', 'NINGBO', 100, 100, 0, 'rejected', 'FAIL', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:03:00.000+08:00', ?)`, old, old, old)
 
 	j := open(t, path)
-	if got := pragmaInt(t, j.w, "user_version"); got != SchemaVersion {
-		t.Errorf("user_version = %d, want %d", got, SchemaVersion)
+	if got := path.version(t); got != SchemaVersion {
+		t.Errorf("schema version = %d, want %d", got, SchemaVersion)
 	}
 	run := beginRun(t, j)
 	if _, err := j.RecordExceptions(ctx, run, "2026-11-20", "2026-11-20", time.Time{}, []Exception{seen("FEE_MISMATCH|1|", "2026-11-20")}, nil); err != nil {
@@ -240,7 +245,7 @@ func TestOldJournalsAreMigrated(t *testing.T) {
 	if err := j.Check(ctx); err != nil {
 		t.Error(err)
 	}
-	if r, err := j.Run(ctx, 1); err != nil || r.Status != RunCompleted {
+	if r, err := j.Run(ctx, old); err != nil || r.Status != RunCompleted {
 		t.Errorf("the old run after the migration: %+v, %v", r, err)
 	}
 	ds, err := j.Declarations(ctx, []string{"1", "2", "3"})

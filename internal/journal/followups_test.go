@@ -33,9 +33,11 @@ func orderIDs(ds []Declaration) []string {
 // TestFollowUpsUntilSettled walks declarations through the nights: the
 // unsettled ones are followed, each state is kept with its time, a final
 // state or a stuck report ends the following.
-func TestFollowUpsUntilSettled(t *testing.T) {
+func TestFollowUpsUntilSettled(t *testing.T) { forEachBackend(t, testFollowUpsUntilSettled) }
+
+func testFollowUpsUntilSettled(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	clk := &clock{t: at(2, 0, 0, 0)}
 	j.now = clk.Now
 	accepted := func(state string, follow bool) DeclarationOutcome {
@@ -109,9 +111,11 @@ func TestFollowUpsUntilSettled(t *testing.T) {
 	}
 }
 
-func TestBuyerTotals(t *testing.T) {
+func TestBuyerTotals(t *testing.T) { forEachBackend(t, testBuyerTotals) }
+
+func testBuyerTotals(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	run := beginRun(t, j)
 	buy := func(id, buyer string, year int, fee int64) Declaration {
 		d := decl(id)

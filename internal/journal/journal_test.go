@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,9 +19,196 @@ import (
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(childEnv); mode != "" {
-		os.Exit(runChild(mode, os.Getenv(childPathEnv)))
+		os.Exit(runChild(mode, os.Getenv(childPathEnv), os.Getenv(childStoreEnv)))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopPG()
+	os.Exit(code)
+}
+
+// The journal's contract is one suite run on both backends: each test of
+// it calls forEachBackend, which runs its body as the subtests sqlite and
+// postgres, each on a journal of its own (b.fresh: a new file, or a new
+// store in the test database; see pgserver_test.go for the server).
+// Tests of what only one backend has (SQLite's files and pragmas,
+// PostgreSQL's sessions and stores) are plain tests.
+
+// testBackend is a database the contract suite runs on.
+type testBackend struct {
+	name string
+	pg   bool
+}
+
+var (
+	sqliteT   = &testBackend{name: "sqlite"}
+	postgresT = &testBackend{name: "postgres", pg: true}
+	backends  = []*testBackend{sqliteT, postgresT}
+)
+
+// forEachBackend runs f once per backend, as the subtests sqlite and
+// postgres. The postgres one is skipped, or fails under CI=true, when
+// there is no PostgreSQL (see pgServer).
+func forEachBackend(t *testing.T, f func(t *testing.T, b *testBackend)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			if b.pg {
+				pgServer(t)
+			}
+			f(t, b)
+		})
+	}
+}
+
+var storeSeq atomic.Int64
+
+// fresh returns the place of a new, empty journal: a file in a temporary
+// directory, or a store of its own in the test database.
+func (b *testBackend) fresh(t testing.TB) loc {
+	t.Helper()
+	if !b.pg {
+		return loc{b: b, state: tempPath(t)}
+	}
+	return loc{b: b, state: pgServer(t).dsn, store: fmt.Sprintf("t%d", storeSeq.Add(1))}
+}
+
+// loc is where a test's journal lives: the state and the store given to
+// Open.
+type loc struct {
+	b     *testBackend
+	state string
+	store string
+}
+
+// fileLoc is the journal in the SQLite file at path.
+func fileLoc(path string) loc { return loc{b: sqliteT, state: path} }
+
+func (l loc) open(ctx context.Context) (*Journal, error) {
+	return Open(ctx, l.state, WithStore(l.store))
+}
+
+// path is what Path returns: the state, redacted.
+func (l loc) path() string { return Redact(l.state) }
+
+// schema is the store's schema on PostgreSQL, "" on SQLite.
+func (l loc) schema() string {
+	if l.b.pg {
+		return schemaOf(l.store)
+	}
+	return ""
+}
+
+// name is how the journal's errors name it.
+func (l loc) name() string { return label(l.path(), l.store, l.schema()) }
+
+// raw opens the journal's database bypassing the journal: the file, or
+// the test database with the store's schema on its search_path.
+func (l loc) raw(t testing.TB) *sql.DB {
+	t.Helper()
+	db := l.rawDB(t)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// rawDB is raw without the cleanup: the caller closes it.
+func (l loc) rawDB(t testing.TB) *sql.DB {
+	t.Helper()
+	if l.b.pg {
+		return pgDB(t, l.state, l.schema())
+	}
+	db, err := sql.Open("sqlite", l.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// exec runs q (with ? placeholders) in the journal's place, bypassing the
+// journal; on PostgreSQL it creates the store's schema first if need be.
+func (l loc) exec(t testing.TB, q string, args ...any) {
+	t.Helper()
+	db := l.rawDB(t)
+	defer db.Close()
+	if l.b.pg {
+		if _, err := db.Exec(`CREATE SCHEMA IF NOT EXISTS ` + l.schema()); err != nil {
+			t.Fatal(err)
+		}
+		q = rebindDollar(q)
+	}
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// queryInt runs a query of one integer in the journal's place.
+func (l loc) queryInt(t testing.TB, q string, args ...any) int {
+	t.Helper()
+	if l.b.pg {
+		q = rebindDollar(q)
+	}
+	db := l.rawDB(t)
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// version reads the schema version, bypassing the journal.
+func (l loc) version(t testing.TB) int {
+	t.Helper()
+	if l.b.pg {
+		return l.queryInt(t, `SELECT version FROM schema_version`)
+	}
+	return l.queryInt(t, "PRAGMA user_version")
+}
+
+// setVersion writes the schema version, bypassing the journal.
+func (l loc) setVersion(t testing.TB, v int) {
+	t.Helper()
+	if l.b.pg {
+		l.exec(t, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`)
+		l.exec(t, `DELETE FROM schema_version`)
+		l.exec(t, `INSERT INTO schema_version (version) VALUES (?)`, v)
+		return
+	}
+	l.exec(t, fmt.Sprintf("PRAGMA user_version = %d", v))
+}
+
+// tables lists the journal's tables, bypassing the journal (PostgreSQL's
+// schema_version left out: it is SQLite's user_version).
+func (l loc) tables(t testing.TB) []string {
+	t.Helper()
+	q := `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	var args []any
+	if l.b.pg {
+		q = `SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_version' ORDER BY tablename COLLATE "C"`
+		args = []any{l.schema()}
+	}
+	db := l.rawDB(t)
+	defer db.Close()
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	return names
+}
+
+// migrations is the list of migrations of the backend, for tests that
+// replace it.
+func (b *testBackend) migrations() *[]string {
+	if b.pg {
+		return &pgMigrations
+	}
+	return &migrations
 }
 
 // clock is a settable clock for the journal.
@@ -45,22 +234,22 @@ func at(h, m, s, ms int) time.Time {
 	return time.Date(2026, 11, 21, h, m, s, ms*1e6, cst.Zone)
 }
 
-func tempPath(t *testing.T) string {
+func tempPath(t testing.TB) string {
 	t.Helper()
 	return filepath.Join(t.TempDir(), "state.db")
 }
 
-func open(t *testing.T, path string) *Journal {
+func open(t testing.TB, l loc) *Journal {
 	t.Helper()
-	j, err := Open(context.Background(), path)
+	j, err := l.open(context.Background())
 	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
+		t.Fatalf("Open(%s): %v", l.name(), err)
 	}
 	t.Cleanup(func() { j.Close() })
 	return j
 }
 
-func beginRun(t *testing.T, j *Journal) int64 {
+func beginRun(t testing.TB, j *Journal) int64 {
 	t.Helper()
 	id, err := j.BeginRun(context.Background(), RunStart{From: "2026-11-20", To: "2026-11-20"})
 	if err != nil {
@@ -70,7 +259,7 @@ func beginRun(t *testing.T, j *Journal) int64 {
 }
 
 // rawDB opens path with the driver directly, bypassing the journal.
-func rawDB(t *testing.T, path string) *sql.DB {
+func rawDB(t testing.TB, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -80,7 +269,7 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-func pragmaInt(t *testing.T, db *sql.DB, name string) int {
+func pragmaInt(t testing.TB, db *sql.DB, name string) int {
 	t.Helper()
 	var v int
 	if err := db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
@@ -90,110 +279,103 @@ func pragmaInt(t *testing.T, db *sql.DB, name string) int {
 }
 
 func TestOpenMigratesAndReopens(t *testing.T) {
-	ctx := context.Background()
-	path := tempPath(t)
-	j, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open new file: %v", err)
-	}
-	if got := j.Path(); got != path {
-		t.Errorf("Path() = %q, want %q", got, path)
-	}
-	if got := pragmaInt(t, j.w, "user_version"); got != SchemaVersion {
-		t.Errorf("user_version after Open = %d, want %d", got, SchemaVersion)
-	}
-	var tables []string
-	rows, err := j.r.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	if got, want := strings.Join(tables, ","), "attempts,callbacks,declaration_states,declarations,exceptions,meta,runs"; got != want {
-		t.Errorf("tables = %s, want %s", got, want)
-	}
-	id := beginRun(t, j)
-	if err := j.EndRun(ctx, id, RunEnd{Status: RunCompleted}); err != nil {
-		t.Fatal(err)
-	}
-	if err := j.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	forEachBackend(t, func(t *testing.T, b *testBackend) {
+		ctx := context.Background()
+		l := b.fresh(t)
+		j, err := l.open(ctx)
+		if err != nil {
+			t.Fatalf("Open new journal: %v", err)
+		}
+		if got := j.Path(); got != l.path() {
+			t.Errorf("Path() = %q, want %q", got, l.path())
+		}
+		if got := j.Store(); got != l.store {
+			t.Errorf("Store() = %q, want %q", got, l.store)
+		}
+		if got := l.version(t); got != SchemaVersion {
+			t.Errorf("schema version after Open = %d, want %d", got, SchemaVersion)
+		}
+		if got, want := strings.Join(l.tables(t), ","), "attempts,callbacks,declaration_states,declarations,exceptions,meta,runs"; got != want {
+			t.Errorf("tables = %s, want %s", got, want)
+		}
+		id := beginRun(t, j)
+		if err := j.EndRun(ctx, id, RunEnd{Status: RunCompleted}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
 
-	// Reopen: no migration runs again, the data is there.
-	j = open(t, path)
-	if got := pragmaInt(t, j.w, "user_version"); got != SchemaVersion {
-		t.Errorf("user_version after reopen = %d, want %d", got, SchemaVersion)
-	}
-	r, err := j.Run(ctx, id)
-	if err != nil {
-		t.Fatalf("Run(%d) after reopen: %v", id, err)
-	}
-	if r.Status != RunCompleted {
-		t.Errorf("run %d status after reopen = %q, want %q", id, r.Status, RunCompleted)
-	}
-	if err := j.Check(ctx); err != nil {
-		t.Errorf("Check: %v", err)
-	}
+		// Reopen: no migration runs again, the data is there.
+		j = open(t, l)
+		if got := l.version(t); got != SchemaVersion {
+			t.Errorf("schema version after reopen = %d, want %d", got, SchemaVersion)
+		}
+		r, err := j.Run(ctx, id)
+		if err != nil {
+			t.Fatalf("Run(%d) after reopen: %v", id, err)
+		}
+		if r.Status != RunCompleted {
+			t.Errorf("run %d status after reopen = %q, want %q", id, r.Status, RunCompleted)
+		}
+		if err := j.Check(ctx); err != nil {
+			t.Errorf("Check: %v", err)
+		}
+	})
 }
 
 func TestOpenTwiceConcurrently(t *testing.T) {
-	// Two opens of a new file at once: the migration runs once, neither fails.
-	path := tempPath(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			j, err := Open(context.Background(), path)
-			if err == nil {
-				err = j.Close()
-			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("open %d: %v", i, err)
+	// Opens of a new journal at once: the migration runs once, none fails.
+	forEachBackend(t, func(t *testing.T, b *testBackend) {
+		l := b.fresh(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				j, err := l.open(context.Background())
+				if err == nil {
+					err = j.Close()
+				}
+				errs[i] = err
+			}()
 		}
-	}
-	j := open(t, path)
-	if got := pragmaInt(t, j.w, "user_version"); got != SchemaVersion {
-		t.Errorf("user_version = %d, want %d", got, SchemaVersion)
-	}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("open %d: %v", i, err)
+			}
+		}
+		open(t, l)
+		if got := l.version(t); got != SchemaVersion {
+			t.Errorf("schema version = %d, want %d", got, SchemaVersion)
+		}
+	})
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
-	path := tempPath(t)
-	j := open(t, path)
-	j.Close()
-	db := rawDB(t, path)
-	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion+1)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	forEachBackend(t, func(t *testing.T, b *testBackend) {
+		l := b.fresh(t)
+		j := open(t, l)
+		j.Close()
+		l.setVersion(t, SchemaVersion+1)
 
-	_, err := Open(context.Background(), path)
-	if !errors.Is(err, ErrNewerSchema) {
-		t.Fatalf("Open of a version %d file: got %v, want ErrNewerSchema", SchemaVersion+1, err)
-	}
-	t.Logf("Open: %v", err)
-	for _, want := range []string{path, fmt.Sprintf("schema version %d", SchemaVersion+1), "newer"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not contain %q", err, want)
+		_, err := l.open(context.Background())
+		if !errors.Is(err, ErrNewerSchema) {
+			t.Fatalf("Open of a version %d journal: got %v, want ErrNewerSchema", SchemaVersion+1, err)
 		}
-	}
-	// The file is untouched.
-	db = rawDB(t, path)
-	if got := pragmaInt(t, db, "user_version"); got != SchemaVersion+1 {
-		t.Errorf("user_version after refused Open = %d, want %d", got, SchemaVersion+1)
-	}
+		t.Logf("Open: %v", err)
+		for _, want := range []string{l.name(), fmt.Sprintf("schema version %d", SchemaVersion+1), "newer"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not contain %q", err, want)
+			}
+		}
+		// The journal is untouched.
+		if got := l.version(t); got != SchemaVersion+1 {
+			t.Errorf("schema version after refused Open = %d, want %d", got, SchemaVersion+1)
+		}
+	})
 }
 
 func TestOpenRefusesOtherFiles(t *testing.T) {
@@ -256,7 +438,7 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 		if err := os.WriteFile(path, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		j := open(t, path)
+		j := open(t, fileLoc(path))
 		if got := pragmaInt(t, j.w, "user_version"); got != SchemaVersion {
 			t.Errorf("user_version = %d, want %d", got, SchemaVersion)
 		}
@@ -265,7 +447,7 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 
 func TestOpenPathWithURICharacters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a?b#c%d e.db")
-	j := open(t, path)
+	j := open(t, fileLoc(path))
 	beginRun(t, j)
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("journal file not at %q: %v", path, err)
@@ -273,7 +455,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 }
 
 func TestPragmas(t *testing.T) {
-	j := open(t, tempPath(t))
+	j := open(t, fileLoc(tempPath(t)))
 	var mode string
 	if err := j.w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		t.Fatal(err)
@@ -310,9 +492,11 @@ func TestPragmas(t *testing.T) {
 }
 
 func TestCheckReportsCorruption(t *testing.T) {
+	// SQLite's: PostgreSQL refuses the dangling row in the first place
+	// (TestPostgresSession).
 	ctx := context.Background()
 	path := tempPath(t)
-	j := open(t, path)
+	j := open(t, fileLoc(path))
 	if err := j.Check(ctx); err != nil {
 		t.Fatalf("Check on a new journal: %v", err)
 	}
@@ -328,8 +512,9 @@ func TestCheckReportsCorruption(t *testing.T) {
 }
 
 func TestTimesAreStoredInUTC8(t *testing.T) {
-	// Whatever the host zone, a time is stored as UTC+8 text and read back
-	// as the same instant in UTC+8.
+	// Whatever the host zone, a time is written as UTC+8 text and read
+	// back as the same instant in UTC+8, from that text (SQLite) or from
+	// a time the driver read (PostgreSQL's timestamptz).
 	tests := []struct {
 		in   time.Time
 		want string
@@ -343,61 +528,73 @@ func TestTimesAreStoredInUTC8(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("formatTime(%v) = %v, want %s", tt.in, got, tt.want)
 		}
-		back, err := parseTime(sql.NullString{String: tt.want, Valid: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !back.Equal(tt.in.Truncate(time.Millisecond)) || back.Location() != cst.Zone {
-			t.Errorf("parseTime(%s) = %v, want %v in UTC+8", tt.want, back, tt.in)
+		for _, src := range []any{tt.want, []byte(tt.want), tt.in.Truncate(time.Millisecond).UTC()} {
+			var back time.Time
+			if err := (dbTime{&back}).Scan(src); err != nil {
+				t.Fatal(err)
+			}
+			if !back.Equal(tt.in.Truncate(time.Millisecond)) || back.Location() != cst.Zone {
+				t.Errorf("dbTime.Scan(%#v) = %v, want %v in UTC+8", src, back, tt.in)
+			}
 		}
 	}
 	if got := formatTime(time.Time{}); got != nil {
 		t.Errorf("formatTime(zero) = %v, want nil", got)
 	}
+	var zero time.Time
+	if err := (dbTime{&zero}).Scan(nil); err != nil || !zero.IsZero() {
+		t.Errorf("dbTime.Scan(nil) = %v, %v; want the zero time", zero, err)
+	}
+	var day string
+	for _, src := range []any{"2026-11-20", time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)} {
+		if err := (dbDate{&day}).Scan(src); err != nil || day != "2026-11-20" {
+			t.Errorf("dbDate.Scan(%#v) = %q, %v", src, day, err)
+		}
+	}
 }
 
 func TestSchemaVersionCountsMigrations(t *testing.T) {
-	if SchemaVersion != len(migrations) {
-		t.Errorf("SchemaVersion = %d, want len(migrations) = %d", SchemaVersion, len(migrations))
+	if SchemaVersion != len(migrations) || SchemaVersion != len(pgMigrations) {
+		t.Errorf("SchemaVersion = %d, want len(migrations) = %d = len(pgMigrations) = %d", SchemaVersion, len(migrations), len(pgMigrations))
 	}
 }
 
 func TestMigrationsApplyTheMissingOnesAtomically(t *testing.T) {
-	ctx := context.Background()
-	path := tempPath(t)
-	j := open(t, path)
-	id := beginRun(t, j)
-	j.Close()
+	forEachBackend(t, func(t *testing.T, b *testBackend) {
+		ctx := context.Background()
+		l := b.fresh(t)
+		j := open(t, l)
+		id := beginRun(t, j)
+		j.Close()
 
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
-	base := migrations[:len(migrations):len(migrations)]
+		migs := b.migrations()
+		saved := *migs
+		t.Cleanup(func() { *migs = saved })
+		base := saved[:len(saved):len(saved)]
 
-	// A migration that fails half-way changes nothing.
-	migrations = append(base, `CREATE TABLE extra (a TEXT); THIS IS NOT SQL`)
-	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migrate to schema version %d", len(saved)+1)) {
-		t.Fatalf("Open with a broken migration: got %v, want a migration error", err)
-	}
-	db := rawDB(t, path)
-	var n int
-	db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'extra'`).Scan(&n)
-	if got := pragmaInt(t, db, "user_version"); got != len(saved) || n != 0 {
-		t.Errorf("after a failed migration: user_version %d, table extra present %v; want %d and absent", got, n == 1, len(saved))
-	}
+		// A migration that fails half-way changes nothing.
+		*migs = append(base, `CREATE TABLE extra (a TEXT); THIS IS NOT SQL`)
+		if _, err := l.open(ctx); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migrate to schema version %d", len(saved)+1)) {
+			t.Fatalf("Open with a broken migration: got %v, want a migration error", err)
+		}
+		if got := l.version(t); got != len(saved) || slices.Contains(l.tables(t), "extra") {
+			t.Errorf("after a failed migration: schema version %d, tables %v; want %d and no table extra", got, l.tables(t), len(saved))
+		}
 
-	// A good one is applied once, on top of the existing data.
-	migrations = append(base, `ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT 'none'`)
-	j = open(t, path)
-	if got := pragmaInt(t, j.w, "user_version"); got != len(saved)+1 {
-		t.Errorf("user_version = %d, want %d", got, len(saved)+1)
-	}
-	var note string
-	if err := j.r.QueryRow(`SELECT note FROM runs WHERE id = ?`, id).Scan(&note); err != nil || note != "none" {
-		t.Errorf("new column on the old run = %q, %v; want \"none\"", note, err)
-	}
-	j.Close()
-	j = open(t, path) // reopening does not apply it again (ALTER would fail)
-	if got := pragmaInt(t, j.w, "user_version"); got != len(saved)+1 {
-		t.Errorf("user_version after reopen = %d, want %d", got, len(saved)+1)
-	}
+		// A good one is applied once, on top of the existing data.
+		*migs = append(base, `ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT 'none'`)
+		j = open(t, l)
+		if got := l.version(t); got != len(saved)+1 {
+			t.Errorf("schema version = %d, want %d", got, len(saved)+1)
+		}
+		var note string
+		if err := j.readRow(ctx, `SELECT note FROM runs WHERE id = ?`, id).Scan(&note); err != nil || note != "none" {
+			t.Errorf("new column on the old run = %q, %v; want \"none\"", note, err)
+		}
+		j.Close()
+		j = open(t, l) // reopening does not apply it again (ALTER would fail)
+		if got := l.version(t); got != len(saved)+1 {
+			t.Errorf("schema version after reopen = %d, want %d", got, len(saved)+1)
+		}
+	})
 }

@@ -2,22 +2,24 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-func TestRunRoundTrip(t *testing.T) {
+func TestRunRoundTrip(t *testing.T) { forEachBackend(t, testRunRoundTrip) }
+
+func testRunRoundTrip(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	clk := &clock{t: at(2, 0, 3, 0)}
 	j.now = clk.Now
 
@@ -103,7 +105,9 @@ func runIDs(runs []Run) []int64 {
 	return ids
 }
 
-func TestBeginRunRefusesBadInput(t *testing.T) {
+func TestBeginRunRefusesBadInput(t *testing.T) { forEachBackend(t, testBeginRunRefusesBadInput) }
+
+func testBeginRunRefusesBadInput(t *testing.T, b *testBackend) {
 	tests := []struct {
 		name string
 		s    RunStart
@@ -114,7 +118,7 @@ func TestBeginRunRefusesBadInput(t *testing.T) {
 		{"reversed", RunStart{From: "2026-11-21", To: "2026-11-20"}, "ends before it starts"},
 		{"bad inputs", RunStart{From: "2026-11-20", To: "2026-11-20", Inputs: json.RawMessage(`{"a":`)}, "inputs"},
 	}
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := j.BeginRun(context.Background(), tt.s)
@@ -130,9 +134,11 @@ func TestBeginRunRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestEndRunRefuses(t *testing.T) {
+func TestEndRunRefuses(t *testing.T) { forEachBackend(t, testEndRunRefuses) }
+
+func testEndRunRefuses(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	j := open(t, tempPath(t))
+	j := open(t, b.fresh(t))
 	id := beginRun(t, j)
 	tests := []struct {
 		name string
@@ -169,8 +175,9 @@ func TestEndRunRefuses(t *testing.T) {
 	}
 }
 
-// checkLocked checks that err is a *LockedError naming run id of pid.
-func checkLocked(t *testing.T, err error, path string, id int64, pid int) {
+// checkLocked checks that err is a *LockedError naming run id of pid, in
+// the journal at l.
+func checkLocked(t *testing.T, err error, l loc, id int64, pid int) {
 	t.Helper()
 	var le *LockedError
 	if !errors.As(err, &le) {
@@ -180,18 +187,20 @@ func checkLocked(t *testing.T, err error, path string, id int64, pid int) {
 		t.Errorf("errors.Is(%v, ErrLocked) = false", err)
 	}
 	host, _ := os.Hostname()
-	if le.RunID != id || le.PID != pid || le.Host != host || le.Since.IsZero() || le.Path != path {
-		t.Errorf("LockedError = %+v, want run %d, pid %d, host %s, a start time, path %s", le, id, pid, host, path)
+	if le.RunID != id || le.PID != pid || le.Host != host || le.Since.IsZero() || le.Path != l.path() || le.Store != l.store || le.Schema != l.schema() {
+		t.Errorf("LockedError = %+v, want run %d, pid %d, host %s, a start time, path %s, store %q, schema %q", le, id, pid, host, l.path(), l.store, l.schema())
 	}
-	want := fmt.Sprintf("journal %s is in use by run %d (pid %d on host %s, started ", path, id, pid, host)
+	want := fmt.Sprintf("journal %s is in use by run %d (pid %d on host %s, started ", l.name(), id, pid, host)
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error = %q, want it to start %q", err, want)
 	}
 }
 
-func TestLockSameProcess(t *testing.T) {
+func TestLockSameProcess(t *testing.T) { forEachBackend(t, testLockSameProcess) }
+
+func testLockSameProcess(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := b.fresh(t)
 	j1 := open(t, path)
 	j2 := open(t, path)
 	id := beginRun(t, j1)
@@ -218,10 +227,12 @@ func TestLockSameProcess(t *testing.T) {
 	}
 }
 
-func TestCloseReleasesAndAbandons(t *testing.T) {
+func TestCloseReleasesAndAbandons(t *testing.T) { forEachBackend(t, testCloseReleasesAndAbandons) }
+
+func testCloseReleasesAndAbandons(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	path := tempPath(t)
-	j1, err := Open(ctx, path)
+	path := b.fresh(t)
+	j1, err := path.open(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,9 +254,14 @@ func TestCloseReleasesAndAbandons(t *testing.T) {
 	}
 }
 
-func TestLockChildProcess(t *testing.T) {
+// A child process holds the lock and is killed with SIGKILL: the kernel
+// drops its flock (SQLite), or the server ends its session, and the
+// advisory lock with it (PostgreSQL); the next run abandons its run.
+func TestLockChildProcess(t *testing.T) { forEachBackend(t, testLockChildProcess) }
+
+func testLockChildProcess(t *testing.T, b *testBackend) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := b.fresh(t)
 	c := startChild(t, "hold", path)
 
 	j := open(t, path)
@@ -254,7 +270,7 @@ func TestLockChildProcess(t *testing.T) {
 
 	c.kill(t)
 	before := time.Now()
-	id, err := j.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
+	id, err := beginRunAfterKill(t, j)
 	if err != nil {
 		t.Fatalf("BeginRun after the holder was killed: %v", err)
 	}
@@ -282,8 +298,12 @@ func TestLockChildProcess(t *testing.T) {
 }
 
 func TestLockChildRefusedWhileWeHold(t *testing.T) {
+	forEachBackend(t, testLockChildRefusedWhileWeHold)
+}
+
+func testLockChildRefusedWhileWeHold(t *testing.T, b *testBackend) {
 	// The other direction: this process holds the lock, a child is refused.
-	path := tempPath(t)
+	path := b.fresh(t)
 	j := open(t, path)
 	id := beginRun(t, j)
 	cmd := childCmd("hold", path)
@@ -291,7 +311,7 @@ func TestLockChildRefusedWhileWeHold(t *testing.T) {
 	if err == nil {
 		t.Fatalf("child began a run on a locked journal: %s", out)
 	}
-	want := fmt.Sprintf("journal %s is in use by run %d (pid %d", path, id, os.Getpid())
+	want := fmt.Sprintf("journal %s is in use by run %d (pid %d", path.name(), id, os.Getpid())
 	if !strings.Contains(string(out), want) {
 		t.Errorf("child said %q, want %q", out, want)
 	}
@@ -308,6 +328,11 @@ func TestLockedErrorMessage(t *testing.T) {
 		{LockedError{Path: "s.db", PID: 1234, Host: "h"}, "journal s.db is in use by another run (pid 1234 on host h)"},
 		{LockedError{Path: "s.db", RunID: 7, PID: 9}, "journal s.db is in use by run 7 (pid 9)"},
 		{LockedError{Path: "s.db"}, "journal s.db is in use by another run"},
+		{LockedError{Path: "acme.db", Store: "acme", RunID: 7, PID: 9}, "journal acme.db (store acme) is in use by run 7 (pid 9)"},
+		{LockedError{Path: "postgres://h/db", Schema: "reconcile", RunID: 7, PID: 9, Host: "h"},
+			"journal postgres://h/db (schema reconcile) is in use by run 7 (pid 9 on host h)"},
+		{LockedError{Path: "postgres://h/db", Store: "acme", Schema: "reconcile_acme", RunID: 7, PID: 9, Host: "h"},
+			"journal postgres://h/db (store acme, schema reconcile_acme) is in use by run 7 (pid 9 on host h)"},
 	}
 	for _, tt := range tests {
 		if got := tt.e.Error(); got != tt.want {
@@ -322,7 +347,7 @@ func TestLockIsTheFileNotThePath(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "j.db")
-	j1 := open(t, path)
+	j1 := open(t, fileLoc(path))
 	id := beginRun(t, j1)
 
 	link := filepath.Join(t.TempDir(), "link.db")
@@ -335,10 +360,10 @@ func TestLockIsTheFileNotThePath(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, p := range map[string]string{"symlink": link, "relative": rel, "with ./": filepath.Join(dir, ".", "j.db")} {
-		j := open(t, p)
+		j := open(t, fileLoc(p))
 		_, err := j.BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
-		checkLocked(t, err, p, id, os.Getpid())
-		out, err := childCmd("hold", p).CombinedOutput()
+		checkLocked(t, err, fileLoc(p), id, os.Getpid())
+		out, err := childCmd("hold", fileLoc(p)).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), fmt.Sprintf("is in use by run %d (pid %d", id, os.Getpid())) {
 			t.Errorf("%s: a child process through %s was not refused: %v %s", name, p, err, out)
 		}
@@ -364,35 +389,30 @@ func TestLockIsTheFileNotThePath(t *testing.T) {
 	}
 }
 
-// Another application's SQLite database is refused, naming its tables, and
-// left as it was.
-func TestForeignDatabaseIsRefused(t *testing.T) {
-	path := tempPath(t)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
+// Another application's database (a SQLite file, a PostgreSQL schema) is
+// refused, naming its tables, and left as it was.
+func TestForeignDatabaseIsRefused(t *testing.T) { forEachBackend(t, testForeignDatabaseIsRefused) }
+
+func testForeignDatabaseIsRefused(t *testing.T, b *testBackend) {
+	l := b.fresh(t)
+	l.exec(t, `CREATE TABLE invoices (id INTEGER)`)
+	l.exec(t, `CREATE TABLE customers (name TEXT)`)
+	_, err := l.open(context.Background())
+	if !errors.Is(err, ErrForeignDatabase) || !strings.Contains(err.Error(), "customers, invoices") || !strings.Contains(err.Error(), l.name()) {
+		t.Fatalf("Open = %v, want ErrForeignDatabase naming the journal and its tables", err)
+	}
+	t.Logf("Open: %v", err)
+	if got := l.tables(t); !slices.Equal(got, []string{"customers", "invoices"}) {
+		t.Errorf("the database holds %q after Open, want its 2 tables", got)
+	}
+	// An empty file, SQLite file or schema is a new journal.
+	empty := b.fresh(t)
+	if b.pg {
+		empty.exec(t, `SELECT 1`) // creates the schema
+	} else if err := os.WriteFile(empty.state, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`CREATE TABLE invoices (id INTEGER); CREATE TABLE customers (name TEXT)`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	_, err = Open(context.Background(), path)
-	if !errors.Is(err, ErrForeignDatabase) || !strings.Contains(err.Error(), "customers, invoices") || !strings.Contains(err.Error(), path) {
-		t.Fatalf("Open = %v, want ErrForeignDatabase naming the file and its tables", err)
-	}
-	db, _ = sql.Open("sqlite", path)
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table'`).Scan(&n); err != nil || n != 2 {
-		t.Errorf("the database holds %d tables after Open (%v), want its 2", n, err)
-	}
-	// An empty SQLite file, or an empty file, is a new journal.
-	for _, empty := range []string{tempPath(t), tempPath(t)} {
-		if err := os.WriteFile(empty, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		open(t, empty)
-	}
+	open(t, empty)
 }
 
 // A journal that cannot be written says where and what to do.
@@ -433,6 +453,23 @@ func TestMissingDirectorySaysSo(t *testing.T) {
 	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "no", "such", "j.db"))
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("Open in a missing directory = %v, want it to say so", err)
+	}
+}
+
+// beginRunAfterKill begins a run on j after the holder of its lock was
+// killed. The kernel drops a flock with its process; PostgreSQL's server
+// ends the session of a killed client a moment later, when it reads the
+// closed connection: BeginRun is tried again for up to 10 s while the
+// lock is held.
+func beginRunAfterKill(t *testing.T, j *Journal) (int64, error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		id, err := j.BeginRun(context.Background(), RunStart{From: "2026-11-20", To: "2026-11-20"})
+		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			return id, err
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
