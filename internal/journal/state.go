@@ -46,8 +46,12 @@ func classify(state string) (stateKind, error) {
 		if scheme == "sqlite" || scheme == "sqlite3" || scheme == "file" {
 			hint = fmt.Sprintf(" (a SQLite file is given by its path alone, without %s:)", m[1])
 		}
-		return 0, fmt.Errorf("journal %s: %s: is %w%s: give a PostgreSQL connection string (postgres://…, postgresql://…, or key=value such as host=… dbname=…) or the path of a SQLite file; for a file whose name has a colon, write ./%s",
-			Redact(state), m[1], ErrBadState, hint, Redact(state))
+		file := ""
+		if !strings.HasPrefix(s[len(m[0]):], "//") {
+			file = fmt.Sprintf("; for a file whose name has a colon, write ./%s", Redact(state))
+		}
+		return 0, fmt.Errorf("journal %s: %s: is %w%s: give a PostgreSQL connection string (postgres://…, postgresql://…, or key=value such as host=… dbname=…) or the path of a SQLite file%s",
+			Redact(state), m[1], ErrBadState, hint, file)
 	}
 	if libpqKeyword.MatchString(s) {
 		return statePostgres, nil
