@@ -103,7 +103,9 @@
 // loses the network (each session asks the server for TCP keepalives
 // after 30 s idle and tcp_user_timeout 60 s, so the server ends it within
 // about a minute, not the two hours of most systems' defaults), an
-// administrator's pg_terminate_backend, a server restart.
+// administrator's pg_terminate_backend, a server restart. A context
+// cancelled during a write cancels the statement on the server, not the
+// session: the lock stays.
 //
 // A lost connection mid-run therefore loses the lock, and since the
 // writes go through the session that held it, none of them can commit

@@ -374,11 +374,20 @@ func (j *Journal) write(ctx context.Context, fn func(w wtx) error) error {
 // holds a lock that lives in a session, the transaction goes through that
 // session and no other: a write can then only commit while the lock is
 // held.
+//
+// Such a transaction is begun with a context that is never cancelled:
+// database/sql closes the connection of a transaction whose own context
+// is cancelled, which would end the session and the run's lock with it.
+// The statements keep the caller's context, and a cancelled one cancels
+// the statement on the server (see pgSession), not the session.
 func (j *Journal) writeHeld(ctx context.Context, fn func(w wtx) error) error {
 	var tx *sql.Tx
 	var err error
 	if j.session != nil {
-		tx, err = j.session.BeginTx(ctx, nil)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tx, err = j.session.BeginTx(context.WithoutCancel(ctx), nil)
 	} else {
 		tx, err = j.w.BeginTx(ctx, nil)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -88,6 +90,14 @@ func openPostgres(ctx context.Context, state string, o options) (*Journal, error
 	cfg.RuntimeParams["search_path"] = schema
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = BusyTimeout
+	}
+	// A context cancelled during a statement cancels the statement (a
+	// cancel request to the server), not the session: pgx's default
+	// closes the connection at once, which would end the run's lock with
+	// it (see also Journal.writeHeld). Only a server that does not answer
+	// within BusyTimeout has its connection closed.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: BusyTimeout}
 	}
 
 	w := stdlib.OpenDB(*cfg)

@@ -490,6 +490,43 @@ func TestPostgresLostConnectionEnd(t *testing.T) {
 	}
 }
 
+// TestPostgresCancelledWriteKeepsTheLock: a context cancelled while a
+// write of the run waits (here for a table another session has locked)
+// cancels the statement, not the session that holds the run's lock.
+func TestPostgresCancelledWriteKeepsTheLock(t *testing.T) {
+	srv := pgServer(t)
+	ctx := context.Background()
+	l := postgresT.fresh(t)
+	j := open(t, l)
+	run := beginRun(t, j)
+	holder := lockHolder(t, l)
+
+	db := pgDB(t, srv.dsn, l.schema())
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`LOCK TABLE meta IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	err = j.SetMeta(wctx, "k", "v")
+	cancel()
+	tx.Rollback()
+	if err == nil || errors.Is(err, ErrLockLost) {
+		t.Fatalf("SetMeta cancelled while it waited: %v, want a cancelled statement, the lock kept", err)
+	}
+	t.Logf("SetMeta: %v", err)
+	if got := lockHolder(t, l); got != holder {
+		t.Fatalf("after the cancelled write the run lock is held by %d, want still %d", got, holder)
+	}
+	declare(t, j, run, decl("AFTER"), DeclarationOutcome{State: DeclarationAccepted})
+	if err := j.EndRun(ctx, run, RunEnd{Status: RunCompleted}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPasswordsAreNeverShown: a connection string's password appears in
 // no Path, no error, no LockedError, whether it opened or not.
 func TestPasswordsAreNeverShown(t *testing.T) {
