@@ -5,12 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/crossborder/reconcile/internal/journal"
 )
 
 // Settings come from three places; for each setting the first that has it
@@ -56,10 +57,6 @@ var storeKeys = []string{
 // pathKeys are the settings in which {store} stands for the store's name.
 var pathKeys = []string{"orders", "payments", "clearance", "report", "summary_json", "state", "notes_from",
 	"secret_file", "session_file", "pii_key_file", "dingtalk_secret_file", "feishu_secret_file", "metrics_file"}
-
-// storeName is what a store may be called: it names files, a PostgreSQL
-// schema and metric labels.
-var storeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 // forbiddenKeys would put a credential in the file.
 var forbiddenKeys = []string{"secret", "app_secret", "session", "session_key", "top_app_secret", "top_session",
@@ -291,9 +288,11 @@ func readConfig(path string) (*configFile, error) {
 	for i, t := range tables {
 		name, _ := t["name"].(string)
 		delete(t, "name")
-		switch {
-		case !storeName.MatchString(name):
-			return nil, usageErrorf("%s: [[store]] %d: name %q: want 1 to 40 lower-case letters, digits, - and _, starting with a letter or digit", path, i+1, name)
+		switch err := journal.ValidStore(name); {
+		case name == "":
+			return nil, usageErrorf("%s: [[store]] %d has no name", path, i+1)
+		case err != nil:
+			return nil, usageErrorf("%s: [[store]] %d: %v", path, i+1, err)
 		case slices.Contains(cfg.names(), name):
 			return nil, usageErrorf("%s: two [[store]] tables are named %s", path, name)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -97,7 +98,10 @@ func runHistory(ctx context.Context, o *historyOptions, std *stdio) error {
 	if _, err := os.Stat(state); err != nil && journal.IsFile(state) {
 		return fmt.Errorf("no journal at %s: give --state (run writes it next to its workbooks)", state)
 	}
-	j, err := journal.Open(ctx, state)
+	j, err := journal.Open(ctx, state, journal.WithStore(o.store))
+	if errors.Is(err, journal.ErrBadState) || errors.Is(err, journal.ErrBadStore) {
+		return &usageError{err}
+	}
 	if err != nil {
 		return err
 	}

@@ -389,8 +389,9 @@ func (j *job) openJournal(ctx context.Context) (*journal.Journal, error) {
 			return nil, fmt.Errorf("--state %s: %w", j.state, err)
 		}
 	}
-	jr, err := journal.Open(ctx, j.state)
-	if errors.Is(err, journal.ErrForeignDatabase) || errors.Is(err, journal.ErrNotDatabase) || errors.Is(err, journal.ErrBadState) {
+	jr, err := journal.Open(ctx, j.state, journal.WithStore(j.opts.store))
+	if errors.Is(err, journal.ErrForeignDatabase) || errors.Is(err, journal.ErrNotDatabase) || errors.Is(err, journal.ErrBadState) ||
+		errors.Is(err, journal.ErrBadStore) {
 		return nil, &usageError{err}
 	}
 	return jr, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
+	"github.com/crossborder/reconcile/internal/journal"
 )
 
 // runStores runs every store of the config file (--all-stores), one after
@@ -50,7 +51,7 @@ func runStores(ctx context.Context, args []string, all *runOptions, std *stdio) 
 		if jobs[i], err = opts[i].prepare(std); err != nil {
 			return fmt.Errorf("store %s: %w", name, err)
 		}
-		if s := jobs[i].state; s != "" && !isRemoteState(s) {
+		if s := jobs[i].state; s != "" && journal.IsFile(s) {
 			if other, dup := states[s]; dup {
 				return usageErrorf("stores %s and %s share the journal %s: a file journal holds one store; give each its own state (e.g. state = \"/var/lib/reconcile/{store}.db\")", other, name, s)
 			}
@@ -118,15 +119,3 @@ func (e *storesError) Error() string {
 }
 
 func (e *storesError) Unwrap() error { return e.worst }
-
-// isRemoteState reports whether a --state names a database server rather
-// than a file.
-func isRemoteState(s string) bool {
-	var pfx = []string{"postgres://", "postgresql://"}
-	for _, p := range pfx {
-		if len(s) >= len(p) && s[:len(p)] == p {
-			return true
-		}
-	}
-	return false
-}

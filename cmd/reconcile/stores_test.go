@@ -21,7 +21,7 @@ name = "north"
 customs = "HANGZHOU"
 
 [[store]]
-name = "south-2"
+name = "south_2"
 qps = 5
 state = "/var/lib/reconcile/south.db"
 `
@@ -42,13 +42,13 @@ func TestStoreSettings(t *testing.T) {
 			}
 			return ""
 		}},
-		{"south-2 over the top level", []string{"--config", file, "--store", "south-2"}, nil, func(o *runOptions) string {
-			if o.customs != "NINGBO" || o.qps != 5 || o.state != "/var/lib/reconcile/south.db" || o.report != "out/south-2/" {
-				return "south-2's settings"
+		{"south_2 over the top level", []string{"--config", file, "--store", "south_2"}, nil, func(o *runOptions) string {
+			if o.customs != "NINGBO" || o.qps != 5 || o.state != "/var/lib/reconcile/south.db" || o.report != "out/south_2/" {
+				return "south_2's settings"
 			}
 			return ""
 		}},
-		{"the environment over the store", []string{"--config", file, "--store", "south-2"}, []string{"RECONCILE_QPS", "7"}, func(o *runOptions) string {
+		{"the environment over the store", []string{"--config", file, "--store", "south_2"}, []string{"RECONCILE_QPS", "7"}, func(o *runOptions) string {
 			if o.qps != 7 {
 				return "RECONCILE_QPS lost to the store's table"
 			}
@@ -82,11 +82,12 @@ func TestStoreErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no store given", good, nil, "has stores (north, south-2): give --store NAME, or --all-stores"},
-		{"an unknown store", good, []string{"--store", "west"}, "has no such store (it has north, south-2)"},
+		{"no store given", good, nil, "has stores (north, south_2): give --store NAME, or --all-stores"},
+		{"an unknown store", good, []string{"--store", "west"}, "has no such store (it has north, south_2)"},
 		{"a store without stores", "orders = \"a.csv\"\n", []string{"--store", "north"}, "has no [[store]] tables"},
 		{"{store} without a store", "orders = \"exports/{store}.csv\"\n", nil, "{store} stands for a store's name"},
-		{"a bad name", "[[store]]\nname = \"North Shop\"\n", []string{"--store", "North Shop"}, `name "North Shop"`},
+		{"a bad name", "[[store]]\nname = \"North Shop\"\n", []string{"--store", "North Shop"}, `bad store name "North Shop"`},
+		{"a name without a letter first", "[[store]]\nname = \"2nd\"\n", []string{"--store", "2nd"}, `bad store name "2nd"`},
 		{"two of one name", "[[store]]\nname = \"a\"\n[[store]]\nname = \"a\"\n", []string{"--store", "a"}, "two [[store]] tables are named a"},
 		{"a global key in a store", "[[store]]\nname = \"a\"\ncron = \"@daily\"\n", []string{"--store", "a"}, "[[store]] a: unknown keys cron"},
 		{"a secret in a store", "[[store]]\nname = \"a\"\nsecret = \"s\"\n", []string{"--store", "a"}, "never go in the config file"},
