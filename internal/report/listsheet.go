@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
@@ -27,13 +28,14 @@ func (st *styles) of(k cellKind) int {
 // ctxCheckRows is how often, in rows, a list sheet checks its context.
 const ctxCheckRows = 256
 
-// list is one list sheet being streamed.
+// list is one list sheet being written: its frame is a normal excelize
+// sheet, its rows go to a rowsFile (see sheetxml.go).
 type list struct {
 	sheet string
 	cols  []column
 	rows  int                              // rows to write below the header
 	fill  func(i int, row []excelize.Cell) // fills row i; a cell without a value stays empty
-	sw    *excelize.StreamWriter
+	out   *rowsFile
 }
 
 // openList starts a list sheet: column widths and styles, the frozen
@@ -41,37 +43,33 @@ type list struct {
 // and the summary says so.
 func (b *book) openList(sheet string, cols []column, n int, fill func(i int, row []excelize.Cell)) (*list, error) {
 	f := b.f
-	// The sheet properties precede the rows in the stream: set them first.
-	fit := true
-	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, err
-	}
 	for i, c := range cols {
-		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+		col := colName(i)
+		if err := f.SetColWidth(sheet, col, col, c.width); err != nil {
 			return nil, err
 		}
-		if err := sw.SetColStyle(i+1, i+1, b.st.of(c.kind)); err != nil {
+		if err := f.SetColStyle(sheet, col, b.st.of(c.kind)); err != nil {
 			return nil, err
 		}
 	}
-	if err := sw.SetPanes(&excelize.Panes{
+	if err := f.SetPanes(sheet, &excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
 	}); err != nil {
 		return nil, err
 	}
-	header := make([]interface{}, len(cols))
+	out, err := b.rowsFile(sheet, len(cols))
+	if err != nil {
+		return nil, err
+	}
+	header := make([]excelize.Cell, len(cols))
 	for i, c := range cols {
 		header[i] = excelize.Cell{StyleID: b.st.header, Value: c.title}
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 24}); err != nil {
+	if err := out.row(1, 24, header); err != nil {
 		return nil, err
 	}
-	l := &list{sheet: sheet, cols: cols, rows: n, fill: fill, sw: sw}
+	l := &list{sheet: sheet, cols: cols, rows: n, fill: fill, out: out}
 	if l.rows > maxDataRows {
 		l.rows = maxDataRows
 		if b.cut == nil {
@@ -82,14 +80,48 @@ func (b *book) openList(sheet string, cols []column, n int, fill func(i int, row
 	return l, nil
 }
 
-// writeRows streams the rows of l, checking ctx every ctxCheckRows rows.
+// colName returns the letters of the column of 0-based index i.
+func colName(i int) string {
+	name, _ := excelize.ColumnNumberToName(i + 1)
+	return name
+}
+
+// rowsFile starts the rows of a list sheet, to be spliced into its part
+// when the package is saved.
+func (b *book) rowsFile(sheet string, ncols int) (*rowsFile, error) {
+	part, err := b.sheetPart(sheet)
+	if err != nil {
+		return nil, err
+	}
+	out, err := newRowsFile(b.tmpDir, sheet, ncols)
+	if err != nil {
+		return nil, err
+	}
+	if b.rows == nil {
+		b.rows = map[string]*rowsFile{}
+	}
+	b.rows[part] = out
+	return out, nil
+}
+
+// sheetPart returns the name of a sheet's worksheet part, as excelize
+// names the parts of the sheets it creates: xl/worksheets/sheet<id>.xml.
+func (b *book) sheetPart(sheet string) (string, error) {
+	for id, name := range b.f.GetSheetMap() {
+		if name == sheet {
+			return "xl/worksheets/sheet" + strconv.Itoa(id) + ".xml", nil
+		}
+	}
+	return "", fmt.Errorf("no sheet %s", sheet)
+}
+
+// writeRows writes the rows of l, checking ctx every ctxCheckRows rows.
 //
 // A cell without a value is left out of the row: an empty cell costs
 // nothing and still has its column's style (list cells have no borders or
 // fills, so nothing else shows the difference).
 func (b *book) writeRows(ctx context.Context, l *list) error {
-	row := make([]interface{}, len(l.cols))
-	cells := make([]excelize.Cell, len(l.cols)) // reused: SetRow copies what it needs
+	cells := make([]excelize.Cell, len(l.cols))
 	for i := 0; i < l.rows; i++ {
 		if i%ctxCheckRows == 0 {
 			if err := ctx.Err(); err != nil {
@@ -98,46 +130,33 @@ func (b *book) writeRows(ctx context.Context, l *list) error {
 		}
 		clear(cells)
 		l.fill(i, cells)
-		for j := range cells {
-			if cells[j].Value == nil {
-				row[j] = nil
-			} else {
-				row[j] = &cells[j] // a pointer: no copy boxed per cell
-			}
-		}
-		var err error
-		if h := rowHeight(l.cols, cells); h > 0 {
-			err = l.sw.SetRow("A"+strconv.Itoa(i+2), row, excelize.RowOpts{Height: h})
-		} else {
-			err = l.sw.SetRow("A"+strconv.Itoa(i+2), row)
-		}
-		if err != nil {
+		if err := l.out.row(i+2, rowHeight(l.cols, cells), cells); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// closeList ends a list sheet: an autofilter over the header and the rows,
-// print settings, no "number stored as text" warnings, and the stream's
-// end. These are worksheet parts the stream writer emits after the rows,
-// at Flush, so they are set just before it.
+// closeList ends a list sheet: the dimension, an autofilter over the
+// header and the rows, print settings and no "number stored as text"
+// warnings.
 func (b *book) closeList(l *list) error {
 	f := b.f
-	lastCol, err := excelize.ColumnNumberToName(len(l.cols))
-	if err != nil {
+	last := colName(len(l.cols) - 1)
+	if err := f.SetSheetDimension(l.sheet, "A1:"+last+strconv.Itoa(l.rows+1)); err != nil {
 		return err
 	}
-	if err := f.AutoFilter(l.sheet, "A1:"+lastCol+strconv.Itoa(l.rows+1), nil); err != nil {
+	if err := f.AutoFilter(l.sheet, "A1:"+last+strconv.Itoa(l.rows+1), nil); err != nil {
 		return err
 	}
 	if err := b.printSetup(l.sheet, "$1:$1"); err != nil {
 		return err
 	}
-	if err := f.AddIgnoredErrors(l.sheet, "A1:"+lastCol+strconv.Itoa(excelize.TotalRows), excelize.IgnoredErrorsNumberStoredAsText); err != nil {
+	fit := true
+	if err := f.SetSheetProps(l.sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	return l.sw.Flush()
+	return f.AddIgnoredErrors(l.sheet, "A1:"+last+strconv.Itoa(excelize.TotalRows), excelize.IgnoredErrorsNumberStoredAsText)
 }
 
 // writeLists writes the three list sheets, one after the other. (Writing

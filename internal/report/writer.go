@@ -36,8 +36,8 @@ const defaultPerm os.FileMode = 0o644
 
 // Writer writes the exception workbook. The zero value is ready to use.
 type Writer struct {
-	// TmpDir is where the stream writer spills sheet data once a sheet
-	// passes 16 MB in memory; "" means os.TempDir(). The workbook's own
+	// TmpDir is where the rows of the list sheets are written until the
+	// package is saved; "" means os.TempDir(). The workbook's own
 	// temporary file is always in the target's directory.
 	TmpDir string
 	// Perm is the permission of the written workbook, as modified by the
@@ -63,10 +63,10 @@ func (w *Writer) now() time.Time {
 // before the rename, the temporary file is removed and whatever was at path
 // is left untouched; the error then wraps ctx.Err().
 //
-// The list sheets are written with excelize's stream writer, which keeps at
-// most 16 MB of a sheet in memory and spills the rest to a file in TmpDir,
-// and the zip is written straight to the file: memory does not grow with
-// the number of rows. A sheet holds at most 1,048,575 rows below its header (Excel's
+// The rows of the list sheets are written as XML to temporary files in
+// TmpDir and spliced into the package as it is written, and the zip is
+// written straight to the file: memory does not grow with the number of
+// rows. A sheet holds at most 1,048,575 rows below its header (Excel's
 // limit); rows beyond are left out and the summary says so.
 func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (err error) {
 	if r == nil {
@@ -88,8 +88,8 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	}
 	defer out.Abort()
 
-	b := &book{now: w.now(), r: r}
-	if err = b.build(ctx, w.TmpDir, out); err != nil {
+	b := &book{now: w.now(), r: r, tmpDir: w.TmpDir}
+	if err = b.build(ctx, out); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	if err = ctx.Err(); err != nil {
@@ -118,6 +118,9 @@ type book struct {
 	textAmounts int            // amounts written as text: too large for an exact number
 	textFees    int            // fees and nets of five decimals written as text, likewise
 	cut         map[string]int // rows left out per sheet: beyond Excel's row limit
+
+	tmpDir string               // for the list sheets' rows
+	rows   map[string]*rowsFile // the list sheets' rows, by part name
 }
 
 // maxDataRows is the most rows a list sheet holds below its header. It is a
@@ -125,11 +128,14 @@ type book struct {
 var maxDataRows = excelize.TotalRows - 1
 
 // build writes the whole workbook into out.
-func (b *book) build(ctx context.Context, tmpDir string, out io.Writer) (err error) {
-	b.f = excelize.NewFile(excelize.Options{TmpDir: tmpDir})
+func (b *book) build(ctx context.Context, out io.Writer) (err error) {
+	b.f = excelize.NewFile(excelize.Options{TmpDir: b.tmpDir})
 	defer func() {
 		if cerr := b.f.Close(); err == nil && cerr != nil {
 			err = cerr
+		}
+		for _, r := range b.rows {
+			r.remove()
 		}
 	}()
 	if b.st, err = newStyles(b.f); err != nil {
@@ -143,8 +149,6 @@ func (b *book) build(ctx context.Context, tmpDir string, out io.Writer) (err err
 			return err
 		}
 	}
-	// Before any stream: SetActiveSheet reads every worksheet, and a
-	// streamed one would be parsed back into memory whole.
 	b.f.SetActiveSheet(0)
 	// The summary is written last: it reports what the list and money
 	// sheets had to cut or write as text.
@@ -206,7 +210,8 @@ func (b *book) setProps() error {
 
 // save writes the zip package to out. excelize's own WriteTo assembles the
 // whole package in a bytes.Buffer first; the zip writer hook sends it
-// straight to out instead, so memory does not grow with the file. Every
+// straight to out instead, so memory does not grow with the file, and
+// splices the list sheets' rows into their parts (see splicer). Every
 // write checks ctx, so a cancelled run stops writing promptly.
 func (b *book) save(ctx context.Context, out io.Writer) error {
 	bw := bufio.NewWriterSize(checkedWriter{ctx.Err, out}, 256<<10)
@@ -226,7 +231,7 @@ func (b *book) save(ctx context.Context, out io.Writer) error {
 			fw.Reset(w)
 			return fw, nil
 		})
-		return zw
+		return &splicer{zw: zw, rows: b.rows}
 	})
 	if _, err := b.f.WriteTo(io.Discard); err != nil {
 		return err

@@ -1,0 +1,330 @@
+package report
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// The list sheets are not written with excelize's stream writer. Each is
+// a normal, empty excelize sheet that carries everything but the rows
+// (column widths and styles, panes, the autofilter, data validation,
+// print settings: the frame), and its rows are written here, as XML, to a
+// temporary file. When the package is saved, the zip writer splices the
+// rows into the frame's empty <sheetData>. Memory stays flat (a buffer of
+// a row and the file's bufio buffer), the frame's <dimension> and <cols>
+// are excelize's own (cols in ascending order), and a cell costs a few
+// appends instead of the stream writer's structs.
+
+// rowsFile is the sheetData of one list sheet, as XML in a temporary file.
+type rowsFile struct {
+	sheet string
+	file  *os.File
+	bw    *bufio.Writer
+	buf   []byte   // the row being built
+	cols  []string // column letters: A, B, …
+}
+
+func newRowsFile(dir, sheet string, ncols int) (*rowsFile, error) {
+	f, err := os.CreateTemp(dir, "reconcile-rows-*.xml")
+	if err != nil {
+		return nil, err
+	}
+	w := &rowsFile{sheet: sheet, file: f, bw: bufio.NewWriterSize(f, 256<<10), buf: make([]byte, 0, 4096)}
+	for i := 1; i <= ncols; i++ {
+		name, _ := excelize.ColumnNumberToName(i)
+		w.cols = append(w.cols, name)
+	}
+	return w, nil
+}
+
+// row writes row r (1-based): height in points (0: the default height,
+// not set) and its cells, from column A; a cell without a value is left
+// out, so that it keeps its column's style. A cell's value is a string
+// (written as an inline string, never a formula), a float64 or an int; a
+// cell with a Formula is written with the formula and its value as the
+// cached result.
+func (w *rowsFile) row(r int, height float64, cells []excelize.Cell) error {
+	b := append(w.buf[:0], `<row r="`...)
+	b = strconv.AppendInt(b, int64(r), 10)
+	b = append(b, '"')
+	if height > 0 {
+		b = append(b, ` ht="`...)
+		b = strconv.AppendFloat(b, height, 'f', -1, 64)
+		b = append(b, `" customHeight="1"`...)
+	}
+	b = append(b, '>')
+	for j := range cells {
+		c := &cells[j]
+		if c.Value == nil && c.Formula == "" {
+			continue
+		}
+		if j >= len(w.cols) {
+			return fmt.Errorf("report: %s row %d: cell %d beyond the sheet's %d columns", w.sheet, r, j+1, len(w.cols))
+		}
+		b = append(b, `<c r="`...)
+		b = append(b, w.cols[j]...)
+		b = strconv.AppendInt(b, int64(r), 10)
+		b = append(b, '"')
+		if c.StyleID != 0 {
+			b = append(b, ` s="`...)
+			b = strconv.AppendInt(b, int64(c.StyleID), 10)
+			b = append(b, '"')
+		}
+		var err error
+		if b, err = appendValue(b, c); err != nil {
+			return fmt.Errorf("report: %s!%s%d: %w", w.sheet, w.cols[j], r, err)
+		}
+	}
+	b = append(b, `</row>`...)
+	w.buf = b
+	_, err := w.bw.Write(b)
+	return err
+}
+
+// appendValue appends the rest of a cell element, from the end of its
+// attributes: `>…</c>`.
+func appendValue(b []byte, c *excelize.Cell) ([]byte, error) {
+	if c.Formula != "" {
+		b = append(b, `><f>`...)
+		b = appendEscaped(b, c.Formula)
+		b = append(b, `</f>`...)
+		switch v := c.Value.(type) {
+		case nil:
+		case float64:
+			b = append(b, `<v>`...)
+			b = strconv.AppendFloat(b, v, 'f', -1, 64)
+			b = append(b, `</v>`...)
+		case int:
+			b = append(b, `<v>`...)
+			b = strconv.AppendInt(b, int64(v), 10)
+			b = append(b, `</v>`...)
+		default:
+			return b, fmt.Errorf("a formula's cached value of type %T", c.Value)
+		}
+		return append(b, `</c>`...), nil
+	}
+	switch v := c.Value.(type) {
+	case string:
+		b = append(b, ` t="inlineStr"><is><t`...)
+		if n := len(v); n > 0 && (isXMLSpace(v[0]) || isXMLSpace(v[n-1])) {
+			b = append(b, ` xml:space="preserve"`...)
+		}
+		b = append(b, '>')
+		b = appendCellText(b, v)
+		return append(b, `</t></is></c>`...), nil
+	case float64:
+		// The shortest decimal that reads back as v: for an amount of at
+		// most 15 significant digits, the amount itself (doc.go).
+		b = append(b, `><v>`...)
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
+		return append(b, `</v></c>`...), nil
+	case int:
+		b = append(b, `><v>`...)
+		b = strconv.AppendInt(b, int64(v), 10)
+		return append(b, `</v></c>`...), nil
+	case int64:
+		b = append(b, `><v>`...)
+		b = strconv.AppendInt(b, v, 10)
+		return append(b, `</v></c>`...), nil
+	}
+	return b, fmt.Errorf("a value of type %T", c.Value)
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// appendEscaped appends s escaped for XML character data: &, <, > and
+// carriage returns (which XML would otherwise read as line feeds). s is
+// valid UTF-8 free of the characters XML cannot hold (cleanText).
+func appendEscaped(b []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		b = append(b, s[last:i]...)
+		b = append(b, esc...)
+		last = i + 1
+	}
+	return append(b, s[last:]...)
+}
+
+// appendCellText appends the text of a string cell: escaped for XML, and
+// with OOXML's own escape syntax kept literal. Excel reads "_xHHHH_" in a
+// string as the character U+HHHH; the text "_x0041_" is therefore stored
+// as "_x005F_x0041_" (an escaped underscore), as excelize does.
+func appendCellText(b []byte, s string) []byte {
+	for {
+		i := indexEscapeSeq(s)
+		if i < 0 {
+			return appendEscaped(b, s)
+		}
+		b = appendEscaped(b, s[:i])
+		b = append(b, "_x005F"...)
+		s = s[i:]
+		b = append(b, '_')
+		s = s[1:]
+	}
+}
+
+// indexEscapeSeq returns the index of the first "_xHHHH_" in s, or -1.
+func indexEscapeSeq(s string) int {
+	for i := 0; i+7 <= len(s); i++ {
+		if s[i] != '_' || s[i+1] != 'x' || s[i+6] != '_' {
+			continue
+		}
+		if isHex(s[i+2]) && isHex(s[i+3]) && isHex(s[i+4]) && isHex(s[i+5]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// finish flushes the rows to the file, ready to be copied into the zip.
+func (w *rowsFile) finish() error {
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	_, err := w.file.Seek(0, io.SeekStart)
+	return err
+}
+
+// remove closes and removes the temporary file.
+func (w *rowsFile) remove() {
+	name := w.file.Name()
+	_ = w.file.Close()
+	_ = os.Remove(name)
+}
+
+// splicer is the zip writer excelize saves the package through. It passes
+// every part through to zw, except:
+//
+//   - a list sheet's part (by name, in rows), whose frame it holds until
+//     the part ends and then writes with the rows spliced into its
+//     <sheetData>;
+//   - a part in patch, held likewise and written as the function returns
+//     it (the chart, given its cached values).
+type splicer struct {
+	zw    *zip.Writer
+	rows  map[string]*rowsFile
+	patch map[string]func([]byte) ([]byte, error)
+
+	name    string // the part held, "" for none
+	held    bytes.Buffer
+	written map[string]bool
+}
+
+var _ excelize.ZipWriter = (*splicer)(nil)
+
+func (s *splicer) Create(name string) (io.Writer, error) {
+	if err := s.release(); err != nil {
+		return nil, err
+	}
+	_, isRows := s.rows[name]
+	_, isPatch := s.patch[name]
+	if isRows || isPatch {
+		s.name = name
+		s.held.Reset()
+		return &s.held, nil
+	}
+	return s.zw.Create(name)
+}
+
+func (s *splicer) AddFS(fsys fs.FS) error {
+	if err := s.release(); err != nil {
+		return err
+	}
+	return s.zw.AddFS(fsys)
+}
+
+func (s *splicer) Close() error {
+	if err := s.release(); err != nil {
+		return err
+	}
+	for name, r := range s.rows {
+		if !s.written[name] {
+			return fmt.Errorf("report: the sheet %s (%s) was not in the package", r.sheet, name)
+		}
+	}
+	return s.zw.Close()
+}
+
+// release writes the part held, if any.
+func (s *splicer) release() error {
+	name := s.name
+	if name == "" {
+		return nil
+	}
+	s.name = ""
+	if s.written == nil {
+		s.written = map[string]bool{}
+	}
+	s.written[name] = true
+	out, err := s.zw.Create(name)
+	if err != nil {
+		return err
+	}
+	if fn := s.patch[name]; fn != nil {
+		b, err := fn(s.held.Bytes())
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(b)
+		return err
+	}
+	frame := s.held.Bytes()
+	before, after, err := splitSheetData(frame)
+	if err != nil {
+		return fmt.Errorf("report: %s: %w", name, err)
+	}
+	r := s.rows[name]
+	if err := r.finish(); err != nil {
+		return err
+	}
+	if _, err := out.Write(before); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(out, "<sheetData>"); err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, r.file); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(out, "</sheetData>"); err != nil {
+		return err
+	}
+	_, err = out.Write(after)
+	return err
+}
+
+// splitSheetData cuts a worksheet part at its empty sheetData element.
+func splitSheetData(frame []byte) (before, after []byte, err error) {
+	for _, empty := range []string{"<sheetData></sheetData>", "<sheetData/>"} {
+		if i := bytes.Index(frame, []byte(empty)); i >= 0 {
+			return frame[:i], frame[i+len(empty):], nil
+		}
+	}
+	return nil, nil, errors.New("no empty <sheetData> to put the rows in")
+}
