@@ -17,8 +17,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // dumpCells lists every non-empty cell of the workbook's sheets (all of
-// them when none are named): sheet, reference, type, raw value (quoted)
-// and number format, one per line.
+// them when none are named): sheet, reference, type (or =formula), raw
+// value (quoted) and number format, one per line.
 func dumpCells(t testing.TB, f *excelize.File, only ...string) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -41,7 +41,13 @@ func dumpCells(t testing.TB, f *excelize.File, only ...string) []byte {
 				if err != nil {
 					t.Fatal(err)
 				}
-				fmt.Fprintf(&b, "%s\t%s\t%q\t%s\n", ref, cellTypeName(typ), v, numFmtOf(t, f, sheet, ref))
+				kind := cellTypeName(typ)
+				if fm, err := f.GetCellFormula(sheet, ref); err != nil {
+					t.Fatal(err)
+				} else if fm != "" {
+					kind = "=" + fm
+				}
+				fmt.Fprintf(&b, "%s\t%s\t%q\t%s\n", ref, kind, v, numFmtOf(t, f, sheet, ref))
 			}
 		}
 	}

@@ -64,6 +64,8 @@ func numFmtOf(t testing.TB, f *excelize.File, sheet, ref string) string {
 	switch st.NumFmt {
 	case 0:
 		return "General"
+	case 1:
+		return "0"
 	case 49:
 		return "@"
 	}
@@ -144,4 +146,23 @@ func sheetParts(t testing.TB, parts map[string][]byte) map[string]string {
 // relsOf returns the name of the rels part of a part.
 func relsOf(part string) string {
 	return path.Join(path.Dir(part), "_rels", path.Base(part)+".rels")
+}
+
+// colOf returns the letters of the column titled title among cols.
+func colOf(t testing.TB, cols []column, title string) string {
+	t.Helper()
+	for i, c := range cols {
+		if c.title == title {
+			return colName(i)
+		}
+	}
+	t.Fatalf("no column %q", title)
+	return ""
+}
+
+// ref returns the reference of the cell of data row i (0-based) in the
+// column titled title among cols.
+func ref(t testing.TB, cols []column, title string, i int) string {
+	t.Helper()
+	return colOf(t, cols, title) + strconv.Itoa(firstRow+i)
 }

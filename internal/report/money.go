@@ -161,7 +161,7 @@ func (b *book) writeMoney() error {
 	if err := b.f.SetSheetProps(sheetMoney, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	return b.printSetup(sheetMoney, "")
+	return b.printSetup(sheetMoney, true, "")
 }
 
 // billLine is the money sheet's status line: how the bill sections fare,

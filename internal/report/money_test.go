@@ -185,9 +185,8 @@ func TestMoneyInTheFile(t *testing.T) {
 	cells := sheetCells(t, parts[sheetParts(t, parts)[sheetDeclarations]])
 	huge := 0
 	for i, d := range r.Declarations { // sorted by order id: the input order
-		row := strconv.Itoa(i + 2)
 		for j, fen := range []int64{d.OrderFee, d.ProductFee, d.TransportFee} {
-			ref := string(rune('D'+j)) + row
+			ref := ref(t, declarationColumns, []string{"订单金额（元）", "货款（元）", "运费（元）"}[j], i)
 			got := cells[ref]
 			if _, ok := yuan(fen); !ok {
 				huge++
@@ -223,11 +222,12 @@ func TestDifferenceNeverOverflows(t *testing.T) {
 	p := writeBook(t, r)
 	parts := zipParts(t, p)
 	cells := sheetCells(t, parts[sheetParts(t, parts)[sheetExceptions]])
+	diff := func(i int) string { return ref(t, exceptionColumns, "差额（元）", i) }
 	for ref, want := range map[string][2]string{
-		"H2": {"inlineStr", "92233720368547758.08"},
-		"H3": {"inlineStr", "-92233720368547758.09"},
-		"H4": {"inlineStr", "-19999999999999.98"},
-		"H5": {"", "-0.23"},
+		diff(0): {"inlineStr", "92233720368547758.08"},
+		diff(1): {"inlineStr", "-92233720368547758.09"},
+		diff(2): {"inlineStr", "-19999999999999.98"},
+		diff(3): {"", "-0.23"},
 	} {
 		if got := cells[ref]; got != want {
 			t.Errorf("%s = %q, want %q", ref, got, want)

@@ -31,29 +31,74 @@ type rowsFile struct {
 	bw    *bufio.Writer
 	buf   []byte   // the row being built
 	cols  []string // column letters: A, B, …
+	// sums adds up, for the columns marked, the amounts written as
+	// numbers (see sumOf).
+	summed []bool
+	sums   []fenTotal
+	// heads are the rows above the data (the subtotal row and the
+	// header), written before them when the part is spliced.
+	heads []byte
 }
 
-func newRowsFile(dir, sheet string, ncols int) (*rowsFile, error) {
+func newRowsFile(dir, sheet string, summed []bool) (*rowsFile, error) {
 	f, err := os.CreateTemp(dir, "reconcile-rows-*.xml")
 	if err != nil {
 		return nil, err
 	}
-	w := &rowsFile{sheet: sheet, file: f, bw: bufio.NewWriterSize(f, 256<<10), buf: make([]byte, 0, 4096)}
-	for i := 1; i <= ncols; i++ {
-		name, _ := excelize.ColumnNumberToName(i)
-		w.cols = append(w.cols, name)
+	w := &rowsFile{sheet: sheet, file: f, bw: bufio.NewWriterSize(f, 256<<10), buf: make([]byte, 0, 4096),
+		summed: summed, sums: make([]fenTotal, len(summed))}
+	for i := range summed {
+		w.cols = append(w.cols, colName(i))
 	}
 	return w, nil
 }
 
-// row writes row r (1-based): height in points (0: the default height,
-// not set) and its cells, from column A; a cell without a value is left
-// out, so that it keeps its column's style. A cell's value is a string
-// (written as an inline string, never a formula), a float64 or an int; a
-// cell with a Formula is written with the formula and its value as the
-// cached result.
+// styledBlank is the value of a cell that has a style and nothing else.
+type styledBlank struct{}
+
+// headRow is a row above the data.
+type headRow struct {
+	r      int
+	height float64
+	cells  []excelize.Cell
+}
+
+// head sets the rows above the data.
+func (w *rowsFile) head(rows []headRow) error {
+	var b []byte
+	for _, h := range rows {
+		var err error
+		if b, err = w.appendRow(b, h.r, h.height, h.cells); err != nil {
+			return err
+		}
+	}
+	w.heads = b
+	return nil
+}
+
+// row writes data row r (1-based): height in points (0: the default
+// height, not set) and its cells, from column A; a cell without a value
+// is left out, so that it keeps its column's style. A cell's value is a
+// string (written as an inline string, never a formula), a float64 or an
+// int; a cell with a Formula is written with the formula and its value as
+// the cached result.
 func (w *rowsFile) row(r int, height float64, cells []excelize.Cell) error {
-	b := append(w.buf[:0], `<row r="`...)
+	b, err := w.appendRow(w.buf[:0], r, height, cells)
+	if err != nil {
+		return err
+	}
+	w.buf = b
+	for j, on := range w.summed {
+		if v, ok := cells[j].Value.(float64); ok && on {
+			w.sums[j].add(sumOf(v))
+		}
+	}
+	_, err = w.bw.Write(b)
+	return err
+}
+
+func (w *rowsFile) appendRow(b []byte, r int, height float64, cells []excelize.Cell) ([]byte, error) {
+	b = append(b, `<row r="`...)
 	b = strconv.AppendInt(b, int64(r), 10)
 	b = append(b, '"')
 	if height > 0 {
@@ -68,7 +113,7 @@ func (w *rowsFile) row(r int, height float64, cells []excelize.Cell) error {
 			continue
 		}
 		if j >= len(w.cols) {
-			return fmt.Errorf("report: %s row %d: cell %d beyond the sheet's %d columns", w.sheet, r, j+1, len(w.cols))
+			return b, fmt.Errorf("report: %s row %d: cell %d beyond the sheet's %d columns", w.sheet, r, j+1, len(w.cols))
 		}
 		b = append(b, `<c r="`...)
 		b = append(b, w.cols[j]...)
@@ -81,13 +126,10 @@ func (w *rowsFile) row(r int, height float64, cells []excelize.Cell) error {
 		}
 		var err error
 		if b, err = appendValue(b, c); err != nil {
-			return fmt.Errorf("report: %s!%s%d: %w", w.sheet, w.cols[j], r, err)
+			return b, fmt.Errorf("report: %s!%s%d: %w", w.sheet, w.cols[j], r, err)
 		}
 	}
-	b = append(b, `</row>`...)
-	w.buf = b
-	_, err := w.bw.Write(b)
-	return err
+	return append(b, `</row>`...), nil
 }
 
 // appendValue appends the rest of a cell element, from the end of its
@@ -113,6 +155,8 @@ func appendValue(b []byte, c *excelize.Cell) ([]byte, error) {
 		return append(b, `</c>`...), nil
 	}
 	switch v := c.Value.(type) {
+	case styledBlank:
+		return append(b, `/>`...), nil
 	case string:
 		b = append(b, ` t="inlineStr"><is><t`...)
 		if n := len(v); n > 0 && (isXMLSpace(v[0]) || isXMLSpace(v[n-1])) {
@@ -294,7 +338,9 @@ func (s *splicer) release() error {
 		_, err = out.Write(b)
 		return err
 	}
-	frame := s.held.Bytes()
+	// excelize marks a sheet with an autofilter as filtered
+	// (filterMode); none of its rows is.
+	frame := bytes.Replace(s.held.Bytes(), []byte(` filterMode="true"`), nil, 1)
 	before, after, err := splitSheetData(frame)
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", name, err)
@@ -307,6 +353,9 @@ func (s *splicer) release() error {
 		return err
 	}
 	if _, err := io.WriteString(out, "<sheetData>"); err != nil {
+		return err
+	}
+	if _, err := out.Write(r.heads); err != nil {
 		return err
 	}
 	if _, err := io.Copy(out, r.file); err != nil {

@@ -18,17 +18,31 @@ const (
 
 // styles holds the style ids of one workbook.
 type styles struct {
-	header    int // list headers: bold on a blue fill, bordered, centred, wrapped
-	text      int // ids, codes and other text: the "@" format
-	wrap      int // free text: "@", wrapped, top-aligned
-	money     int // yuan: ¥#,##0.00, negatives red
-	moneyText int // amounts too large for an exact number, kept as text, right-aligned
-	date      int // yyyy-mm-dd hh:mm:ss
-	count     int // whole numbers: #,##0
-	attempts  int // a small count, centred
-	state     int // an outcome word, centred
-	good      int // an outcome that needs nothing: dark green
-	bad       int // an outcome that needs a look: dark red, bold
+	header       int // list headers: bold on a blue fill, bordered, centred, wrapped
+	text         int // ids, codes and other text: the "@" format
+	wrap         int // free text: "@", wrapped, top-aligned
+	money        int // yuan: ¥#,##0.00, negatives red
+	moneyText    int // amounts too large for an exact number, kept as text, right-aligned
+	date         int // yyyy-mm-dd hh:mm:ss
+	count        int // whole numbers: #,##0
+	attempts     int // a small count, centred
+	state        int // an outcome word, centred
+	good         int // an outcome that needs nothing: dark green
+	bad          int // an outcome that needs a look: dark red, bold
+	neutralState int // an outcome that needs nothing now: grey, centred
+	lineNo       int // a line number: 0, centred
+	tech         int // a technical column's text: grey, not wrapped
+	edit         int // a cell the finance team fills in: unlocked text
+	editWrap     int // likewise, wrapped
+	editHeader   int // the header of such a column: on a light yellow fill
+	stateNew     int // 新增: bold, dark orange
+	stateOpen    int // 未解决: dark red
+
+	// The subtotal row above a list's header.
+	subBand  int // its fill, for the cells without a subtotal
+	subCount int // the count of visible rows: 共 N 行
+	subMoney int // the sum of an amount column's visible rows
+	subNote  int // its remark: grey, italic
 
 	// The summary sheet.
 	title      int
@@ -39,6 +53,8 @@ type styles struct {
 	valueDate  int
 	duration   int
 	dryRun     int
+	failed     int // the banner of a run that failed or was interrupted: dark red on red
+	link       int // a hyperlink: blue, underlined
 	statusOK   int
 	statusWarn int
 	statusBad  int
@@ -86,11 +102,20 @@ var (
 
 func strPtr(s string) *string { return &s }
 
-// newStyles registers the workbook's styles. Every font names the
-// workbook's default family: a font without one is shown in the reader's
-// fallback face (a serif one in LibreOffice).
+// fontFamily is the workbook's font: 等线 (DengXian), the font Excel uses
+// for Chinese since 2016, shipped with Windows 10 and with Office on the
+// Mac. A CJK font in every style keeps Chinese text from being drawn in a
+// fallback face of other metrics (and Latin text in LibreOffice's serif).
+const fontFamily = "等线"
+
+// newStyles registers the workbook's styles, after making fontFamily the
+// workbook's default font. Every font names it: a font without a family
+// is shown in the reader's fallback face.
 func newStyles(f *excelize.File) (*styles, error) {
 	var s styles
+	if err := f.SetDefaultFont(fontFamily); err != nil {
+		return nil, err
+	}
 	family, err := f.GetDefaultFont()
 	if err != nil {
 		return nil, err
@@ -126,6 +151,28 @@ func newStyles(f *excelize.File) (*styles, error) {
 	add(&s.count, &excelize.Style{CustomNumFmt: strPtr(countFormat), Alignment: amount}) // indented like amounts: clear of the text beside
 	add(&s.good, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "006100"), Alignment: center})
 	add(&s.bad, &excelize.Style{NumFmt: textFormat, Font: font(true, 0, "C00000"), Alignment: center})
+	add(&s.neutralState, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "595959"), Alignment: center})
+	add(&s.lineNo, &excelize.Style{NumFmt: 1, Alignment: center}) // 0
+	add(&s.tech, &excelize.Style{NumFmt: textFormat, Font: font(false, 9, "808080"), Alignment: vcenter})
+	unlocked := &excelize.Protection{Locked: false}
+	add(&s.edit, &excelize.Style{NumFmt: textFormat, Alignment: vcenter, Protection: unlocked})
+	add(&s.editWrap, &excelize.Style{NumFmt: textFormat, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}, Protection: unlocked})
+	add(&s.editHeader, &excelize.Style{
+		Font:      font(true, 0, "7F4F00"),
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}},
+		Border:    thinBorder,
+		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true},
+		NumFmt:    textFormat,
+	})
+	add(&s.stateNew, &excelize.Style{NumFmt: textFormat, Font: font(true, 0, "C55A11"), Alignment: center})
+	add(&s.stateOpen, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "9C0006"), Alignment: center})
+	band := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}
+	add(&s.subBand, &excelize.Style{Fill: band})
+	add(&s.subCount, &excelize.Style{Font: font(true, 0, "1F3864"), Fill: band, CustomNumFmt: strPtr(`"共 "#,##0" 行"`),
+		Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center"}})
+	add(&s.subMoney, &excelize.Style{Font: font(true, 0, "1F3864"), Fill: band, CustomNumFmt: strPtr(moneyFormat), Alignment: amount})
+	add(&s.subNote, &excelize.Style{Font: &excelize.Font{Family: family, Italic: true, Size: 9, Color: "595959"}, Fill: band,
+		NumFmt: textFormat, Alignment: vcenter})
 
 	add(&s.title, &excelize.Style{Font: font(true, 16, "1F3864"), Alignment: vcenter})
 	add(&s.section, &excelize.Style{Font: font(true, 12, "1F3864"), Alignment: vcenter,
@@ -137,6 +184,10 @@ func newStyles(f *excelize.File) (*styles, error) {
 	add(&s.duration, &excelize.Style{CustomNumFmt: strPtr(durationFormat), Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center"}})
 	add(&s.dryRun, &excelize.Style{Font: font(true, 12, "C00000"), NumFmt: textFormat,
 		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}, Alignment: vcenter})
+	add(&s.failed, &excelize.Style{Font: font(true, 12, "9C0006"), NumFmt: textFormat,
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}},
+		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	add(&s.link, &excelize.Style{Font: &excelize.Font{Family: family, Color: "0563C1", Underline: "single"}, NumFmt: textFormat, Alignment: vcenter})
 	status := func(dst *int, fg, bg string) {
 		add(dst, &excelize.Style{Font: font(true, 0, fg), NumFmt: textFormat,
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{bg}}, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})

@@ -307,7 +307,7 @@ func (b *book) writeSummary() error {
 	if err := b.f.SetSheetProps(sheetSummary, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	if err := b.printSetup(sheetSummary, ""); err != nil {
+	if err := b.printSetup(sheetSummary, true, ""); err != nil {
 		return err
 	}
 	return nil

@@ -88,11 +88,21 @@ func (b *book) date(t time.Time) excelize.Cell {
 	return excelize.Cell{StyleID: b.st.text, Value: cst.Format(t)}
 }
 
+// day is a time as a date cell showing its UTC+8 date (yyyy-mm-dd); the
+// zero time is an empty cell; a time Excel cannot show is text.
+func (b *book) day(t time.Time) excelize.Cell {
+	c := b.date(t)
+	if c.StyleID == b.st.date {
+		c.StyleID = b.st.day
+	}
+	return c
+}
+
 // outcome is an outcome in Chinese; an unknown outcome is shown as it is.
 func (b *book) outcome(o reconcile.Outcome, words map[reconcile.Outcome]string) excelize.Cell {
 	if w, ok := words[o]; ok {
 		style := b.st.bad
-		if o == reconcile.OutcomeDone {
+		if o == reconcile.OutcomeDone || o == reconcile.OutcomeEarlier {
 			style = b.st.good
 		}
 		return excelize.Cell{StyleID: style, Value: w}

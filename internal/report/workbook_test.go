@@ -20,7 +20,7 @@ import (
 
 func TestSheetsAndHeaders(t *testing.T) {
 	f := openBook(t, writeBook(t, smallResult()))
-	if got, want := f.GetSheetList(), []string{"汇总", "资金核对", "异常明细", "申报记录", "回传记录"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"汇总", "资金核对", "异常明细", "已解决", "申报记录", "回传记录", "订单明细"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
 	if got := f.GetActiveSheetIndex(); got != 0 {
@@ -30,30 +30,34 @@ func TestSheetsAndHeaders(t *testing.T) {
 		sheet string
 		want  []string
 	}{
-		{"异常明细", []string{"异常代码", "异常类型", "订单号", "支付交易号", "涉及金额（元）", "应为（元）", "实际（元）", "差额（元）", "海关", "平台代码", "平台信息", "说明", "来源"}},
-		{"申报记录", []string{"订单号", "支付交易号", "海关", "订单金额（元）", "货款（元）", "运费（元）", "申报结果", "平台状态", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
-		{"回传记录", []string{"幂等键", "清关状态", "订单号", "结果代码", "口岸", "清关时间", "回传结果", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
+		{"异常明细", []string{"异常代码", "异常类型", "订单号", "状态", "首次发现", "天数", "涉及金额（元）", "应为（元）", "实际（元）", "差额（元）",
+			"支付交易号", "其他交易号", "发生时间", "说明", "处理建议", "处理状态", "处理人", "备注", "海关", "平台代码", "平台信息", "来源文件", "行号", "来源（完整）", "异常键"}},
+		{"已解决", []string{"异常代码", "异常类型", "订单号", "支付交易号", "涉及金额（元）", "日期", "首次发现", "首次发现的运行", "持续天数", "处理状态", "处理人", "备注", "说明"}},
+		{"申报记录", []string{"订单号", "申报结果", "受理时间", "运行编号", "支付交易号", "付款时间", "海关", "订单金额（元）", "货款（元）", "运费（元）", "平台状态", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
+		{"回传记录", []string{"订单号", "幂等键", "清关状态", "回传结果", "回传时间", "运行编号", "结果代码", "口岸", "清关时间", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
+		{"订单明细", []string{"订单号", "结果", "说明", "订单金额（元）", "货款（元）", "运费（元）", "付款时间", "支付交易号", "支付金额（元）", "支付时间", "海关", "受理时间", "来源文件", "行号"}},
 	} {
 		rows, err := f.GetRows(tc.sheet)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) == 0 || !slices.Equal(rows[0], tc.want) {
-			t.Errorf("%s header = %q, want %q", tc.sheet, rows[0], tc.want)
+		if len(rows) < headerRow || !slices.Equal(rows[headerRow-1], tc.want) {
+			t.Errorf("%s header = %q, want %q", tc.sheet, rows[headerRow-1], tc.want)
 		}
 		for i := range tc.want {
-			ref, _ := excelize.CoordinatesToCellName(i+1, 1)
+			ref, _ := excelize.CoordinatesToCellName(i+1, headerRow)
 			st := styleOf(t, f, tc.sheet, ref)
 			if st.Font == nil || !st.Font.Bold || st.Fill.Type != "pattern" || len(st.Border) != 4 {
 				t.Errorf("%s!%s: header style = font %+v fill %+v borders %d, want bold, filled, bordered", tc.sheet, ref, st.Font, st.Fill, len(st.Border))
 			}
 		}
 		// The wrap flag of a column and the style of its cells agree.
-		cols := map[string][]column{"异常明细": exceptionColumns, "申报记录": declarationColumns, "回传记录": callbackColumns}[tc.sheet]
+		cols := map[string][]column{"异常明细": exceptionColumns, "已解决": resolvedColumns, "申报记录": declarationColumns,
+			"回传记录": callbackColumns, "订单明细": orderColumns}[tc.sheet]
 		for i, c := range cols {
-			ref, _ := excelize.CoordinatesToCellName(i+1, 2)
+			ref, _ := excelize.CoordinatesToCellName(i+1, firstRow)
 			st := styleOf(t, f, tc.sheet, ref)
-			if got, want := st.Alignment != nil && st.Alignment.WrapText, c.kind == kindWrap; got != want {
+			if got, want := st.Alignment != nil && st.Alignment.WrapText, c.kind == kindWrap || c.kind == kindEditWrap; got != want {
 				t.Errorf("%s!%s (%s): wrap = %v, want %v", tc.sheet, ref, c.title, got, want)
 			}
 			w, err := f.GetColWidth(tc.sheet, ref[:len(ref)-1])
@@ -101,54 +105,72 @@ func TestCellTypesAndFormats(t *testing.T) {
 		secs := tm.Hour()*3600 + tm.Minute()*60 + tm.Second()
 		return strconv.FormatFloat(float64(days*86400+secs)/86400, 'f', -1, 64)
 	}
+	ex, de, cb := exceptionColumns, declarationColumns, callbackColumns
 	for _, tc := range []struct {
-		sheet, ref string
-		typ        string // cellTypeName, "" for an empty cell
-		raw        string
-		numFmt     string
-		shown      string // the formatted value, when it differs from raw
+		sheet  string
+		cols   []column
+		title  string
+		i      int    // the data row
+		typ    string // cellTypeName, "" for an empty cell
+		raw    string
+		numFmt string
+		shown  string // the formatted value, when it differs from raw
 	}{
-		{"异常明细", "A2", "inlineStr", "INPUT_INVALID", "@", ""},
-		{"异常明细", "B2", "inlineStr", "数据行无法读取", "@", ""},
-		{"异常明细", "E2", "", "", money, ""}, // an unreadable row: the amount is unknown, so empty, not ¥0.00
-		{"异常明细", "F2", "", "", money, ""}, // no amounts: empty, not 0
-		{"异常明细", "H2", "", "", money, ""},
-		{"异常明细", "A3", "inlineStr", "FEE_MISMATCH", "@", ""},
-		{"异常明细", "C3", "inlineStr", "2087654321098765429", "@", ""},
-		{"异常明细", "F3", "number", "-0.05", money, "-¥0.05"},
-		{"异常明细", "G3", "number", "0", money, "¥0.00"},
-		{"异常明细", "H3", "number", "0.05", money, "¥0.05"},
-		{"异常明细", "C4", "inlineStr", "2087654321098765431", "@", ""},
-		{"异常明细", "H4", "number", "0.5", money, "¥0.50"},
-		{"异常明细", "I4", "inlineStr", "HANGZHOU", "@", ""},
-		{"异常明细", "A5", "inlineStr", "AMOUNT_MISMATCH", "@", ""},
-		{"异常明细", "D5", "inlineStr", "4200002087202611201234567890", "@", ""},
-		{"异常明细", "E5", "number", "129.9", money, "¥129.90"},
-		{"异常明细", "G5", "number", "129", money, "¥129.00"},
-		{"异常明细", "H5", "number", "-0.9", money, "-¥0.90"},
-		{"异常明细", "M5", "inlineStr", "wechat_20261120.xlsx:7", "@", ""},
-		{"异常明细", "A6", "inlineStr", "DECLARE_REJECTED", "@", ""},
-		{"异常明细", "E6", "number", "-0.01", money, "-¥0.01"},
-		{"异常明细", "J6", "inlineStr", "15 isv.invalid-parameter", "@", ""},
-		{"异常明细", "A7", "inlineStr", "CALLBACK_ERROR", "@", ""},
-		{"申报记录", "A2", "inlineStr", "2087654321098765430", "@", ""},
-		{"申报记录", "D2", "number", "50", money, "¥50.00"},
-		{"申报记录", "F2", "number", "0", money, "¥0.00"},
-		{"申报记录", "G2", "inlineStr", "被拒", "@", ""},
-		{"申报记录", "I2", "number", "3", "#,##0", ""},
-		{"申报记录", "J2", "number", serial("2026-11-23 02:01:01"), date, "2026-11-23 02:01:01"},
-		{"申报记录", "G3", "inlineStr", "已申报", "@", ""},
-		{"申报记录", "K3", "number", serial("2026-11-23 02:01:00"), date, "2026-11-23 02:01:00"},
-		{"申报记录", "L3", "", "", "@", ""},
-		{"回传记录", "A2", "inlineStr", "00012345678901234567", "@", ""},
-		{"回传记录", "B2", "inlineStr", "2 清关结果", "@", ""},
-		{"回传记录", "F2", "number", serial("2026-11-21 10:30:00"), date, "2026-11-21 10:30:00"},
-		{"回传记录", "G2", "inlineStr", "已回传", "@", ""},
-		{"回传记录", "A3", "inlineStr", "1E5", "@", ""}, // not 100000
-		{"回传记录", "F3", "", "", date, ""},            // zero clearance time: empty
-		{"回传记录", "G3", "inlineStr", "失败待重试", "@", ""},
-		{"回传记录", "H3", "number", "4", "#,##0", ""},
+		{"异常明细", ex, "异常代码", 0, "inlineStr", "INPUT_INVALID", "@", ""},
+		{"异常明细", ex, "异常类型", 0, "inlineStr", "数据行无法读取", "@", ""},
+		{"异常明细", ex, "涉及金额（元）", 0, "", "", money, ""}, // an unreadable row: the amount is unknown, so empty, not ¥0.00
+		{"异常明细", ex, "应为（元）", 0, "", "", money, ""},   // no amounts: empty, not 0
+		{"异常明细", ex, "差额（元）", 0, "", "", money, ""},
+		{"异常明细", ex, "来源文件", 0, "inlineStr", "orders_20261120.csv", "@", ""},
+		{"异常明细", ex, "行号", 0, "number", "9", "0", ""},
+		{"异常明细", ex, "来源（完整）", 0, "inlineStr", "orders_20261120.csv:9", "@", ""},
+		{"异常明细", ex, "异常键", 0, "inlineStr", "INPUT_INVALID|orders_20261120.csv:9", "@", ""},
+		{"异常明细", ex, "处理建议", 0, "inlineStr", reconcile.InputInvalid.Advice(), "@", ""},
+		{"异常明细", ex, "状态", 0, "", "", "@", ""}, // no tracking: no state
+		{"异常明细", ex, "异常代码", 1, "inlineStr", "FEE_MISMATCH", "@", ""},
+		{"异常明细", ex, "订单号", 1, "inlineStr", "2087654321098765429", "@", ""},
+		{"异常明细", ex, "应为（元）", 1, "number", "-0.05", money, "-¥0.05"},
+		{"异常明细", ex, "实际（元）", 1, "number", "0", money, "¥0.00"},
+		{"异常明细", ex, "差额（元）", 1, "number", "0.05", money, "¥0.05"},
+		{"异常明细", ex, "订单号", 2, "inlineStr", "2087654321098765431", "@", ""},
+		{"异常明细", ex, "差额（元）", 2, "number", "0.5", money, "¥0.50"},
+		{"异常明细", ex, "海关", 2, "inlineStr", "HANGZHOU（杭州海关）", "@", ""},
+		{"异常明细", ex, "异常代码", 3, "inlineStr", "AMOUNT_MISMATCH", "@", ""},
+		{"异常明细", ex, "支付交易号", 3, "inlineStr", "4200002087202611201234567890", "@", ""},
+		{"异常明细", ex, "涉及金额（元）", 3, "number", "129.9", money, "¥129.90"},
+		{"异常明细", ex, "实际（元）", 3, "number", "129", money, "¥129.00"},
+		{"异常明细", ex, "差额（元）", 3, "number", "-0.9", money, "-¥0.90"},
+		{"异常明细", ex, "来源文件", 3, "inlineStr", "wechat_20261120.xlsx", "@", ""},
+		{"异常明细", ex, "行号", 3, "number", "7", "0", ""},
+		{"异常明细", ex, "异常代码", 4, "inlineStr", "DECLARE_REJECTED", "@", ""},
+		{"异常明细", ex, "涉及金额（元）", 4, "number", "-0.01", money, "-¥0.01"},
+		{"异常明细", ex, "平台代码", 4, "inlineStr", "15 isv.invalid-parameter（参数无效）", "@", ""},
+		{"异常明细", ex, "异常代码", 5, "inlineStr", "CALLBACK_ERROR", "@", ""},
+		{"申报记录", de, "订单号", 0, "inlineStr", "2087654321098765430", "@", ""},
+		{"申报记录", de, "订单金额（元）", 0, "number", "50", money, "¥50.00"},
+		{"申报记录", de, "运费（元）", 0, "number", "0", money, "¥0.00"},
+		{"申报记录", de, "申报结果", 0, "inlineStr", "被拒", "@", ""},
+		{"申报记录", de, "受理时间", 0, "", "", date, ""}, // refused: never accepted
+		{"申报记录", de, "平台状态", 0, "inlineStr", "FAIL（申报失败）", "@", ""},
+		{"申报记录", de, "尝试次数", 0, "number", "3", "#,##0", ""},
+		{"申报记录", de, "首次尝试", 0, "number", serial("2026-11-23 02:01:01"), date, "2026-11-23 02:01:01"},
+		{"申报记录", de, "申报结果", 1, "inlineStr", "已申报", "@", ""},
+		{"申报记录", de, "受理时间", 1, "number", serial("2026-11-23 02:01:00"), date, "2026-11-23 02:01:00"},
+		{"申报记录", de, "最后尝试", 1, "number", serial("2026-11-23 02:01:00"), date, "2026-11-23 02:01:00"},
+		{"申报记录", de, "平台状态", 1, "inlineStr", "SUBMITTED（已修改未申报）", "@", ""},
+		{"申报记录", de, "错误代码", 1, "", "", "@", ""},
+		{"回传记录", cb, "幂等键", 0, "inlineStr", "00012345678901234567", "@", ""},
+		{"回传记录", cb, "清关状态", 0, "inlineStr", "2 清关结果", "@", ""},
+		{"回传记录", cb, "清关时间", 0, "number", serial("2026-11-21 10:30:00"), date, "2026-11-21 10:30:00"},
+		{"回传记录", cb, "回传结果", 0, "inlineStr", "已回传", "@", ""},
+		{"回传记录", cb, "幂等键", 1, "inlineStr", "1E5", "@", ""}, // not 100000
+		{"回传记录", cb, "清关时间", 1, "", "", date, ""},           // zero clearance time: empty
+		{"回传记录", cb, "回传结果", 1, "inlineStr", "失败待重试", "@", ""},
+		{"回传记录", cb, "尝试次数", 1, "number", "4", "#,##0", ""},
 	} {
+		tc := struct {
+			sheet, ref, typ, raw, numFmt, shown string
+		}{tc.sheet, ref(t, tc.cols, tc.title, tc.i), tc.typ, tc.raw, tc.numFmt, tc.shown}
 		name := tc.sheet + "!" + tc.ref
 		typ, err := f.GetCellType(tc.sheet, tc.ref)
 		if err != nil {
@@ -176,10 +198,12 @@ func TestCellTypesAndFormats(t *testing.T) {
 	}
 }
 
-// TestNoFormulas checks every cell of every sheet: no formula anywhere.
+// TestNoFormulas checks every cell of every sheet: no formula anywhere but
+// the subtotal rows' SUBTOTAL over their own columns, whatever the input.
 func TestNoFormulas(t *testing.T) {
 	p := writeBook(t, hostileResult())
 	f := openBook(t, p)
+	subtotal := regexp.MustCompile(`^SUBTOTAL\((103|109),([A-Z]+)3:([A-Z]+)\d+\)$`)
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
 		if err != nil {
@@ -188,15 +212,30 @@ func TestNoFormulas(t *testing.T) {
 		for r, row := range rows {
 			for c := range row {
 				ref, _ := excelize.CoordinatesToCellName(c+1, r+1)
-				if fm, err := f.GetCellFormula(sheet, ref); err != nil || fm != "" {
-					t.Errorf("%s!%s has formula %q (%v)", sheet, ref, fm, err)
+				fm, err := f.GetCellFormula(sheet, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fm == "" {
+					continue
+				}
+				if m := subtotal.FindStringSubmatch(fm); r+1 != subtotalRow || m == nil || m[2] != m[3] {
+					t.Errorf("%s!%s has formula %q", sheet, ref, fm)
 				}
 			}
 		}
 	}
 	for name, b := range zipParts(t, p) {
-		if strings.HasPrefix(name, "xl/worksheets/") && (strings.Contains(string(b), "<f>") || strings.Contains(string(b), "<f ")) {
-			t.Errorf("%s holds a formula element", name)
+		if !strings.HasPrefix(name, "xl/worksheets/") {
+			continue
+		}
+		for _, m := range regexp.MustCompile(`<f>([^<]*)</f>`).FindAllStringSubmatch(string(b), -1) {
+			if !strings.HasPrefix(m[1], "SUBTOTAL(") {
+				t.Errorf("%s holds the formula %q", name, m[1])
+			}
+		}
+		if strings.Contains(string(b), "<f ") {
+			t.Errorf("%s holds a formula element with attributes", name)
 		}
 	}
 }
@@ -263,10 +302,10 @@ func TestHostileStringsStayText(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := map[int]string{}
-		for r := range rows[1:] {
-			id, _ := f.GetCellValue(sheet, col+strconv.Itoa(r+2), excelize.Options{RawCellValue: true})
+		for r := range rows[headerRow:] {
+			id, _ := f.GetCellValue(sheet, col+strconv.Itoa(r+firstRow), excelize.Options{RawCellValue: true})
 			if n, err := strconv.Atoi(id[:3]); err == nil {
-				at[n] = strconv.Itoa(r + 2)
+				at[n] = strconv.Itoa(r + firstRow)
 			}
 		}
 		if len(at) != len(hostile) {
@@ -274,16 +313,16 @@ func TestHostileStringsStayText(t *testing.T) {
 		}
 		return at
 	}
-	exc, decl, cb := rowOf("异常明细", "C"), rowOf("申报记录", "A"), rowOf("回传记录", "A")
+	exc, decl, cb := rowOf("异常明细", "C"), rowOf("申报记录", "A"), rowOf("回传记录", "B")
 	for i, h := range hostile {
-		for _, col := range []string{"D", "I", "J", "K", "L", "M"} {
-			check("异常明细", col+exc[i], h.want)
+		for _, title := range []string{"支付交易号", "海关", "平台代码", "平台信息", "说明", "来源（完整）"} {
+			check("异常明细", colOf(t, exceptionColumns, title)+exc[i], h.want)
 		}
 		check("异常明细", "C"+exc[i], fmt.Sprintf("%03d", i)+h.want)
-		check("申报记录", "M"+decl[i], h.want)
-		check("申报记录", "N"+decl[i], h.want)
-		check("回传记录", "D"+cb[i], h.want)
-		check("回传记录", "L"+cb[i], h.want)
+		check("申报记录", colOf(t, declarationColumns, "错误信息")+decl[i], h.want)
+		check("申报记录", colOf(t, declarationColumns, "请求编号")+decl[i], h.want)
+		check("回传记录", colOf(t, callbackColumns, "结果代码")+cb[i], h.want)
+		check("回传记录", colOf(t, callbackColumns, "错误信息")+cb[i], h.want)
 	}
 	// The summary (shared strings): the reason and an input path.
 	rows, _ := f.GetRows(sheetSummary)
@@ -318,7 +357,7 @@ func TestLongTextIsCutWithANote(t *testing.T) {
 			r := smallResult()
 			r.Exceptions = []reconcile.Exception{{Code: reconcile.InputInvalid, Message: tc.in, Source: tc.in}}
 			f := openBook(t, writeBook(t, r))
-			for _, ref := range []string{"L2", "M2"} {
+			for _, ref := range []string{ref(t, exceptionColumns, "说明", 0), ref(t, exceptionColumns, "来源（完整）", 0)} {
 				got, err := f.GetCellValue(sheetExceptions, ref)
 				if err != nil {
 					t.Fatal(err)
@@ -379,8 +418,9 @@ func TestDatesShowUTC8WallClock(t *testing.T) {
 			r := smallResult()
 			r.Declarations = []reconcile.Declaration{{OrderID: "1", FirstAttempt: tc.t, LastAttempt: tc.t}}
 			f := openBook(t, writeBook(t, r))
-			shown, _ := f.GetCellValue(sheetDeclarations, "J2")
-			raw, _ := f.GetCellValue(sheetDeclarations, "J2", excelize.Options{RawCellValue: true})
+			first := ref(t, declarationColumns, "首次尝试", 0)
+			shown, _ := f.GetCellValue(sheetDeclarations, first)
+			raw, _ := f.GetCellValue(sheetDeclarations, first, excelize.Options{RawCellValue: true})
 			v, err := strconv.ParseFloat(raw, 64)
 			if err != nil {
 				t.Fatalf("host %s, %v: raw %q: %v", host, tc.t, raw, err)
@@ -404,39 +444,61 @@ func TestPanesAndFilters(t *testing.T) {
 	parts := zipParts(t, p)
 	sheets := sheetParts(t, parts)
 	for _, tc := range []struct {
-		sheet, ref string
+		sheet, filter, print, titles string
+		xSplit                       int
+		topLeft                      string
 	}{
-		{"异常明细", "$A$1:$M$7"},
-		{"申报记录", "$A$1:$N$3"},
-		{"回传记录", "$A$1:$M$3"},
+		{"异常明细", "$A$2:$Y$8", "$A$1:$W$8", "$A:$C", 3, "D3"},
+		{"已解决", "$A$2:$M$2", "$A$1:$M$2", "$A:$C", 3, "D3"},
+		{"申报记录", "$A$2:$Q$4", "$A$1:$Q$4", "$A:$A", 1, "B3"},
+		{"回传记录", "$A$2:$O$4", "$A$1:$O$4", "$A:$A", 1, "B3"},
 	} {
 		panes, err := f.GetPanes(tc.sheet)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 0 || panes.TopLeftCell != "A2" {
-			t.Errorf("%s panes = %+v, want frozen below row 1", tc.sheet, panes)
+		if !panes.Freeze || panes.YSplit != headerRow || panes.XSplit != tc.xSplit || panes.TopLeftCell != tc.topLeft {
+			t.Errorf("%s panes = %+v, want frozen below the header and right of the order id", tc.sheet, panes)
 		}
-		if !names["_xlnm._FilterDatabase|"+tc.sheet+"|'"+tc.sheet+"'!"+tc.ref] {
-			t.Errorf("%s: no _xlnm._FilterDatabase for %s in %v", tc.sheet, tc.ref, names)
+		if !names["_xlnm._FilterDatabase|"+tc.sheet+"|'"+tc.sheet+"'!"+tc.filter] {
+			t.Errorf("%s: no _xlnm._FilterDatabase for %s in %v", tc.sheet, tc.filter, names)
 		}
-		if !names["_xlnm.Print_Titles|"+tc.sheet+"|'"+tc.sheet+"'!$1:$1"] {
-			t.Errorf("%s: header row not repeated on printed pages", tc.sheet)
+		q := "'" + tc.sheet + "'!"
+		if !names["_xlnm.Print_Titles|"+tc.sheet+"|"+q+tc.titles+","+q+"$2:$2"] {
+			t.Errorf("%s: header row and frozen columns not repeated on printed pages", tc.sheet)
+		}
+		if !names["_xlnm.Print_Area|"+tc.sheet+"|"+q+tc.print] {
+			t.Errorf("%s: print area is not %s (the technical columns left out)", tc.sheet, tc.print)
 		}
 		xmlText := string(parts[sheets[tc.sheet]])
-		if !strings.Contains(xmlText, `<autoFilter ref="`+tc.ref+`">`) {
-			t.Errorf("%s (%s): no autoFilter over %s", tc.sheet, sheets[tc.sheet], tc.ref)
+		if !strings.Contains(xmlText, `<autoFilter ref="`+tc.filter+`">`) {
+			t.Errorf("%s (%s): no autoFilter over %s", tc.sheet, sheets[tc.sheet], tc.filter)
+		}
+		if strings.Contains(xmlText, "filterMode") {
+			t.Errorf("%s is marked as filtered", tc.sheet)
 		}
 		layout, err := f.GetPageLayout(tc.sheet)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *layout.Orientation != "landscape" || *layout.FitToWidth != 1 || *layout.FitToHeight != 0 {
-			t.Errorf("%s page layout = %s, fit %d×%d, want landscape, one page wide", tc.sheet, *layout.Orientation, *layout.FitToWidth, *layout.FitToHeight)
+		// Too wide for one page at 75%: printed at 75%, across pages.
+		if *layout.Orientation != "landscape" || layout.AdjustTo == nil || *layout.AdjustTo != 75 || *layout.PageOrder != "overThenDown" {
+			t.Errorf("%s page layout = %s, scale %v, want landscape at 75%% left to right", tc.sheet, *layout.Orientation, layout.AdjustTo)
 		}
 		props, err := f.GetSheetProps(tc.sheet)
-		if err != nil || props.FitToPage == nil || !*props.FitToPage {
-			t.Errorf("%s: fit to page not enabled (%v)", tc.sheet, err)
+		if err != nil || props.FitToPage != nil && *props.FitToPage {
+			t.Errorf("%s: fit to page enabled (%v): the scale would go below 75%%", tc.sheet, err)
+		}
+		hf, err := f.GetHeaderFooter(tc.sheet)
+		if err != nil || !strings.Contains(hf.OddHeader, "2026-11-20 至 2026-11-22") {
+			t.Errorf("%s: page header %q does not name the window", tc.sheet, hf.OddHeader)
+		}
+	}
+	for _, sheet := range []string{sheetSummary, sheetMoney} {
+		layout, _ := f.GetPageLayout(sheet)
+		props, _ := f.GetSheetProps(sheet)
+		if *layout.FitToWidth != 1 || props.FitToPage == nil || !*props.FitToPage {
+			t.Errorf("%s: not one page wide", sheet)
 		}
 	}
 }
@@ -692,10 +754,10 @@ func TestIDNumbersInFreeTextAreMasked(t *testing.T) {
 	r.Callbacks = []reconcile.Callback{{Idempotent: "k", ErrorMsg: "ID 110101199003070011"}}
 	f := openBook(t, writeBook(t, r))
 	for _, tc := range []struct{ sheet, ref, want string }{
-		{sheetExceptions, "L2", "证件号 1101**********0011 与订单不符；交易 4200002087202611201234567890 保留"},
-		{sheetExceptions, "K2", "idcard=1101**********002x"},
-		{sheetDeclarations, "M2", "身份证1101**********0011校验失败"},
-		{sheetCallbacks, "L2", "ID 1101**********0011"},
+		{sheetExceptions, ref(t, exceptionColumns, "说明", 0), "证件号 1101**********0011 与订单不符；交易 4200002087202611201234567890 保留"},
+		{sheetExceptions, ref(t, exceptionColumns, "平台信息", 0), "idcard=1101**********002x"},
+		{sheetDeclarations, ref(t, declarationColumns, "错误信息", 0), "身份证1101**********0011校验失败"},
+		{sheetCallbacks, ref(t, callbackColumns, "错误信息", 0), "ID 1101**********0011"},
 	} {
 		if got, _ := f.GetCellValue(tc.sheet, tc.ref); got != tc.want {
 			t.Errorf("%s!%s = %q, want %q", tc.sheet, tc.ref, got, tc.want)
@@ -719,7 +781,7 @@ func TestExceptionsSortedByCodeThenOrder(t *testing.T) {
 	f := openBook(t, writeBook(t, r))
 	rows, _ := f.GetRows(sheetExceptions)
 	var got []string
-	for _, row := range rows[1:] {
+	for _, row := range rows[headerRow:] {
 		got = append(got, row[0]+"/"+row[2])
 	}
 	want := []string{
@@ -748,8 +810,8 @@ func TestRowCap(t *testing.T) {
 	defer func() { maxDataRows = saved }()
 	f := openBook(t, writeBook(t, smallResult()))
 	rows, _ := f.GetRows(sheetExceptions)
-	if len(rows) != 4 {
-		t.Errorf("exception sheet has %d rows, want header + 3", len(rows))
+	if len(rows) != headerRow+3 {
+		t.Errorf("exception sheet has %d rows, want the subtotal row, the header and 3", len(rows))
 	}
 	at, _ := summaryRows(t, f)
 	note := "注：“异常明细”表超出 Excel 的行数上限，只列出前 3 行，另有 3 行未列出。"
@@ -783,9 +845,9 @@ func TestExceptionsInTheResultsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got, gotTx []string
-	for _, row := range rows[1:] {
-		got = append(got, row[2])
-		gotTx = append(gotTx, row[3])
+	for _, row := range rows[headerRow:] {
+		got = append(got, row[exOrder])
+		gotTx = append(gotTx, row[exTx])
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("order ids on the sheet %q, want %q", got, want)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -22,13 +23,15 @@ const (
 	sheetSummary      = "汇总"
 	sheetMoney        = "资金核对"
 	sheetExceptions   = "异常明细"
+	sheetResolved     = "已解决"
 	sheetDeclarations = "申报记录"
 	sheetCallbacks    = "回传记录"
+	sheetOrders       = "订单明细"
 )
 
 // Sheets returns the names of the workbook's sheets, in order.
 func Sheets() []string {
-	return []string{sheetSummary, sheetMoney, sheetExceptions, sheetDeclarations, sheetCallbacks}
+	return []string{sheetSummary, sheetMoney, sheetExceptions, sheetResolved, sheetDeclarations, sheetCallbacks, sheetOrders}
 }
 
 // defaultPerm is the workbook's permission when Writer.Perm is 0.
@@ -78,6 +81,13 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	if err := CheckOverwrite(path, r.Window); err != nil {
 		return err
 	}
+	csvPath := ""
+	if ordersCSV(r) {
+		csvPath = OrdersCSVPath(path)
+		if err := checkCSV(csvPath); err != nil {
+			return err
+		}
+	}
 	perm := w.Perm
 	if perm == 0 {
 		perm = defaultPerm
@@ -89,15 +99,31 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	defer out.Abort()
 
 	b := &book{now: w.now(), r: r, tmpDir: w.TmpDir}
+	var csvOut *outfile.File
+	if csvPath != "" {
+		if csvOut, err = outfile.Create(csvPath, perm); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		defer csvOut.Abort()
+		if err = b.writeOrdersCSV(ctx, csvOut); err != nil {
+			return fmt.Errorf("report: writing %s: %w", csvPath, err)
+		}
+		b.ordersCSV = filepath.Base(csvPath)
+	}
 	if err = b.build(ctx, out); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	if err = ctx.Err(); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
-	// Something may have appeared at path while the workbook was built.
+	// Something may have appeared at the paths while the workbook was built.
 	if err = CheckOverwrite(path, r.Window); err != nil {
 		return err
+	}
+	if csvPath != "" {
+		if err = checkCSV(csvPath); err != nil {
+			return err
+		}
 	}
 	if err = out.Commit(); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -105,6 +131,17 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	// Runs on one journal never overlap, but a dry run or another journal
 	// may write beside this one: only the files of writers that are gone.
 	outfile.RemoveStale(path)
+	// The list of orders is put in place once the workbook that names it
+	// is; an earlier run's list beside a workbook that no longer names one
+	// is removed.
+	if csvOut != nil {
+		if err = csvOut.Commit(); err != nil {
+			return fmt.Errorf("report: the workbook %s is written, but not the list of orders it names (%s): %w", path, csvPath, err)
+		}
+		outfile.RemoveStale(csvPath)
+	} else if old := OrdersCSVPath(path); ownCSV(old) {
+		_ = os.Remove(old)
+	}
 	return nil
 }
 
@@ -121,6 +158,9 @@ type book struct {
 
 	tmpDir string               // for the list sheets' rows
 	rows   map[string]*rowsFile // the list sheets' rows, by part name
+
+	codeRow   map[reconcile.Code]int // each code's first row in 异常明细, for the summary's links
+	ordersCSV string                 // the file name of the CSV of the orders, when they are in one
 }
 
 // maxDataRows is the most rows a list sheet holds below its header. It is a
