@@ -304,16 +304,18 @@ func (m *moneySheet) days(row int, number string) int {
 func (m *moneySheet) settlements(row int, number string) int {
 	w, st := m.w, m.st
 	row = w.section(row, number+"分币种结算（WeChat Pay Global，按结算币种，不含人民币）", st,
-		"结算币种", "支付笔数", "应结订单金额", "手续费", "预计净结算")
+		"结算币种", "支付笔数", "应结订单金额", "退款笔数", "退款应结金额", "手续费", "预计净结算")
 	start := row
 	for _, s := range m.r.Money.Settlements {
 		cur := cleanText(s.Currency)
-		n := newNetCells(cur, net(s.Payments.Fen, s.Refunds.Fen, s.ServiceFee))
+		n := newNetCells(cur, net(s.Payments.Fen, s.Refunds.Fen, s.ServiceFee)) // Settlement.Net, in a big integer
 		w.cell("A", row, cur, st.text)
 		w.put("B", row, m.count(s.Payments.Count))
 		w.put("C", row, m.amount64(s.Payments.Fen, unit{cur, fenPlaces}, plainAmount))
-		w.put("D", row, m.amount64(s.ServiceFee, unit{cur, feePlaces}, plainAmount))
-		w.put("E", row, n.cell(m, n.nets[0], plainAmount))
+		w.put("D", row, m.count(s.Refunds.Count))
+		w.put("E", row, m.amount64(s.Refunds.Fen, unit{cur, fenPlaces}, plainAmount))
+		w.put("F", row, m.amount64(s.ServiceFee, unit{cur, feePlaces}, plainAmount))
+		w.put("G", row, n.cell(m, n.nets[0], plainAmount))
 		row++
 	}
 	w.flow(start-2, row, true, 0) // with the section's title and header

@@ -155,12 +155,14 @@ func TestMoneySheetDays(t *testing.T) {
 }
 
 func TestMoneySheetSettlements(t *testing.T) {
-	f := openBook(t, writeBook(t, moneyResult()))
+	r := moneyResult()
+	r.Money.Settlements[0].Refunds = amount(2, 33420) // 退款应结订单金额: netted
+	f := openBook(t, writeBook(t, r))
 	row := moneyRowOf(t, f, "HKD")
-	if got := rawRow(t, f, row)[:5]; strings.Join(got, "|") != "HKD|46|15872.4|95.23|15777.17" {
-		t.Errorf("HKD settlement = %q", got)
+	if got := rawRow(t, f, row)[:7]; strings.Join(got, "|") != "HKD|46|15872.4|2|334.2|95.23|15442.97" {
+		t.Errorf("HKD settlement = %q, want payments, refunds, fees and the net of them", got)
 	}
-	for col, want := range map[string]string{"C": hkdFormat, "D": hkdFee, "E": hkdFormat} {
+	for col, want := range map[string]string{"C": hkdFormat, "E": hkdFormat, "F": hkdFee, "G": hkdFormat} {
 		if got := numFmtOf(t, f, sheetMoney, col+strconv.Itoa(row)); got != want {
 			t.Errorf("HKD %s format = %q, want %q", col, got, want)
 		}
