@@ -20,6 +20,12 @@ func TestDemoWorkbooks(t *testing.T) {
 	dry.Reason = "签名错误（isv.invalid-signature）：请检查 TOP_APP_SECRET 与 --sign-method 是否与开放平台应用一致；本次未调用平台，也未写入日志。"
 	dry.Exceptions = dry.Exceptions[:6]
 	dry.Declarations, dry.Callbacks = nil, nil
+	// A dry run knows no history: the notes it read back, nothing else.
+	for i := range dry.Exceptions {
+		dry.Exceptions[i].Tracking = reconcile.Tracking{Handling: dry.Exceptions[i].Tracking.Handling}
+	}
+	dry.Tracked, dry.History, dry.Resolved = reconcile.Tracked{}, nil, nil
+	dry.Failure = reconcile.Failure{Reason: "签名错误：平台不接受请求的签名", Advice: "请技术人员核对应用密钥和签名方式后重跑"}
 	for _, tc := range []struct {
 		name  string
 		r     *reconcile.Result
@@ -29,6 +35,7 @@ func TestDemoWorkbooks(t *testing.T) {
 		{"money", moneyResult(), "31"},
 		{"small", smallResult(), "6"},
 		{"dryrun", dry, "6"},
+		{"failed", demoFailed(), "1223"},
 	} {
 		p := writeBook(t, tc.r)
 		at, rows := summaryRows(t, openBook(t, p))

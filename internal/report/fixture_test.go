@@ -32,7 +32,7 @@ func smallResult() *reconcile.Result {
 		Status:    reconcile.StatusInterrupted,
 		Reason:    "收到 SIGTERM：已停止派发，在途调用已完成并记入日志；重跑同一日期即可继续",
 		Inputs: []reconcile.Input{
-			{Kind: "orders", Path: "exports/orders_20261120.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall-orders", Records: 5, Errors: 1},
+			{Kind: "orders", Path: "exports/orders_20261120.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall", Records: 5, Errors: 1},
 			{Kind: "payments", Path: "exports/wechat_20261120.xlsx", Format: "xlsx", Variant: "wechat-all", Records: 4},
 			{Kind: "clearance", Path: "exports/clearance.csv", Format: "csv", Encoding: "utf-8-bom", Records: 3},
 		},
@@ -69,7 +69,7 @@ func smallResult() *reconcile.Result {
 				FirstAttempt: at(time.UTC, 2026, 11, 23, 2, 2, 1), LastAttempt: at(time.UTC, 2026, 11, 23, 2, 3, 20),
 				ErrorCode: "isp.timeout", ErrorMsg: "网关超时"},
 		},
-		Counts: reconcile.Counts{OrdersRead: 5, OrdersInWindow: 5, Eligible: 2, PaymentsRead: 4, ClearanceRead: 3, RowsInvalid: 1,
+		Counts: reconcile.Counts{OrdersRead: 5, OrdersInWindow: 5, CheckExceptions: 3, Eligible: 2, PaymentsRead: 4, ClearanceRead: 3, RowsInvalid: 1,
 			Declared: 1, DeclareFailed: 1, Pending: 2, CallbacksSent: 1, CallbacksFailed: 1, NotSent: 0, Calls: 9, Retries: 5},
 		Money: reconcile.Money{
 			Orders: amount(5, 43030), Payments: amount(4, 37890), Refunds: amount(1, 5000), ServiceFee: 198_000, Declared: amount(1, 12990),
@@ -111,6 +111,8 @@ func moneyResult() *reconcile.Result {
 	r.StartedAt, r.EndedAt = at(cst.Zone, 2026, 11, 23, 2, 0, 3), at(cst.Zone, 2026, 11, 23, 2, 21, 9)
 	r.Status = reconcile.StatusFailed
 	r.Reason = "the bills do not tie out: 2 bill section(s) disagree with their rows or have no summary (BILL_MISMATCH), so nothing was declared"
+	r.Failure = reconcile.Failure{Reason: "有 2 段账单的汇总与各行不符或没有汇总行，本次未申报",
+		Advice: "重新下载原始账单后重跑；如已人工核对无误，请技术人员加 --allow-bill-mismatch 重跑"}
 	merged := "/srv/finance/微信支付/账单/2026-11/微信支付账单_20261121-20261122_合并.csv"
 	first := "/srv/finance/微信支付/账单/2026-11/微信支付账单(20261120-20261120)_全部交易.csv"
 	global := "/srv/finance/微信支付/账单/2026-11/WeChatPayGlobal_Statement_HKD_20261120-20261122.csv"
@@ -190,14 +192,15 @@ func demoResult() *reconcile.Result {
 		EndedAt:   at(cst.Zone, 2026, 11, 21, 2, 14, 41),
 		Status:    reconcile.StatusCompleted,
 		Inputs: []reconcile.Input{
-			{Kind: "orders", Path: "/srv/finance/天猫国际/每日导出/2026-11/订单导出_ExportOrderList_20261120_全部店铺_第1部分.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall-orders", Records: 1842, Errors: 3},
-			{Kind: "orders", Path: "/srv/finance/天猫国际/每日导出/2026-11/订单导出_ExportOrderList_20261120_全部店铺_第2部分.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall-orders", Records: 977},
+			{Kind: "orders", Path: "/srv/finance/天猫国际/每日导出/2026-11/订单导出_ExportOrderList_20261120_全部店铺_第1部分.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall", Records: 1842, Errors: 3},
+			{Kind: "orders", Path: "/srv/finance/天猫国际/每日导出/2026-11/订单导出_ExportOrderList_20261120_全部店铺_第2部分.csv", Format: "csv", Encoding: "gb18030", Variant: "tmall", Records: 977},
 			{Kind: "payments", Path: "/srv/finance/微信支付/账单/2026-11/微信支付账单(20261120-20261120)_全部交易.xlsx", Format: "xlsx", Variant: "wechat-all", Records: 2790, Errors: 1},
 			{Kind: "clearance", Path: "/srv/finance/清关/回执/clearance_results_20261120.csv", Format: "csv", Encoding: "utf-8-bom", Records: 644},
 		},
-		Counts: reconcile.Counts{OrdersRead: 2819, OrdersInWindow: 2760, OrdersUnpaid: 59, PaymentsRead: 2790, ClearanceRead: 644,
-			RowsInvalid: 4, Eligible: 2731, Declared: 2690, AlreadyDeclared: 33, DeclareFailed: 8, NotDeclared: 0,
-			Pending: 640, CallbacksSent: 602, AlreadySent: 34, CallbacksFailed: 4, NotSent: 0, Calls: 3391, Retries: 57},
+		Counts: reconcile.Counts{OrdersRead: 2844, OrdersInWindow: 2760, OrdersUnpaid: 59, OrdersClosed: 12, OrdersOutside: 25,
+			CheckExceptions: 18, PaymentsRead: 2790, ClearanceRead: 644,
+			RowsInvalid: 4, Eligible: 2742, Declared: 2690, AlreadyDeclared: 44, DeclareFailed: 8, NotDeclared: 0,
+			Pending: 640, CallbacksSent: 601, AlreadySent: 35, CallbacksFailed: 4, NotSent: 0, Calls: 3391, Retries: 57},
 		Money: reconcile.Money{
 			Orders: amount(2760, 81234560), Payments: amount(2748, 80651230), Refunds: amount(19, 487000),
 			ServiceFee: 480_985_000, Declared: amount(2690, 79023340),
@@ -232,8 +235,8 @@ func demoResult() *reconcile.Result {
 		add(reconcile.Exception{Code: reconcile.PaymentMissing, OrderID: oid(20 + i), Amount: int64(8800 + i*4500), Customs: "NINGBO",
 			Message: "区间内没有这笔订单的成功支付", Source: src(ordersCSV, 400+i)})
 	}
-	add(reconcile.Exception{Code: reconcile.PaymentDuplicate, OrderID: oid(30), TransactionID: tid(30) + "; " + tid(31), Amount: 45600,
-		Message: "两笔成功支付（交易号不同），合计 912.00 元", Source: src(wechat, 88) + "; " + src(wechat, 91)})
+	add(reconcile.Exception{Code: reconcile.PaymentDuplicate, OrderID: oid(30), TransactionID: tid(30), OtherTransactionID: tid(31), Amount: 45600,
+		Message: "这笔订单有 2 笔成功支付：" + tid(30) + "（¥456.00）；" + tid(31) + "（¥456.00）", Source: src(wechat, 88) + "; " + src(wechat, 91)})
 	for i := 0; i < 3; i++ {
 		add(reconcile.Exception{Code: reconcile.AmountMismatch, OrderID: oid(40 + i), TransactionID: tid(40 + i), Expected: int64(129900 + i*1111),
 			Actual: int64(129900 + i*1111 - 1000*(i+1)), HasAmounts: true, Amount: int64(129900 + i*1111), Message: "支付金额与订单金额不符", Source: src(wechat, 300+i)})
@@ -267,41 +270,9 @@ func demoResult() *reconcile.Result {
 	for i, j := 0, len(r.Exceptions)-1; i < j; i, j = i+1, j-1 {
 		r.Exceptions[i], r.Exceptions[j] = r.Exceptions[j], r.Exceptions[i]
 	}
-	states := []reconcile.Outcome{reconcile.OutcomeDone, reconcile.OutcomeDone, reconcile.OutcomeDone, reconcile.OutcomeRejected, reconcile.OutcomeDone, reconcile.OutcomeConflict, reconcile.OutcomeError}
-	for i := 0; i < 24; i++ {
-		o := states[i%len(states)]
-		d := reconcile.Declaration{OrderID: oid(200 + i), TransactionID: tid(200 + i), Customs: "HANGZHOU",
-			OrderFee: int64(10000 + i*1234), ProductFee: int64(9000 + i*1234), TransportFee: 1000, Outcome: o,
-			PlatformState: "SUBMITTED", Attempts: 1,
-			FirstAttempt: at(cst.Zone, 2026, 11, 21, 2, 1, i), LastAttempt: at(cst.Zone, 2026, 11, 21, 2, 1, i),
-			RequestID: fmt.Sprintf("0b%010x", 0xabc000+i)}
-		switch o {
-		case reconcile.OutcomeRejected:
-			d.PlatformState, d.ErrorCode, d.ErrorMsg = "FAIL", "15 isv.invalid-parameter:customs", "海关编码未备案"
-		case reconcile.OutcomeConflict:
-			d.PlatformState, d.ErrorCode, d.ErrorMsg = "SUCCESS", "isv.declare-conflict", "订单已申报且参数不同"
-		case reconcile.OutcomeError:
-			d.PlatformState, d.Attempts, d.ErrorCode, d.ErrorMsg = "", 5, "isp.top-remote-connection-timeout", "远程服务调用超时"
-			d.LastAttempt = at(cst.Zone, 2026, 11, 21, 2, 3, i)
-		}
-		r.Declarations = append(r.Declarations, d)
-	}
-	for i := 0; i < 16; i++ {
-		c := reconcile.Callback{Idempotent: fmt.Sprintf("CB2026112000%06d", 4100+i), Status: 1 + i%2, OrderID: oid(300 + i),
-			ResultCode: "", PortNo: "2924", Outcome: reconcile.OutcomeDone, Attempts: 1,
-			FirstAttempt: at(cst.Zone, 2026, 11, 21, 2, 12, i), LastAttempt: at(cst.Zone, 2026, 11, 21, 2, 12, i),
-			RequestID: fmt.Sprintf("0c%010x", 0xdef000+i)}
-		if c.Status == 2 {
-			c.ResultCode, c.ClearanceTime = "00", at(cst.Zone, 2026, 11, 20, 9+i%8, 15, 0)
-		}
-		if i == 5 {
-			c.Outcome, c.ErrorCode, c.ErrorMsg = reconcile.OutcomeRejected, "msg_success=false", "口岸编号 9999 不存在"
-		}
-		if i == 9 {
-			c.Outcome, c.Attempts, c.ErrorCode, c.ErrorMsg = reconcile.OutcomeError, 5, "isp.timeout", "服务暂不可用"
-		}
-		r.Callbacks = append(r.Callbacks, c)
-	}
+	demoDeclarations(r, oid, tid)
+	demoCallbacks(r, oid)
+	demoTracking(r, oid, tid)
 	settle(&r.Money)
 	r.Tally()
 	return r

@@ -200,19 +200,19 @@ func clearanceResult(code string) string {
 func amountMeaning(c reconcile.Code) (meaning string, hasAmount bool) {
 	switch c {
 	case reconcile.InputInvalid:
-		return "订单总金额（仅缺海关代码的订单；无法读取的行没有金额）", true
+		return "订单总金额；无法读取的行没有金额", true
 	case reconcile.OrderDuplicate:
-		return "订单总金额；应为/实际：第一份与另一份导出的订单总金额", true
+		return "订单总金额；应为/实际＝两份导出的订单总金额", true
 	case reconcile.FeeMismatch:
 		return "订单总金额；应为＝货款＋邮费，实际＝订单总金额", true
 	case reconcile.PaymentMissing, reconcile.MaterialsInvalid:
 		return "订单总金额", true
 	case reconcile.PaymentDuplicate:
-		return "订单总金额；“其他交易号”是应退还的那笔支付", true
+		return "订单总金额；“其他交易号”是应退的一笔", true
 	case reconcile.AmountMismatch:
 		return "订单总金额；应为＝订单总金额，实际＝支付金额", true
 	case reconcile.PaymentRefunded:
-		return "订单总金额；应为＝原支付金额，实际＝退款金额", true
+		return "订单总金额；应为＝原支付，实际＝退款", true
 	case reconcile.PaymentOrphan:
 		return "支付金额（没有对应的订单）", true
 	case reconcile.DeclareRejected, reconcile.DeclareConflict, reconcile.DeclareError:
@@ -220,7 +220,7 @@ func amountMeaning(c reconcile.Code) (meaning string, hasAmount bool) {
 	case reconcile.CallbackInvalid, reconcile.CallbackRejected, reconcile.CallbackError:
 		return "无金额（清关回传）", false
 	case reconcile.BillMismatch:
-		return "无；应为＝汇总行的应结订单总金额，实际＝各行合计", false
+		return "无；应为＝汇总行，实际＝各行合计", false
 	case reconcile.ServiceFeeMismatch:
 		return "无（手续费差额见“说明”）", false
 	}

@@ -17,9 +17,9 @@ import (
 // and the hidden key are found by their titles when the workbook is read
 // back (handling.go); the others may move.
 const (
-	exCode = iota
+	exOrder = iota
+	exCode
 	exLabel
-	exOrder
 	exState
 	exFirstSeen
 	exDays
@@ -47,9 +47,9 @@ const (
 // The columns of the list sheets. Tests and the golden file rely on them.
 var (
 	exceptionColumns = []column{
+		exOrder:        {title: "订单号", width: 21, kind: kindText},
 		exCode:         {title: "异常代码", width: 22, kind: kindText}, // SERVICE_FEE_MISMATCH
 		exLabel:        {title: "异常类型", width: 18, kind: kindText},
-		exOrder:        {title: "订单号", width: 21, kind: kindText},
 		exState:        {title: "状态", width: 8, kind: kindState},
 		exFirstSeen:    {title: "首次发现", width: 11, kind: kindDay},
 		exDays:         {title: "天数", width: 6, kind: kindCount},
@@ -65,23 +65,23 @@ var (
 		exStatus:       {title: colStatus, width: 11, kind: kindEdit},
 		exHandler:      {title: colHandler, width: 10, kind: kindEdit},
 		exHandling:     {title: colHandling, width: 30, kind: kindEditWrap},
-		exCustoms:      {title: "海关", width: 18, kind: kindWrap},
-		exPlatformCode: {title: "平台代码", width: 18, kind: kindWrap},
+		exCustoms:      {title: "海关", width: 22, kind: kindText},
+		exPlatformCode: {title: "平台代码", width: 24, kind: kindWrap},
 		exPlatformMsg:  {title: "平台信息", width: 24, kind: kindWrap},
-		exFile:         {title: "来源文件", width: 30, kind: kindWrap},
+		exFile:         {title: "来源文件", width: 34, kind: kindText},
 		exLine:         {title: "行号", width: 7, kind: kindNumber},
 		exSource:       {title: "来源（完整）", width: 40, kind: kindTech, tech: true},
 		exKey:          {title: colKey, width: 30, kind: kindTech, hidden: true},
 	}
 	resolvedColumns = []column{
+		{title: "订单号", width: 21, kind: kindText},
 		{title: "异常代码", width: 22, kind: kindText},
 		{title: "异常类型", width: 18, kind: kindText},
-		{title: "订单号", width: 21, kind: kindText},
 		{title: "支付交易号", width: 30, kind: kindText},
 		{title: "涉及金额（元）", width: 13, kind: kindMoney, sum: true},
 		{title: "日期", width: 11, kind: kindDay},
 		{title: "首次发现", width: 11, kind: kindDay},
-		{title: "首次发现的运行", width: 10, kind: kindText},
+		{title: "首次发现运行", width: 12, kind: kindState},
 		{title: "持续天数", width: 8, kind: kindCount},
 		{title: colStatus, width: 11, kind: kindText},
 		{title: colHandler, width: 10, kind: kindText},
@@ -92,10 +92,10 @@ var (
 		{title: "订单号", width: 21, kind: kindText},
 		{title: "申报结果", width: 12, kind: kindState},
 		{title: "受理时间", width: 19, kind: kindDate},
-		{title: "运行编号", width: 9, kind: kindText},
+		{title: "运行编号", width: 9, kind: kindState},
 		{title: "支付交易号", width: 30, kind: kindText},
 		{title: "付款时间", width: 19, kind: kindDate},
-		{title: "海关", width: 18, kind: kindWrap},
+		{title: "海关", width: 22, kind: kindText},
 		{title: "订单金额（元）", width: 14, kind: kindMoney, sum: true},
 		{title: "货款（元）", width: 13, kind: kindMoney, sum: true},
 		{title: "运费（元）", width: 12, kind: kindMoney, sum: true},
@@ -113,8 +113,8 @@ var (
 		{title: "清关状态", width: 11, kind: kindText},
 		{title: "回传结果", width: 12, kind: kindState},
 		{title: "回传时间", width: 19, kind: kindDate},
-		{title: "运行编号", width: 9, kind: kindText},
-		{title: "结果代码", width: 12, kind: kindText},
+		{title: "运行编号", width: 9, kind: kindState},
+		{title: "结果代码", width: 15, kind: kindText},
 		{title: "口岸", width: 9, kind: kindText},
 		{title: "清关时间", width: 19, kind: kindDate},
 		{title: "尝试次数", width: 9, kind: kindCount},
@@ -157,7 +157,7 @@ func sortedExceptions(ex []reconcile.Exception) []int32 {
 }
 
 // exceptionNote is the remark of 异常明细's subtotal row.
-const exceptionNote = "← 筛选后可见的行数；右侧金额为可见行之和。各异常代码的金额含义不同（见“汇总”），请先按异常代码筛选再看合计"
+const exceptionNote = "← 可见行数与金额合计，随筛选变化；各代码的金额含义不同，请按异常代码筛选后再看"
 
 func (b *book) exceptionSpec() listSpec {
 	ex := b.r.Exceptions
@@ -216,11 +216,11 @@ func (b *book) exceptionSpec() listSpec {
 			row[exStatus] = b.editText(t.Handling.Status, st.edit)
 			row[exHandler] = b.editText(t.Handling.Handler, st.edit)
 			row[exHandling] = b.editText(t.Handling.Text, st.editWrap)
-			row[exCustoms] = b.wrapText(customs(e.Customs))
+			row[exCustoms] = b.text(customs(e.Customs))
 			row[exPlatformCode] = b.wrapText(platformCode(e.PlatformCode))
 			row[exPlatformMsg] = b.free(e.PlatformMsg)
 			file, line := splitSource(e.Source)
-			row[exFile] = b.wrapText(file)
+			row[exFile] = b.text(file)
 			if line > 0 {
 				row[exLine] = excelize.Cell{StyleID: st.lineNo, Value: line}
 			}
@@ -296,14 +296,13 @@ const resolvedNote = "← 此前的运行报告过、本次运行已不再出现
 func (b *book) resolvedSpec() listSpec {
 	ex := b.r.Resolved
 	order := sortedExceptions(ex)
-	st := b.st
 	return listSpec{
-		sheet: sheetResolved, cols: resolvedColumns, rows: len(ex), freeze: 3, count: 0, note: resolvedNote,
+		sheet: sheetResolved, cols: resolvedColumns, rows: len(ex), freeze: 1, count: 1, note: resolvedNote,
 		fill: func(i int, row []excelize.Cell) {
 			e := &ex[order[i]]
-			row[0] = b.text(string(e.Code))
-			row[1] = b.text(e.Code.Label())
-			row[2] = b.text(e.OrderID)
+			row[0] = b.text(e.OrderID)
+			row[1] = b.text(string(e.Code))
+			row[2] = b.text(e.Code.Label())
 			row[3] = b.text(e.TransactionID)
 			if e.Amount != 0 {
 				row[4] = b.money(e.Amount)
@@ -312,7 +311,7 @@ func (b *book) resolvedSpec() listSpec {
 			t := &e.Tracking
 			row[6] = b.day(t.FirstSeenAt)
 			if t.FirstRunID != 0 {
-				row[7] = excelize.Cell{StyleID: st.text, Value: strconv.FormatInt(t.FirstRunID, 10)}
+				row[7] = b.runText(t.FirstRunID)
 			}
 			if !t.FirstSeenAt.IsZero() {
 				row[8] = b.attempts(t.Days)
@@ -351,7 +350,7 @@ func (b *book) runText(id int64) excelize.Cell {
 	if id == 0 {
 		return b.blank()
 	}
-	return excelize.Cell{StyleID: b.st.text, Value: strconv.FormatInt(id, 10)}
+	return excelize.Cell{StyleID: b.st.state, Value: strconv.FormatInt(id, 10)}
 }
 
 func (b *book) declarationSpec() listSpec {
@@ -371,7 +370,7 @@ func (b *book) declarationSpec() listSpec {
 			row[3] = b.runText(d.RunID)
 			row[4] = b.text(d.TransactionID)
 			row[5] = b.date(d.PaidAt)
-			row[6] = b.wrapText(customs(d.Customs))
+			row[6] = b.text(customs(d.Customs))
 			row[7] = b.money(d.OrderFee)
 			row[8] = b.money(d.ProductFee)
 			row[9] = b.money(d.TransportFee)

@@ -161,6 +161,9 @@ func (b *book) writeMoney() error {
 	if err := b.f.SetSheetProps(sheetMoney, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
+	if err := b.f.SetSheetDimension(sheetMoney, "A1:"+moneyLast+strconv.Itoa(max(w.maxRow, 1))); err != nil {
+		return err
+	}
 	return b.printSetup(sheetMoney, true, "")
 }
 

@@ -45,7 +45,7 @@ const (
 
 var orderColumns = []column{
 	orOrder:     {title: "订单号", width: 21, kind: kindText},
-	orOutcome:   {title: "结果", width: 24, kind: kindState},
+	orOutcome:   {title: "结果", width: 26, kind: kindText},
 	orWhy:       {title: "说明", width: 24, kind: kindText},
 	orFee:       {title: "订单金额（元）", width: 14, kind: kindMoney, sum: true},
 	orProduct:   {title: "货款（元）", width: 13, kind: kindMoney, sum: true},
@@ -133,29 +133,29 @@ var declareCodes = map[reconcile.Outcome]reconcile.Code{
 func (o *orderOutcomes) of(line *reconcile.OrderLine) orderOutcome {
 	st, r := o.b.st, o.b.r
 	failed := func(c reconcile.Code) orderOutcome {
-		return orderOutcome{word: "异常:" + string(c), why: c.Label(), style: st.bad}
+		return orderOutcome{word: "异常:" + string(c), why: c.Label(), style: st.outcomeBad}
 	}
 	switch line.State {
 	case reconcile.OrderUnpaid:
-		return orderOutcome{word: "未付款", why: "不申报", style: st.neutralState}
+		return orderOutcome{word: "未付款", why: "不申报", style: st.outcomeNeutral}
 	case reconcile.OrderClosed:
-		return orderOutcome{word: "已关闭", why: "不申报", style: st.neutralState}
+		return orderOutcome{word: "已关闭", why: "不申报", style: st.outcomeNeutral}
 	case reconcile.OrderException:
 		return failed(line.Code)
 	case reconcile.OrderEligible:
 	default:
-		return orderOutcome{word: strconv.Itoa(int(line.State)), style: st.state}
+		return orderOutcome{word: strconv.Itoa(int(line.State)), style: st.outcomeNeutral}
 	}
 	if d := o.declaration(line.OrderID); d != nil {
 		switch d.Outcome {
 		case reconcile.OutcomeDone:
-			return orderOutcome{word: "已申报", why: "本次运行", style: st.good, accepted: d.LastAttempt}
+			return orderOutcome{word: "已申报", why: "本次运行", style: st.outcomeGood, accepted: d.LastAttempt}
 		case reconcile.OutcomeEarlier:
 			why := "此前的运行"
 			if d.RunID != 0 {
 				why = "运行 " + strconv.FormatInt(d.RunID, 10)
 			}
-			return orderOutcome{word: "此前已申报", why: why, style: st.good, accepted: d.LastAttempt}
+			return orderOutcome{word: "此前已申报", why: why, style: st.outcomeGood, accepted: d.LastAttempt}
 		}
 		if c, ok := o.codes[line.OrderID]; ok {
 			return failed(c)
@@ -174,7 +174,7 @@ func (o *orderOutcomes) of(line *reconcile.OrderLine) orderOutcome {
 	case r.Counts.HeldBack > 0:
 		why = "账单汇总不符，暂缓申报"
 	}
-	return orderOutcome{word: "未申报", why: why, style: st.state}
+	return orderOutcome{word: "未申报", why: why, style: st.outcomeNeutral}
 }
 
 // writeOrders writes 订单明细: every order of the window with where it

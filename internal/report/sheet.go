@@ -24,6 +24,8 @@ type sheetWriter struct {
 	pageCap float64
 	used    float64
 	next    int
+
+	maxRow int // the last row written, for the sheet's dimension
 }
 
 // defaultRowHeight is the height, in points, of a row without a height of
@@ -110,6 +112,7 @@ func (w *sheetWriter) cell(col string, row int, v interface{}, style int) {
 	if w.err != nil {
 		return
 	}
+	w.maxRow = max(w.maxRow, row)
 	ref := col + strconv.Itoa(row)
 	switch v := v.(type) {
 	case nil:
@@ -145,6 +148,14 @@ func (w *sheetWriter) section(row int, title string, st *styles, headers ...stri
 	}
 	w.height(row, 22)
 	return row + 1
+}
+
+// link makes the cell at col, row a link to a place in the workbook
+// ("'sheet'!A5").
+func (w *sheetWriter) link(col string, row int, location, tip string) {
+	if w.err == nil {
+		w.err = w.f.SetCellHyperLink(w.sheet, col+strconv.Itoa(row), location, "Location", excelize.HyperlinkOpts{Tooltip: &tip})
+	}
 }
 
 func (w *sheetWriter) merge(from, to string, row int) {

@@ -30,13 +30,17 @@ type styles struct {
 	good         int // an outcome that needs nothing: dark green
 	bad          int // an outcome that needs a look: dark red, bold
 	neutralState int // an outcome that needs nothing now: grey, centred
-	lineNo       int // a line number: 0, centred
-	tech         int // a technical column's text: grey, not wrapped
-	edit         int // a cell the finance team fills in: unlocked text
-	editWrap     int // likewise, wrapped
-	editHeader   int // the header of such a column: on a light yellow fill
-	stateNew     int // 新增: bold, dark orange
-	stateOpen    int // 未解决: dark red
+	// An order's outcome on 订单明细: left-aligned, not bold (a column of
+	// them reads as a list): dark green, dark red, grey.
+	outcomeGood, outcomeBad, outcomeNeutral int
+	meaning, zeroMeaning                    int // what a code's amount is: wrapped, clear of the amount beside
+	lineNo                                  int // a line number: 0, centred
+	tech                                    int // a technical column's text: grey, not wrapped
+	edit                                    int // a cell the finance team fills in: unlocked text
+	editWrap                                int // likewise, wrapped
+	editHeader                              int // the header of such a column: on a light yellow fill
+	stateNew                                int // 新增: bold, dark orange
+	stateOpen                               int // 未解决: dark red
 
 	// The subtotal row above a list's header.
 	subBand  int // its fill, for the cells without a subtotal
@@ -53,8 +57,10 @@ type styles struct {
 	valueDate  int
 	duration   int
 	dryRun     int
-	failed     int // the banner of a run that failed or was interrupted: dark red on red
-	link       int // a hyperlink: blue, underlined
+	failed     int    // the banner of a run that failed or was interrupted: dark red on red
+	link       int    // a hyperlink: blue, underlined
+	indent     [4]int // a counting line's label, indented by its level (the first bold)
+	remark     int    // a counting line's remark: grey
 	statusOK   int
 	statusWarn int
 	statusBad  int
@@ -153,6 +159,13 @@ func newStyles(f *excelize.File) (*styles, error) {
 	add(&s.bad, &excelize.Style{NumFmt: textFormat, Font: font(true, 0, "C00000"), Alignment: center})
 	add(&s.neutralState, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "595959"), Alignment: center})
 	add(&s.lineNo, &excelize.Style{NumFmt: 1, Alignment: center}) // 0
+	outcome := &excelize.Alignment{Horizontal: "left", Vertical: "center", Indent: 1}
+	add(&s.outcomeGood, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "006100"), Alignment: outcome})
+	add(&s.outcomeBad, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "C00000"), Alignment: outcome})
+	add(&s.outcomeNeutral, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "595959"), Alignment: outcome})
+	meaning := &excelize.Alignment{Horizontal: "left", Vertical: "center", WrapText: true, Indent: 1}
+	add(&s.meaning, &excelize.Style{NumFmt: textFormat, Alignment: meaning})
+	add(&s.zeroMeaning, &excelize.Style{NumFmt: textFormat, Font: font(false, 0, "A6A6A6"), Alignment: meaning})
 	add(&s.tech, &excelize.Style{NumFmt: textFormat, Font: font(false, 9, "808080"), Alignment: vcenter})
 	unlocked := &excelize.Protection{Locked: false}
 	add(&s.edit, &excelize.Style{NumFmt: textFormat, Alignment: vcenter, Protection: unlocked})
@@ -188,6 +201,12 @@ func newStyles(f *excelize.File) (*styles, error) {
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}},
 		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	add(&s.link, &excelize.Style{Font: &excelize.Font{Family: family, Color: "0563C1", Underline: "single"}, NumFmt: textFormat, Alignment: vcenter})
+	for i := range s.indent {
+		add(&s.indent[i], &excelize.Style{Font: font(i == 0, 0, ""), NumFmt: textFormat,
+			Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center", Indent: 2 * i}})
+	}
+	add(&s.remark, &excelize.Style{Font: font(false, 0, "595959"), NumFmt: textFormat,
+		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	status := func(dst *int, fg, bg string) {
 		add(dst, &excelize.Style{Font: font(true, 0, fg), NumFmt: textFormat,
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{bg}}, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})

@@ -30,9 +30,9 @@ func TestSheetsAndHeaders(t *testing.T) {
 		sheet string
 		want  []string
 	}{
-		{"异常明细", []string{"异常代码", "异常类型", "订单号", "状态", "首次发现", "天数", "涉及金额（元）", "应为（元）", "实际（元）", "差额（元）",
+		{"异常明细", []string{"订单号", "异常代码", "异常类型", "状态", "首次发现", "天数", "涉及金额（元）", "应为（元）", "实际（元）", "差额（元）",
 			"支付交易号", "其他交易号", "发生时间", "说明", "处理建议", "处理状态", "处理人", "备注", "海关", "平台代码", "平台信息", "来源文件", "行号", "来源（完整）", "异常键"}},
-		{"已解决", []string{"异常代码", "异常类型", "订单号", "支付交易号", "涉及金额（元）", "日期", "首次发现", "首次发现的运行", "持续天数", "处理状态", "处理人", "备注", "说明"}},
+		{"已解决", []string{"订单号", "异常代码", "异常类型", "支付交易号", "涉及金额（元）", "日期", "首次发现", "首次发现运行", "持续天数", "处理状态", "处理人", "备注", "说明"}},
 		{"申报记录", []string{"订单号", "申报结果", "受理时间", "运行编号", "支付交易号", "付款时间", "海关", "订单金额（元）", "货款（元）", "运费（元）", "平台状态", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
 		{"回传记录", []string{"订单号", "幂等键", "清关状态", "回传结果", "回传时间", "运行编号", "结果代码", "口岸", "清关时间", "尝试次数", "首次尝试", "最后尝试", "错误代码", "错误信息", "请求编号"}},
 		{"订单明细", []string{"订单号", "结果", "说明", "订单金额（元）", "货款（元）", "运费（元）", "付款时间", "支付交易号", "支付金额（元）", "支付时间", "海关", "受理时间", "来源文件", "行号"}},
@@ -313,12 +313,12 @@ func TestHostileStringsStayText(t *testing.T) {
 		}
 		return at
 	}
-	exc, decl, cb := rowOf("异常明细", "C"), rowOf("申报记录", "A"), rowOf("回传记录", "B")
+	exc, decl, cb := rowOf("异常明细", colName(exOrder)), rowOf("申报记录", "A"), rowOf("回传记录", "B")
 	for i, h := range hostile {
 		for _, title := range []string{"支付交易号", "海关", "平台代码", "平台信息", "说明", "来源（完整）"} {
 			check("异常明细", colOf(t, exceptionColumns, title)+exc[i], h.want)
 		}
-		check("异常明细", "C"+exc[i], fmt.Sprintf("%03d", i)+h.want)
+		check("异常明细", colName(exOrder)+exc[i], fmt.Sprintf("%03d", i)+h.want)
 		check("申报记录", colOf(t, declarationColumns, "错误信息")+decl[i], h.want)
 		check("申报记录", colOf(t, declarationColumns, "请求编号")+decl[i], h.want)
 		check("回传记录", colOf(t, callbackColumns, "结果代码")+cb[i], h.want)
@@ -448,8 +448,8 @@ func TestPanesAndFilters(t *testing.T) {
 		xSplit                       int
 		topLeft                      string
 	}{
-		{"异常明细", "$A$2:$Y$8", "$A$1:$W$8", "$A:$C", 3, "D3"},
-		{"已解决", "$A$2:$M$2", "$A$1:$M$2", "$A:$C", 3, "D3"},
+		{"异常明细", "$A$2:$Y$8", "$A$1:$W$8", "$A:$A", 1, "B3"},
+		{"已解决", "$A$2:$M$2", "$A$1:$M$2", "$A:$A", 1, "B3"},
 		{"申报记录", "$A$2:$Q$4", "$A$1:$Q$4", "$A:$A", 1, "B3"},
 		{"回传记录", "$A$2:$O$4", "$A$1:$O$4", "$A:$A", 1, "B3"},
 	} {
@@ -521,15 +521,24 @@ func summaryRows(t testing.TB, f *excelize.File) (map[string]int, [][]string) {
 	return at, rows
 }
 
+// TestChart checks the summary's chart, read from the chart part: the last
+// nights' new and resolved exceptions, from the history table, with the
+// values cached so that a preview draws them; none in a dry run.
 func TestChart(t *testing.T) {
-	p := writeBook(t, smallResult())
+	r := demoResult()
+	p := writeBook(t, r)
 	f := openBook(t, p)
 	at, _ := summaryRows(t, f)
-	codes := reconcile.Codes()
-	first, last := at[string(codes[0])], at[string(codes[len(codes)-1])]
-	if first == 0 || last-first != len(codes)-1 {
-		t.Fatalf("code rows %d..%d, want %d rows (reconcile.Codes)", first, last, len(codes))
+	title := 0
+	for label, row := range at {
+		if strings.HasSuffix(label, "、近 14 晚的异常") {
+			title = row
+		}
 	}
+	if title == 0 {
+		t.Fatalf("no history section")
+	}
+	first, last := title+2, title+1+len(r.History)
 	parts := zipParts(t, p)
 	sheet := sheetParts(t, parts)[sheetSummary]
 	m := regexp.MustCompile(`<drawing r:id="(rId\d+)"`).FindStringSubmatch(string(parts[sheet]))
@@ -546,6 +555,16 @@ func TestChart(t *testing.T) {
 	if chart == "" {
 		t.Fatalf("drawing %s holds no chart", drawing)
 	}
+	type pt struct {
+		Idx int    `xml:"idx,attr"`
+		V   string `xml:"v"`
+	}
+	type cache struct {
+		Count struct {
+			Val int `xml:"val,attr"`
+		} `xml:"ptCount"`
+		Pt []pt `xml:"pt"`
+	}
 	var cs struct {
 		Chart struct {
 			Title    string `xml:",innerxml"`
@@ -554,12 +573,13 @@ func TestChart(t *testing.T) {
 					BarDir struct {
 						Val string `xml:"val,attr"`
 					} `xml:"barDir"`
-					VaryColors struct {
-						Val string `xml:"val,attr"`
-					} `xml:"varyColors"`
 					Ser []struct {
-						Cat string `xml:"cat>strRef>f"`
-						Val string `xml:"val>numRef>f"`
+						Tx       string `xml:"tx>strRef>f"`
+						TxCache  cache  `xml:"tx>strRef>strCache"`
+						Cat      string `xml:"cat>numRef>f"`
+						CatCache cache  `xml:"cat>numRef>numCache"`
+						Val      string `xml:"val>numRef>f"`
+						ValCache cache  `xml:"val>numRef>numCache"`
 					} `xml:"ser"`
 				} `xml:"barChart"`
 			} `xml:"plotArea"`
@@ -569,22 +589,54 @@ func TestChart(t *testing.T) {
 		t.Fatalf("%s: %v", chart, err)
 	}
 	bars := cs.Chart.PlotArea.BarChart
-	if len(bars) != 1 || bars[0].BarDir.Val != "bar" || bars[0].VaryColors.Val != "0" || len(bars[0].Ser) != 1 {
-		t.Fatalf("chart = %+v, want one horizontal bar chart with one series in one colour", bars)
+	if len(bars) != 1 || bars[0].BarDir.Val != "col" || len(bars[0].Ser) != 2 {
+		t.Fatalf("chart = %+v, want one column chart with two series", bars)
 	}
-	ser := bars[0].Ser[0]
-	if want := fmt.Sprintf("'汇总'!$B$%d:$B$%d", first, last); ser.Cat != want {
-		t.Errorf("categories = %q, want %q (the labels)", ser.Cat, want)
+	for i, want := range []struct {
+		name, col string
+		values    func(n reconcile.Night) int
+	}{
+		{"新增", "C", func(n reconcile.Night) int { return n.New }},
+		{"已解决", "D", func(n reconcile.Night) int { return n.Resolved }},
+	} {
+		ser := bars[0].Ser[i]
+		if w := fmt.Sprintf("'汇总'!$A$%d:$A$%d", first, last); ser.Cat != w {
+			t.Errorf("series %d categories = %q, want %q (the nights)", i, ser.Cat, w)
+		}
+		if w := fmt.Sprintf("'汇总'!$%s$%d:$%s$%d", want.col, first, want.col, last); ser.Val != w {
+			t.Errorf("series %d values = %q, want %q", i, ser.Val, w)
+		}
+		if len(ser.TxCache.Pt) != 1 || ser.TxCache.Pt[0].V != want.name {
+			t.Errorf("series %d name cache = %+v, want %s", i, ser.TxCache, want.name)
+		}
+		if ser.ValCache.Count.Val != len(r.History) || len(ser.ValCache.Pt) != len(r.History) ||
+			ser.CatCache.Count.Val != len(r.History) || len(ser.CatCache.Pt) != len(r.History) {
+			t.Fatalf("series %d caches hold %d values and %d nights, want %d", i, len(ser.ValCache.Pt), len(ser.CatCache.Pt), len(r.History))
+		}
+		for j, n := range r.History {
+			if got := ser.ValCache.Pt[j]; got.Idx != j || got.V != strconv.Itoa(want.values(n)) {
+				t.Errorf("series %d night %s cached %+v, want %d", i, n.Date, got, want.values(n))
+			}
+			day, _ := serial(n.Date.Start())
+			if got := ser.CatCache.Pt[j].V; got != strconv.FormatFloat(day, 'f', -1, 64) {
+				t.Errorf("night %d cached as %s, want the serial of %s", j, got, n.Date)
+			}
+			// The cells the chart refers to hold what its cache says.
+			if v, _ := f.GetCellValue(sheetSummary, want.col+strconv.Itoa(first+j)); v != strconv.Itoa(want.values(n)) {
+				t.Errorf("%s%d = %s, the chart caches %d", want.col, first+j, v, want.values(n))
+			}
+		}
 	}
-	if want := fmt.Sprintf("'汇总'!$C$%d:$C$%d", first, last); ser.Val != want {
-		t.Errorf("values = %q, want %q (the counts)", ser.Val, want)
-	}
-	if !strings.Contains(cs.Chart.Title, "各类异常数量") {
+	if !strings.Contains(cs.Chart.Title, "新增与已解决") {
 		t.Errorf("chart title missing")
 	}
-	// The chart is the only drawing: excelize's picture getter sees none.
-	if pics, err := f.GetPictures(sheetSummary, "A1"); err != nil || len(pics) != 0 {
-		t.Errorf("GetPictures = %d, %v", len(pics), err)
+	// A dry run knows no history: no chart.
+	dry := demoResult()
+	dry.DryRun, dry.History = true, nil
+	for name := range zipParts(t, writeBook(t, dry)) {
+		if strings.HasPrefix(name, "xl/charts/") {
+			t.Errorf("a dry run's workbook has a chart (%s)", name)
+		}
 	}
 }
 
@@ -630,51 +682,69 @@ func TestSummary(t *testing.T) {
 	if _, ok := at[dryRunBanner]; ok {
 		t.Errorf("a real run is marked as a dry run")
 	}
-	// Every code, zeros included, with label, count, sum and advice.
+	// Every code, zeros included, with label, count, sum, what the sum is
+	// and advice; no sum where the code's exceptions carry no amount, or
+	// none known.
 	want := map[reconcile.Code][2]string{ // count, sum in yuan
-		reconcile.InputInvalid: {"1", "0"}, reconcile.FeeMismatch: {"2", "100.5"}, reconcile.AmountMismatch: {"1", "129.9"},
-		reconcile.DeclareRejected: {"1", "-0.01"}, reconcile.CallbackError: {"1", "0"},
+		reconcile.InputInvalid: {"1", "—"}, reconcile.FeeMismatch: {"2", "100.5"}, reconcile.AmountMismatch: {"1", "129.9"},
+		reconcile.DeclareRejected: {"1", "-0.01"}, reconcile.CallbackError: {"1", "—"},
 	}
 	for _, c := range reconcile.Codes() {
 		w, ok := want[c]
 		if !ok {
 			w = [2]string{"0", "0"}
+			if _, has := amountMeaning(c); !has {
+				w[1] = "—"
+			}
 		}
-		if got := [2]string{cell(string(c), 2), cell(string(c), 3)}; got != w {
+		if got := [2]string{cell(string(c), 2), cell(string(c), 4)}; got != w {
 			t.Errorf("%s count, sum = %q, want %q", c, got, w)
 		}
-		if cell(string(c), 1) != c.Label() || cell(string(c), 4) != c.Advice() {
-			t.Errorf("%s label/advice = %q / %q", c, cell(string(c), 1), cell(string(c), 4))
+		meaning, _ := amountMeaning(c)
+		if cell(string(c), 1) != c.Label() || cell(string(c), 5) != meaning || cell(string(c), 6) != c.Advice() {
+			t.Errorf("%s label/meaning/advice = %q / %q / %q", c, cell(string(c), 1), cell(string(c), 5), cell(string(c), 6))
 		}
-		ref := "D" + strconv.Itoa(at[string(c)])
+		if cell(string(c), 3) != "—" {
+			t.Errorf("%s new = %q, want — (no history)", c, cell(string(c), 3))
+		}
+		if w[1] == "—" {
+			continue
+		}
+		ref := "E" + strconv.Itoa(at[string(c)])
 		if n := numFmtOf(t, f, sheetSummary, ref); n != `¥#,##0.00;[Red]-¥#,##0.00` {
 			t.Errorf("%s sum format = %q", c, n)
 		}
 	}
-	if got := [2]string{cell("合计", 2), cell("合计", 3)}; got != [2]string{"6", "230.39"} {
-		t.Errorf("total = %q, want 6, 230.39", got)
+	// The total adds up counts, never amounts of different meanings.
+	if got := [3]string{cell("合计", 2), cell("合计", 4), cell("合计", 5)}; got != [3]string{"6", "", "各代码的金额含义不同，不相加"} {
+		t.Errorf("total = %q, want 6 and no amount", got)
 	}
+	// The bridges: every number the sum of the lines below it.
 	for _, tc := range []struct {
-		label    string
-		dec, cbk string
+		label, n, remark string
 	}{
-		{"本次成功", "1", "1"}, {"此前已完成（本次跳过）", "0", "0"}, {"失败（见“异常明细”）", "1", "1"}, {"未尝试（运行提前结束）", "0", "0"},
+		{"读取的订单", "5", "✔ = 0 + 0 + 5"}, {"本区间内已付款", "5", "✔ = 3 + 2"}, {"通过全部检查", "2", "✔ = 1 + 0 + 1 + 0 + 0"},
+		{"本次申报成功", "1", ""}, {"申报失败", "1", "见“异常明细”的 DECLARE_REJECTED、DECLARE_CONFLICT、DECLARE_ERROR"},
+		{"读取的清关记录", "3", "✔ = 2 + 1"}, {"本区间内待回传", "2", "✔ = 1 + 0 + 1 + 0"},
+		{"平台接口调用次数", "9", ""}, {"其中重试", "5", ""},
 	} {
-		if got := [2]string{cell(tc.label, 1), cell(tc.label, 2)}; got != [2]string{tc.dec, tc.cbk} {
-			t.Errorf("%s = %q, want %s, %s", tc.label, got, tc.dec, tc.cbk)
-		}
-	}
-	for label, n := range map[string]string{"读取的订单": "5", "通过全部检查的订单": "2", "平台接口调用次数": "9", "其中重试": "5"} {
-		if got := cell(label, 1); got != n {
-			t.Errorf("%s = %q, want %s", label, got, n)
+		if got := [2]string{cell(tc.label, 2), cell(tc.label, 3)}; got != [2]string{tc.n, tc.remark} {
+			t.Errorf("%s = %q, want %s, %q", tc.label, got, tc.n, tc.remark)
 		}
 	}
 	if got := [5]string{cell("订单", 0), cell("订单", 1), cell("订单", 2), cell("订单", 3), cell("订单", 4)}; got !=
-		[5]string{"订单", "CSV · GB18030 · tmall-orders", "5", "1", "exports/orders_20261120.csv"} {
+		[5]string{"订单", "CSV · GB18030 · tmall（天猫订单导出）", "5", "1", "exports/orders_20261120.csv"} {
 		t.Errorf("orders input row = %q", got)
 	}
 	if got := cell("清关结果", 1); got != "CSV · UTF-8（带 BOM）" {
 		t.Errorf("clearance input format = %q", got)
+	}
+	// A bridge that does not add up says so, in red.
+	r.Counts.OrdersOutside = 2
+	f = openBook(t, writeBook(t, r))
+	at, rows = summaryRows(t, f)
+	if got := cell("读取的订单", 3); got != "✘ 2 + 0 + 5 = 7，相差 -2" {
+		t.Errorf("a bridge that does not add up says %q", got)
 	}
 }
 
@@ -782,7 +852,7 @@ func TestExceptionsSortedByCodeThenOrder(t *testing.T) {
 	rows, _ := f.GetRows(sheetExceptions)
 	var got []string
 	for _, row := range rows[headerRow:] {
-		got = append(got, row[0]+"/"+row[2])
+		got = append(got, row[exCode]+"/"+row[exOrder])
 	}
 	want := []string{
 		"INPUT_INVALID/", "INPUT_INVALID/", "FEE_MISMATCH/2087654321098765429", "FEE_MISMATCH/2087654321098765431",

@@ -159,8 +159,9 @@ type book struct {
 	tmpDir string               // for the list sheets' rows
 	rows   map[string]*rowsFile // the list sheets' rows, by part name
 
-	codeRow   map[reconcile.Code]int // each code's first row in 异常明细, for the summary's links
-	ordersCSV string                 // the file name of the CSV of the orders, when they are in one
+	patch     map[string]func([]byte) ([]byte, error) // parts rewritten as the package is saved (the chart)
+	codeRow   map[reconcile.Code]int                  // each code's first row in 异常明细, for the summary's links
+	ordersCSV string                                  // the file name of the CSV of the orders, when they are in one
 }
 
 // maxDataRows is the most rows a list sheet holds below its header. It is a
@@ -271,7 +272,7 @@ func (b *book) save(ctx context.Context, out io.Writer) error {
 			fw.Reset(w)
 			return fw, nil
 		})
-		return &splicer{zw: zw, rows: b.rows}
+		return &splicer{zw: zw, rows: b.rows, patch: b.patch}
 	})
 	if _, err := b.f.WriteTo(io.Discard); err != nil {
 		return err
