@@ -63,7 +63,7 @@ var customsVariants = map[string]string{
 }
 
 // customsName returns the Chinese name of a customs code: "杭州海关" for
-// HANGZHOU, "郑州海关（保税物流中心）" for ZHENGZHOU_BS, "海关总署" for
+// HANGZHOU, "郑州海关·保税物流中心" for ZHENGZHOU_BS, "海关总署" for
 // ZONGSHU; the city's customs alone for a suffix it does not know; "" for
 // a code it does not know.
 func customsName(code string) string {
@@ -80,7 +80,7 @@ func customsName(code string) string {
 	}
 	name += "海关"
 	if v, ok := customsVariants[suffix]; ok {
-		name += "（" + v + "）"
+		name += "·" + v
 	}
 	return name
 }

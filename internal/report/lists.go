@@ -48,9 +48,9 @@ const (
 var (
 	exceptionColumns = []column{
 		exOrder:        {title: "订单号", width: 21, kind: kindText},
-		exCode:         {title: "异常代码", width: 22, kind: kindText}, // SERVICE_FEE_MISMATCH
-		exLabel:        {title: "异常类型", width: 18, kind: kindText},
-		exState:        {title: "状态", width: 8, kind: kindState},
+		exCode:         {title: "异常代码", width: 22, kind: kindText, shared: true}, // SERVICE_FEE_MISMATCH
+		exLabel:        {title: "异常类型", width: 18, kind: kindText, shared: true},
+		exState:        {title: "状态", width: 8, kind: kindState, shared: true},
 		exFirstSeen:    {title: "首次发现", width: 11, kind: kindDay},
 		exDays:         {title: "天数", width: 6, kind: kindCount},
 		exAmount:       {title: "涉及金额（元）", width: 13, kind: kindMoney, sum: true},
@@ -61,67 +61,67 @@ var (
 		exOtherTx:      {title: "其他交易号", width: 30, kind: kindText}, // PAYMENT_DUPLICATE's second payment
 		exAt:           {title: "发生时间", width: 19, kind: kindDate},
 		exMessage:      {title: "说明", width: 40, kind: kindWrap},
-		exAdvice:       {title: "处理建议", width: 36, kind: kindWrap},
-		exStatus:       {title: colStatus, width: 11, kind: kindEdit},
-		exHandler:      {title: colHandler, width: 10, kind: kindEdit},
+		exAdvice:       {title: "处理建议", width: 36, kind: kindWrap, shared: true},
+		exStatus:       {title: colStatus, width: 11, kind: kindEdit, shared: true},
+		exHandler:      {title: colHandler, width: 10, kind: kindEdit, shared: true},
 		exHandling:     {title: colHandling, width: 30, kind: kindEditWrap},
-		exCustoms:      {title: "海关", width: 22, kind: kindText},
-		exPlatformCode: {title: "平台代码", width: 24, kind: kindWrap},
-		exPlatformMsg:  {title: "平台信息", width: 24, kind: kindWrap},
-		exFile:         {title: "来源文件", width: 34, kind: kindText},
+		exCustoms:      {title: "海关", width: 22, kind: kindText, shared: true},
+		exPlatformCode: {title: "平台代码", width: 24, kind: kindWrap, shared: true},
+		exPlatformMsg:  {title: "平台信息", width: 24, kind: kindWrap, shared: true},
+		exFile:         {title: "来源文件", width: 34, kind: kindText, shared: true},
 		exLine:         {title: "行号", width: 7, kind: kindNumber},
-		exSource:       {title: "来源（完整）", width: 40, kind: kindTech, tech: true},
+		exSource:       {title: "来源（完整）", width: 40, kind: kindTech, tech: true}, // where 来源文件 and 行号 do not say it all
 		exKey:          {title: colKey, width: 30, kind: kindTech, hidden: true},
 	}
 	resolvedColumns = []column{
 		{title: "订单号", width: 21, kind: kindText},
-		{title: "异常代码", width: 22, kind: kindText},
-		{title: "异常类型", width: 18, kind: kindText},
+		{title: "异常代码", width: 22, kind: kindText, shared: true},
+		{title: "异常类型", width: 18, kind: kindText, shared: true},
 		{title: "支付交易号", width: 30, kind: kindText},
 		{title: "涉及金额（元）", width: 13, kind: kindMoney, sum: true},
 		{title: "日期", width: 11, kind: kindDay},
 		{title: "首次发现", width: 11, kind: kindDay},
 		{title: "首次发现运行", width: 12, kind: kindState},
 		{title: "持续天数", width: 8, kind: kindCount},
-		{title: colStatus, width: 11, kind: kindText},
-		{title: colHandler, width: 10, kind: kindText},
+		{title: colStatus, width: 11, kind: kindText, shared: true},
+		{title: colHandler, width: 10, kind: kindText, shared: true},
 		{title: colHandling, width: 30, kind: kindWrap},
 		{title: "说明", width: 40, kind: kindWrap},
 	}
 	declarationColumns = []column{
 		{title: "订单号", width: 21, kind: kindText},
-		{title: "申报结果", width: 12, kind: kindState},
+		{title: "申报结果", width: 12, kind: kindState, shared: true},
 		{title: "受理时间", width: 19, kind: kindDate},
-		{title: "运行编号", width: 9, kind: kindState},
+		{title: "运行编号", width: 9, kind: kindState, shared: true},
 		{title: "支付交易号", width: 30, kind: kindText},
 		{title: "付款时间", width: 19, kind: kindDate},
-		{title: "海关", width: 22, kind: kindText},
+		{title: "海关", width: 22, kind: kindText, shared: true},
 		{title: "订单金额（元）", width: 14, kind: kindMoney, sum: true},
 		{title: "货款（元）", width: 13, kind: kindMoney, sum: true},
 		{title: "运费（元）", width: 12, kind: kindMoney, sum: true},
-		{title: "平台状态", width: 20, kind: kindText},
+		{title: "平台状态", width: 20, kind: kindText, shared: true},
 		{title: "尝试次数", width: 9, kind: kindCount},
 		{title: "首次尝试", width: 19, kind: kindDate},
 		{title: "最后尝试", width: 19, kind: kindDate},
-		{title: "错误代码", width: 24, kind: kindWrap},
-		{title: "错误信息", width: 34, kind: kindWrap},
+		{title: "错误代码", width: 24, kind: kindWrap, shared: true},
+		{title: "错误信息", width: 34, kind: kindWrap, shared: true},
 		{title: "请求编号", width: 18, kind: kindWrap},
 	}
 	callbackColumns = []column{
 		{title: "订单号", width: 21, kind: kindText},
 		{title: "幂等键", width: 24, kind: kindWrap},
-		{title: "清关状态", width: 11, kind: kindText},
-		{title: "回传结果", width: 12, kind: kindState},
+		{title: "清关状态", width: 11, kind: kindText, shared: true},
+		{title: "回传结果", width: 12, kind: kindState, shared: true},
 		{title: "回传时间", width: 19, kind: kindDate},
-		{title: "运行编号", width: 9, kind: kindState},
-		{title: "结果代码", width: 15, kind: kindText},
-		{title: "口岸", width: 9, kind: kindText},
+		{title: "运行编号", width: 9, kind: kindState, shared: true},
+		{title: "结果代码", width: 15, kind: kindText, shared: true},
+		{title: "口岸", width: 9, kind: kindText, shared: true},
 		{title: "清关时间", width: 19, kind: kindDate},
 		{title: "尝试次数", width: 9, kind: kindCount},
 		{title: "首次尝试", width: 19, kind: kindDate},
 		{title: "最后尝试", width: 19, kind: kindDate},
-		{title: "错误代码", width: 24, kind: kindWrap},
-		{title: "错误信息", width: 34, kind: kindWrap},
+		{title: "错误代码", width: 24, kind: kindWrap, shared: true},
+		{title: "错误信息", width: 34, kind: kindWrap, shared: true},
 		{title: "请求编号", width: 18, kind: kindWrap},
 	}
 )
@@ -224,9 +224,10 @@ func (b *book) exceptionSpec() listSpec {
 			if line > 0 {
 				row[exLine] = excelize.Cell{StyleID: st.lineNo, Value: line}
 			}
-			row[exSource] = excelize.Cell{StyleID: st.tech, Value: cleanText(e.Source)}
-			if e.Source == "" {
-				row[exSource] = b.blank()
+			// The full source where it says more than the file and the
+			// line: a directory, or the other rows of the exception.
+			if line == 0 && e.Source != file || line > 0 && e.Source != file+":"+strconv.Itoa(line) {
+				row[exSource] = excelize.Cell{StyleID: st.tech, Value: cleanText(e.Source)}
 			}
 			row[exKey] = excelize.Cell{StyleID: st.tech, Value: cleanText(e.Key())}
 		},

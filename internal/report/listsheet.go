@@ -22,6 +22,10 @@ type column struct {
 	// (and hidden when it is the key).
 	tech   bool
 	hidden bool
+	// shared marks a column of texts that repeat from row to row (codes,
+	// labels, advice, customs, file names, outcomes): they go to the
+	// shared string table (see sst.go).
+	shared bool
 }
 
 // cellKind is what a column holds.
@@ -185,6 +189,10 @@ func (b *book) rowsFile(sheet string, cols []column) (*rowsFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	out.shared, out.sst = make([]bool, len(cols)), &b.sst
+	for i, c := range cols {
+		out.shared[i] = c.shared
+	}
 	if b.rows == nil {
 		b.rows = map[string]*rowsFile{}
 	}
@@ -210,6 +218,7 @@ func (b *book) sheetPart(sheet string) (string, error) {
 // fills, so nothing else shows the difference).
 func (b *book) writeRows(ctx context.Context, l *list) error {
 	cells := make([]excelize.Cell, len(l.cols))
+	lines := lineCache{}
 	for i := 0; i < l.rows; i++ {
 		if i%ctxCheckRows == 0 {
 			if err := ctx.Err(); err != nil {
@@ -218,11 +227,38 @@ func (b *book) writeRows(ctx context.Context, l *list) error {
 		}
 		clear(cells)
 		l.fill(i, cells)
-		if err := l.out.row(firstRow+i, rowHeight(l.cols, cells), cells); err != nil {
+		if err := l.out.row(firstRow+i, rowHeight(l.cols, cells, lines), cells); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lineCache remembers how many lines texts take in a column: the advice,
+// the labels and many messages repeat from row to row. It holds at most
+// maxCachedTexts, short texts only.
+type lineCache map[lineKey]int
+
+type lineKey struct {
+	col  int
+	text string
+}
+
+const maxCachedTexts = 4096
+
+func (c lineCache) lines(col int, s string, width float64) int {
+	if c == nil || len(s) > 256 {
+		return textLines(s, width)
+	}
+	k := lineKey{col, s}
+	if n, ok := c[k]; ok {
+		return n
+	}
+	n := textLines(s, width)
+	if len(c) < maxCachedTexts {
+		c[k] = n
+	}
+	return n
 }
 
 // closeList ends a list sheet: the subtotal and header rows (written
@@ -231,6 +267,11 @@ func (b *book) writeRows(ctx context.Context, l *list) error {
 // and no "number stored as text" warnings.
 func (b *book) closeList(l *list) error {
 	f := b.f
+	// The rows are all written: let their compression end now rather
+	// than when the package is saved.
+	if err := l.out.z.close(); err != nil {
+		return err
+	}
 	if err := b.headRows(l); err != nil {
 		return err
 	}
@@ -335,7 +376,7 @@ const (
 // one-line row. Excel and LibreOffice do not grow rows to fit wrapped text
 // when they open a file, so the writer estimates, on the wide side: a
 // little room too much, never a line cut off.
-func rowHeight(cols []column, row []excelize.Cell) float64 {
+func rowHeight(cols []column, row []excelize.Cell, cache lineCache) float64 {
 	lines := 1
 	for i, c := range cols {
 		if c.kind != kindWrap && c.kind != kindEditWrap {
@@ -345,7 +386,7 @@ func rowHeight(cols []column, row []excelize.Cell) float64 {
 		if !ok || s == "" {
 			continue
 		}
-		if n := textLines(s, c.width); n > lines {
+		if n := cache.lines(i, s, c.width); n > lines {
 			lines = n
 		}
 		if lines >= maxLines {

@@ -45,8 +45,8 @@ const (
 
 var orderColumns = []column{
 	orOrder:     {title: "订单号", width: 21, kind: kindText},
-	orOutcome:   {title: "结果", width: 26, kind: kindText},
-	orWhy:       {title: "说明", width: 24, kind: kindText},
+	orOutcome:   {title: "结果", width: 26, kind: kindText, shared: true},
+	orWhy:       {title: "说明", width: 24, kind: kindText, shared: true},
 	orFee:       {title: "订单金额（元）", width: 14, kind: kindMoney, sum: true},
 	orProduct:   {title: "货款（元）", width: 13, kind: kindMoney, sum: true},
 	orTransport: {title: "运费（元）", width: 12, kind: kindMoney, sum: true},
@@ -54,9 +54,9 @@ var orderColumns = []column{
 	orTx:        {title: "支付交易号", width: 30, kind: kindText},
 	orPayment:   {title: "支付金额（元）", width: 14, kind: kindMoney, sum: true},
 	orPaymentAt: {title: "支付时间", width: 19, kind: kindDate},
-	orCustoms:   {title: "海关", width: 20, kind: kindText},
+	orCustoms:   {title: "海关", width: 20, kind: kindText, shared: true},
 	orAccepted:  {title: "受理时间", width: 19, kind: kindDate},
-	orFile:      {title: "来源文件", width: 30, kind: kindText},
+	orFile:      {title: "来源文件", width: 30, kind: kindText, shared: true},
 	orLine:      {title: "行号", width: 7, kind: kindNumber},
 }
 
@@ -83,8 +83,27 @@ func OrdersCSVPath(workbook string) string {
 // outcome is where an order ended, in the words of 订单明细.
 type orderOutcome struct {
 	word, why string
-	style     int
+	tone      tone
 	accepted  time.Time // when the declaration was accepted
+}
+
+// tone is how an outcome is shown: fine, needs a look, nothing to do.
+type tone int
+
+const (
+	toneNeutral tone = iota
+	toneGood
+	toneBad
+)
+
+func (st *styles) outcome(t tone) int {
+	switch t {
+	case toneGood:
+		return st.outcomeGood
+	case toneBad:
+		return st.outcomeBad
+	}
+	return st.outcomeNeutral
 }
 
 // orderOutcomes judges the orders of a window: an eligible order by its
@@ -131,31 +150,31 @@ var declareCodes = map[reconcile.Outcome]reconcile.Code{
 }
 
 func (o *orderOutcomes) of(line *reconcile.OrderLine) orderOutcome {
-	st, r := o.b.st, o.b.r
+	r := o.b.r
 	failed := func(c reconcile.Code) orderOutcome {
-		return orderOutcome{word: "异常:" + string(c), why: c.Label(), style: st.outcomeBad}
+		return orderOutcome{word: "异常:" + string(c), why: c.Label(), tone: toneBad}
 	}
 	switch line.State {
 	case reconcile.OrderUnpaid:
-		return orderOutcome{word: "未付款", why: "不申报", style: st.outcomeNeutral}
+		return orderOutcome{word: "未付款", why: "不申报", tone: toneNeutral}
 	case reconcile.OrderClosed:
-		return orderOutcome{word: "已关闭", why: "不申报", style: st.outcomeNeutral}
+		return orderOutcome{word: "已关闭", why: "不申报", tone: toneNeutral}
 	case reconcile.OrderException:
 		return failed(line.Code)
 	case reconcile.OrderEligible:
 	default:
-		return orderOutcome{word: strconv.Itoa(int(line.State)), style: st.outcomeNeutral}
+		return orderOutcome{word: strconv.Itoa(int(line.State)), tone: toneNeutral}
 	}
 	if d := o.declaration(line.OrderID); d != nil {
 		switch d.Outcome {
 		case reconcile.OutcomeDone:
-			return orderOutcome{word: "已申报", why: "本次运行", style: st.outcomeGood, accepted: d.LastAttempt}
+			return orderOutcome{word: "已申报", why: "本次运行", tone: toneGood, accepted: d.LastAttempt}
 		case reconcile.OutcomeEarlier:
 			why := "此前的运行"
 			if d.RunID != 0 {
 				why = "运行 " + strconv.FormatInt(d.RunID, 10)
 			}
-			return orderOutcome{word: "此前已申报", why: why, style: st.outcomeGood, accepted: d.LastAttempt}
+			return orderOutcome{word: "此前已申报", why: why, tone: toneGood, accepted: d.LastAttempt}
 		}
 		if c, ok := o.codes[line.OrderID]; ok {
 			return failed(c)
@@ -174,7 +193,7 @@ func (o *orderOutcomes) of(line *reconcile.OrderLine) orderOutcome {
 	case r.Counts.HeldBack > 0:
 		why = "账单汇总不符，暂缓申报"
 	}
-	return orderOutcome{word: "未申报", why: why, style: st.outcomeNeutral}
+	return orderOutcome{word: "未申报", why: why, tone: toneNeutral}
 }
 
 // writeOrders writes 订单明细: every order of the window with where it
@@ -228,7 +247,7 @@ func (b *book) writeOrders(ctx context.Context) error {
 
 func (b *book) orderRow(line *reconcile.OrderLine, o orderOutcome, row []excelize.Cell) {
 	row[orOrder] = b.text(line.OrderID)
-	row[orOutcome] = excelize.Cell{StyleID: o.style, Value: cleanText(o.word)}
+	row[orOutcome] = excelize.Cell{StyleID: b.st.outcome(o.tone), Value: cleanText(o.word)}
 	if o.why != "" {
 		row[orWhy] = b.text(o.why)
 	}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -27,10 +26,10 @@ import (
 // rowsFile is the sheetData of one list sheet, as XML in a temporary file.
 type rowsFile struct {
 	sheet string
-	file  *os.File
-	bw    *bufio.Writer
-	buf   []byte   // the row being built
-	cols  []string // column letters: A, B, …
+	file  *os.File  // the rows, compressed
+	z     *deflater // compressing them into file
+	buf   []byte    // the row being built
+	cols  []string  // column letters: A, B, …
 	// sums adds up, for the columns marked, the amounts written as
 	// numbers (see sumOf).
 	summed []bool
@@ -38,6 +37,10 @@ type rowsFile struct {
 	// heads are the rows above the data (the subtotal row and the
 	// header), written before them when the part is spliced.
 	heads []byte
+	// shared marks the columns whose texts go to the shared string
+	// table sst.
+	shared []bool
+	sst    *sharedStrings
 }
 
 func newRowsFile(dir, sheet string, summed []bool) (*rowsFile, error) {
@@ -45,7 +48,7 @@ func newRowsFile(dir, sheet string, summed []bool) (*rowsFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &rowsFile{sheet: sheet, file: f, bw: bufio.NewWriterSize(f, 256<<10), buf: make([]byte, 0, 4096),
+	w := &rowsFile{sheet: sheet, file: f, z: newDeflater(f), buf: make([]byte, 0, 4096),
 		summed: summed, sums: make([]fenTotal, len(summed))}
 	for i := range summed {
 		w.cols = append(w.cols, colName(i))
@@ -93,7 +96,7 @@ func (w *rowsFile) row(r int, height float64, cells []excelize.Cell) error {
 			w.sums[j].add(sumOf(v))
 		}
 	}
-	_, err = w.bw.Write(b)
+	_, err = w.z.Write(b)
 	return err
 }
 
@@ -123,6 +126,14 @@ func (w *rowsFile) appendRow(b []byte, r int, height float64, cells []excelize.C
 			b = append(b, ` s="`...)
 			b = strconv.AppendInt(b, int64(c.StyleID), 10)
 			b = append(b, '"')
+		}
+		if s, ok := c.Value.(string); ok && w.shared != nil && w.shared[j] {
+			if i, ok := w.sst.id(s); ok {
+				b = append(b, ` t="s"><v>`...)
+				b = strconv.AppendInt(b, int64(i), 10)
+				b = append(b, `</v></c>`...)
+				continue
+			}
 		}
 		var err error
 		if b, err = appendValue(b, c); err != nil {
@@ -246,17 +257,19 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// finish flushes the rows to the file, ready to be copied into the zip.
+// finish ends the rows' compression and rewinds the file, ready to be
+// copied into the zip.
 func (w *rowsFile) finish() error {
-	if err := w.bw.Flush(); err != nil {
+	if err := w.z.close(); err != nil {
 		return err
 	}
 	_, err := w.file.Seek(0, io.SeekStart)
 	return err
 }
 
-// remove closes and removes the temporary file.
+// remove stops the compression, closes and removes the temporary file.
 func (w *rowsFile) remove() {
+	_ = w.z.close()
 	name := w.file.Name()
 	_ = w.file.Close()
 	_ = os.Remove(name)
@@ -278,6 +291,7 @@ type splicer struct {
 	name    string // the part held, "" for none
 	held    bytes.Buffer
 	written map[string]bool
+	pieces  pieces
 }
 
 var _ excelize.ZipWriter = (*splicer)(nil)
@@ -312,6 +326,11 @@ func (s *splicer) Close() error {
 			return fmt.Errorf("report: the sheet %s (%s) was not in the package", r.sheet, name)
 		}
 	}
+	for name := range s.patch {
+		if !s.written[name] {
+			return fmt.Errorf("report: the part %s was not in the package", name)
+		}
+	}
 	return s.zw.Close()
 }
 
@@ -326,12 +345,12 @@ func (s *splicer) release() error {
 		s.written = map[string]bool{}
 	}
 	s.written[name] = true
-	out, err := s.zw.Create(name)
-	if err != nil {
-		return err
-	}
 	if fn := s.patch[name]; fn != nil {
 		b, err := fn(s.held.Bytes())
+		if err != nil {
+			return err
+		}
+		out, err := s.zw.Create(name)
 		if err != nil {
 			return err
 		}
@@ -349,22 +368,33 @@ func (s *splicer) release() error {
 	if err := r.finish(); err != nil {
 		return err
 	}
-	if _, err := out.Write(before); err != nil {
+	head := make([]byte, 0, len(before)+len(r.heads)+16)
+	head = append(append(append(head, before...), "<sheetData>"...), r.heads...)
+	tail := append([]byte("</sheetData>"), after...)
+	zHead, crcHead, err := s.pieces.deflated(head, false)
+	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(out, "<sheetData>"); err != nil {
+	zTail, crcTail, err := s.pieces.deflated(tail, true)
+	if err != nil {
 		return err
 	}
-	if _, err := out.Write(r.heads); err != nil {
+	crc := crc32Combine(crc32Combine(crcHead, r.z.crc, r.z.size), crcTail, int64(len(tail)))
+	out, err := s.zw.CreateRaw(&zip.FileHeader{
+		Name: name, Method: zip.Deflate, CRC32: crc,
+		CompressedSize64:   uint64(int64(len(zHead)) + r.z.dst.n + int64(len(zTail))),
+		UncompressedSize64: uint64(int64(len(head)) + r.z.size + int64(len(tail))),
+	})
+	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, r.file); err != nil {
+	if _, err := out.Write(zHead); err != nil {
 		return err
 	}
-	if _, err := io.WriteString(out, "</sheetData>"); err != nil {
+	if _, err := io.CopyBuffer(out, struct{ io.Reader }{r.file}, make([]byte, 256<<10)); err != nil {
 		return err
 	}
-	_, err = out.Write(after)
+	_, err = out.Write(zTail)
 	return err
 }
 

@@ -177,7 +177,7 @@ func (b *book) writeSummary() error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := b.f.SetSheetDimension(sheetSummary, "A1:"+summaryLast+strconv.Itoa(max(w.maxRow, row-1))); err != nil {
+	if err := b.f.SetSheetDimension(sheetSummary, "A1:"+summaryLast+strconv.Itoa(max(w.maxRow, 1))); err != nil {
 		return err
 	}
 	return b.printSetup(sheetSummary, true, "")

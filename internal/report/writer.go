@@ -161,6 +161,7 @@ type book struct {
 
 	patch     map[string]func([]byte) ([]byte, error) // parts rewritten as the package is saved (the chart)
 	codeRow   map[reconcile.Code]int                  // each code's first row in 异常明细, for the summary's links
+	sst       sharedStrings                           // the list sheets' repeated texts
 	ordersCSV string                                  // the file name of the CSV of the orders, when they are in one
 }
 
@@ -205,10 +206,35 @@ func (b *book) build(ctx context.Context, out io.Writer) (err error) {
 	if err = b.setProps(); err != nil {
 		return err
 	}
+	if err = b.sharePatches(); err != nil {
+		return err
+	}
 	if err = ctx.Err(); err != nil {
 		return err
 	}
 	return b.save(ctx, out)
+}
+
+// sharePatches has the package's shared string table and excelize's own
+// sheets patched as they are saved, when the list sheets shared strings.
+func (b *book) sharePatches() error {
+	if len(b.sst.list) == 0 {
+		return nil
+	}
+	if b.patch == nil {
+		b.patch = map[string]func([]byte) ([]byte, error){}
+	}
+	b.patch["xl/sharedStrings.xml"] = b.sst.patchTable
+	for _, sheet := range Sheets() {
+		part, err := b.sheetPart(sheet)
+		if err != nil {
+			return err
+		}
+		if _, ok := b.rows[part]; !ok {
+			b.patch[part] = b.sst.patchSheet
+		}
+	}
+	return nil
 }
 
 // setProps sets the document properties, including the custom ones
