@@ -65,10 +65,10 @@ var (
 		exStatus:       {title: colStatus, width: 11, kind: kindEdit, shared: true},
 		exHandler:      {title: colHandler, width: 10, kind: kindEdit, shared: true},
 		exHandling:     {title: colHandling, width: 30, kind: kindEditWrap},
-		exCustoms:      {title: "海关", width: 22, kind: kindText, shared: true},
+		exCustoms:      {title: "海关", width: 26, kind: kindWrap, shared: true},
 		exPlatformCode: {title: "平台代码", width: 24, kind: kindWrap, shared: true},
 		exPlatformMsg:  {title: "平台信息", width: 24, kind: kindWrap, shared: true},
-		exFile:         {title: "来源文件", width: 34, kind: kindText, shared: true},
+		exFile:         {title: "来源文件", width: 34, kind: kindWrap, shared: true},
 		exLine:         {title: "行号", width: 7, kind: kindNumber},
 		exSource:       {title: "来源（完整）", width: 40, kind: kindTech, tech: true}, // where 来源文件 and 行号 do not say it all
 		exKey:          {title: colKey, width: 30, kind: kindTech, hidden: true},
@@ -95,7 +95,7 @@ var (
 		{title: "运行编号", width: 9, kind: kindState, shared: true},
 		{title: "支付交易号", width: 30, kind: kindText},
 		{title: "付款时间", width: 19, kind: kindDate},
-		{title: "海关", width: 22, kind: kindText, shared: true},
+		{title: "海关", width: 26, kind: kindWrap, shared: true},
 		{title: "订单金额（元）", width: 14, kind: kindMoney, sum: true},
 		{title: "货款（元）", width: 13, kind: kindMoney, sum: true},
 		{title: "运费（元）", width: 12, kind: kindMoney, sum: true},
@@ -216,11 +216,11 @@ func (b *book) exceptionSpec() listSpec {
 			row[exStatus] = b.editText(t.Handling.Status, st.edit)
 			row[exHandler] = b.editText(t.Handling.Handler, st.edit)
 			row[exHandling] = b.editText(t.Handling.Text, st.editWrap)
-			row[exCustoms] = b.text(customs(e.Customs))
+			row[exCustoms] = b.wrapText(customs(e.Customs))
 			row[exPlatformCode] = b.wrapText(platformCode(e.PlatformCode))
 			row[exPlatformMsg] = b.free(e.PlatformMsg)
 			file, line := splitSource(e.Source)
-			row[exFile] = b.text(file)
+			row[exFile] = b.wrapText(file)
 			if line > 0 {
 				row[exLine] = excelize.Cell{StyleID: st.lineNo, Value: line}
 			}
@@ -371,7 +371,7 @@ func (b *book) declarationSpec() listSpec {
 			row[3] = b.runText(d.RunID)
 			row[4] = b.text(d.TransactionID)
 			row[5] = b.date(d.PaidAt)
-			row[6] = b.text(customs(d.Customs))
+			row[6] = b.wrapText(customs(d.Customs))
 			row[7] = b.money(d.OrderFee)
 			row[8] = b.money(d.ProductFee)
 			row[9] = b.money(d.TransportFee)

@@ -39,8 +39,8 @@ const (
 	orPaymentAt
 	orCustoms
 	orAccepted
-	orFile
 	orLine
+	orFile // last: a long name shows whole, over the empty cells beside it
 )
 
 var orderColumns = []column{
@@ -54,10 +54,10 @@ var orderColumns = []column{
 	orTx:        {title: "支付交易号", width: 30, kind: kindText},
 	orPayment:   {title: "支付金额（元）", width: 14, kind: kindMoney, sum: true},
 	orPaymentAt: {title: "支付时间", width: 19, kind: kindDate},
-	orCustoms:   {title: "海关", width: 20, kind: kindText, shared: true},
+	orCustoms:   {title: "海关", width: 26, kind: kindText, shared: true},
 	orAccepted:  {title: "受理时间", width: 19, kind: kindDate},
-	orFile:      {title: "来源文件", width: 30, kind: kindText, shared: true},
 	orLine:      {title: "行号", width: 7, kind: kindNumber},
+	orFile:      {title: "来源文件", width: 36, kind: kindText, shared: true},
 }
 
 // orderCount is how many lines Result.Orders yields.

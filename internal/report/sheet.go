@@ -17,6 +17,10 @@ type sheetWriter struct {
 	last  string // the last column a title or section spans; "" is E
 	err   error
 
+	// widths are the sheet's column widths, for the height of a header
+	// row whose titles wrap; nil for none.
+	widths []float64
+
 	// For flow: the rows' heights set, the sheet's printed page height in
 	// points (0: no page breaks), the height used on the current page,
 	// and the first row not yet laid out.
@@ -142,11 +146,15 @@ func (w *sheetWriter) section(row int, title string, st *styles, headers ...stri
 	if len(headers) == 0 {
 		return row
 	}
+	lines := 1
 	for i, h := range headers {
 		col, _ := excelize.ColumnNumberToName(i + 1)
 		w.cell(col, row, h, st.header)
+		if i < len(w.widths) {
+			lines = max(lines, textLines(h, w.widths[i]))
+		}
 	}
-	w.height(row, 22)
+	w.height(row, max(22, float64(min(lines, 3))*lineHeight+6))
 	return row + 1
 }
 
@@ -200,7 +208,9 @@ func runeWidth(r rune) float64 {
 		return 0.6
 	}
 	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
+	case width.EastAsianWide, width.EastAsianFullwidth, width.EastAsianAmbiguous:
+		// Ambiguous characters (·, “”, …, ×, ≠, —) are drawn full width
+		// by the CJK fonts the workbook is shown in.
 		return 2.1
 	}
 	return 1

@@ -206,7 +206,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 			Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center", Indent: 2 * i}})
 	}
 	add(&s.remark, &excelize.Style{Font: font(false, 0, "595959"), NumFmt: textFormat,
-		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+		Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center", WrapText: true, Indent: 1}})
 	status := func(dst *int, fg, bg string) {
 		add(dst, &excelize.Style{Font: font(true, 0, fg), NumFmt: textFormat,
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{bg}}, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})

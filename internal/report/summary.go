@@ -128,7 +128,7 @@ func codeStats(r *reconcile.Result) []*codeStat {
 
 func (b *book) writeSummary() error {
 	r, st := b.r, b.st
-	w := &sheetWriter{f: b.f, sheet: sheetSummary, last: summaryLast, pageCap: pageCapacity(summaryWidths)}
+	w := &sheetWriter{f: b.f, sheet: sheetSummary, last: summaryLast, pageCap: pageCapacity(summaryWidths), widths: summaryWidths}
 	s := &summary{book: b, w: w}
 	for i, width := range summaryWidths {
 		col := colName(i)
@@ -490,7 +490,7 @@ func (s *summary) calls(row int, number string) int {
 func (s *summary) days(row int, number string) int {
 	r, st, w := s.r, s.st, s.w
 	block := row
-	row = w.section(row, number+"每日概况", st, "日期", "订单（笔）", "异常（笔）", "已申报（笔）", "订单金额（元）", "已申报金额（元）")
+	row = w.section(row, number+"每日概况", st, "日期", "订单（笔）", "异常（笔）", "已申报\n（笔）", "订单金额（元）", "已申报金额（元）")
 	w.cell("G", row-1, "说明", st.header)
 	perDay := map[string]int{}
 	for i := range r.Exceptions {
@@ -532,7 +532,10 @@ func (s *summary) days(row int, number string) int {
 	w.put("D", row, excelize.Cell{StyleID: st.totalCount, Value: r.Money.Declared.Count})
 	w.put("E", row, s.sumCell(&fenTotal{n: r.Money.Orders.Fen}, st.totalMoney))
 	w.put("F", row, s.sumCell(&fenTotal{n: r.Money.Declared.Fen}, st.totalMoney))
-	w.cell("G", row, "支付、退款、手续费与净结算见“资金核对”", st.total)
+	w.cell("G", row, "", st.total)
+	row++
+	w.cell("A", row, "注：异常按其发生日（订单付款、支付或清关的时间）计入当天；支付、退款、手续费与预计净结算见“"+sheetMoney+"”。", st.note)
+	w.merge("A", summaryLast, row)
 	row++
 	w.flow(block, row, true, 0)
 	return row
@@ -542,26 +545,34 @@ func (s *summary) days(row int, number string) int {
 func (s *summary) inputs(row int, number string) int {
 	r, st, w := s.r, s.st, s.w
 	block := row
-	row = w.section(row, number+"输入文件", st, "类型", "格式 · 编码 · 版式", "记录数", "错误行数", "文件路径")
-	for _, col := range []string{"F", "G"} {
-		w.cell(col, row-1, nil, st.header)
+	row = w.section(row, number+"输入文件", st)
+	for _, h := range []struct{ from, to, title string }{
+		{"A", "A", "类型"}, {"B", "C", "格式 · 编码 · 版式"}, {"D", "D", "记录数"}, {"E", "E", "错误行数"}, {"F", "G", "文件路径"},
+	} {
+		w.cell(h.from, row, h.title, st.header)
+		if h.to != h.from {
+			w.cell(h.to, row, nil, st.header)
+			w.merge(h.from, h.to, row)
+		}
 	}
-	w.merge("E", summaryLast, row-1)
+	w.height(row, 22)
+	row++
 	if len(r.Inputs) == 0 {
 		w.cell("A", row, "（无）", st.text)
 		row++
 	}
-	pathWidth := s.width(4, len(summaryWidths))
+	formatWidth, pathWidth := s.width(1, 3), s.width(5, len(summaryWidths))
 	for _, in := range r.Inputs {
 		w.cell("A", row, cleanText(kindLabel(in.Kind)), st.text)
 		format := cleanText(formatLabel(in))
 		w.cell("B", row, format, st.wrap)
-		w.put("C", row, s.count(in.Records))
-		w.put("D", row, s.count(in.Errors))
+		w.merge("B", "C", row)
+		w.put("D", row, s.count(in.Records))
+		w.put("E", row, s.count(in.Errors))
 		path := cleanText(in.Path)
-		w.put("E", row, excelize.Cell{StyleID: st.wrap, Value: path})
-		w.merge("E", summaryLast, row)
-		if l := max(textLines(path, pathWidth), textLines(format, summaryWidths[1])); l > 1 {
+		w.put("F", row, excelize.Cell{StyleID: st.meaning, Value: path})
+		w.merge("F", summaryLast, row)
+		if l := max(textLines(path, pathWidth), textLines(format, formatWidth)); l > 1 {
 			w.height(row, float64(min(l, maxLines))*lineHeight+rowPadding)
 		}
 		row++
