@@ -16,14 +16,16 @@ import (
 // The list sheets are not written with excelize's stream writer. Each is
 // a normal, empty excelize sheet that carries everything but the rows
 // (column widths and styles, panes, the autofilter, data validation,
-// print settings: the frame), and its rows are written here, as XML, to a
-// temporary file. When the package is saved, the zip writer splices the
-// rows into the frame's empty <sheetData>. Memory stays flat (a buffer of
-// a row and the file's bufio buffer), the frame's <dimension> and <cols>
+// print settings: the frame), and its rows are written here, as XML,
+// deflated as they come (deflate.go) into a temporary file. When the
+// package is saved, the zip writer splices the rows into the frame's
+// empty <sheetData>. Memory stays flat (a row's buffer and a few chunks
+// on their way to the compressor), the frame's <dimension> and <cols>
 // are excelize's own (cols in ascending order), and a cell costs a few
 // appends instead of the stream writer's structs.
 
-// rowsFile is the sheetData of one list sheet, as XML in a temporary file.
+// rowsFile is the sheetData of one list sheet, as deflated XML in a
+// temporary file.
 type rowsFile struct {
 	sheet string
 	file  *os.File  // the rows, compressed

@@ -71,6 +71,12 @@ func (w *Writer) now() time.Time {
 // written straight to the file: memory does not grow with the number of
 // rows. A sheet holds at most 1,048,575 rows below its header (Excel's
 // limit); rows beyond are left out and the summary says so.
+//
+// A window of more than maxOrderRows orders gets them in a CSV file
+// beside the workbook (OrdersCSVPath), written the same way and put in
+// place just after the workbook; it is refused like the workbook when
+// something else is at its path. An earlier run's CSV beside a workbook
+// that now lists the orders itself is removed.
 func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (err error) {
 	if r == nil {
 		return errors.New("report: no result to write")
