@@ -37,8 +37,8 @@
 //     day of what they are about, Exception.Day), declarations and money;
 //     the input files (format, encoding and variant with its Chinese
 //     name); the last 14 nights (Result.History) with a chart of the
-//     exceptions new and resolved each night. Each section is kept on one
-//     printed page.
+//     exceptions new and resolved each night. Each section after the
+//     exception table is kept on one printed page.
 //   - 资金核对 (money): the window's money per day and in total (orders,
 //     payments, refunds: count and yuan; fees; the expected net
 //     settlement, 应结订单金额 − 退款金额 − fees; the declarations

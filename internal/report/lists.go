@@ -238,6 +238,9 @@ func (b *book) exceptionSpec() listSpec {
 // advice is an exception's 处理建议: its own, else its code's. The code's
 // advice is a constant, nothing to clean.
 func (b *book) advice(e *reconcile.Exception) excelize.Cell {
+	if e.Advice == "" && b.notAttempted(e) {
+		return excelize.Cell{StyleID: b.st.wrap, Value: b.stopped()}
+	}
 	if e.Advice == "" {
 		if a := e.Code.Advice(); a != "" {
 			return excelize.Cell{StyleID: b.st.wrap, Value: a}
@@ -245,6 +248,48 @@ func (b *book) advice(e *reconcile.Exception) excelize.Cell {
 		return b.blank()
 	}
 	return b.free(e.Advice)
+}
+
+// stopped is the advice for the exceptions the next run retries by itself
+// (DECLARE_ERROR, CALLBACK_ERROR) when this run did not complete: not a
+// platform's hiccup, but the cause in the summary's banner, which has its
+// own remedy (an expired session needs 重新授权 first); "" when the run
+// completed or says no remedy.
+func (b *book) stopped() string {
+	r := b.r
+	if r.Status == reconcile.StatusCompleted || r.Status == "" || r.Failure.Advice == "" {
+		return ""
+	}
+	return "本次运行未完成，重跑时会重试；先按“" + sheetSummary + "”的红色提示处理：" + freeText(r.Failure.Advice, b.now)
+}
+
+// notAttempted reports whether e is a declaration or callback that the
+// run, stopped early, did not attempt (rather than one that failed on the
+// platform): its advice is then the banner's (stopped).
+func (b *book) notAttempted(e *reconcile.Exception) bool {
+	if b.stopped() == "" {
+		return false
+	}
+	c := &b.r.Counts
+	switch e.Code {
+	case reconcile.DeclareError:
+		if c.NotDeclared == 0 {
+			return false
+		}
+		d := b.outcomes().declaration(e.OrderID)
+		return d == nil || d.Outcome != reconcile.OutcomeError
+	case reconcile.CallbackError:
+		return c.NotSent > 0
+	}
+	return false
+}
+
+// outcomes returns the judge of the orders' outcomes, made on first use.
+func (b *book) outcomes() *orderOutcomes {
+	if b.orderOutcome == nil {
+		b.orderOutcome = b.orderOutcomes()
+	}
+	return b.orderOutcome
 }
 
 // editText is a cell the finance team fills in, pre-filled with what

@@ -213,7 +213,7 @@ func (b *book) writeOrders(ctx context.Context) error {
 	}
 	n := 0
 	if r.Orders != nil {
-		outcomes := b.orderOutcomes()
+		outcomes := b.outcomes()
 		cells := make([]excelize.Cell, len(orderColumns))
 		for line := range r.Orders {
 			if n%ctxCheckRows == 0 {
@@ -354,7 +354,7 @@ func (b *book) writeOrdersCSV(ctx context.Context, out io.Writer) error {
 	}
 	w := csv.NewWriter(bw)
 	w.UseCRLF = true
-	outcomes := b.orderOutcomes()
+	outcomes := b.outcomes()
 	rec := make([]string, len(orderColumns))
 	n := 0
 	for line := range b.r.Orders {

@@ -327,9 +327,9 @@ func (s *summary) codes(row int, number string) int {
 		}
 		w.cell("F", row, meaning, meaningStyle)
 		advice := c.code.Advice()
-		if retried(c.code) && c.count > 0 && r.Status != reconcile.StatusCompleted && r.Failure.Advice != "" {
-			// Not the platform's hiccup: the run stopped, for the reason above.
-			advice = "本次运行未完成，重跑时会重试；先按上方红色提示处理：" + freeText(r.Failure.Advice, s.now)
+		if s.stopped() != "" && (c.code == reconcile.DeclareError && r.Counts.NotDeclared > 0 ||
+			c.code == reconcile.CallbackError && r.Counts.NotSent > 0) {
+			advice = s.stopped() // not (only) the platform's hiccup: the run stopped, for the banner's reason
 		}
 		w.cell("G", row, advice, wrapStyle)
 		lines := max(textLines(meaning, summaryWidths[5]), textLines(advice, summaryWidths[6]))

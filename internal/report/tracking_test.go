@@ -188,6 +188,36 @@ func TestFailureBanner(t *testing.T) {
 	if !strings.Contains(advice, r.Failure.Advice) || strings.Contains(advice, "自动重试") {
 		t.Errorf("DECLARE_ERROR advice in a failed run: %q", advice)
 	}
+	// The declarations the run did not get to say what the banner says; the
+	// ones that failed on the platform keep their own advice.
+	by := rowByKey(t, f)
+	attempted := map[string]bool{}
+	for _, d := range r.Declarations {
+		attempted[d.OrderID] = d.Outcome == reconcile.OutcomeError
+	}
+	remedies, own := 0, 0
+	for i := range r.Exceptions {
+		e := &r.Exceptions[i]
+		if e.Code != reconcile.DeclareError {
+			continue
+		}
+		got := by[e.Key()][exAdvice]
+		switch {
+		case attempted[e.OrderID]:
+			own++
+			if got != e.WhatToDo() {
+				t.Errorf("%s (attempted): 处理建议 %q, want %q", e.Key(), got, e.WhatToDo())
+			}
+		default:
+			remedies++
+			if !strings.Contains(got, r.Failure.Advice) {
+				t.Errorf("%s (not attempted): 处理建议 %q, want the banner's remedy", e.Key(), got)
+			}
+		}
+	}
+	if remedies != r.Counts.NotDeclared || own == 0 {
+		t.Errorf("%d not attempted, %d attempted DECLARE_ERROR rows checked", remedies, own)
+	}
 	// A completed run has none.
 	f = openBook(t, writeBook(t, demoResult()))
 	at, _ = summaryRows(t, f)

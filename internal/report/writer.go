@@ -165,10 +165,12 @@ type book struct {
 	tmpDir string               // for the list sheets' rows
 	rows   map[string]*rowsFile // the list sheets' rows, by part name
 
-	patch     map[string]func([]byte) ([]byte, error) // parts rewritten as the package is saved (the chart)
-	codeRow   map[reconcile.Code]int                  // each code's first row in 异常明细, for the summary's links
-	sst       sharedStrings                           // the list sheets' repeated texts
-	ordersCSV string                                  // the file name of the CSV of the orders, when they are in one
+	patch   map[string]func([]byte) ([]byte, error) // parts rewritten as the package is saved (the chart)
+	codeRow map[reconcile.Code]int                  // each code's first row in 异常明细, for the summary's links
+	sst     sharedStrings                           // the list sheets' repeated texts
+
+	orderOutcome *orderOutcomes // where the orders ended, made on first use
+	ordersCSV    string         // the file name of the CSV of the orders, when they are in one
 }
 
 // maxDataRows is the most rows a list sheet holds below its header. It is a
