@@ -267,7 +267,7 @@ func (b *book) stopped() string {
 // run, stopped early, did not attempt (rather than one that failed on the
 // platform): its advice is then the banner's (stopped).
 func (b *book) notAttempted(e *reconcile.Exception) bool {
-	if b.stopped() == "" {
+	if b.stopped() == "" || b.r.DryRun { // a dry run attempts nothing
 		return false
 	}
 	c := &b.r.Counts

@@ -327,7 +327,7 @@ func (s *summary) codes(row int, number string) int {
 		}
 		w.cell("F", row, meaning, meaningStyle)
 		advice := c.code.Advice()
-		if s.stopped() != "" && (c.code == reconcile.DeclareError && r.Counts.NotDeclared > 0 ||
+		if s.stopped() != "" && !r.DryRun && (c.code == reconcile.DeclareError && r.Counts.NotDeclared > 0 ||
 			c.code == reconcile.CallbackError && r.Counts.NotSent > 0) {
 			advice = s.stopped() // not (only) the platform's hiccup: the run stopped, for the banner's reason
 		}
@@ -723,10 +723,12 @@ func (b *book) headline() (string, int) {
 	if len(money) > 0 {
 		todo += "，" + strings.Join(money, "、")
 	}
-	if retry > 0 && r.Status == reconcile.StatusCompleted {
-		todo += "（另有 " + countText(retry) + " 笔将自动重试）"
-	} else if retry > 0 {
+	switch {
+	case retry == 0:
+	case b.stopped() != "" && !r.DryRun && (r.Counts.NotDeclared > 0 || r.Counts.NotSent > 0):
 		todo += "（另有 " + countText(retry) + " 笔按下方提示处理后重跑）"
+	default:
+		todo += "（另有 " + countText(retry) + " 笔将自动重试）"
 	}
 	parts = append(parts, todo)
 	declared := r.Money.Declared
