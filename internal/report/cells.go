@@ -245,13 +245,36 @@ var needsCare = func() (t [256]bool) {
 }()
 
 // textIsClean reports whether cleanText would return s unchanged. It is the
-// fast path for the common case: one table-driven pass over the bytes, then
-// the (ASCII-optimised) UTF-8 check.
+// fast path for the common case: a pass over the bytes eight at a time
+// (a word without a byte below 0x20 or a 0xEF, the lead byte of U+FFFE and
+// U+FFFF, needs no closer look), the bytes of the other words one by one,
+// then the (ASCII-optimised) UTF-8 check.
 func textIsClean(s string) bool {
 	if len(s) > maxCellUnits { // may be too long: let cleanText count units
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if !hasLess(x, 0x20) && !hasZero(x^0xEFEFEFEFEFEFEFEF) {
+			continue
+		}
+		if !bytesClean(s, i, i+8) {
+			return false
+		}
+	}
+	if !bytesClean(s, i, len(s)) {
+		return false
+	}
+	// len(s) bytes ≥ its UTF-16 units, so it fits.
+	return utf8.ValidString(s)
+}
+
+// bytesClean checks s[from:to] byte by byte, looking past to for the rest
+// of a U+FFFE or U+FFFF.
+func bytesClean(s string, from, to int) bool {
+	for i := from; i < to; i++ {
 		if !needsCare[s[i]] {
 			continue
 		}
@@ -262,9 +285,18 @@ func textIsClean(s string) bool {
 			return false
 		}
 	}
-	// len(s) bytes ≥ its UTF-16 units, so it fits.
-	return utf8.ValidString(s)
+	return true
 }
+
+// hasLess reports whether a byte of x is below n (n ≤ 128); hasZero
+// whether one is 0. The word tricks may flag a word that has none (a
+// borrow), never miss one: a flagged word is then checked byte by byte.
+func hasLess(x uint64, n uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x-ones*n)&^x&highs != 0
+}
+
+func hasZero(x uint64) bool { return hasLess(x, 1) }
 
 // utf16Len returns the number of UTF-16 code units of s, the unit of
 // Excel's cell limit.

@@ -171,3 +171,23 @@ func TestWrapLinesMovesWordsWhole(t *testing.T) {
 		}
 	}
 }
+
+// textIsClean agrees with cleanText on texts with a troublesome byte at
+// every position of an eight-byte word, and beyond.
+func TestTextIsCleanWords(t *testing.T) {
+	for _, bad := range []string{"\x01", "\x1f", "\x00", "\uFFFE", "\uFFFF", "\xff", "\xef\xbf", "\xef"} {
+		for pre := 0; pre < 20; pre++ {
+			for _, body := range []string{"a", "中", "\uFFFD", "\uFEFF"} {
+				s := strings.Repeat("x", pre) + bad + strings.Repeat(body, 3)
+				if got, want := textIsClean(s), cleanText(s) == s; got != want {
+					t.Errorf("textIsClean(%q) = %v, cleanText changes it: %v", s, got, !want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "plain ascii text of some length", "订单金额与支付金额不符，请在千牛后台核对", "tab\tand\nnewline\r", "\uFEFF\uFFFD ok"} {
+		if !textIsClean(s) {
+			t.Errorf("textIsClean(%q) = false", s)
+		}
+	}
+}

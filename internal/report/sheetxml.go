@@ -43,6 +43,10 @@ type rowsFile struct {
 	// table sst.
 	shared []bool
 	sst    *sharedStrings
+	// last remembers, per shared column, the text of the row before and
+	// its index: a column sorted by code repeats it row after row.
+	lastText []string
+	lastID   []int
 }
 
 func newRowsFile(dir, sheet string, summed []bool) (*rowsFile, error) {
@@ -130,7 +134,16 @@ func (w *rowsFile) appendRow(b []byte, r int, height float64, cells []excelize.C
 			b = append(b, '"')
 		}
 		if s, ok := c.Value.(string); ok && w.shared != nil && w.shared[j] {
-			if i, ok := w.sst.id(s); ok {
+			if w.lastText == nil {
+				w.lastText, w.lastID = make([]string, len(w.shared)), make([]int, len(w.shared))
+			}
+			i, ok := w.lastID[j], s == w.lastText[j] && s != ""
+			if !ok {
+				if i, ok = w.sst.id(s); ok {
+					w.lastText[j], w.lastID[j] = s, i
+				}
+			}
+			if ok {
 				b = append(b, ` t="s"><v>`...)
 				b = strconv.AppendInt(b, int64(i), 10)
 				b = append(b, `</v></c>`...)
