@@ -462,7 +462,7 @@ func (b *book) printSetup(sheet string, fit bool, titles string) error {
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	side, top, edge := 0.4, 0.6, 0.3
+	side, top, edge := sideMargin, 0.6, 0.3
 	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{
 		Left: &side, Right: &side, Top: &top, Bottom: &top, Header: &edge, Footer: &edge,
 	}); err != nil {

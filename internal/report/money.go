@@ -164,7 +164,7 @@ func (b *book) writeMoney() error {
 	if err := b.f.SetSheetDimension(sheetMoney, "A1:"+moneyLast+strconv.Itoa(max(w.maxRow, 1))); err != nil {
 		return err
 	}
-	return b.printSetup(sheetMoney, true, "")
+	return b.printSetup(sheetMoney, printScale(moneyWidths) >= minPrintScale, "")
 }
 
 // billLine is the money sheet's status line: how the bill sections fare,

@@ -37,9 +37,14 @@ type sheetWriter struct {
 // little lower, so its pages hold more).
 const defaultRowHeight = 15.0
 
+// sideMargin is the printed pages' left and right margin, in inches:
+// narrow, so that the summary and money sheets fit a page's width at no
+// less than minPrintScale.
+const sideMargin = 0.25
+
 // Printed pages: A4 landscape less printSetup's margins, in points.
 const (
-	printWidth  = 841.9 - (0.4+0.4)*72
+	printWidth  = 841.9 - (sideMargin+sideMargin)*72
 	printHeight = 595.3 - (0.6+0.6)*72
 )
 

@@ -180,7 +180,7 @@ func (b *book) writeSummary() error {
 	if err := b.f.SetSheetDimension(sheetSummary, "A1:"+summaryLast+strconv.Itoa(max(w.maxRow, 1))); err != nil {
 		return err
 	}
-	return b.printSetup(sheetSummary, true, "")
+	return b.printSetup(sheetSummary, printScale(summaryWidths) >= minPrintScale, "")
 }
 
 // summary writes the summary sheet.

@@ -504,6 +504,12 @@ func TestPanesAndFilters(t *testing.T) {
 			t.Errorf("%s: page header %q does not name the window", tc.sheet, hf.OddHeader)
 		}
 	}
+	// The summary and the money sheet fit a page's width at 75% or more.
+	for name, widths := range map[string][]float64{sheetSummary: summaryWidths, sheetMoney: moneyWidths} {
+		if s := printScale(widths); s < minPrintScale {
+			t.Errorf("%s prints one page wide at %.0f%%", name, s*100)
+		}
+	}
 	for _, sheet := range []string{sheetSummary, sheetMoney} {
 		layout, _ := f.GetPageLayout(sheet)
 		props, _ := f.GetSheetProps(sheet)
