@@ -177,16 +177,27 @@ func serial(t time.Time) (float64, bool) {
 	if t.IsZero() {
 		return 0, false
 	}
-	w := t.In(cst.Zone)
-	y, m, d := w.Date()
-	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	if day.Before(firstSerialDay) || day.After(lastSerialDay) {
+	// cst.Zone is a fixed UTC+8: the wall clock is the Unix time moved by
+	// eight hours, and its day starts at a multiple of 86,400 seconds.
+	local := t.Unix() + cstOffset
+	day := local - ((local%86400)+86400)%86400
+	if day < firstSerialUnix || day > lastSerialUnix {
 		return 0, false
 	}
-	h, mi, s := w.Clock()
-	secs := day.Unix() - excelEpoch + int64(h*3600+mi*60+s)
-	return float64(secs) / 86400, true
+	return float64(local-excelEpoch) / 86400, true
 }
+
+// cstOffset is cst.Zone's offset from UTC, in seconds: eight hours.
+var cstOffset = func() int64 {
+	_, off := time.Unix(0, 0).In(cst.Zone).Zone()
+	return int64(off)
+}()
+
+// The bounds of serial's days, as Unix times of their UTC midnights.
+var (
+	firstSerialUnix = firstSerialDay.Unix()
+	lastSerialUnix  = lastSerialDay.Unix()
+)
 
 // maxCellUnits is the most UTF-16 code units Excel keeps in a cell.
 const maxCellUnits = 32767

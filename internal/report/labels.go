@@ -237,3 +237,42 @@ func orderAmount(c reconcile.Code) bool {
 	_, has := amountMeaning(c)
 	return has && c.Known()
 }
+
+// named remembers the names shown beside codes, a workbook's few codes
+// looked up once each: a column of a hundred thousand rows repeats them.
+type named struct {
+	cache map[namedKey]string
+}
+
+type namedKey struct {
+	fn   int
+	code string
+}
+
+// The functions named remembers.
+const (
+	namedCustoms = iota
+	namedPlatformCode
+)
+
+// maxNamed bounds named's cache; codes beyond it are looked up each time.
+const maxNamed = 4096
+
+func (n *named) of(fn int, code string, f func(string) string) string {
+	k := namedKey{fn, code}
+	if s, ok := n.cache[k]; ok {
+		return s
+	}
+	s := f(code)
+	if n.cache == nil {
+		n.cache = map[namedKey]string{}
+	}
+	if len(n.cache) < maxNamed {
+		n.cache[k] = s
+	}
+	return s
+}
+
+func (n *named) customs(code string) string { return n.of(namedCustoms, code, customs) }
+
+func (n *named) platformCode(code string) string { return n.of(namedPlatformCode, code, platformCode) }

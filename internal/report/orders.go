@@ -260,7 +260,7 @@ func (b *book) orderRow(line *reconcile.OrderLine, o orderOutcome, row []exceliz
 		row[orPayment] = b.money(line.Payment)
 	}
 	row[orPaymentAt] = b.date(line.PaymentAt)
-	row[orCustoms] = b.text(customs(line.Customs))
+	row[orCustoms] = b.text(b.names.customs(line.Customs))
 	row[orAccepted] = b.date(o.accepted)
 	file, n := splitSource(line.Source)
 	row[orFile] = b.text(file)
@@ -379,7 +379,7 @@ func (b *book) writeOrdersCSV(ctx context.Context, out io.Writer) error {
 			rec[orPayment] = fenDecimal(line.Payment)
 		}
 		rec[orPaymentAt] = csvTime(line.PaymentAt)
-		rec[orCustoms] = csvText(customs(line.Customs))
+		rec[orCustoms] = csvText(b.names.customs(line.Customs))
 		rec[orAccepted] = csvTime(o.accepted)
 		rec[orFile] = csvText(file)
 		if ln > 0 {

@@ -170,6 +170,7 @@ type book struct {
 	sst     sharedStrings                           // the list sheets' repeated texts
 
 	orderOutcome *orderOutcomes // where the orders ended, made on first use
+	names        named          // the Chinese names beside codes, looked up once
 	ordersCSV    string         // the file name of the CSV of the orders, when they are in one
 }
 
