@@ -22,19 +22,14 @@ func withName(code, name string) string {
 	return code + "（" + name + "）"
 }
 
-// platformStates are the declaration states of
-// tmall.hk.clearance.declare.wechat (docs/protocol.md#declaration-states).
-var platformStates = map[string]string{
-	"UNDECLARED": "待申报",
-	"PROCESSING": "申报中",
-	"SUCCESS":    "申报成功",
-	"FAIL":       "申报失败",
-	"EXCEPT":     "海关接口异常",
-	"SUBMITTED":  "已修改未申报",
+// platformState shows a declaration's platform state with its Chinese
+// name (reconcile.PlatformStateLabel).
+func platformState(s string) string {
+	if l := reconcile.PlatformStateLabel(s); l != s {
+		return withName(s, l)
+	}
+	return s
 }
-
-// platformState shows a declaration's platform state with its name.
-func platformState(s string) string { return withName(s, platformStates[s]) }
 
 // customsCities are the cities of the customs codes WeChat Pay declares
 // to, by the code's first part: HANGZHOU, HANGZHOU_ZS, …
@@ -207,6 +202,10 @@ func amountMeaning(c reconcile.Code) (meaning string, hasAmount bool) {
 		return "订单总金额；应为＝货款＋邮费，实际＝订单总金额", true
 	case reconcile.PaymentMissing, reconcile.MaterialsInvalid:
 		return "订单总金额", true
+	case reconcile.LimitExceeded:
+		return "订单总金额；应为＝限额，实际＝订单总金额（单笔）或买家本年度累计含本单（年度）", true
+	case reconcile.DeclareStuck:
+		return "订单总金额（申报金额）", true
 	case reconcile.PaymentDuplicate:
 		return "订单总金额；“其他交易号”是应退的一笔", true
 	case reconcile.AmountMismatch:
