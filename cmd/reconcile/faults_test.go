@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ import (
 
 // sheetStats reads a list sheet of a workbook: its data rows and the sum
 // of its attempts column (1-based col).
-func sheetStats(t *testing.T, path, sheet string, attemptsCol int) (rows, attempts int) {
+func sheetStats(t *testing.T, path, sheet string, attempts bool) (rows, total int) {
 	t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
@@ -36,17 +37,29 @@ func sheetStats(t *testing.T, path, sheet string, attemptsCol int) (rows, attemp
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range all[1:] {
-		rows++
-		if attemptsCol > 0 && len(r) >= attemptsCol {
-			n, err := strconv.Atoi(r[attemptsCol-1])
-			if err != nil {
-				t.Fatalf("%s %s: attempts %q", path, sheet, r[attemptsCol-1])
-			}
-			attempts += n
+	// The header is the row that starts with 订单号 (a subtotal row is
+	// above it); the attempts are in its 尝试次数 column.
+	head, col := -1, -1
+	for i, r := range all {
+		if len(r) > 0 && r[0] == "订单号" {
+			head, col = i, slices.Index(r, "尝试次数")
+			break
 		}
 	}
-	return rows, attempts
+	if head < 0 || attempts && col < 0 {
+		t.Fatalf("%s %s: no header with 订单号 and 尝试次数: %q", path, sheet, all[:min(3, len(all))])
+	}
+	for _, r := range all[head+1:] {
+		rows++
+		if attempts && len(r) > col {
+			n, err := strconv.Atoi(r[col])
+			if err != nil {
+				t.Fatalf("%s %s: attempts %q", path, sheet, r[col])
+			}
+			total += n
+		}
+	}
+	return rows, total
 }
 
 // TestFaultMatrix runs the job against the sandbox with each fault kind at
@@ -111,9 +124,9 @@ func faultMatrixCase(t *testing.T, kind sandbox.Fault, rate float64, n int) {
 		calls += res.Counts.Calls
 
 		// The workbook of the run agrees with its result and its journal.
-		excRows, _ := sheetStats(t, path, "异常明细", 0)
-		declRows, declAttempts := sheetStats(t, path, "申报记录", 9)
-		cbRows, cbAttempts := sheetStats(t, path, "回传记录", 8)
+		excRows, _ := sheetStats(t, path, "异常明细", false)
+		declRows, declAttempts := sheetStats(t, path, "申报记录", true)
+		cbRows, cbAttempts := sheetStats(t, path, "回传记录", true)
 		if excRows != len(res.Exceptions) || declRows != len(res.Declarations) || cbRows != len(res.Callbacks) {
 			t.Errorf("run %d: workbook rows %d/%d/%d, result %d/%d/%d", runs, excRows, declRows, cbRows,
 				len(res.Exceptions), len(res.Declarations), len(res.Callbacks))
