@@ -66,6 +66,11 @@ func (r *runner) track(ctx context.Context, res *reconcile.Result) error {
 				tr.Days = daysBetween(j.FirstSeenAt, res.StartedAt)
 			}
 			tr.Handling = reconcile.Handling{Status: j.Note.Status, Handler: j.Note.Handler, Text: j.Note.Text}
+		} else if hd, ok := r.newestHandling(k); ok {
+			// Not in the journal yet (an exception the team noted in a
+			// workbook this journal did not write): carried all the same,
+			// and kept once it is recorded below.
+			tr.Handling = hd
 		}
 		e.Tracking = tr
 		if tr.State == reconcile.StateNew {
@@ -101,6 +106,11 @@ func (r *runner) track(ctx context.Context, res *reconcile.Result) error {
 	}
 	if n != len(gone) {
 		return fmt.Errorf("the journal resolved %d exceptions, this run found %d resolved", n, len(gone))
+	}
+	// Notes read before the exceptions they are about were in the journal
+	// were not kept then: keep them now.
+	if err := r.keepHandlings(ctx); err != nil {
+		return err
 	}
 	for _, j := range gone {
 		e := reconcile.Exception{Code: reconcile.Code(j.Code), OrderID: j.OrderID, TransactionID: j.TransactionID, Message: j.Message,
@@ -157,10 +167,28 @@ func (r *runner) readHandlings(ctx context.Context, deps Deps, res *reconcile.Re
 	}
 	res.Notes = append(res.Notes, skipped...) // logged with the reading's notes
 	r.handlings = hs
-	if r.journal == nil {
+	return r.keepHandlings(ctx)
+}
+
+// newestHandling returns what the most recently saved workbook read says
+// of the exception with key k.
+func (r *runner) newestHandling(k string) (reconcile.Handling, bool) {
+	for i := len(r.handlings) - 1; i >= 0; i-- {
+		if hd, ok := r.handlings[i].ByKey[k]; ok {
+			return hd, true
+		}
+	}
+	return reconcile.Handling{}, false
+}
+
+// keepHandlings keeps the notes read back in the journal, oldest workbook
+// first (journal.SetNotes keeps a note only when its workbook was saved
+// after the note the journal holds, and ignores keys it does not know).
+func (r *runner) keepHandlings(ctx context.Context) error {
+	if r.journal == nil || r.runID == 0 {
 		return nil
 	}
-	for _, h := range hs {
+	for _, h := range r.handlings {
 		notes := make(map[string]journal.Note, len(h.ByKey))
 		for k, hd := range h.ByKey {
 			notes[k] = journal.Note{Status: hd.Status, Handler: hd.Handler, Text: hd.Text, At: h.Modified}

@@ -326,6 +326,28 @@ func utf16Len(s string) int {
 // judged as upper-case); longer digit runs, such as a 28-digit transaction
 // id, are never cut into a candidate.
 func maskIDs(s string, now time.Time) string {
+	return maskIDsIf(s, func(up string) bool { return idcard.Check(up, now) == nil })
+}
+
+// maskLikeIDs masks, in text people typed (the team's 备注), every run of
+// 18 characters shaped like an ID number (17 digits and a digit or X),
+// whether its check character is right or not: a mistyped number is
+// personal data too.
+func maskLikeIDs(s string) string {
+	return maskIDsIf(s, func(up string) bool {
+		for i := 0; i < idcard.Len-1; i++ {
+			if up[i] < '0' || up[i] > '9' {
+				return false
+			}
+		}
+		last := up[idcard.Len-1]
+		return last >= '0' && last <= '9' || last == 'X'
+	})
+}
+
+// maskIDsIf masks the runs of 18 ID characters that is reports are ID
+// numbers.
+func maskIDsIf(s string, is func(upper string) bool) string {
 	var b []byte // nil until the first ID is found
 	start := -1
 	last := 0
@@ -339,7 +361,7 @@ func maskIDs(s string, now time.Time) string {
 		if start >= 0 && i-start == idcard.Len {
 			cand := s[start:i]
 			up := strings.ToUpper(cand)
-			if idcard.Check(up, now) == nil {
+			if is(up) {
 				if b == nil {
 					b = make([]byte, 0, len(s))
 				}

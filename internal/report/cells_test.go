@@ -191,3 +191,17 @@ func TestTextIsCleanWords(t *testing.T) {
 		}
 	}
 }
+
+// Text the team typed is masked for anything shaped like an ID number,
+// a mistyped one too; an order id (19 digits) is no ID number.
+func TestMaskLikeIDs(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"号码110105194912310021和11010519491231002x", "号码1101**********0021和1101**********002x"},
+		{"订单5118609024991000002", "订单5118609024991000002"},
+		{"A10105194912310021", "A10105194912310021"},
+	} {
+		if got := maskLikeIDs(tt.in); got != tt.want {
+			t.Errorf("maskLikeIDs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

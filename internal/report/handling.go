@@ -102,7 +102,7 @@ func ReadHandlings(path string) (reconcile.Handlings, error) {
 // handlingText is a cell of the team's, made safe to keep: its ID numbers
 // masked, cut to MaxHandlingRunes characters.
 func handlingText(s string, now time.Time) string {
-	s = maskIDs(strings.ToValidUTF8(s, "\uFFFD"), now)
+	s = maskLikeIDs(maskIDs(strings.ToValidUTF8(s, "\uFFFD"), now))
 	if utf8.RuneCountInString(s) > MaxHandlingRunes {
 		s = string([]rune(s)[:MaxHandlingRunes])
 	}
