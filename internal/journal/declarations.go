@@ -59,6 +59,9 @@ type Declaration struct {
 	// StuckAt when a run reported it DECLARE_STUCK; RefundedAt when a run
 	// saw a refund of its payment. Zero when not.
 	AcceptedAt, SettledAt, StuckAt, RefundedAt time.Time
+	// AcceptedRunID is the run whose attempt the platform first accepted
+	// (RunID moves on with every follow-up); 0 when never accepted.
+	AcceptedRunID int64
 }
 
 // sameParameters reports whether d and e would send the same declaration.
@@ -112,15 +115,17 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 const declarationColumns = `order_id, transaction_id, customs, order_fee, product_fee, transport_fee,
 	state, platform_state, attempts, error_code, error_msg, request_id, first_attempt_at, last_attempt_at, last_run_id,
-	buyer, paid_year, paid_at, accepted_at, settled_at, stuck_at, refunded_at`
+	buyer, paid_year, paid_at, accepted_at, settled_at, stuck_at, refunded_at, accepted_run_id`
 
 func scanDeclaration(s scanner) (Declaration, error) {
 	var d Declaration
 	var state string
+	var acceptedRun sql.NullInt64
 	err := s.Scan(&d.OrderID, &d.TransactionID, &d.Customs, &d.OrderFee, &d.ProductFee, &d.TransportFee,
 		&state, &d.PlatformState, &d.Attempts, &d.ErrorCode, &d.ErrorMsg, &d.RequestID,
 		dbTime{&d.FirstAttemptAt}, dbTime{&d.LastAttemptAt}, &d.RunID,
-		&d.Buyer, &d.PaidYear, dbTime{&d.PaidAt}, dbTime{&d.AcceptedAt}, dbTime{&d.SettledAt}, dbTime{&d.StuckAt}, dbTime{&d.RefundedAt})
+		&d.Buyer, &d.PaidYear, dbTime{&d.PaidAt}, dbTime{&d.AcceptedAt}, dbTime{&d.SettledAt}, dbTime{&d.StuckAt}, dbTime{&d.RefundedAt}, &acceptedRun)
+	d.AcceptedRunID = acceptedRun.Int64
 	if err != nil {
 		return Declaration{}, err
 	}
@@ -177,6 +182,7 @@ RETURNING attempts`
 	sqlFinishDeclaration = `
 UPDATE declarations SET state = ?, platform_state = ?, error_code = ?, error_msg = ?, request_id = ?,
 	accepted_at = CASE WHEN ? = 'accepted' THEN COALESCE(accepted_at, ?) ELSE accepted_at END,
+	accepted_run_id = CASE WHEN ? = 'accepted' THEN COALESCE(accepted_run_id, ?) ELSE accepted_run_id END,
 	settled_at = CASE WHEN settled_at IS NULL AND (? = 'SUCCESS' OR (accepted_at IS NOT NULL AND ? IN ('FAIL', 'EXCEPT'))) THEN ? ELSE settled_at END
 WHERE order_id = ? AND attempts = ?`
 	sqlLogDeclarationState = `INSERT INTO declaration_states (order_id, run_id, state, learned_at, follow_up) VALUES (?, ?, ?, ?, ?)`
@@ -247,7 +253,7 @@ func (j *Journal) FinishDeclaration(ctx context.Context, runID int64, orderID st
 		}
 		if _, err := w.exec(ctx, sqlFinishDeclaration,
 			string(o.State), o.PlatformState, o.ErrorCode, o.ErrorMsg, o.RequestID,
-			string(o.State), at, o.PlatformState, o.PlatformState, at, orderID, attempt); err != nil {
+			string(o.State), at, string(o.State), runID, o.PlatformState, o.PlatformState, at, orderID, attempt); err != nil {
 			return err
 		}
 		if o.PlatformState == "" {

@@ -229,10 +229,18 @@ func testOldJournalsAreMigrated(t *testing.T, b *testBackend) {
 	path.setVersion(t, 1)
 	path.exec(t, `INSERT INTO runs (window_from, window_to, started_at, ended_at, status, pid) VALUES ('2026-11-20', '2026-11-20', '2026-11-21T02:00:00.000+08:00', '2026-11-21T02:10:00.000+08:00', 'completed', 1)`)
 	old := int64(path.queryInt(t, `SELECT MAX(id) FROM runs`))
+	path.exec(t, `INSERT INTO runs (window_from, window_to, started_at, ended_at, status, pid) VALUES ('2026-11-20', '2026-11-20', '2026-11-22T02:00:00.000+08:00', '2026-11-22T02:10:00.000+08:00', 'completed', 1)`)
+	later := int64(path.queryInt(t, `SELECT MAX(id) FROM runs`))
+	// Order 1 was accepted by run old and sent again, identical, by run
+	// later (as a follow-up of schema 3 would): the migration to 4 finds
+	// the run that accepted it first in the attempts log.
+	path.exec(t, `INSERT INTO attempts (run_id, kind, key, attempt, started_at, ended_at, outcome) VALUES
+		(?, 'declaration', '1', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:01:00.000+08:00', 'accepted'),
+		(?, 'declaration', '1', 2, '2026-11-22T02:01:00.000+08:00', '2026-11-22T02:01:00.000+08:00', 'accepted')`, old, later)
 	path.exec(t, `INSERT INTO declarations (order_id, transaction_id, customs, order_fee, product_fee, transport_fee, state, platform_state, attempts, first_attempt_at, last_attempt_at, last_run_id)
-		 VALUES ('1', 'T1', 'NINGBO', 100, 100, 0, 'accepted', 'UNDECLARED', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:01:00.000+08:00', ?),
+		 VALUES ('1', 'T1', 'NINGBO', 100, 100, 0, 'accepted', 'UNDECLARED', 2, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:01:00.000+08:00', ?),
 		        ('2', 'T2', 'NINGBO', 100, 100, 0, 'accepted', 'SUCCESS', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:02:00.000+08:00', ?),
-		        ('3', 'T3', 'NINGBO', 100, 100, 0, 'rejected', 'FAIL', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:03:00.000+08:00', ?)`, old, old, old)
+		        ('3', 'T3', 'NINGBO', 100, 100, 0, 'rejected', 'FAIL', 1, '2026-11-21T02:01:00.000+08:00', '2026-11-21T02:03:00.000+08:00', ?)`, later, old, old)
 
 	j := open(t, path)
 	if got := path.version(t); got != SchemaVersion {
@@ -259,7 +267,10 @@ func testOldJournalsAreMigrated(t *testing.T, b *testBackend) {
 	if d := ds["2"]; !d.AcceptedAt.Equal(at(2, 2, 0, 0)) || !d.SettledAt.Equal(at(2, 2, 0, 0)) {
 		t.Errorf("a SUCCESS: accepted %v, settled %v; want both at its attempt", d.AcceptedAt, d.SettledAt)
 	}
-	if d := ds["3"]; !d.AcceptedAt.IsZero() {
-		t.Errorf("a rejected declaration was never accepted: %v", d.AcceptedAt)
+	if d := ds["3"]; !d.AcceptedAt.IsZero() || d.AcceptedRunID != 0 {
+		t.Errorf("a rejected declaration was never accepted: %v, run %d", d.AcceptedAt, d.AcceptedRunID)
+	}
+	if got1, got2 := ds["1"].AcceptedRunID, ds["2"].AcceptedRunID; got1 != old || got2 != old {
+		t.Errorf("accepted in runs %d and %d; want %d for both (1 from its attempts log, 2 its last run, having none)", got1, got2, old)
 	}
 }

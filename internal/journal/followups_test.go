@@ -95,6 +95,11 @@ func testFollowUpsUntilSettled(t *testing.T, b *testBackend) {
 	if c := ds["C"]; c.StuckAt.IsZero() || c.State != DeclarationAccepted {
 		t.Errorf("C: %+v, want stuck, still accepted", c)
 	}
+	for _, id := range []string{"A", "B", "C"} {
+		if d := ds[id]; d.AcceptedRunID != run1 || d.RunID != run2 {
+			t.Errorf("%s after its follow-up: accepted in run %d, last attempt in run %d; want %d and %d", id, d.AcceptedRunID, d.RunID, run1, run2)
+		}
+	}
 	states, err := j.States(ctx, []string{"A", "B", "C", "D"})
 	if err != nil {
 		t.Fatal(err)

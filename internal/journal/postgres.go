@@ -290,6 +290,8 @@ CREATE TABLE meta (
 	value text NOT NULL
 );
 `,
+	// 4: the run that first accepted a declaration (schema.go).
+	strings.Replace(sqlAcceptedRun, "INTEGER", "bigint", 1),
 }
 
 func (b *pgBackend) migrations() []string { return pgMigrations }

@@ -155,11 +155,25 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 );
 `,
+	// 4: the run that first accepted a declaration (last_run_id moves on
+	// with every follow-up); for a journal that has one, the run of its
+	// first accepted attempt.
+	sqlAcceptedRun,
 }
+
+// sqlAcceptedRun is migration 4 on both backends.
+const sqlAcceptedRun = `
+ALTER TABLE declarations ADD COLUMN accepted_run_id INTEGER REFERENCES runs (id);
+UPDATE declarations SET accepted_run_id = COALESCE(
+	(SELECT a.run_id FROM attempts a
+	WHERE a.kind = 'declaration' AND a.key = declarations.order_id AND a.outcome = 'accepted'
+	ORDER BY a.attempt LIMIT 1), last_run_id)
+WHERE accepted_at IS NOT NULL;
+`
 
 // SchemaVersion is the schema version this program writes: the number of
 // migrations, on SQLite and on PostgreSQL alike.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrate brings the journal to the backend's latest version in one write
 // transaction. Two processes opening a new journal at once take turns
