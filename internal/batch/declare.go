@@ -47,7 +47,7 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, re
 			verdicts := make([]*recordResult, len(ids))
 			for i, id := range ids {
 				if d, ok := prior[id]; ok && d.State == journal.DeclarationAccepted {
-					res := recordResult{kind: recAlready, earlierRun: d.RunID, state: d.PlatformState, requestID: d.RequestID,
+					res := recordResult{kind: recAlready, earlierRun: acceptedRun(d), acceptedAt: d.AcceptedAt, state: d.PlatformState, requestID: d.RequestID,
 						log: dispatch.Attempts{Count: d.Attempts, First: d.FirstAttemptAt, Last: d.LastAttemptAt}}
 					if !sameDeclaration(d, items[from+i].req) {
 						res = conflictResult(&items[from+i], describeJournalDeclaration(d))
@@ -85,7 +85,7 @@ func (r *runner) declareAll(ctx context.Context, cands []reconcile.Candidate, re
 		}
 		if rr.attempted || rr.kind == recAlready {
 			res.Declarations = append(res.Declarations, reconcile.Declaration{
-				RunID: cmp.Or(rr.earlierRun, r.runID), PaidAt: it.PaidAt,
+				RunID: cmp.Or(rr.earlierRun, r.runID), PaidAt: it.PaidAt, AcceptedRunID: rr.earlierRun, AcceptedAt: rr.acceptedAt,
 				OrderID: it.req.OrderID, TransactionID: it.req.TransactionID, Customs: it.req.Customs,
 				OrderFee: it.req.OrderFee, ProductFee: it.req.ProductFee, TransportFee: it.req.TransportFee,
 				Outcome: rr.outcome(), PlatformState: rr.state, Attempts: rr.log.Count,
@@ -110,7 +110,7 @@ func sameDeclaration(d journal.Declaration, req top.WechatPayValidateReq) bool {
 }
 
 func describeJournalDeclaration(d journal.Declaration) string {
-	return fmt.Sprintf("第 %d 次运行已申报：支付单号 %s，海关 %s，总金额 %s = 货款 %s + 邮费 %s", d.RunID, d.TransactionID, d.Customs,
+	return fmt.Sprintf("第 %d 次运行已申报：支付单号 %s，海关 %s，总金额 %s = 货款 %s + 邮费 %s", acceptedRun(d), d.TransactionID, d.Customs,
 		reconcile.Yuan(d.OrderFee), reconcile.Yuan(d.ProductFee), reconcile.Yuan(d.TransportFee))
 }
 

@@ -41,7 +41,6 @@ func (r *runner) followUpAll(ctx context.Context, unsettled []journal.Declaratio
 		return
 	}
 	jctx := context.WithoutCancel(ctx)
-	cutoff := res.StartedAt.Add(-time.Duration(days) * 24 * time.Hour)
 	// Tonight's declarations of the window may have sent one again (an
 	// attempt an earlier run left in flight): it needs no follow-up.
 	tonight := map[string]bool{}
@@ -57,16 +56,16 @@ func (r *runner) followUpAll(ctx context.Context, unsettled []journal.Declaratio
 		if tonight[d.OrderID] {
 			continue
 		}
-		if !d.AcceptedAt.Before(cutoff) {
+		waited := daysBetween(d.AcceptedAt, res.StartedAt)
+		if waited <= days {
 			due = append(due, d)
 			continue
 		}
-		waited := daysBetween(d.AcceptedAt, res.StartedAt)
 		res.Exceptions = append(res.Exceptions, reconcile.Exception{
 			Code: reconcile.DeclareStuck, OrderID: d.OrderID, TransactionID: d.TransactionID, Customs: d.Customs,
 			Amount: d.OrderFee, At: d.PaidAt,
 			Message: fmt.Sprintf("这笔订单于 %s（第 %d 次运行）申报并被平台受理，%d 天后仍未出结果（最后状态：%s）：本程序不再跟进",
-				cst.Format(d.AcceptedAt), d.RunID, waited, stateText(d.PlatformState)),
+				cst.Format(d.AcceptedAt), acceptedRun(d), waited, stateText(d.PlatformState)),
 		})
 		stuck = append(stuck, d.OrderID)
 		f.Stuck++
@@ -86,6 +85,14 @@ func (r *runner) followUpAll(ctx context.Context, unsettled []journal.Declaratio
 		},
 		func(i int) string { return "following up order " + due[i].OrderID },
 		func(i int) recordResult { return r.followUp(ctx, &due[i]) })
+	// A follow-up of a declaration of tonight's window is told on the row
+	// the window already lists (an earlier run's): one row per order.
+	listed := map[string]int{}
+	for i, d := range res.Declarations {
+		if d.Outcome == reconcile.OutcomeEarlier {
+			listed[d.OrderID] = i
+		}
+	}
 	for i, rr := range results {
 		d := &due[i]
 		switch {
@@ -105,12 +112,27 @@ func (r *runner) followUpAll(ctx context.Context, unsettled []journal.Declaratio
 			e.OrderID, e.TransactionID, e.Customs, e.Amount, e.At = d.OrderID, d.TransactionID, d.Customs, d.OrderFee, d.PaidAt
 			res.Exceptions = append(res.Exceptions, e)
 		}
+		if j, ok := listed[d.OrderID]; ok && rr.attempted {
+			row := &res.Declarations[j]
+			row.FollowUp, row.AcceptedRunID, row.AcceptedAt = true, acceptedRun(*d), d.AcceptedAt
+			if rr.state != "" {
+				row.PlatformState = rr.state
+			}
+			if rr.kind == recRejected || rr.kind == recConflict {
+				row.Outcome, row.ErrorCode, row.ErrorMsg, row.RequestID = rr.outcome(), rr.code, rr.msg, rr.requestID
+			}
+			continue
+		}
 		if rr.attempted {
+			outcome := rr.outcome()
+			if rr.kind == recDone {
+				outcome = reconcile.OutcomeFollowed
+			}
 			res.Declarations = append(res.Declarations, reconcile.Declaration{
-				RunID: r.runID, PaidAt: d.PaidAt, FollowUp: true, AcceptedRunID: d.RunID, AcceptedAt: d.AcceptedAt,
+				RunID: acceptedRun(*d), PaidAt: d.PaidAt, FollowUp: true, AcceptedRunID: acceptedRun(*d), AcceptedAt: d.AcceptedAt,
 				OrderID: d.OrderID, TransactionID: d.TransactionID, Customs: d.Customs,
 				OrderFee: d.OrderFee, ProductFee: d.ProductFee, TransportFee: d.TransportFee,
-				Outcome: rr.outcome(), PlatformState: rr.state, Attempts: rr.log.Count,
+				Outcome: outcome, PlatformState: rr.state, Attempts: rr.log.Count,
 				FirstAttempt: rr.log.First, LastAttempt: rr.log.Last,
 				ErrorCode: rr.code, ErrorMsg: rr.msg, RequestID: rr.requestID,
 			})
@@ -177,7 +199,7 @@ func (r *runner) followUp(ctx context.Context, d *journal.Declaration) recordRes
 		return recordResult{kind: recNotAttempted, log: res.log}
 	}
 	res.code, res.msg = platformCode(err)
-	night := fmt.Sprintf("%s（第 %d 次运行）", cst.DateOf(d.AcceptedAt), d.RunID)
+	night := fmt.Sprintf("%s（第 %d 次运行）", cst.DateOf(d.AcceptedAt), acceptedRun(*d))
 	switch {
 	case isBusiness(err) && strings.Contains(res.msg, "重入信息不一致"):
 		res.kind = recConflict
@@ -235,4 +257,13 @@ func (r *runner) addStates(ctx context.Context, res *reconcile.Result) error {
 		}
 	}
 	return nil
+}
+
+// acceptedRun is the run that first accepted d: a follow-up moves d.RunID
+// on, never d.AcceptedRunID (0 only in a row never accepted).
+func acceptedRun(d journal.Declaration) int64 {
+	if d.AcceptedRunID != 0 {
+		return d.AcceptedRunID
+	}
+	return d.RunID
 }

@@ -69,6 +69,14 @@ func TestDeclarationsAreFollowedToTheirEnd(t *testing.T) {
 		}
 		for i, w := range nights {
 			res := night(i + 1)
+			// Each follow-up is a row of its own (its order is of another
+			// window): the run that accepted it, when, the state tonight.
+			for _, d := range res.Declarations {
+				if d.FollowUp && (d.RunID != 1 || d.AcceptedRunID != 1 || !d.AcceptedAt.Equal(d.Accepted()) || d.AcceptedAt.IsZero() ||
+					(d.Outcome != reconcile.OutcomeFollowed) != (d.PlatformState == sandbox.StateFail)) {
+					t.Errorf("night %d: follow-up row %+v; want run 1's, accepted then, outcome followed unless refused", i+1, d)
+				}
+			}
 			if got := followed(res); !slices.Equal(got, w.followed) || res.Counts.FollowUps != w.f {
 				t.Errorf("night %d: followed %q, %+v; want %q, %+v", i+1, got, res.Counts.FollowUps, w.followed, w.f)
 			}
@@ -97,8 +105,9 @@ func TestDeclarationsAreFollowedToTheirEnd(t *testing.T) {
 				}
 			case 5:
 				e := reconciletest.FirstException(res, reconcile.DeclareStuck)
-				if e == nil || e.OrderID != "5118609024991000003" || !strings.Contains(e.Message, "4 天后仍未出结果") || res.ByCode[reconcile.DeclareStuck] != 1 {
-					t.Errorf("night 5: DECLARE_STUCK %+v, %d; want order 3's, once, after 4 days", e, res.ByCode[reconcile.DeclareStuck])
+				if e == nil || e.OrderID != "5118609024991000003" || !strings.Contains(e.Message, "4 天后仍未出结果") ||
+					!strings.Contains(e.Message, "第 1 次运行") || res.ByCode[reconcile.DeclareStuck] != 1 {
+					t.Errorf("night 5: DECLARE_STUCK %+v, %d; want order 3's, once, after 4 days, naming run 1 (not the last run that followed it)", e, res.ByCode[reconcile.DeclareStuck])
 				}
 			}
 		}
@@ -119,6 +128,7 @@ func TestFollowUpsUnderFaults(t *testing.T) {
 		e := newEnv(t, sandbox.Config{ProcessingAfter: time.Hour, SuccessAfter: 30 * time.Hour, FaultRate: 0.35, Seed: 7}, testOrders(60))
 		start := time.Now()
 		left := 60
+		followedRows := 0
 		for n := 1; n <= 8 && left > 0; n++ {
 			time.Sleep(time.Until(start.Add(time.Duration(n-1) * 24 * time.Hour)))
 			res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO",
@@ -127,6 +137,20 @@ func TestFollowUpsUnderFaults(t *testing.T) {
 				t.Fatalf("night %d: %v", n, err)
 			}
 			reconciletest.AssertAccounting(t, res)
+			// The window is the same each night: a follow-up is told on
+			// the earlier run's row of the order, never a second row.
+			rows := map[string]int{}
+			for _, d := range res.Declarations {
+				if rows[d.OrderID]++; rows[d.OrderID] > 1 {
+					t.Errorf("night %d: order %s listed twice in the declarations", n, d.OrderID)
+				}
+				if d.FollowUp {
+					followedRows++
+				}
+				if d.FollowUp && (d.Outcome != reconcile.OutcomeEarlier || d.AcceptedAt.IsZero() || d.AcceptedRunID == 0) {
+					t.Errorf("night %d: followed row %+v; want the earlier run's, with when and by which run it was accepted", n, d)
+				}
+			}
 			if f := res.Counts.FollowUps; f.Failed != 0 || f.Stuck != 0 || f.Errors != 0 {
 				t.Errorf("night %d: %+v; faults must not fail or stick a follow-up", n, f)
 			}
@@ -135,6 +159,9 @@ func TestFollowUpsUnderFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			left = len(unsettled)
+		}
+		if followedRows == 0 {
+			t.Error("no declaration row was followed")
 		}
 		c := e.gw.Counters().Declarations
 		if left != 0 || c.New != 60 || c.Conflicting != 0 {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -63,6 +64,7 @@ type recordResult struct {
 	// earlierRun is, for a record an earlier run did (recAlready), that
 	// run; log then holds that run's attempts as the journal knows them.
 	earlierRun int64
+	acceptedAt time.Time // for a declaration of an earlier run, when it was first accepted
 }
 
 func (res recordResult) outcome() reconcile.Outcome {

@@ -144,13 +144,11 @@ func (r *runner) checked(code reconcile.Code, res *reconcile.Result) bool {
 	return code.Known()
 }
 
-// daysBetween is the number of whole days from a to b; 0 when b is not
-// after a.
+// daysBetween is the number of calendar days (UTC+8) from a to b, as
+// finance counts them: first seen on the 20th, on the 24th it is 4 days
+// old, whatever the hour of either run; 0 when b is not after a.
 func daysBetween(a, b time.Time) int {
-	if !b.After(a) {
-		return 0
-	}
-	return int(b.Sub(a) / (24 * time.Hour))
+	return max(0, cst.DateOf(a).DaysUntil(cst.DateOf(b)))
 }
 
 // readHandlings reads back what the finance team wrote in the job's

@@ -52,6 +52,11 @@ func (d Date) AddDays(n int) Date { return DateOf(d.Start().AddDate(0, 0, n)) }
 // Before reports whether d is an earlier day than e.
 func (d Date) Before(e Date) bool { return d.Start().Before(e.Start()) }
 
+// DaysUntil returns the number of calendar days from d to e: 1 from one
+// day to the next, whatever the hours; negative when e is before d.
+// UTC+8 has no daylight saving, so every day is 24 hours long.
+func (d Date) DaysUntil(e Date) int { return int(e.Start().Sub(d.Start()) / (24 * time.Hour)) }
+
 // IsZero reports whether d is the zero Date.
 func (d Date) IsZero() bool { return d == Date{} }
 

@@ -62,3 +62,31 @@ func TestDateArithmetic(t *testing.T) {
 		t.Error("Before is wrong")
 	}
 }
+
+func TestDaysUntil(t *testing.T) {
+	tests := []struct {
+		from, to string
+		want     int
+	}{
+		{"2026-11-20", "2026-11-20", 0},
+		{"2026-11-20", "2026-11-24", 4},
+		{"2026-11-24", "2026-11-20", -4},
+		{"2026-02-28", "2026-03-01", 1},
+		{"2024-02-28", "2024-03-01", 2},
+		{"2025-12-31", "2026-01-01", 1},
+		{"2026-01-01", "2027-01-01", 365},
+	}
+	for _, tt := range tests {
+		from, _ := ParseDate(tt.from)
+		to, _ := ParseDate(tt.to)
+		if got := from.DaysUntil(to); got != tt.want {
+			t.Errorf("%s.DaysUntil(%s) = %d, want %d", tt.from, tt.to, got, tt.want)
+		}
+	}
+	// Calendar days, whatever the hours: 23:59 to 00:01 is a day.
+	late := DateOf(time.Date(2026, 11, 20, 15, 59, 0, 0, time.UTC)) // 23:59 UTC+8
+	early := DateOf(time.Date(2026, 11, 20, 16, 1, 0, 0, time.UTC)) // 00:01 on the 21st
+	if got := late.DaysUntil(early); got != 1 {
+		t.Errorf("23:59 to 00:01: %d days, want 1", got)
+	}
+}

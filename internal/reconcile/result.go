@@ -50,6 +50,9 @@ const (
 	// OutcomeEarlier: an earlier run did it (accepted, sent); this run
 	// found it in the journal and made no call.
 	OutcomeEarlier Outcome = "earlier"
+	// OutcomeFollowed: an earlier run's declaration of another window,
+	// followed by this run, still accepted (its state is the answer).
+	OutcomeFollowed Outcome = "followed"
 )
 
 // Declaration is one declaration of the run's window: one this run
@@ -58,9 +61,11 @@ const (
 type Declaration struct {
 	RunID  int64     // the run that made it: this one, or the earlier one
 	PaidAt time.Time // when the buyer paid the order
-	// FollowUp marks this run's follow-up of a declaration an earlier run
-	// had accepted (run AcceptedRunID, at AcceptedAt): the identical
-	// declaration sent again to learn its state.
+	// FollowUp marks a declaration an earlier run had accepted (run
+	// AcceptedRunID, at AcceptedAt) that this run followed: sent again,
+	// identical, to learn its state. Of tonight's window it is the earlier
+	// run's row, its state and outcome tonight's answer; of another window
+	// a row of its own (OutcomeFollowed, or refused), RunID the earlier run.
 	FollowUp      bool
 	AcceptedRunID int64
 	AcceptedAt    time.Time
@@ -81,6 +86,20 @@ type Declaration struct {
 	ErrorCode     string // the platform's (or transport's) code of the last failure
 	ErrorMsg      string
 	RequestID     string // of the last answer
+}
+
+// Accepted returns when the platform first accepted d: AcceptedAt when
+// known (an earlier run's declaration, from the journal, also when
+// customs refused it since), else the last attempt of one this run had
+// accepted; zero for one never accepted.
+func (d *Declaration) Accepted() time.Time {
+	if !d.AcceptedAt.IsZero() {
+		return d.AcceptedAt
+	}
+	if d.Outcome == OutcomeDone || d.Outcome == OutcomeEarlier || d.Outcome == OutcomeFollowed {
+		return d.LastAttempt
+	}
+	return time.Time{}
 }
 
 // StateSeen is a state the platform gave a declaration: when it was

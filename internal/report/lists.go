@@ -382,8 +382,8 @@ func sortedIndex(n int, compare func(i, j int32) int) []int32 {
 	return idx
 }
 
-// accepted returns when an accepted declaration or sent callback was
-// accepted (its last attempt), else the zero time.
+// accepted returns when a sent callback was accepted (its last attempt),
+// else the zero time.
 func accepted(o reconcile.Outcome, last excelize.Cell) excelize.Cell {
 	if o == reconcile.OutcomeDone || o == reconcile.OutcomeEarlier {
 		return last
@@ -412,7 +412,7 @@ func (b *book) declarationSpec() listSpec {
 			d := &ds[idx[i]]
 			row[0] = b.text(d.OrderID)
 			row[1] = b.outcome(d.Outcome, declarationOutcomes)
-			row[2] = accepted(d.Outcome, b.date(d.LastAttempt))
+			row[2] = b.date(d.Accepted())
 			row[3] = b.runText(d.RunID)
 			row[4] = b.text(d.TransactionID)
 			row[5] = b.date(d.PaidAt)
@@ -465,8 +465,8 @@ func (b *book) callbackSpec() listSpec {
 // The Chinese words for outcomes.
 var (
 	declarationOutcomes = map[reconcile.Outcome]string{
-		reconcile.OutcomeDone: "已申报", reconcile.OutcomeEarlier: "此前已申报", reconcile.OutcomeRejected: "被拒",
-		reconcile.OutcomeConflict: "冲突", reconcile.OutcomeError: "失败待重试",
+		reconcile.OutcomeDone: "已申报", reconcile.OutcomeEarlier: "此前已申报", reconcile.OutcomeFollowed: "此前已申报（跟进）",
+		reconcile.OutcomeRejected: "被拒", reconcile.OutcomeConflict: "冲突", reconcile.OutcomeError: "失败待重试",
 	}
 	callbackOutcomes = map[reconcile.Outcome]string{
 		reconcile.OutcomeDone: "已回传", reconcile.OutcomeEarlier: "此前已回传", reconcile.OutcomeRejected: "被拒",

@@ -174,7 +174,7 @@ func (o *orderOutcomes) of(line *reconcile.OrderLine) orderOutcome {
 			if d.RunID != 0 {
 				why = "运行 " + strconv.FormatInt(d.RunID, 10)
 			}
-			return orderOutcome{word: "此前已申报", why: why, tone: toneGood, accepted: d.LastAttempt}
+			return orderOutcome{word: "此前已申报", why: why, tone: toneGood, accepted: d.Accepted()}
 		}
 		if c, ok := o.codes[line.OrderID]; ok {
 			return failed(c)

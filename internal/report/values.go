@@ -102,7 +102,7 @@ func (b *book) day(t time.Time) excelize.Cell {
 func (b *book) outcome(o reconcile.Outcome, words map[reconcile.Outcome]string) excelize.Cell {
 	if w, ok := words[o]; ok {
 		style := b.st.bad
-		if o == reconcile.OutcomeDone || o == reconcile.OutcomeEarlier {
+		if o == reconcile.OutcomeDone || o == reconcile.OutcomeEarlier || o == reconcile.OutcomeFollowed {
 			style = b.st.good
 		}
 		return excelize.Cell{StyleID: style, Value: w}
