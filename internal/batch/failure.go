@@ -47,9 +47,12 @@ func explain(err error) reconcile.Failure {
 	case errors.Is(err, dispatch.ErrBanBudget):
 		return reconcile.Failure{Reason: "平台限流：本次运行等待限流的时间已用完",
 			Advice: "未完成的申报和回传已记录，稍后（或降低调用频率后）重跑即可继续"}
+	case errors.Is(err, journal.ErrLockLost):
+		return reconcile.Failure{Reason: "与日志数据库（journal）的连接断开，运行锁随之失去，本次停止了申报和回传",
+			Advice: "请技术人员检查数据库及网络后重跑；已做的都已记录，最多重复断开时正在进行的几笔调用（平台对相同申报是幂等的）"}
 	case errors.Is(err, errJournalWrite):
 		return reconcile.Failure{Reason: "日志（journal）无法写入，本次停止了申报和回传",
-			Advice: "请技术人员检查磁盘空间和日志文件（--state）后重跑；已做的都已记录，不会重复"}
+			Advice: "请技术人员检查日志（--state：文件所在的磁盘，或数据库及其连接）后重跑；已做的都已记录，不会重复"}
 	case errors.As(err, &fe) && errors.As(err, &te) && !te.Transport():
 		return explainPlatform(te)
 	case errors.As(err, &fe):
@@ -85,3 +88,7 @@ func explainPlatform(te *top.Error) reconcile.Failure {
 	return reconcile.Failure{Reason: fmt.Sprintf("平台拒绝了请求（错误码 %d %s）", te.Code, te.Msg),
 		Advice: "请技术人员核对网关地址；持续出现请带上请求编号（request id）联系平台支持"}
 }
+
+// checkJournal is what to check when the journal fails, for either of its
+// backends; the error before it names the file or the database's store.
+const checkJournal = "check --state (the file and its disk, or the database and the connection to it)"

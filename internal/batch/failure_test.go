@@ -35,6 +35,7 @@ func TestFailuresAreExplainedInChinese(t *testing.T) {
 		{"unreachable", &dispatch.FatalError{Err: &top.Error{Err: errors.New("connection refused")}, Advice: "x"}, "无法连接", "网络", ""},
 		{"ban budget", &dispatch.FatalError{Err: fmt.Errorf("%w: 15m of bans", dispatch.ErrBanBudget)}, "限流", "稍后", ""},
 		{"journal", journalFailure(errors.New("disk full")), "日志", "磁盘", "网络"},
+		{"journal's connection lost", journalFailure(fmt.Errorf("%w: broken pipe", journal.ErrLockLost)), "连接断开", "数据库", "磁盘"},
 		{"bill mismatch", fmt.Errorf("%w: bill.csv section 1", ErrBillMismatch), "账单", "--allow-bill-mismatch", ""},
 		{"locked", &journal.LockedError{Path: "r.db", RunID: 3}, "另一次运行", "等另一次运行结束", ""},
 		{"preflight", &PreflightError{Err: errors.New("read-only")}, "运行前检查", "修正", ""},

@@ -323,7 +323,7 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 	// A refund seen of a declared order takes it out of its buyer's
 	// annual total.
 	if err := r.journal.MarkRefunded(context.WithoutCancel(ctx), r.runID, p.RefundedOrders()); err != nil {
-		return &dispatch.FatalError{Err: fmt.Errorf("%w: %w", errJournalWrite, err), Advice: "the journal could not record the refunds seen: check the disk and the --state file"}
+		return &dispatch.FatalError{Err: fmt.Errorf("%w: %w", errJournalWrite, err), Advice: "the journal could not record the refunds seen: " + checkJournal}
 	}
 	// The follow-ups count among the records the retry budget is sized
 	// for: look them up first.
@@ -331,7 +331,7 @@ func (r *runner) act(ctx context.Context, platform Platform, p *reconcile.Plan, 
 	if r.cfg.FollowUpDays > 0 {
 		var err error
 		if unsettled, err = r.journal.Unsettled(context.WithoutCancel(ctx), r.runID); err != nil {
-			return &dispatch.FatalError{Err: err, Advice: "the journal could not be read: check the --state file"}
+			return &dispatch.FatalError{Err: err, Advice: "the journal could not be read: " + checkJournal}
 		}
 	}
 	cfg := r.cfg.Engine.WithDefaults(p.Counts.Eligible + len(p.Callbacks) + len(unsettled))

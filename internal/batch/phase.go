@@ -104,7 +104,7 @@ func (r *runner) runPhase(ctx context.Context, ph phase, n int,
 		to := min(from+lookupChunk, n)
 		verdicts, err := prior(jctx, from, to)
 		if err != nil {
-			r.disp.Stop(&dispatch.FatalError{Err: err, Advice: "the journal could not be read: check the --state file"})
+			r.disp.Stop(&dispatch.FatalError{Err: err, Advice: "the journal could not be read: " + checkJournal})
 			verdicts = make([]*recordResult, to-from)
 		}
 		for i := from; i < to; i++ {
@@ -208,7 +208,7 @@ func callJournaled[R any](ctx context.Context, r *runner, a *dispatch.Attempts, 
 // journalFailure is a failure to write the journal: the run cannot go on
 // without recording what it does.
 func journalFailure(err error) error {
-	return &dispatch.FatalError{Err: fmt.Errorf("%w: %w", errJournalWrite, err), Advice: "the journal could not record an attempt: check the disk and the --state file"}
+	return &dispatch.FatalError{Err: fmt.Errorf("%w: %w", errJournalWrite, err), Advice: "the journal could not record an attempt: " + checkJournal}
 }
 
 // refused reports whether err is the platform refusing the record for good
