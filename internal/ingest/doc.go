@@ -88,7 +88,8 @@
 // # Variants
 //
 // Info.Variant names what the header looks like: "tmall" for the classic
-// Tmall order export, "wechat-all", "wechat-success" and "wechat-refund" for
-// the three WeChat trade bills, and "plain" for anything else that has the
-// required columns.
+// Tmall order export (the 千牛 XLSX included), "wechat-all",
+// "wechat-success" and "wechat-refund" for the three WeChat trade bills,
+// "wechat-global" for a WeChat Pay Global statement (用户支付金额 and
+// 结算币种), and "plain" for anything else that has the required columns.
 package ingest
