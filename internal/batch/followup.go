@@ -115,8 +115,17 @@ func (r *runner) followUpAll(ctx context.Context, unsettled []journal.Declaratio
 		if j, ok := listed[d.OrderID]; ok && rr.attempted {
 			row := &res.Declarations[j]
 			row.FollowUp, row.AcceptedRunID, row.AcceptedAt = true, acceptedRun(*d), d.AcceptedAt
+			// The row counts the journal's attempts: tonight's are added,
+			// the last of them is the latest answer.
+			row.Attempts += rr.log.Count
+			if !rr.log.Last.IsZero() {
+				row.LastAttempt = rr.log.Last
+			}
 			if rr.state != "" {
 				row.PlatformState = rr.state
+			}
+			if rr.requestID != "" {
+				row.RequestID = rr.requestID
 			}
 			if rr.kind == recRejected || rr.kind == recConflict {
 				row.Outcome, row.ErrorCode, row.ErrorMsg, row.RequestID = rr.outcome(), rr.code, rr.msg, rr.requestID

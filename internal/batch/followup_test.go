@@ -147,7 +147,8 @@ func TestFollowUpsUnderFaults(t *testing.T) {
 				if d.FollowUp {
 					followedRows++
 				}
-				if d.FollowUp && (d.Outcome != reconcile.OutcomeEarlier || d.AcceptedAt.IsZero() || d.AcceptedRunID == 0) {
+				if d.FollowUp && (d.Outcome != reconcile.OutcomeEarlier || d.AcceptedAt.IsZero() || d.AcceptedRunID == 0 ||
+					d.Attempts < 2 || !d.LastAttempt.After(d.AcceptedAt)) {
 					t.Errorf("night %d: followed row %+v; want the earlier run's, with when and by which run it was accepted", n, d)
 				}
 			}
