@@ -98,7 +98,7 @@
 //
 // The headline is one line:
 //
-//	[账单汇总不符：本次未申报（N 笔待申报）；]需处理 N 笔[（新增 K）][，涉及订单金额 ¥X][、无对应订单的支付 ¥Y][（另有 K 笔将自动重试）]；已申报 M 笔 ¥Y；手续费 ¥Z[（另 HKD 8.90）]
+//	[账单汇总不符：本次未申报（N 笔待申报）；]需处理 N 笔[（新增 K）][，涉及订单金额 ¥X][、无对应订单的支付 ¥Y][（另有 K 笔将自动重试）]；已申报 M 笔 ¥Y[（此前已申报 K 笔）]；手续费 ¥Z[（另 HKD 8.90）]
 //
 // 需处理 counts every exception but DECLARE_ERROR and CALLBACK_ERROR,
 // which the next run retries by itself (counted apart as 将自动重试, or, in

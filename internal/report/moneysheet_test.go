@@ -330,6 +330,9 @@ func TestHeadline(t *testing.T) {
 	clean.Exceptions, clean.Status, clean.Reason = nil, reconcile.StatusCompleted, ""
 	cleanDry := smallResult()
 	cleanDry.DryRun = true
+	rerun := smallResult()
+	rerun.Exceptions, rerun.Status, rerun.Reason = nil, reconcile.StatusCompleted, ""
+	rerun.Counts.Declared, rerun.Counts.AlreadyDeclared, rerun.Money.Declared = 0, 1, reconcile.Amount{}
 	for _, tc := range []struct {
 		name string
 		r    *reconcile.Result
@@ -337,13 +340,14 @@ func TestHeadline(t *testing.T) {
 		fill string
 	}{
 		{"small", smallResult(), "需处理 5 笔，涉及订单金额 ¥230.39（另有 1 笔将自动重试）；已申报 1 笔 ¥129.90；手续费 ¥1.98", "FFEB9C"},
-		{"demo", demoResult(), "需处理 29 笔（新增 10），涉及订单金额 ¥8,678.33、无对应订单的支付 ¥77.00（另有 6 笔将自动重试）；已申报 2,690 笔 ¥804,778.69；手续费 ¥4,809.85", "FFEB9C"},
+		{"demo", demoResult(), "需处理 29 笔（新增 10），涉及订单金额 ¥8,678.33、无对应订单的支付 ¥77.00（另有 6 笔将自动重试）；已申报 2,690 笔 ¥804,778.69（此前已申报 44 笔）；手续费 ¥4,809.85", "FFEB9C"},
 		{"bills do not tie out", moneyResult(), "账单汇总不符：本次未申报（3,134 笔待申报）；需处理 29 笔（新增 9），涉及订单金额 ¥7,410.33、无对应订单的支付 ¥77.00（另有 2 笔将自动重试）；手续费 ¥5,729.903（另 HKD 95.23）", "FFC7CE"},
 		{"declared anyway", allowed, "账单汇总不符：已按 --allow-bill-mismatch 照常申报；需处理 29 笔（新增 9），涉及订单金额 ¥7,410.33、无对应订单的支付 ¥77.00（另有 2 笔将自动重试）；已申报 3,100 笔 ¥960,000.00；手续费 ¥5,729.903（另 HKD 95.23）", "FFC7CE"},
 		{"dry run", dry, "账单汇总不符：试运行未申报，正式运行也将暂缓申报（3,134 笔）；需处理 29 笔，涉及订单金额 ¥7,410.33、无对应订单的支付 ¥77.00（另有 2 笔将自动重试）；手续费 ¥5,729.903（另 HKD 95.23）", "FFC7CE"},
 		{"clean dry run", cleanDry, "需处理 5 笔，涉及订单金额 ¥230.39（另有 1 笔将自动重试）；试运行：未申报（2 笔可申报）；手续费 ¥1.98", "FFEB9C"},
 		{"nothing to do", clean, "需处理 0 笔；已申报 1 笔 ¥129.90；手续费 ¥1.98", "C6EFCE"},
-		{"session expired", demoFailed(), "需处理 29 笔（新增 10），涉及订单金额 ¥8,678.33、无对应订单的支付 ¥77.00（另有 1,194 笔按下方提示处理后重跑）；已申报 1,502 笔 ¥449,453.94；手续费 ¥4,809.85", "FFC7CE"},
+		{"rerun", rerun, "需处理 0 笔；已申报 0 笔 ¥0.00（此前已申报 1 笔）；手续费 ¥1.98", "C6EFCE"},
+		{"session expired", demoFailed(), "需处理 29 笔（新增 10），涉及订单金额 ¥8,678.33、无对应订单的支付 ¥77.00（另有 1,194 笔按下方提示处理后重跑）；已申报 1,502 笔 ¥449,453.94（此前已申报 44 笔）；手续费 ¥4,809.85", "FFC7CE"},
 	} {
 		f := openBook(t, writeBook(t, tc.r))
 		got, _ := f.GetCellValue(sheetSummary, "A2")

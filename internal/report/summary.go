@@ -667,7 +667,7 @@ func retried(c reconcile.Code) bool {
 
 // headline is the summary's one line of the night in money, and its style:
 //
-//	[账单汇总不符：本次未申报（N 笔待申报）；]需处理 N 笔[（新增 K）][，涉及订单金额 ¥X][、无对应订单的支付 ¥Y][（另有 K 笔将自动重试）]；已申报 M 笔 ¥Y；手续费 ¥Z[（另 HKD 8.90）]
+//	[账单汇总不符：本次未申报（N 笔待申报）；]需处理 N 笔[（新增 K）][，涉及订单金额 ¥X][、无对应订单的支付 ¥Y][（另有 K 笔将自动重试）]；已申报 M 笔 ¥Y[（此前已申报 K 笔）]；手续费 ¥Z[（另 HKD 8.90）]
 //
 // 需处理 counts the exceptions that need someone, every one but those the
 // next run retries by itself (DECLARE_ERROR, CALLBACK_ERROR, counted
@@ -675,8 +675,9 @@ func retried(c reconcile.Code) bool {
 // Their amounts at stake are added up only where they mean the same: the
 // orders' totals (涉及订单金额), and apart the payments that have no order
 // (PAYMENT_ORPHAN); the codes whose exceptions carry no amount add none.
-// 已申报 is the declarations this run had accepted (Money.Declared), or in
-// a dry run the orders that could be; 手续费 the window's CNY fees with the
+// 已申报 is the declarations this run had accepted (Money.Declared), with
+// those of the window earlier runs had (a rerun's), or in a dry run the
+// orders that could be; 手续费 the window's CNY fees with the
 // precision they carry, then each Global settlement currency's. When a
 // bill does not tie out (BILL_MISMATCH) the line says so first, and that
 // nothing was declared, unless the run declared anyway. Red when a bill
@@ -737,7 +738,13 @@ func (b *book) headline() (string, int) {
 		parts = append(parts, "试运行：未申报（"+countText(r.Counts.Eligible)+" 笔可申报）")
 	case r.DryRun:
 	case !mismatch || declared.Count > 0:
-		parts = append(parts, "已申报 "+countText(declared.Count)+" 笔 "+yuanText(&fenTotal{n: declared.Fen}))
+		text := "已申报 " + countText(declared.Count) + " 笔 " + yuanText(&fenTotal{n: declared.Fen})
+		if c := r.Counts.AlreadyDeclared; c > 0 {
+			// A rerun declares nothing again: "已申报 0 笔" alone would
+			// read as if the night's declarations were lost.
+			text += "（此前已申报 " + countText(c) + " 笔）"
+		}
+		parts = append(parts, text)
 	}
 	fee := "手续费 " + feeText("¥", big.NewInt(r.Money.ServiceFee))
 	var foreign []string
