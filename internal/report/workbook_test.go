@@ -892,6 +892,11 @@ func TestExceptionsSortedByCodeThenOrder(t *testing.T) {
 
 func TestRowCap(t *testing.T) {
 	saved := maxDataRows
+	// A full sheet's last row is Excel's last: the subtotal row and the
+	// header come above the data.
+	if last := headerRow + saved; last != excelize.TotalRows {
+		t.Errorf("a full list sheet ends on row %d, want Excel's last, %d", last, excelize.TotalRows)
+	}
 	maxDataRows = 3
 	defer func() { maxDataRows = saved }()
 	f := openBook(t, writeBook(t, smallResult()))

@@ -69,7 +69,7 @@ func (w *Writer) now() time.Time {
 // The rows of the list sheets are written as XML to temporary files in
 // TmpDir and spliced into the package as it is written, and the zip is
 // written straight to the file: memory does not grow with the number of
-// rows. A sheet holds at most 1,048,575 rows below its header (Excel's
+// rows. A sheet holds at most 1,048,574 rows below its header (Excel's
 // limit); rows beyond are left out and the summary says so.
 //
 // A window of more than maxOrderRows orders gets them in a CSV file
@@ -174,9 +174,10 @@ type book struct {
 	ordersCSV    string         // the file name of the CSV of the orders, when they are in one
 }
 
-// maxDataRows is the most rows a list sheet holds below its header. It is a
-// variable so that a test can lower it.
-var maxDataRows = excelize.TotalRows - 1
+// maxDataRows is the most rows a list sheet holds below its subtotal row
+// and its header (headerRow): the last is Excel's last row, 1,048,576. It
+// is a variable so that a test can lower it.
+var maxDataRows = excelize.TotalRows - headerRow
 
 // build writes the whole workbook into out.
 func (b *book) build(ctx context.Context, out io.Writer) (err error) {
