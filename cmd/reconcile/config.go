@@ -101,7 +101,7 @@ func applyConfig(fs *flag.FlagSet, configPath, store string, getenv func(string)
 		}
 		table = st.values
 	case len(cfg.stores) > 0:
-		return usageErrorf("%s has stores (%s): give --store NAME, or --all-stores", configPath, strings.Join(cfg.names(), ", "))
+		return usageErrorf("%s has stores (%s): give --store NAME (run and schedule also take --all-stores)", configPath, strings.Join(cfg.names(), ", "))
 	}
 
 	var errs []error

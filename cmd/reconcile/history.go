@@ -23,8 +23,9 @@ workbook. A run that was killed shows as "abandoned"; the next run resumed
 its work.
 
 Flags:
-  --state FILE             the journal (default reconcile.db next to the
-                           workbooks of --report, as for run)
+  --state PATH             the journal: a SQLite file (default reconcile.db
+                           next to the workbooks of --report, as for run)
+                           or a PostgreSQL connection string
   --report PATH            where run writes workbooks, to find the journal
                            when --state is not given (default ".")
   --limit N                show the N newest runs (default 20; 0: all)

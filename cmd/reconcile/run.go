@@ -54,8 +54,10 @@ Outputs:
                            status);
                            a regular file is replaced whole, a FIFO or
                            /dev/stdout is written in place
-  --state PATH             the journal, a SQLite file (default reconcile.db
-                           in the workbook's directory)
+  --state PATH             the journal: a SQLite file (default reconcile.db
+                           in the workbook's directory) or a PostgreSQL
+                           connection string (postgres://…, postgresql://…
+                           or key=value such as "host=db dbname=reconcile")
   --notes-from FILE        also read the 处理状态, 处理人 and 备注 the finance
                            team wrote in FILE, an earlier workbook of this
                            job; those in the job's workbooks of overlapping

@@ -31,8 +31,9 @@ it at once; the journal makes that safe: the next run resumes).
 Schedule:
   --cron SPEC              when to run: 5 fields (minute hour day month
                            weekday), 6 with leading seconds, or @daily /
-                           "@every 6h"; e.g. --cron "30 2 * * *" is 02:30
-                           every night
+                           "@every 6h"; e.g. --cron "30 10 * * *" is 10:30
+                           every day, once WeChat's bills of the day
+                           before can be downloaded
   --tz ZONE                the zone SPEC is read in (default Asia/Shanghai),
                            e.g. --tz Europe/London
   --catch-up N             nights to look back on start (default 3; 0: none)
@@ -53,7 +54,7 @@ also come from RECONCILE_<NAME> or the config file; the secret and session
 only from TOP_APP_SECRET/TOP_SESSION or --secret-file/--session-file.
 
 Example:
-  reconcile schedule --cron "30 2 * * *" --config /etc/reconcile/reconcile.toml
+  reconcile schedule --cron "30 10 * * *" --config /etc/reconcile/reconcile.toml
 
 Exit status:
   0    stopped by SIGTERM, SIGINT or SIGHUP (runs that failed are logged, not fatal)
@@ -142,7 +143,7 @@ func parseSchedule(args []string, store string, std *stdio) (*scheduleOptions, e
 // journal.
 func runSchedule(ctx context.Context, o *scheduleOptions, stores []*scheduleOptions, std *stdio) error {
 	if o.cron == "" {
-		return usageErrorf("--cron is required, e.g. --cron \"30 2 * * *\"")
+		return usageErrorf("--cron is required, e.g. --cron \"30 10 * * *\"")
 	}
 	loc, err := time.LoadLocation(o.tz)
 	if err != nil {

@@ -82,7 +82,7 @@ func TestStoreErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no store given", good, nil, "has stores (north, south_2): give --store NAME, or --all-stores"},
+		{"no store given", good, nil, "has stores (north, south_2): give --store NAME (run and schedule also take --all-stores)"},
 		{"an unknown store", good, []string{"--store", "west"}, "has no such store (it has north, south_2)"},
 		{"a store without stores", "orders = \"a.csv\"\n", []string{"--store", "north"}, "has no [[store]] tables"},
 		{"{store} without a store", "orders = \"exports/{store}.csv\"\n", nil, "{store} stands for a store's name"},

@@ -122,8 +122,9 @@
 //
 // # Schema (version 1)
 //
-// As SQLite keeps it; versions 2 and 3 (exceptions, the states learned,
-// follow-ups, buyers' totals, meta) are in schema.go. Times are RFC 3339
+// As SQLite keeps it; versions 2 to 4 (exceptions, the states learned,
+// follow-ups, buyers' totals, meta, the run that accepted a declaration)
+// are in schema.go. Times are RFC 3339
 // text in UTC+8 with milliseconds ("2026-11-21T02:00:03.123+08:00"):
 // fixed width, so they sort as text, and readable in the sqlite3 shell.
 // Money is INTEGER fen. No secret is ever stored: the journal has no

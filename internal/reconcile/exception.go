@@ -13,7 +13,9 @@ import (
 // the workbook, the summary JSON and scripts rely on them.
 type Code string
 
-// The exception codes, in the order docs/design.md#exception-codes lists them.
+// The exception codes. Codes returns them in the order
+// docs/design.md#exception-codes lists them, that of the summary and the
+// workbook.
 const (
 	InputInvalid     Code = "INPUT_INVALID"
 	OrderDuplicate   Code = "ORDER_DUPLICATE"
@@ -178,7 +180,8 @@ type Tracking struct {
 	State       State
 	FirstRunID  int64     // the run that first reported it; 0 for a new one of a dry run
 	FirstSeenAt time.Time // when; the run's start for a new one
-	// Days is how many whole days it has been open: 0 for a new one.
+	// Days is how many calendar days (UTC+8) it has been open: first seen
+	// on the 20th, it is 4 days old on the 24th; 0 for a new one.
 	Days     int
 	Handling Handling
 }

@@ -362,7 +362,7 @@ type Tracked struct {
 var AgingBuckets = [4]string{"0-1", "1-7", "7-30", "30+"}
 
 // AgingBucket is the index in AgingBuckets of an exception open days
-// whole days.
+// calendar days (Tracking.Days).
 func AgingBucket(days int) int {
 	switch {
 	case days < 1:

@@ -61,7 +61,7 @@ func Parse(spec string, loc *time.Location) (cron.Schedule, error) {
 	p := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	s, err := p.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("invalid cron spec %q: %w (want e.g. \"30 2 * * *\" for 02:30 every night)", spec, err)
+		return nil, fmt.Errorf("invalid cron spec %q: %w (want e.g. \"30 10 * * *\" for 10:30 every day)", spec, err)
 	}
 	if ss, ok := s.(*cron.SpecSchedule); ok && loc != nil {
 		ss.Location = loc
