@@ -608,6 +608,9 @@ func printRunSummary(std *stdio, res *reconcile.Result, opts *runOptions) {
 	if res.Workbook != "" {
 		fmt.Fprintf(std.out, "  workbook: %s\n", res.Workbook)
 	}
+	if res.OrdersCSV != "" {
+		fmt.Fprintf(std.out, "  orders:   %s (too many for the workbook)\n", res.OrdersCSV)
+	}
 }
 
 // newLogger returns the structured logger on w.

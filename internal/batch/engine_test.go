@@ -910,3 +910,30 @@ type noHandlings struct{}
 func (noHandlings) Handlings(string, cst.Window, string) ([]reconcile.Handlings, []reconcile.Note, error) {
 	return nil, nil, nil
 }
+
+// csvReport is a workbook writer that puts the orders in a CSV beside the
+// workbook, as report.Writer does for a window of more than 200,000.
+type csvReport struct{ stubReport }
+
+func (csvReport) OrdersCSV(path string, _ *reconcile.Result) string { return path + ".orders.csv" }
+
+// The CSV of the orders beside the workbook is named by the result and
+// the summary (orders_csv); a run whose workbook failed names neither.
+func TestTheOrdersCSVIsNamed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, sandbox.Config{}, testOrders(3))
+		dir := t.TempDir()
+		summary := filepath.Join(dir, "summary.json")
+		res, err := Run(context.Background(), Config{Window: e.window, Inputs: e.inputs, DefaultCustoms: "NINGBO", Engine: fastEngine,
+			ReportPath: filepath.Join(dir, "out") + "/", SummaryPath: summary}, Deps{Platform: e.client, Journal: e.journal, Report: csvReport{}})
+		want := filepath.Join(dir, "out", "r.xlsx.orders.csv")
+		if err != nil || res.OrdersCSV != want {
+			t.Fatalf("err %v, orders CSV %q; want %q", err, res.OrdersCSV, want)
+		}
+		b, _ := os.ReadFile(summary)
+		var s Summary
+		if err := json.Unmarshal(b, &s); err != nil || s.OrdersCSV != want || !bytes.Contains(b, []byte(`"orders_csv":`)) {
+			t.Errorf("summary: orders_csv %q (%v); want %q", s.OrdersCSV, err, want)
+		}
+	})
+}

@@ -432,6 +432,9 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 		} else {
 			report = r.reportPath
 			res.Workbook = report
+			if w, ok := deps.Report.(ordersCSVWriter); ok {
+				res.OrdersCSV = w.OrdersCSV(report, res)
+			}
 			r.log.Info("workbook written", "path", report, "exceptions", len(res.Exceptions))
 		}
 	}
@@ -474,6 +477,12 @@ func (r *runner) finish(ctx context.Context, res *reconcile.Result, deps Deps, r
 		"declared", res.Counts.Declared, "already", res.Counts.AlreadyDeclared, "callbacks_sent", res.Counts.CallbacksSent,
 		"exceptions", len(res.Exceptions), "duration", res.EndedAt.Sub(res.StartedAt).Round(time.Millisecond))
 	return res, runErr
+}
+
+// ordersCSVWriter is a ReportWriter that may put the orders of a big
+// window in a CSV beside the workbook (*report.Writer), and names it.
+type ordersCSVWriter interface {
+	OrdersCSV(path string, r *reconcile.Result) string
 }
 
 // writeReport writes the workbook; a panic in the writer is an error.

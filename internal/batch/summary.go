@@ -77,6 +77,9 @@ type Summary struct {
 	Calls   int    `json:"calls"`
 	Retries int    `json:"retries"`
 	Report  string `json:"report,omitempty"`
+	// OrdersCSV is the CSV of the orders beside the workbook, for a window
+	// of more orders than the workbook lists (above 200,000).
+	OrdersCSV string `json:"orders_csv,omitempty"`
 
 	// Money is the window's money; Bills every section of every WeChat
 	// bill read, and whether it ties out.
@@ -216,7 +219,7 @@ func summarize(r *reconcile.Result, exitStatus int, report string) Summary {
 		DeclareFailed: r.Counts.DeclareFailed, NotDeclared: r.Counts.NotDeclared, HeldBack: r.Counts.HeldBack,
 		PendingCallbacks: r.Counts.Pending, CallbacksSent: r.Counts.CallbacksSent, CallbacksSkipped: r.Counts.AlreadySent,
 		CallbacksFailed: r.Counts.CallbacksFailed, CallbacksNotSent: r.Counts.NotSent,
-		Calls: r.Counts.Calls, Retries: r.Counts.Retries, Report: report,
+		Calls: r.Counts.Calls, Retries: r.Counts.Retries, Report: report, OrdersCSV: r.OrdersCSV,
 	}
 	for _, in := range r.Inputs {
 		s.Inputs = append(s.Inputs, SummaryInput{in.Kind, in.Path, in.Format, in.Encoding, in.Records, in.Errors, in.SkippedSheets})

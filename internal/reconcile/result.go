@@ -229,11 +229,14 @@ type Result struct {
 	// although a bill does not tie out (--allow-bill-mismatch).
 	BillMismatchAllowed bool
 	Workbook            string // the workbook written; "" when none was
-	Inputs              []Input
-	Notes               []Note
-	Money               Money
-	Bills               []Bill
-	Exceptions          []Exception // in the one exception order (CompareExceptions)
+	// OrdersCSV is the CSV of the window's orders written beside the
+	// workbook when they are too many for it; "" when none was.
+	OrdersCSV  string
+	Inputs     []Input
+	Notes      []Note
+	Money      Money
+	Bills      []Bill
+	Exceptions []Exception // in the one exception order (CompareExceptions)
 	// Resolved are the exceptions of earlier runs that this run found
 	// resolved, in the one exception order; their Tracking says when they
 	// were first seen and how many days they were open, At their day.

@@ -72,6 +72,16 @@ func orderCount(r *reconcile.Result) int {
 // to 订单明细.
 func ordersCSV(r *reconcile.Result) bool { return orderCount(r) > maxOrderRows }
 
+// OrdersCSV returns the CSV of the orders that Write puts beside the
+// workbook at path for r (OrdersCSVPath) when the window has more orders
+// than the workbook lists, else "".
+func (w *Writer) OrdersCSV(path string, r *reconcile.Result) string {
+	if ordersCSV(r) {
+		return OrdersCSVPath(path)
+	}
+	return ""
+}
+
 // OrdersCSVPath returns the path of the CSV file that lists the orders
 // when a window has more than the workbook lists: the workbook's path
 // with "_orders.csv" for its extension (reconcile_2026-11-20_orders.csv,

@@ -110,6 +110,15 @@ func TestOrdersCSV(t *testing.T) {
 	if want := strings.TrimSuffix(p, ".xlsx") + "_orders.csv"; csvPath != want || !strings.HasSuffix(csvPath, "reconcile_2026-11-20_orders.csv") {
 		t.Fatalf("CSV path %s", csvPath)
 	}
+	// What the run tells of it (the summary's orders_csv): this CSV, and
+	// none for a window the workbook lists whole.
+	var w Writer
+	if got := w.OrdersCSV(p, r); got != csvPath {
+		t.Errorf("OrdersCSV = %q, want %q", got, csvPath)
+	}
+	if got := w.OrdersCSV(p, smallResult()); got != "" {
+		t.Errorf("OrdersCSV of a small window = %q, want none", got)
+	}
 	b, err := os.ReadFile(csvPath)
 	if err != nil {
 		t.Fatal(err)
