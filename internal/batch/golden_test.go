@@ -96,7 +96,7 @@ type wechatRow struct {
 	fee                   string // 手续费 as printed; "" for the right one (amount × 0.60%, to the fen)
 }
 
-// wechatBill writes a bill section: the header, the rows as FORMATS.md has
+// wechatBill writes a bill section: the header, the rows as docs/formats.md has
 // them (a refund row: 0.00 settled and ordered, the refund in 退款金额 and
 // 申请退款金额, the fee returned as a negative 手续费), and a summary that
 // adds up the rows, as WeChat writes it.

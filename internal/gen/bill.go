@@ -16,7 +16,7 @@ import (
 // decimals).
 //
 // The figures are the sums of their columns over every row of the
-// section, the deleted ones included, as FORMATS.md has them: Trades counts the rows; Settlement sums
+// section, the deleted ones included, as docs/formats.md has them: Trades counts the rows; Settlement sums
 // 应结订单金额 (0.00 on a refund row), Refunds 退款金额, VoucherRefunds
 // 充值券退款金额, Fees 手续费 (negative on a refund row), OrderTotal 订单金额
 // (0.00 on a refund row), RefundRequested 申请退款金额. A Global statement

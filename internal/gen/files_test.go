@@ -419,7 +419,7 @@ func readBillSections(t *testing.T, path string, gbk bool) []billSection {
 	return secs
 }
 
-// checkRowFee checks a row of an ALL bill as FORMATS.md describes it: a
+// checkRowFee checks a row of an ALL bill as docs/formats.md describes it: a
 // payment's amounts in 应结订单金额 and 订单金额 (less its coupon) and
 // 手续费 = 应结订单金额 × 费率 rounded to the fen; a refund's 0.00 in both,
 // 申请退款金额 = 退款金额 + 充值券退款金额 and 手续费 = −退款金额 × 费率
