@@ -25,7 +25,7 @@ demo: build
 bench:
 	TZ=UTC $(GO) test -run '^$$' -bench 'LocalHalf$$' -benchtime 3x ./cmd/reconcile
 	TZ=UTC $(GO) test -run '^$$' -bench 'Load20k|DeclareThroughput' -benchtime 1x ./internal/batch
-	TZ=UTC $(GO) test -run '^$$' -bench 'Checks1M' -benchtime 1x ./internal/batch
+	TZ=UTC $(GO) test -run '^$$' -bench 'Checks1M' -benchtime 1x ./internal/reconcile
 	TZ=UTC $(GO) test -run '^$$' -bench 'Write100k' -benchtime 3x -benchmem ./internal/report
 	TZ=UTC $(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/ingest
 
