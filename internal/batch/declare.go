@@ -144,43 +144,7 @@ func (r *runner) declareOne(ctx context.Context, it *declItem) recordResult {
 	}
 	defer func() { release() }()
 	var res recordResult
-	_, err := callJournaled(ctx, r, &res.log, journaledCall[*top.ClearanceDeclareWechatResponse]{
-		method: top.MethodClearanceDeclareWechat,
-		begin: func(ctx context.Context) (int, error) {
-			n, err := r.journal.BeginDeclaration(ctx, r.runID, jd)
-			release() // the buyer's total now holds this order
-			return n, err
-		},
-		call: func(ctx context.Context) (*top.ClearanceDeclareWechatResponse, error) {
-			resp, err := r.platform.ClearanceDeclareWechat(ctx, it.req)
-			if err == nil {
-				err = resp.Err()
-			}
-			return resp, err
-		},
-		finish: func(ctx context.Context, attempt int, resp *top.ClearanceDeclareWechatResponse, err error) error {
-			o := journal.DeclarationOutcome{State: journal.DeclarationAccepted, At: time.Now()}
-			if resp != nil {
-				o.PlatformState, o.RequestID = resp.State(), resp.RequestID
-			}
-			if err != nil {
-				o.State = journal.DeclarationFailed
-				if refused(err) {
-					o.State = journal.DeclarationRejected
-				}
-				o.ErrorCode, o.ErrorMsg = platformCode(err)
-				if o.RequestID == "" {
-					o.RequestID = requestID(err)
-				}
-			}
-			res.state, res.requestID = o.PlatformState, o.RequestID
-			return r.journal.FinishDeclaration(ctx, r.runID, it.req.OrderID, attempt, o)
-		},
-		notSent: func(ctx context.Context, attempt int) error {
-			return r.journal.FinishDeclaration(ctx, r.runID, it.req.OrderID, attempt,
-				journal.DeclarationOutcome{State: journal.DeclarationFailed, ErrorCode: notSentCode, ErrorMsg: notSentMsg})
-		},
-	})
+	_, err := callJournaled(ctx, r, &res.log, r.declaration(jd, it.req, false, &res, release))
 	res.attempted = res.log.Count > 0
 	var ce *journal.ConflictError
 	switch {
@@ -300,4 +264,51 @@ func (r *runner) checkAnnualLimit(ctx context.Context, it *declItem, buyer strin
 		}}, false
 	}
 	return recordResult{}, true
+}
+
+// declaration is the journaled call that declares req (jd as the journal
+// keeps it): begun in the journal, sent, its outcome and the state the
+// platform answered finished there (as a follow-up's when followUp), the
+// state and request id kept in res. begun, when not nil, runs once the
+// journal holds the attempt.
+func (r *runner) declaration(jd journal.Declaration, req top.WechatPayValidateReq, followUp bool, res *recordResult, begun func()) journaledCall[*top.ClearanceDeclareWechatResponse] {
+	return journaledCall[*top.ClearanceDeclareWechatResponse]{
+		method: top.MethodClearanceDeclareWechat,
+		begin: func(ctx context.Context) (int, error) {
+			n, err := r.journal.BeginDeclaration(ctx, r.runID, jd)
+			if begun != nil {
+				begun()
+			}
+			return n, err
+		},
+		call: func(ctx context.Context) (*top.ClearanceDeclareWechatResponse, error) {
+			resp, err := r.platform.ClearanceDeclareWechat(ctx, req)
+			if err == nil {
+				err = resp.Err()
+			}
+			return resp, err
+		},
+		finish: func(ctx context.Context, attempt int, resp *top.ClearanceDeclareWechatResponse, err error) error {
+			o := journal.DeclarationOutcome{State: journal.DeclarationAccepted, At: time.Now(), FollowUp: followUp}
+			if resp != nil {
+				o.PlatformState, o.RequestID = resp.State(), resp.RequestID
+			}
+			if err != nil {
+				o.State = journal.DeclarationFailed
+				if refused(err) {
+					o.State = journal.DeclarationRejected
+				}
+				o.ErrorCode, o.ErrorMsg = platformCode(err)
+				if o.RequestID == "" {
+					o.RequestID = requestID(err)
+				}
+			}
+			res.state, res.requestID = o.PlatformState, o.RequestID
+			return r.journal.FinishDeclaration(ctx, r.runID, jd.OrderID, attempt, o)
+		},
+		notSent: func(ctx context.Context, attempt int) error {
+			return r.journal.FinishDeclaration(ctx, r.runID, jd.OrderID, attempt,
+				journal.DeclarationOutcome{State: journal.DeclarationFailed, ErrorCode: notSentCode, ErrorMsg: notSentMsg, FollowUp: followUp})
+		},
+	}
 }

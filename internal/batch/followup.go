@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/dispatch"
@@ -161,39 +160,7 @@ func (r *runner) followUp(ctx context.Context, d *journal.Declaration) recordRes
 		OrderFee: d.OrderFee, ProductFee: d.ProductFee, TransportFee: d.TransportFee,
 	}
 	var res recordResult
-	_, err := callJournaled(ctx, r, &res.log, journaledCall[*top.ClearanceDeclareWechatResponse]{
-		method: top.MethodClearanceDeclareWechat,
-		begin:  func(ctx context.Context) (int, error) { return r.journal.BeginDeclaration(ctx, r.runID, jd) },
-		call: func(ctx context.Context) (*top.ClearanceDeclareWechatResponse, error) {
-			resp, err := r.platform.ClearanceDeclareWechat(ctx, req)
-			if err == nil {
-				err = resp.Err()
-			}
-			return resp, err
-		},
-		finish: func(ctx context.Context, attempt int, resp *top.ClearanceDeclareWechatResponse, err error) error {
-			o := journal.DeclarationOutcome{State: journal.DeclarationAccepted, At: time.Now(), FollowUp: true}
-			if resp != nil {
-				o.PlatformState, o.RequestID = resp.State(), resp.RequestID
-			}
-			if err != nil {
-				o.State = journal.DeclarationFailed
-				if refused(err) {
-					o.State = journal.DeclarationRejected
-				}
-				o.ErrorCode, o.ErrorMsg = platformCode(err)
-				if o.RequestID == "" {
-					o.RequestID = requestID(err)
-				}
-			}
-			res.state, res.requestID = o.PlatformState, o.RequestID
-			return r.journal.FinishDeclaration(ctx, r.runID, d.OrderID, attempt, o)
-		},
-		notSent: func(ctx context.Context, attempt int) error {
-			return r.journal.FinishDeclaration(ctx, r.runID, d.OrderID, attempt,
-				journal.DeclarationOutcome{State: journal.DeclarationFailed, ErrorCode: notSentCode, ErrorMsg: notSentMsg, FollowUp: true})
-		},
-	})
+	_, err := callJournaled(ctx, r, &res.log, r.declaration(jd, req, true, &res, nil))
 	res.attempted = res.log.Count > 0
 	var ce *journal.ConflictError
 	switch {
