@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/cst"
+	"github.com/crossborder/reconcile/internal/journal/pgtest"
 )
 
 func TestMain(m *testing.M) {
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) {
 		os.Exit(runChild(mode, os.Getenv(childPathEnv), os.Getenv(childStoreEnv)))
 	}
 	code := m.Run()
-	stopPG()
+	pgtest.Stop()
 	os.Exit(code)
 }
 
@@ -69,7 +70,7 @@ func (b *testBackend) fresh(t testing.TB) loc {
 	if !b.pg {
 		return loc{b: b, state: tempPath(t)}
 	}
-	return loc{b: b, state: pgServer(t).dsn, store: fmt.Sprintf("t%d", storeSeq.Add(1))}
+	return loc{b: b, state: pgServer(t).DSN, store: fmt.Sprintf("t%d", storeSeq.Add(1))}
 }
 
 // loc is where a test's journal lives: the state and the store given to
@@ -114,7 +115,7 @@ func (l loc) raw(t testing.TB) *sql.DB {
 func (l loc) rawDB(t testing.TB) *sql.DB {
 	t.Helper()
 	if l.b.pg {
-		return pgDB(t, l.state, l.schema())
+		return pgtest.DB(t, l.state, l.schema())
 	}
 	db, err := sql.Open("sqlite", l.state)
 	if err != nil {
@@ -598,3 +599,7 @@ func TestMigrationsApplyTheMissingOnesAtomically(t *testing.T) {
 		}
 	})
 }
+
+// pgServer is the tests' PostgreSQL server (package pgtest): started on
+// first use, the test skipped or failed without one.
+func pgServer(t testing.TB) *pgtest.Server { return pgtest.Start(t) }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/crossborder/reconcile/internal/journal/pgtest"
 )
 
 // The tests of what only the PostgreSQL backend has, and of the
@@ -185,7 +187,7 @@ func TestStoreNames(t *testing.T) {
 func lockHolder(t *testing.T, l loc) int {
 	t.Helper()
 	key := uint64(advisoryKey("run", l.schema()))
-	db := pgDB(t, pgServer(t).dsn, "")
+	db := pgtest.DB(t, pgServer(t).DSN, "")
 	defer db.Close()
 	var pid int
 	err := db.QueryRow(`SELECT COALESCE(MAX(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -201,13 +203,13 @@ func lockHolder(t *testing.T, l loc) int {
 func TestPostgresSession(t *testing.T) {
 	srv := pgServer(t)
 	ctx := context.Background()
-	t.Logf("PostgreSQL %s", srv.version)
-	if srv.tcpURL == "" {
+	t.Logf("PostgreSQL %s", srv.Version)
+	if srv.TCPURL == "" {
 		t.Skip("an external server: no TCP URL of it")
 	}
 	// Over TCP, so that the keepalives mean something, and with a setting
 	// of the connection string's own, which is kept.
-	l := loc{b: postgresT, state: srv.tcpURL + "&application_name=nightly", store: fmt.Sprintf("t%d", storeSeq.Add(1))}
+	l := loc{b: postgresT, state: srv.TCPURL + "&application_name=nightly", store: fmt.Sprintf("t%d", storeSeq.Add(1))}
 	j := open(t, l)
 	id := beginRun(t, j)
 	for _, tt := range []struct {
@@ -273,15 +275,15 @@ func TestPostgresSession(t *testing.T) {
 // one lock.
 func TestPostgresConnectionStrings(t *testing.T) {
 	srv := pgServer(t)
-	if srv.tcpURL == "" {
+	if srv.TCPURL == "" {
 		t.Skip("an external server: no TCP URL of it")
 	}
 	ctx := context.Background()
 	store := fmt.Sprintf("t%d", storeSeq.Add(1))
-	kv := loc{b: postgresT, state: srv.dsn, store: store}
+	kv := loc{b: postgresT, state: srv.DSN, store: store}
 	j := open(t, kv)
 	id := beginRun(t, j)
-	for _, s := range []string{srv.tcpURL, strings.Replace(srv.tcpURL, "postgres://", "postgresql://", 1), strings.Replace(srv.tcpURL, "postgres://", "POSTGRES://", 1)} {
+	for _, s := range []string{srv.TCPURL, strings.Replace(srv.TCPURL, "postgres://", "postgresql://", 1), strings.Replace(srv.TCPURL, "postgres://", "POSTGRES://", 1)} {
 		l := loc{b: postgresT, state: s, store: store}
 		other := open(t, l)
 		if other.Path() != Redact(s) {
@@ -309,7 +311,7 @@ func TestPostgresStores(t *testing.T) {
 	js := map[string]*Journal{}
 	runs := map[string]int64{}
 	for _, s := range stores {
-		l := loc{b: postgresT, state: srv.dsn, store: s}
+		l := loc{b: postgresT, state: srv.DSN, store: s}
 		js[s] = open(t, l)
 		runs[s] = beginRun(t, js[s])
 		// A second run of the store, from another Journal (another host
@@ -337,7 +339,7 @@ func TestPostgresStores(t *testing.T) {
 	}
 	// And across processes: a child holds a store of its own while this
 	// process's runs go on; its store is refused here.
-	held := loc{b: postgresT, state: srv.dsn, store: "held_" + suffix}
+	held := loc{b: postgresT, state: srv.DSN, store: "held_" + suffix}
 	c := startChild(t, "hold", held)
 	_, err := open(t, held).BeginRun(ctx, RunStart{From: "2026-11-20", To: "2026-11-20"})
 	checkLocked(t, err, held, c.runID, c.cmd.Process.Pid)
@@ -355,7 +357,7 @@ func TestPostgresStores(t *testing.T) {
 			}
 		}
 		var n int
-		db := pgDB(t, srv.dsn, "")
+		db := pgtest.DB(t, srv.DSN, "")
 		err = db.QueryRow(`SELECT count(*) FROM pg_tables WHERE schemaname = $1`, schemaOf(s)).Scan(&n)
 		db.Close()
 		if err != nil || n != 8 {
@@ -373,7 +375,7 @@ func terminate(t *testing.T, l loc) {
 	if pid == 0 {
 		t.Fatal("nobody holds the run lock")
 	}
-	db := pgDB(t, pgServer(t).dsn, "")
+	db := pgtest.DB(t, pgServer(t).DSN, "")
 	defer db.Close()
 	var ok bool
 	if err := db.QueryRow(`SELECT pg_terminate_backend($1)`, pid).Scan(&ok); err != nil || !ok {
@@ -501,7 +503,7 @@ func TestPostgresCancelledWriteKeepsTheLock(t *testing.T) {
 	run := beginRun(t, j)
 	holder := lockHolder(t, l)
 
-	db := pgDB(t, srv.dsn, l.schema())
+	db := pgtest.DB(t, srv.DSN, l.schema())
 	defer db.Close()
 	tx, err := db.Begin()
 	if err != nil {
@@ -531,12 +533,12 @@ func TestPostgresCancelledWriteKeepsTheLock(t *testing.T) {
 // no Path, no error, no LockedError, whether it opened or not.
 func TestPasswordsAreNeverShown(t *testing.T) {
 	srv := pgServer(t)
-	if srv.tcpURL == "" {
+	if srv.TCPURL == "" {
 		t.Skip("an external server: no TCP URL of it")
 	}
 	ctx := context.Background()
 	const pw = "Sup3r-s3cret"
-	u := strings.Replace(srv.tcpURL, "postgres@", "postgres:"+pw+"@", 1) // trust: the password is ignored
+	u := strings.Replace(srv.TCPURL, "postgres@", "postgres:"+pw+"@", 1) // trust: the password is ignored
 	store := fmt.Sprintf("t%d", storeSeq.Add(1))
 	var shown []string
 	check := func(what, s string) {
@@ -546,7 +548,7 @@ func TestPasswordsAreNeverShown(t *testing.T) {
 			t.Errorf("%s shows the password: %s", what, s)
 		}
 	}
-	for _, state := range []string{u, u + "&password=" + pw, srv.dsn + " password=" + pw, srv.dsn + " password='" + pw + " x'"} {
+	for _, state := range []string{u, u + "&password=" + pw, srv.DSN + " password=" + pw, srv.DSN + " password='" + pw + " x'"} {
 		l := loc{b: postgresT, state: state, store: store}
 		j := open(t, l)
 		check("Path", j.Path())
@@ -561,14 +563,14 @@ func TestPasswordsAreNeverShown(t *testing.T) {
 	}
 	// Connection strings that cannot work: each error says why, without
 	// the password.
-	closed, _ := freePort()
+	closed, _ := pgtest.FreePort()
 	for _, state := range []string{
-		strings.Replace(u, srv.tcpURL[strings.LastIndex(srv.tcpURL, ":"):strings.LastIndex(srv.tcpURL, "/")], fmt.Sprintf(":%d", closed), 1), // nobody listens
+		strings.Replace(u, srv.TCPURL[strings.LastIndex(srv.TCPURL, ":"):strings.LastIndex(srv.TCPURL, "/")], fmt.Sprintf(":%d", closed), 1), // nobody listens
 		"postgres://postgres:" + pw + "@127.0.0.1:notaport/db",
 		"postgres://postgres:" + pw + "%zz@127.0.0.1/db",
 		"host=127.0.0.1 port=" + fmt.Sprint(closed) + " password=" + pw + " connect_timeout=2",
 		"host=127.0.0.1 port=x password=" + pw,
-		strings.Replace(srv.dsn, "dbname=journal_test", "dbname=no_such_db", 1) + " password=" + pw,
+		strings.Replace(srv.DSN, "dbname=journal_test", "dbname=no_such_db", 1) + " password=" + pw,
 	} {
 		_, err := Open(ctx, state)
 		if err == nil {

@@ -1,4 +1,6 @@
-package journal
+// Package pgtest starts a throw-away PostgreSQL server for tests: the
+// journal's contract suite runs against it, and the command's crash tests.
+package pgtest
 
 import (
 	"context"
@@ -15,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,12 +26,12 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// The PostgreSQL half of the contract suite runs against a throw-away
+// The PostgreSQL tests run against a throw-away
 // cluster the test binary starts itself from the machine's server
 // binaries: initdb into a temporary directory, postgres listening on a
 // Unix socket in that directory and on a free port of 127.0.0.1, one
-// database created; TestMain stops it and removes the directory at the
-// end. Or against a server given by JOURNAL_TEST_PG_DSN (a connection
+// database created; TestMain calls Stop, which stops it and removes the
+// directory. Or against a server given by JOURNAL_TEST_PG_DSN (a connection
 // string of a user who may create databases: a database is created for
 // the run and dropped after it).
 //
@@ -47,27 +50,28 @@ const (
 	pgFsyncEnv = "JOURNAL_TEST_PG_FSYNC" // "on": keep fsync, for the benchmarks' figures
 )
 
-// pgTest is the PostgreSQL server of the tests.
-type pgTest struct {
-	dsn     string // key=value, Unix socket, the test database
-	tcpURL  string // postgres:// URL of the same database over TCP ("" for an external server)
-	admin   string // key=value of the maintenance database
-	version string
+// Server is the PostgreSQL server of the tests.
+type Server struct {
+	DSN     string // key=value, Unix socket, the test database
+	TCPURL  string // postgres:// URL of the same database over TCP ("" for an external server)
+	Admin   string // the maintenance database
+	Version string
 
 	stop func() // stops the cluster and removes its directory
 }
 
 var pgState struct {
 	once    sync.Once
-	srv     *pgTest
+	srv     *Server
 	err     error // why there is no server
 	missing bool  // no binaries: a skip, unless CI
 	warned  sync.Once
 }
 
-// pgServer returns the tests' PostgreSQL server, starting it on first
-// use; without one it fails the test under CI=true, else skips it.
-func pgServer(t testing.TB) *pgTest {
+// Start returns the tests' PostgreSQL server, starting it on first use;
+// without one it fails the test under CI=true, else skips it, saying once
+// how to install one.
+func Start(t testing.TB) *Server {
 	t.Helper()
 	pgState.once.Do(func() {
 		pgState.srv, pgState.missing, pgState.err = startPG()
@@ -88,8 +92,8 @@ func pgServer(t testing.TB) *pgTest {
 // one (go test hides the output of a package that passes), else on
 // standard error.
 func loudLine(why error) {
-	msg := fmt.Sprintf("\n*** journal: the PostgreSQL half of the tests is SKIPPED: %v. Install a server (apt-get install postgresql), or set %s or %s; under CI=true this is a failure. ***\n\n",
-		why, pgBinEnv, pgDSNEnv)
+	msg := fmt.Sprintf("\n*** %s: the PostgreSQL tests are SKIPPED: %v. Install a server (apt-get install postgresql), or set %s or %s; under CI=true this is a failure. ***\n\n",
+		filepath.Base(os.Args[0]), why, pgBinEnv, pgDSNEnv)
 	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
 		tty.WriteString(msg)
 		tty.Close()
@@ -98,8 +102,8 @@ func loudLine(why error) {
 	os.Stderr.WriteString(msg)
 }
 
-// stopPG stops the server if one was started; TestMain calls it.
-func stopPG() {
+// Stop stops the server if one was started; TestMain calls it.
+func Stop() {
 	if pgState.srv != nil && pgState.srv.stop != nil {
 		pgState.srv.stop()
 	}
@@ -107,7 +111,7 @@ func stopPG() {
 
 // startPG starts the cluster, or uses $JOURNAL_TEST_PG_DSN. missing
 // reports that no server binaries were found.
-func startPG() (srv *pgTest, missing bool, err error) {
+func startPG() (srv *Server, missing bool, err error) {
 	if dsn := os.Getenv(pgDSNEnv); dsn != "" {
 		srv, err := externalPG(dsn)
 		return srv, false, err
@@ -182,7 +186,7 @@ func asServerUser(cmd *exec.Cmd) {
 }
 
 // clusterPG initdbs a cluster in a new temporary directory and starts it.
-func clusterPG(bin string) (*pgTest, error) {
+func clusterPG(bin string) (*Server, error) {
 	parent := ""
 	if os.Geteuid() == 0 {
 		parent = "/tmp" // nobody must reach it
@@ -191,7 +195,7 @@ func clusterPG(bin string) (*pgTest, error) {
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*pgTest, error) {
+	fail := func(err error) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -207,7 +211,7 @@ func clusterPG(bin string) (*pgTest, error) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("initdb: %v\n%s", err, out))
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return fail(err)
 	}
@@ -252,10 +256,10 @@ func clusterPG(bin string) (*pgTest, error) {
 		logf.Close()
 		return fail(fmt.Errorf("start postgres: %w", err))
 	}
-	srv := &pgTest{
-		admin:  fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres", dir, port),
-		dsn:    fmt.Sprintf("host=%s port=%d user=postgres dbname=journal_test", dir, port),
-		tcpURL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/journal_test?sslmode=disable", port),
+	srv := &Server{
+		Admin:  fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres", dir, port),
+		DSN:    fmt.Sprintf("host=%s port=%d user=postgres dbname=journal_test", dir, port),
+		TCPURL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/journal_test?sslmode=disable", port),
 	}
 	var once sync.Once
 	srv.stop = func() {
@@ -275,7 +279,7 @@ func clusterPG(bin string) (*pgTest, error) {
 	// Wait for it to take connections.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		err := pingPG(srv.admin)
+		err := pingPG(srv.Admin)
 		if err == nil {
 			break
 		}
@@ -294,33 +298,33 @@ func clusterPG(bin string) (*pgTest, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := adminExec(srv.admin, `CREATE DATABASE journal_test`); err != nil {
+	if err := adminExec(srv.Admin, `CREATE DATABASE journal_test`); err != nil {
 		srv.stop()
 		return nil, err
 	}
-	srv.version, _ = serverVersion(srv.dsn)
+	srv.Version, _ = serverVersion(srv.DSN)
 	return srv, nil
 }
 
 // externalPG creates a database for the tests in the server dsn names,
 // dropped by stop.
-func externalPG(dsn string) (*pgTest, error) {
+func externalPG(dsn string) (*Server, error) {
 	if _, err := pgx.ParseConfig(dsn); err != nil {
-		return nil, fmt.Errorf("%s: %v", pgDSNEnv, scrub(err, secrets(dsn)))
+		return nil, fmt.Errorf("%s: not a connection string pgx reads", pgDSNEnv)
 	}
 	db := fmt.Sprintf("journal_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
 	if err := adminExec(dsn, `CREATE DATABASE `+db); err != nil {
-		return nil, fmt.Errorf("%s: %v", pgDSNEnv, scrub(err, secrets(dsn)))
+		return nil, fmt.Errorf("%s: %v", pgDSNEnv, redactErr(err, dsn))
 	}
-	srv := &pgTest{admin: dsn}
-	if u, err := url.Parse(dsn); err == nil && urlLike.MatchString(dsn) {
+	srv := &Server{Admin: dsn}
+	if u, err := url.Parse(dsn); err == nil && strings.Contains(dsn, "://") {
 		u.Path = "/" + db
-		srv.dsn = u.String()
+		srv.DSN = u.String()
 	} else {
-		srv.dsn = dsn + " dbname=" + db // the last of a key wins
+		srv.DSN = dsn + " dbname=" + db // the last of a key wins
 	}
 	srv.stop = func() { adminExec(dsn, `DROP DATABASE `+db+` WITH (FORCE)`) }
-	srv.version, _ = serverVersion(srv.dsn)
+	srv.Version, _ = serverVersion(srv.DSN)
 	return srv, nil
 }
 
@@ -329,7 +333,9 @@ type errExplicit struct{ error }
 
 func (e errExplicit) Unwrap() error { return e.error }
 
-func freePort() (int, error) {
+// FreePort returns a TCP port of 127.0.0.1 that nobody listened on a
+// moment ago.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -370,9 +376,9 @@ func serverVersion(dsn string) (string, error) {
 	return v, err
 }
 
-// pgDB opens the test database directly, its search_path the schema (if
+// DB opens the database of dsn directly, its search_path the schema (if
 // any), bypassing the journal. The caller closes it.
-func pgDB(t testing.TB, dsn, schema string) *sql.DB {
+func DB(t testing.TB, dsn, schema string) *sql.DB {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -383,3 +389,36 @@ func pgDB(t testing.TB, dsn, schema string) *sql.DB {
 	}
 	return stdlib.OpenDB(*cfg)
 }
+
+// redactErr is err's text with the password of dsn, if any, masked. (The
+// journal's own Redact cannot be used: the journal's tests import this
+// package.)
+func redactErr(err error, dsn string) string {
+	msg := err.Error()
+	if cfg, perr := pgx.ParseConfig(dsn); perr == nil && cfg.Password != "" {
+		msg = strings.ReplaceAll(msg, cfg.Password, "xxxxx")
+	}
+	return msg
+}
+
+// NewDatabase creates a database of its own for test t on the server and
+// returns its connection string; it is dropped when the test ends.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("t_%d_%d", os.Getpid(), dbSeq.Add(1))
+	if err := adminExec(s.Admin, `CREATE DATABASE `+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { adminExec(s.Admin, `DROP DATABASE `+name+` WITH (FORCE)`) })
+	if strings.Contains(s.DSN, "://") {
+		u, err := url.Parse(s.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		return u.String()
+	}
+	return s.DSN + " dbname=" + name // the last of a key wins
+}
+
+var dbSeq atomic.Int64
