@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crossborder/reconcile/internal/journal"
+	"github.com/crossborder/reconcile/internal/journal/pgtest"
 	"github.com/crossborder/reconcile/internal/top/sandbox"
 )
 
@@ -77,8 +78,20 @@ func e2eEnv() []string {
 
 // TestKilledRunIsCompletedByTheRerun kills the binary with SIGKILL while
 // it declares, reruns it, and checks that every order ends declared, that
-// at most --concurrency calls were repeated, and that the journal is sound.
+// at most --concurrency calls were repeated, and that the journal is sound:
+// with the journal in a SQLite file and in PostgreSQL (a database of its
+// own on the tests' throw-away server, package pgtest), where the killed
+// run's session, and its run lock with it, ends with its connection.
 func TestKilledRunIsCompletedByTheRerun(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testKilledRunIsCompletedByTheRerun(t, filepath.Join(t.TempDir(), "reconcile.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testKilledRunIsCompletedByTheRerun(t, pgtest.Start(t).NewDatabase(t))
+	})
+}
+
+func testKilledRunIsCompletedByTheRerun(t *testing.T, state string) {
 	bin := reconcileBinary(t)
 	const n, concurrency = 400, 8
 	gw := sandbox.New(sandbox.Config{AppKey: e2eAppKey, Secret: e2eSecret, Session: e2eSession, Latency: 20 * time.Millisecond})
@@ -86,7 +99,6 @@ func TestKilledRunIsCompletedByTheRerun(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	orders, payments := writeNight(t, dir, n)
-	state := filepath.Join(dir, "reconcile.db")
 	// No follow-ups: the rerun would send the killed run's accepted
 	// declarations again on purpose, and this test counts the repeats the
 	// kill forces.
