@@ -111,7 +111,7 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 			return fmt.Errorf("report: %w", err)
 		}
 		defer csvOut.Abort()
-		if err = b.writeOrdersCSV(ctx, csvOut); err != nil {
+		if err = b.writeOrdersCSV(ctx, csvOut, b.outcomes(), &b.names); err != nil {
 			return fmt.Errorf("report: writing %s: %w", csvPath, err)
 		}
 		b.ordersCSV = filepath.Base(csvPath)
