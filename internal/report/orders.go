@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/reconcile"
 )
@@ -222,7 +220,7 @@ func (b *book) writeOrders(ctx context.Context) error {
 	n := 0
 	if r.Orders != nil {
 		outcomes := b.outcomes()
-		cells := make([]excelize.Cell, len(orderColumns))
+		buf := make([]byte, 0, 4096)
 		for line := range r.Orders {
 			if n%ctxCheckRows == 0 {
 				if err := ctx.Err(); err != nil {
@@ -233,9 +231,8 @@ func (b *book) writeOrders(ctx context.Context) error {
 				n++
 				continue
 			}
-			clear(cells)
-			b.orderRow(&line, outcomes.of(&line), cells)
-			if err := l.out.row(firstRow+n, 0, cells); err != nil {
+			buf = b.appendOrderRow(l.out, buf[:0], firstRow+n, &line, outcomes.of(&line))
+			if err := l.out.rawRow(buf); err != nil {
 				return err
 			}
 			n++
@@ -251,30 +248,6 @@ func (b *book) writeOrders(ctx context.Context) error {
 		delete(b.cut, sheetOrders)
 	}
 	return b.closeList(l)
-}
-
-func (b *book) orderRow(line *reconcile.OrderLine, o orderOutcome, row []excelize.Cell) {
-	row[orOrder] = b.text(line.OrderID)
-	row[orOutcome] = excelize.Cell{StyleID: b.st.outcome(o.tone), Value: cleanText(o.word)}
-	if o.why != "" {
-		row[orWhy] = b.text(o.why)
-	}
-	row[orFee] = b.money(line.OrderFee)
-	row[orProduct] = b.money(line.ProductFee)
-	row[orTransport] = b.money(line.TransportFee)
-	row[orPaidAt] = b.date(line.PaidAt)
-	row[orTx] = b.text(line.TransactionID)
-	if line.TransactionID != "" {
-		row[orPayment] = b.money(line.Payment)
-	}
-	row[orPaymentAt] = b.date(line.PaymentAt)
-	row[orCustoms] = b.text(b.names.customs(line.Customs))
-	row[orAccepted] = b.date(o.accepted)
-	file, n := splitSource(line.Source)
-	row[orFile] = b.text(file)
-	if n > 0 {
-		row[orLine] = excelize.Cell{StyleID: b.st.lineNo, Value: n}
-	}
 }
 
 // ordersPointer writes 订单明细 when the orders are in the CSV file: what
