@@ -1,6 +1,7 @@
 package cst
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -88,5 +89,105 @@ func TestDaysUntil(t *testing.T) {
 	early := DateOf(time.Date(2026, 11, 20, 16, 1, 0, 0, time.UTC)) // 00:01 on the 21st
 	if got := late.DaysUntil(early); got != 1 {
 		t.Errorf("23:59 to 00:01: %d days, want 1", got)
+	}
+}
+
+func TestAppendFormat(t *testing.T) {
+	est := time.FixedZone("EST", -5*3600)
+	for _, tt := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC), "2026-11-20 12:00:00"},
+		{time.Date(2026, 11, 20, 15, 59, 59, 999_999_999, time.UTC), "2026-11-20 23:59:59"}, // nanoseconds are cut, not rounded
+		{time.Date(2026, 11, 20, 16, 0, 0, 0, time.UTC), "2026-11-21 00:00:00"},
+		{time.Date(2026, 11, 20, 11, 0, 0, 0, est), "2026-11-21 00:00:00"},
+		{time.Date(2024, 2, 28, 16, 0, 0, 0, time.UTC), "2024-02-29 00:00:00"}, // a leap day
+		{time.Date(2000, 2, 29, 12, 0, 0, 0, time.UTC), "2000-02-29 20:00:00"},
+		{time.Date(1900, 2, 28, 16, 0, 0, 0, time.UTC), "1900-03-01 00:00:00"}, // 1900 is not a leap year
+		{time.Date(1969, 12, 31, 15, 59, 59, 0, time.UTC), "1969-12-31 23:59:59"},
+		{time.Date(1969, 12, 31, 16, 0, 0, 0, time.UTC), "1970-01-01 00:00:00"},
+		{time.Unix(0, 0), "1970-01-01 08:00:00"},
+		{time.Unix(-1, 0), "1970-01-01 07:59:59"},
+		{time.Time{}, "0001-01-01 08:00:00"}, // the zero time: the callers leave it out
+		{time.Date(0, 12, 31, 16, 0, 0, 0, time.UTC), "0001-01-01 00:00:00"},
+		{time.Date(0, 12, 31, 15, 59, 59, 0, time.UTC), "0000-12-31 23:59:59"}, // Format's path
+		{time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC), "-0001-06-01 08:00:00"},
+		{time.Date(9999, 12, 31, 15, 59, 59, 0, time.UTC), "9999-12-31 23:59:59"},
+		{time.Date(9999, 12, 31, 16, 0, 0, 0, time.UTC), "10000-01-01 00:00:00"}, // Format's path
+		{time.Date(292277026, 1, 1, 0, 0, 0, 0, time.UTC), "292277026-01-01 08:00:00"},
+	} {
+		if got := string(AppendFormat(nil, tt.t)); got != tt.want || got != Format(tt.t) {
+			t.Errorf("AppendFormat(%v) = %q, want %q (Format: %q)", tt.t, got, tt.want, Format(tt.t))
+		}
+	}
+	if got := string(AppendFormat([]byte("at "), time.Unix(0, 0))); got != "at 1970-01-01 08:00:00" {
+		t.Errorf("AppendFormat appends: %q", got)
+	}
+}
+
+// AppendFormat is Format: random instants over the whole range of years
+// and beyond, near the edges of days, years and the fast path's bounds.
+func TestAppendFormatIsFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	lo, hi := minFast-400*86400, maxFast+400*86400
+	edges := []int64{minFast, maxFast, 0, time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2100, 3, 1, 0, 0, 0, 0, time.UTC).Unix()}
+	check := func(u int64, nsec int64) {
+		tm := time.Unix(u, nsec)
+		if got, want := string(AppendFormat(nil, tm)), Format(tm); got != want {
+			t.Fatalf("AppendFormat(time.Unix(%d, %d)) = %q, Format = %q", u, nsec, got, want)
+		}
+	}
+	for i := 0; i < 200_000; i++ {
+		var u int64
+		switch i % 4 {
+		case 0: // anywhere
+			u = lo + rng.Int64N(hi-lo)
+		case 1: // around a day's end in UTC+8 (and so the ends of months and years)
+			u = (lo/86400+rng.Int64N((hi-lo)/86400))*86400 - offset + rng.Int64N(5) - 2
+		case 2: // around the edges
+			u = edges[rng.IntN(len(edges))] - offset + rng.Int64N(2*86400) - 86400
+		case 3: // far years, either side
+			u = rng.Int64N(1<<40) - 1<<39
+		}
+		check(u, rng.Int64N(1e9))
+	}
+	// Every day of the years around the leap-year rules' edges.
+	for _, y := range []int{1, 4, 100, 1600, 1700, 1900, 2000, 2024, 2100, 2400, 9996, 9999} {
+		start := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - offset
+		for d := int64(0); d < 366; d++ {
+			check(start+d*86400, 0)
+			check(start+d*86400-1, 0)
+		}
+	}
+}
+
+func FuzzAppendFormat(f *testing.F) {
+	f.Add(int64(0), int64(0))
+	f.Add(minFast, int64(0))
+	f.Add(maxFast-offset, int64(999_999_999))
+	f.Fuzz(func(t *testing.T, u, nsec int64) {
+		if nsec < 0 || nsec >= 1e9 || u < -1<<50 || u > 1<<50 {
+			t.Skip()
+		}
+		tm := time.Unix(u, nsec)
+		if got, want := string(AppendFormat(nil, tm)), Format(tm); got != want {
+			t.Fatalf("AppendFormat(time.Unix(%d, %d)) = %q, Format = %q", u, nsec, got, want)
+		}
+	})
+}
+
+func BenchmarkAppendFormat(b *testing.B) {
+	tm := time.Date(2026, 11, 20, 13, 45, 0, 0, time.UTC)
+	buf := make([]byte, 0, 32)
+	for b.Loop() {
+		buf = AppendFormat(buf[:0], tm)
+	}
+}
+
+func BenchmarkFormat(b *testing.B) {
+	tm := time.Date(2026, 11, 20, 13, 45, 0, 0, time.UTC)
+	for b.Loop() {
+		_ = Format(tm)
 	}
 }

@@ -397,3 +397,26 @@ func freeText(s string, now time.Time) string {
 	}
 	return cleanText(maskIDs(s, now))
 }
+
+// appendYuan appends the text of yuan(fen)'s number as the writers format
+// it, strconv.AppendFloat(v, 'f', -1, 64), from fen with integer
+// arithmetic: the exact decimal, trailing zeros of the fraction dropped
+// ("129.9", "130", "-0.05"). It is that shortest text because the decimal
+// has at most 15 significant digits (|fen| < 10^15, see yuan); the caller
+// has checked that yuan(fen) is exact.
+func appendYuan(b []byte, fen int64) []byte {
+	u := uint64(fen)
+	if fen < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	b = strconv.AppendUint(b, u/100, 10)
+	switch c := u % 100; {
+	case c == 0:
+	case c%10 == 0:
+		b = append(b, '.', byte('0'+c/10))
+	default:
+		b = append(b, '.', byte('0'+c/10), byte('0'+c%10))
+	}
+	return b
+}

@@ -1,9 +1,7 @@
 package report
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/crossborder/reconcile/internal/cst"
 	"github.com/crossborder/reconcile/internal/reconcile"
@@ -224,7 +220,7 @@ func (b *book) writeOrders(ctx context.Context) error {
 	n := 0
 	if r.Orders != nil {
 		outcomes := b.outcomes()
-		cells := make([]excelize.Cell, len(orderColumns))
+		buf := make([]byte, 0, 4096)
 		for line := range r.Orders {
 			if n%ctxCheckRows == 0 {
 				if err := ctx.Err(); err != nil {
@@ -235,9 +231,8 @@ func (b *book) writeOrders(ctx context.Context) error {
 				n++
 				continue
 			}
-			clear(cells)
-			b.orderRow(&line, outcomes.of(&line), cells)
-			if err := l.out.row(firstRow+n, 0, cells); err != nil {
+			buf = b.appendOrderRow(l.out, buf[:0], firstRow+n, &line, outcomes.of(&line))
+			if err := l.out.rawRow(buf); err != nil {
 				return err
 			}
 			n++
@@ -253,30 +248,6 @@ func (b *book) writeOrders(ctx context.Context) error {
 		delete(b.cut, sheetOrders)
 	}
 	return b.closeList(l)
-}
-
-func (b *book) orderRow(line *reconcile.OrderLine, o orderOutcome, row []excelize.Cell) {
-	row[orOrder] = b.text(line.OrderID)
-	row[orOutcome] = excelize.Cell{StyleID: b.st.outcome(o.tone), Value: cleanText(o.word)}
-	if o.why != "" {
-		row[orWhy] = b.text(o.why)
-	}
-	row[orFee] = b.money(line.OrderFee)
-	row[orProduct] = b.money(line.ProductFee)
-	row[orTransport] = b.money(line.TransportFee)
-	row[orPaidAt] = b.date(line.PaidAt)
-	row[orTx] = b.text(line.TransactionID)
-	if line.TransactionID != "" {
-		row[orPayment] = b.money(line.Payment)
-	}
-	row[orPaymentAt] = b.date(line.PaymentAt)
-	row[orCustoms] = b.text(b.names.customs(line.Customs))
-	row[orAccepted] = b.date(o.accepted)
-	file, n := splitSource(line.Source)
-	row[orFile] = b.text(file)
-	if n > 0 {
-		row[orLine] = excelize.Cell{StyleID: b.st.lineNo, Value: n}
-	}
 }
 
 // ordersPointer writes 订单明细 when the orders are in the CSV file: what
@@ -356,16 +327,19 @@ func ownCSV(path string) bool {
 	return err == nil && string(got) == want
 }
 
-// writeOrdersCSV writes the orders of r to out.
-func (b *book) writeOrdersCSV(ctx context.Context, out io.Writer) error {
-	bw := bufio.NewWriterSize(out, 256<<10)
-	if _, err := bw.WriteString(csvHeader()); err != nil {
-		return err
-	}
-	w := csv.NewWriter(bw)
-	w.UseCRLF = true
-	outcomes := b.outcomes()
-	rec := make([]string, len(orderColumns))
+// writeOrdersCSV writes the orders of r to out: the format encoding/csv
+// writes (UseCRLF), built by appends to one buffer (csvfield.go) rather
+// than through csv.Writer, the times with cst.AppendFormat, and the texts
+// that repeat (outcomes, customs, file names) cleaned and quoted once
+// each. outcomes and names are its own or safe to share: it may run beside
+// the workbook's build.
+func (b *book) writeOrdersCSV(ctx context.Context, out io.Writer, outcomes *orderOutcomes, names *named) error {
+	const flushAt = 256 << 10
+	buf := make([]byte, 0, flushAt+8<<10)
+	buf = append(buf, csvHeader()...)
+	var texts, whys csvFields
+	customsField := csvFields{clean: func(code string) string { return csvText(names.customs(code)) }}
+	texts.clean, whys.clean = csvText, func(s string) string { return s }
 	n := 0
 	for line := range b.r.Orders {
 		if n%ctxCheckRows == 0 {
@@ -376,34 +350,47 @@ func (b *book) writeOrdersCSV(ctx context.Context, out io.Writer) error {
 		n++
 		o := outcomes.of(&line)
 		file, ln := splitSource(line.Source)
-		clear(rec)
-		rec[orOrder] = csvText(line.OrderID)
-		rec[orOutcome] = csvText(o.word)
-		rec[orWhy] = o.why
-		rec[orFee] = fenDecimal(line.OrderFee)
-		rec[orProduct] = fenDecimal(line.ProductFee)
-		rec[orTransport] = fenDecimal(line.TransportFee)
-		rec[orPaidAt] = csvTime(line.PaidAt)
-		rec[orTx] = csvText(line.TransactionID)
+		buf = appendCSVText(buf, line.OrderID)
+		buf = append(buf, ',')
+		buf = texts.append(buf, o.word)
+		buf = append(buf, ',')
+		buf = whys.append(buf, o.why)
+		buf = append(buf, ',')
+		buf = appendFenDecimal(buf, line.OrderFee)
+		buf = append(buf, ',')
+		buf = appendFenDecimal(buf, line.ProductFee)
+		buf = append(buf, ',')
+		buf = appendFenDecimal(buf, line.TransportFee)
+		buf = append(buf, ',')
+		buf = appendCSVTime(buf, line.PaidAt)
+		buf = append(buf, ',')
+		buf = appendCSVText(buf, line.TransactionID)
+		buf = append(buf, ',')
 		if line.TransactionID != "" {
-			rec[orPayment] = fenDecimal(line.Payment)
+			buf = appendFenDecimal(buf, line.Payment)
 		}
-		rec[orPaymentAt] = csvTime(line.PaymentAt)
-		rec[orCustoms] = csvText(b.names.customs(line.Customs))
-		rec[orAccepted] = csvTime(o.accepted)
-		rec[orFile] = csvText(file)
+		buf = append(buf, ',')
+		buf = appendCSVTime(buf, line.PaymentAt)
+		buf = append(buf, ',')
+		buf = customsField.append(buf, line.Customs)
+		buf = append(buf, ',')
+		buf = appendCSVTime(buf, o.accepted)
+		buf = append(buf, ',')
 		if ln > 0 {
-			rec[orLine] = strconv.Itoa(ln)
+			buf = strconv.AppendInt(buf, int64(ln), 10)
 		}
-		if err := w.Write(rec); err != nil {
-			return err
+		buf = append(buf, ',')
+		buf = texts.append(buf, file)
+		buf = append(buf, '\r', '\n')
+		if len(buf) >= flushAt {
+			if _, err := out.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
 		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	_, err := out.Write(buf)
+	return err
 }
 
 // csvText is a text field of the CSV: cleaned as a cell is, and with an
@@ -416,9 +403,11 @@ func csvText(s string) string {
 	return s
 }
 
-func csvTime(t time.Time) string {
+// appendCSVTime appends a time field: the UTC+8 wall clock, nothing for
+// the zero time. It never needs quotes.
+func appendCSVTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return ""
+		return b
 	}
-	return cst.Format(t)
+	return cst.AppendFormat(b, t)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/crossborder/reconcile/internal/reconcile"
 )
@@ -250,5 +251,52 @@ func TestOrdersCSVText(t *testing.T) {
 		if got := csvText(in); got != want {
 			t.Errorf("csvText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The two goroutines of a write with a CSV see the caller's context first
+// (its checks are counted, its error returned) and stop when the other
+// fails.
+func TestSiblingCtx(t *testing.T) {
+	parent := newCountdown(2)
+	g, gctx := errgroup.WithContext(parent)
+	c := siblingCtx{gctx, parent}
+	if c.Err() != nil || c.Err() != nil {
+		t.Fatal("cancelled early")
+	}
+	if err := c.Err(); !errors.Is(err, context.Canceled) || parent.calls.Load() != 3 {
+		t.Fatalf("after the caller's countdown: %v, %d checks", err, parent.calls.Load())
+	}
+	_ = g.Wait()
+
+	g, gctx = errgroup.WithContext(context.Background())
+	c = siblingCtx{gctx, context.Background()}
+	failed := errors.New("disk full")
+	g.Go(func() error { return failed })
+	if err := g.Wait(); err != failed {
+		t.Fatalf("Wait = %v", err)
+	}
+	if err := c.Err(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("after the other failed: %v", err)
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Fatal("not done after the other failed")
+	}
+}
+
+// When the workbook fails while the CSV is being written beside it, the
+// write returns the workbook's error and leaves neither file.
+func TestOrdersCSVWorkbookFails(t *testing.T) {
+	withMaxOrderRows(t, 1000)
+	dir := t.TempDir()
+	w := &Writer{TmpDir: filepath.Join(dir, "missing"), Now: func() time.Time { return fixedNow }}
+	err := w.Write(context.Background(), filepath.Join(dir, "night.xlsx"), demoResult())
+	if err == nil || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "night.xlsx") {
+		t.Fatalf("Write with an unusable TmpDir = %v, want the workbook's error", err)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Fatalf("a failed write left %q", names)
 	}
 }

@@ -47,6 +47,7 @@ type rowsFile struct {
 	// its index: a column sorted by code repeats it row after row.
 	lastText []string
 	lastID   []int
+	rowNum   []byte // rowAppender's buffer for the row number
 }
 
 func newRowsFile(dir, sheet string, summed []bool) (*rowsFile, error) {
@@ -106,6 +107,12 @@ func (w *rowsFile) row(r int, height float64, cells []excelize.Cell) error {
 	return err
 }
 
+// rawRow writes a data row a rowAppender appended (orderrow.go).
+func (w *rowsFile) rawRow(b []byte) error {
+	_, err := w.z.Write(b)
+	return err
+}
+
 func (w *rowsFile) appendRow(b []byte, r int, height float64, cells []excelize.Cell) ([]byte, error) {
 	b = append(b, `<row r="`...)
 	b = strconv.AppendInt(b, int64(r), 10)
@@ -133,20 +140,9 @@ func (w *rowsFile) appendRow(b []byte, r int, height float64, cells []excelize.C
 			b = strconv.AppendInt(b, int64(c.StyleID), 10)
 			b = append(b, '"')
 		}
-		if s, ok := c.Value.(string); ok && w.shared != nil && w.shared[j] {
-			if w.lastText == nil {
-				w.lastText, w.lastID = make([]string, len(w.shared)), make([]int, len(w.shared))
-			}
-			i, ok := w.lastID[j], s == w.lastText[j] && s != ""
-			if !ok {
-				if i, ok = w.sst.id(s); ok {
-					w.lastText[j], w.lastID[j] = s, i
-				}
-			}
-			if ok {
-				b = append(b, ` t="s"><v>`...)
-				b = strconv.AppendInt(b, int64(i), 10)
-				b = append(b, `</v></c>`...)
+		if s, ok := c.Value.(string); ok {
+			if i, ok := w.sharedID(j, s); ok {
+				b = appendShared(b, i)
 				continue
 			}
 		}
@@ -156,6 +152,42 @@ func (w *rowsFile) appendRow(b []byte, r int, height float64, cells []excelize.C
 		}
 	}
 	return append(b, `</row>`...), nil
+}
+
+// sharedID returns the index in the shared string table of text s in
+// column j, when the column's texts are shared and the table has room.
+func (w *rowsFile) sharedID(j int, s string) (int, bool) {
+	if w.shared == nil || !w.shared[j] {
+		return 0, false
+	}
+	if w.lastText == nil {
+		w.lastText, w.lastID = make([]string, len(w.shared)), make([]int, len(w.shared))
+	}
+	i, ok := w.lastID[j], s == w.lastText[j] && s != ""
+	if !ok {
+		if i, ok = w.sst.id(s); ok {
+			w.lastText[j], w.lastID[j] = s, i
+		}
+	}
+	return i, ok
+}
+
+// appendShared appends the rest of a shared string's cell element.
+func appendShared(b []byte, i int) []byte {
+	b = append(b, ` t="s"><v>`...)
+	b = strconv.AppendInt(b, int64(i), 10)
+	return append(b, `</v></c>`...)
+}
+
+// appendInline appends the rest of an inline string's cell element.
+func appendInline(b []byte, s string) []byte {
+	b = append(b, ` t="inlineStr"><is><t`...)
+	if n := len(s); n > 0 && (isXMLSpace(s[0]) || isXMLSpace(s[n-1])) {
+		b = append(b, ` xml:space="preserve"`...)
+	}
+	b = append(b, '>')
+	b = appendCellText(b, s)
+	return append(b, `</t></is></c>`...)
 }
 
 // appendValue appends the rest of a cell element, from the end of its
@@ -184,13 +216,7 @@ func appendValue(b []byte, c *excelize.Cell) ([]byte, error) {
 	case styledBlank:
 		return append(b, `/>`...), nil
 	case string:
-		b = append(b, ` t="inlineStr"><is><t`...)
-		if n := len(v); n > 0 && (isXMLSpace(v[0]) || isXMLSpace(v[n-1])) {
-			b = append(b, ` xml:space="preserve"`...)
-		}
-		b = append(b, '>')
-		b = appendCellText(b, v)
-		return append(b, `</t></is></c>`...), nil
+		return appendInline(b, v), nil
 	case float64:
 		// The shortest decimal that reads back as v: for an amount of at
 		// most 15 significant digits, the amount itself (doc.go).

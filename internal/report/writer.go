@@ -16,6 +16,7 @@ import (
 	"github.com/crossborder/reconcile/internal/outfile"
 	"github.com/crossborder/reconcile/internal/reconcile"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/sync/errgroup"
 )
 
 // The sheets, in their order in the workbook.
@@ -105,19 +106,39 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 	defer out.Abort()
 
 	b := &book{now: w.now(), r: r, tmpDir: w.TmpDir}
+	build := func(ctx context.Context) error {
+		if err := b.build(ctx, out); err != nil {
+			return fmt.Errorf("report: writing %s: %w", path, err)
+		}
+		return nil
+	}
 	var csvOut *outfile.File
-	if csvPath != "" {
+	if csvPath == "" {
+		err = build(ctx)
+	} else {
 		if csvOut, err = outfile.Create(csvPath, perm); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 		defer csvOut.Abort()
-		if err = b.writeOrdersCSV(ctx, csvOut); err != nil {
-			return fmt.Errorf("report: writing %s: %w", csvPath, err)
-		}
 		b.ordersCSV = filepath.Base(csvPath)
+		// The CSV is written beside the workbook's build, on a core of
+		// its own. The two share only what is read: the result, and the
+		// judge of the orders' outcomes, made here before either starts
+		// (the CSV has its own names). The first to fail stops the other.
+		outcomes := b.outcomes()
+		g, gctx := errgroup.WithContext(ctx)
+		both := siblingCtx{gctx, ctx}
+		g.Go(func() error {
+			if err := b.writeOrdersCSV(both, csvOut, outcomes, &named{}); err != nil {
+				return fmt.Errorf("report: writing %s: %w", csvPath, err)
+			}
+			return nil
+		})
+		g.Go(func() error { return build(both) })
+		err = g.Wait()
 	}
-	if err = b.build(ctx, out); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
+	if err != nil {
+		return err
 	}
 	if err = ctx.Err(); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
@@ -149,6 +170,22 @@ func (w *Writer) Write(ctx context.Context, path string, r *reconcile.Result) (e
 		_ = os.Remove(old)
 	}
 	return nil
+}
+
+// siblingCtx is the context of one of two goroutines that stop together:
+// Context, errgroup's, is done when ctx is or the other failed; Err asks
+// ctx first, so that ctx's own error (and the checking of it) is what the
+// writers see.
+type siblingCtx struct {
+	context.Context
+	ctx context.Context
+}
+
+func (c siblingCtx) Err() error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	return c.Context.Err()
 }
 
 // book is one workbook being built.
