@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"hash/crc32"
 	"io"
+	"sync"
 )
 
 // A list sheet's rows are compressed as they are written, by a goroutine
@@ -20,7 +21,15 @@ import (
 // concatenation one valid stream. Its CRC-32 is combined from the pieces'
 // (crc32Combine).
 
-// deflater compresses what is written to it into dst, in a goroutine.
+// deflater compresses what is written to it into dst, in goroutines: each
+// full buffer is deflated on its own by one of deflateWorkers workers and
+// ends with a sync flush, so that the buffers' streams laid end to end, in
+// the order written, are one stream (as the pieces of a part are). A
+// buffer loses only the back-references into the one before it: at
+// BestSpeed's 32 KiB window and 256 KiB buffers, under 1% of the size.
+// On two cores the workers share the CPU with the rows being built:
+// 订单明细 of 200,000 orders, 120 MB of XML, deflated in one goroutine set
+// the pace of the whole run (0.8 s of its 1.0 s).
 type deflater struct {
 	ch   chan []byte // full buffers, to compress
 	free chan []byte // buffers to fill
@@ -34,11 +43,15 @@ type deflater struct {
 	shut bool
 }
 
-// deflateChunk is the size of the buffers handed to the goroutine.
-const deflateChunk = 256 << 10
+// deflateChunk is the size of the buffers handed to the goroutines, and
+// deflateWorkers the number that compress them at once.
+const (
+	deflateChunk   = 256 << 10
+	deflateWorkers = 2
+)
 
 func newDeflater(dst io.Writer) *deflater {
-	d := &deflater{ch: make(chan []byte, 4), free: make(chan []byte, 6), done: make(chan error, 1),
+	d := &deflater{ch: make(chan []byte, 4), free: make(chan []byte, 8), done: make(chan error, 1),
 		dst: &countingWriter{w: bufio.NewWriterSize(dst, 256<<10)}}
 	for i := 0; i < cap(d.free)-1; i++ {
 		d.free <- make([]byte, 0, deflateChunk)
@@ -48,19 +61,75 @@ func newDeflater(dst io.Writer) *deflater {
 	return d
 }
 
+// deflateJob is one buffer being compressed: its stream arrives on z.
+type deflateJob struct {
+	in []byte
+	z  chan deflated
+}
+
+type deflated struct {
+	out *bytes.Buffer
+	err error
+}
+
+// run hands each buffer to a worker and writes their streams to dst in
+// the order the buffers came, counting and checksumming what they held.
 func (d *deflater) run() {
-	fw, err := flate.NewWriter(d.dst, flate.BestSpeed)
-	for b := range d.ch {
-		if err == nil {
-			_, err = fw.Write(b)
+	jobs := make(chan deflateJob)
+	order := make(chan deflateJob, deflateWorkers+2)
+	outs := make(chan *bytes.Buffer, deflateWorkers+3)
+	for range cap(outs) {
+		outs <- new(bytes.Buffer)
+	}
+	var wg sync.WaitGroup
+	for range deflateWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var fw *flate.Writer
+			for j := range jobs {
+				out := <-outs
+				out.Reset()
+				var err error
+				if fw == nil {
+					fw, err = flate.NewWriter(out, flate.BestSpeed)
+				} else {
+					fw.Reset(out)
+				}
+				if err == nil {
+					_, err = fw.Write(j.in)
+				}
+				if err == nil {
+					err = fw.Flush() // a sync flush: more of the stream follows
+				}
+				j.z <- deflated{out, err}
+			}
+		}()
+	}
+	go func() {
+		for b := range d.ch {
+			j := deflateJob{in: b, z: make(chan deflated, 1)}
+			order <- j
+			jobs <- j
 		}
-		d.crc = crc32.Update(d.crc, crc32.IEEETable, b)
-		d.size += int64(len(b))
-		d.free <- b[:0]
+		close(jobs)
+		close(order)
+	}()
+	var err error
+	for j := range order {
+		r := <-j.z
+		if err == nil {
+			err = r.err
+		}
+		if err == nil {
+			_, err = d.dst.Write(r.out.Bytes())
+		}
+		d.crc = crc32.Update(d.crc, crc32.IEEETable, j.in)
+		d.size += int64(len(j.in))
+		outs <- r.out
+		d.free <- j.in[:0]
 	}
-	if err == nil {
-		err = fw.Flush() // a sync flush: more of the stream follows
-	}
+	wg.Wait()
 	if err == nil {
 		err = d.dst.w.(*bufio.Writer).Flush()
 	}
