@@ -142,7 +142,7 @@
 //
 // The summary and money sheets are normal excelize sheets. The list
 // sheets' frames are too, but their rows are written by this package as
-// XML, deflated by a goroutine as they come, into temporary files in
+// XML, deflated by two goroutines as they come, into temporary files in
 // Writer.TmpDir, and spliced into the package as it is saved: memory does
 // not grow with the rows. The texts that repeat down a column (codes,
 // labels, advice, customs, file names, outcomes) go to the workbook's
