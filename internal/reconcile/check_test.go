@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -346,5 +347,30 @@ func TestRefundedOrders(t *testing.T) {
 	p := reconcile.Check(l, reconcile.Options{Window: w, DefaultCustoms: "NINGBO"})
 	if got, want := p.RefundedOrders(), []string{"3001", "3099"}; !slices.Equal(got, want) {
 		t.Errorf("RefundedOrders = %q, want %q", got, want)
+	}
+}
+
+// An export that holds its header and no row below it is read as empty,
+// and said so: a note names it (a day without refunds, or the wrong file).
+func TestAnEmptyExportIsANote(t *testing.T) {
+	x := reconciletest.Exports{
+		Orders:   []string{"3001,80.00,0,80.00,,2026-11-20 13:00:00,\n"},
+		Payments: []string{"4200000000000000000000003001,3001,80.00,SUCCESS,,2026-11-20 13:00:01\n", "", "\n\n"},
+	}
+	in := reconciletest.WriteExports(t, t.TempDir(), x)
+	l, err := reconcile.Load(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range l.Notes() {
+		got = append(got, filepath.Base(n.Source)+": "+n.Text)
+	}
+	want := []string{
+		"payments2.csv: no rows below the header: nothing was read from this file (check that it is the right export of the day)",
+		"payments3.csv: no rows below the header: nothing was read from this file (check that it is the right export of the day)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("notes\n got %q\nwant %q", got, want)
 	}
 }

@@ -259,6 +259,12 @@ func (k *kindLoad) run(ctx context.Context, kind ingest.Kind, patterns []string,
 			Variant: info.Variant, Records: info.Records, Errors: info.Errors,
 		}
 		k.addBills(p, info.Sections)
+		if info.Records == 0 && info.Errors == 0 {
+			// Every data row yields a record or a row error: this file
+			// has its header and nothing below it. A day without refunds
+			// can be that; a wrong or truncated export too.
+			k.notes = append(k.notes, Note{Source: p, Text: "no rows below the header: nothing was read from this file (check that it is the right export of the day)"})
+		}
 		for _, sh := range info.Sheets {
 			if sh.Skipped != "" {
 				in.SkippedSheets = append(in.SkippedSheets, sh.Name+": "+sh.Skipped)
