@@ -190,9 +190,10 @@ func (p *plan) appendTx(b []byte, q *payRow) []byte {
 	return appendPadded(b, p.txNumber(q.tx), 10)
 }
 
-// appendBillRow appends payment row q of slot s, with figures f, as a
-// bill line, with eol.
-func (p *plan) appendBillRow(b []byte, s *slot, q *payRow, f *figures, r *rng, t *texts, eol string) []byte {
+// appendRowHead appends the first ten columns of payment row q of slot
+// s, as a bill and a Global statement both begin (交易时间 to 交易类型),
+// and the opening of the eleventh.
+func (p *plan) appendRowHead(b []byte, s *slot, q *payRow, r *rng) []byte {
 	b = append(b, '`')
 	b = appendTime(b, &p.days, q.at, formDash)
 	b = append(b, ",`wx"...)
@@ -214,6 +215,13 @@ func (p *plan) appendBillRow(b []byte, s *slot, q *payRow, f *figures, r *rng, t
 	b = append(b, ",`"...)
 	b = append(b, tradeTypes[r.intn(len(tradeTypes))]...)
 	b = append(b, ",`"...)
+	return b
+}
+
+// appendBillRow appends payment row q of slot s, with figures f, as a
+// bill line, with eol.
+func (p *plan) appendBillRow(b []byte, s *slot, q *payRow, f *figures, r *rng, t *texts, eol string) []byte {
+	b = p.appendRowHead(b, s, q, r)
 	switch q.status {
 	case payRefund:
 		b = append(b, "REFUND"...)

@@ -57,27 +57,7 @@ func (p *plan) unsettled(s int64) int64 {
 // line of a Global statement, with eol: as appendBillRow, the amounts in
 // the columns of the Global statement.
 func (p *plan) appendGlobalRow(b []byte, s *slot, q *payRow, f *figures, r *rng, t *texts, eol string) []byte {
-	b = append(b, '`')
-	b = appendTime(b, &p.days, q.at, formDash)
-	b = append(b, ",`wx"...)
-	b = append(b, p.appID[:]...)
-	b = append(b, ",`"...)
-	b = append(b, p.mchID[:]...)
-	b = append(b, ",`0,`,`"...) // 子商户号, 设备号
-	b = p.appendTx(b, q)
-	b = append(b, ",`"...)
-	b = strconv.AppendUint(b, s.id, 10)
-	b = append(b, ",`oUpF8u"...)
-	for k, x := 0, r.u64(); k < 22; k++ {
-		if k == 10 {
-			x = r.u64()
-		}
-		b = append(b, openIDChars[x&63])
-		x >>= 6
-	}
-	b = append(b, ",`"...)
-	b = append(b, tradeTypes[r.intn(len(tradeTypes))]...)
-	b = append(b, ",`"...)
+	b = p.appendRowHead(b, s, q, r) // 子商户号 where the bill has 特约商户号
 	refund := q.status == payRefund
 	switch q.status {
 	case payRefund:
